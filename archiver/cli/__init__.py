@@ -1,0 +1,54 @@
+"""The command line: parse arguments, call the library, map errors to exit statuses.
+
+Each command lives in its own module under ``archiver.cli`` and provides
+``register(subparsers)``, which adds its parser and sets ``run`` as the handler;
+``run(args) -> int`` returns the exit status. Nothing below this package prints or exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from archiver import __version__
+from archiver.errors import EXIT_UNUSABLE, ArchiverError
+
+# The command modules, in the order `archiver --help` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "archiver.cli.build",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="archiver",
+        description="Build, validate, audit and deposit BagIt preservation packages.",
+        epilog="Exit status: 0 all good; 1 an integrity or validation failure was found; "
+        "2 the command could not do its work.",
+    )
+    parser.add_argument("--version", action="version", version=f"archiver {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run archiver with ``argv`` (default: sys.argv[1:]); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help, --version and bad usage
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_UNUSABLE
+    try:
+        status: int = args.run(args)
+    except ArchiverError as exc:
+        print(f"archiver: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("archiver: interrupted", file=sys.stderr)
+        return 130
+    return status
