@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Protocol
 
 BLOCK_SIZE = 1 << 20  # 1 MiB; measured in benchmarks, see README "Performance"
@@ -49,18 +49,22 @@ def supported(algorithm: str) -> bool:
 
 
 def digest_stream(
-    stream: IO[bytes], algorithms: Iterable[str], buffer: mmap.mmap | None = None
+    stream: IO[bytes],
+    algorithms: Iterable[str],
+    buffer: mmap.mmap | None = None,
+    sinks: Sequence[Callable[[memoryview], object]] = (),
 ) -> tuple[dict[str, str], int]:
     """Hash a binary stream with every algorithm in one pass.
 
     Returns ``({algorithm: hexdigest}, bytes_read)``. Pass a buffer from ``new_buffer``
-    to reuse it across calls.
+    to reuse it across calls. Each sink (a file's ``write``, a text profiler) is also fed
+    every block, so copying and characterizing cost no extra read.
     """
     hashes = {name: ALGORITHMS[name]() for name in algorithms}
     buf = buffer if buffer is not None else new_buffer()
     view = memoryview(buf)
     total = 0
-    updaters = [h.update for h in hashes.values()]
+    updaters = [h.update for h in hashes.values()] + list(sinks)
     try:
         while True:
             n = stream.readinto(view)  # type: ignore[attr-defined]

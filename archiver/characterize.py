@@ -1,0 +1,191 @@
+"""Characterization of a source file: text profile (encoding, BOM, line endings) and
+PRONOM format identification with FIDO.
+
+``TextProfiler`` is fed blocks as the file is read once for hashing; ``FormatIdentifier``
+loads FIDO's PRONOM signatures once per run and identifies a file from its first and last
+blocks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PLAIN_TEXT_PUID = "x-fmt/111"
+
+
+@dataclass(frozen=True, slots=True)
+class TextProfile:
+    """What the bytes say about text: UTF-8 validity, BOM, NUL bytes, line endings."""
+
+    valid_utf8: bool
+    bom: bool
+    has_nul: bool
+    crlf: int
+    lf: int
+    cr: int
+
+    @property
+    def is_text(self) -> bool:
+        """Valid UTF-8 (ASCII included) with no NUL bytes."""
+        return self.valid_utf8 and not self.has_nul
+
+    @property
+    def encoding(self) -> str:
+        """'UTF-8', 'UTF-8 with BOM' or 'unknown'."""
+        if not self.valid_utf8:
+            return "unknown"
+        return "UTF-8 with BOM" if self.bom else "UTF-8"
+
+    @property
+    def line_endings(self) -> str:
+        """'LF', 'CRLF', 'CR', 'mixed' or 'none'."""
+        kinds = [name for name, n in (("LF", self.lf), ("CRLF", self.crlf), ("CR", self.cr)) if n]
+        if not kinds:
+            return "none"
+        return kinds[0] if len(kinds) == 1 else "mixed"
+
+    def describe(self) -> str:
+        """One line for PREMIS and the build report."""
+        if not self.is_text:
+            return "not text: " + ("contains NUL bytes" if self.has_nul else "not valid UTF-8")
+        return (
+            f"{self.encoding}; line endings {self.line_endings} "
+            f"(LF {self.lf}, CRLF {self.crlf}, CR {self.cr})"
+        )
+
+
+class TextProfiler:
+    """Incrementally profiles text as blocks arrive (a sink for ``digest_stream``)."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._valid = True
+        self._first = True
+        self._bom = False
+        self._nul = False
+        self._pending_cr = False
+        self._crlf = self._lf = self._cr = 0
+
+    def __call__(self, block: memoryview) -> None:
+        """Feed the next block of the file."""
+        data = bytes(block)
+        if not data:
+            return
+        if self._first:
+            self._bom = data.startswith(codecs.BOM_UTF8)
+            self._first = False
+        if self._valid:
+            try:
+                self._decoder.decode(data)
+            except UnicodeDecodeError:
+                self._valid = False
+        if not self._nul and b"\x00" in data:
+            self._nul = True
+        crlf = data.count(b"\r\n")
+        if self._pending_cr and data.startswith(b"\n"):
+            crlf += 1
+        self._crlf += crlf
+        self._lf += data.count(b"\n")
+        self._cr += data.count(b"\r")
+        self._pending_cr = data.endswith(b"\r")
+
+    def result(self) -> TextProfile:
+        """The profile of everything fed so far (ends the UTF-8 check)."""
+        valid = self._valid
+        if valid:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+        return TextProfile(
+            valid_utf8=valid,
+            bom=self._bom,
+            has_nul=self._nul,
+            crlf=self._crlf,
+            lf=self._lf - self._crlf,
+            cr=self._cr - self._crlf,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FormatMatch:
+    """A PRONOM identification."""
+
+    puid: str | None
+    name: str
+    version: str | None
+    mime_type: str | None
+    basis: str  # "signature", "container", "extension", "extension+text" or "none"
+    candidates: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for PREMIS: what was chosen and why."""
+        if self.puid is None:
+            return "no PRONOM format matched"
+        others = [c for c in self.candidates if c != self.puid]
+        tail = f"; other candidates: {', '.join(others)}" if others else ""
+        return f"{self.puid} ({self.name}) by {self.basis} match{tail}"
+
+
+class FormatIdentifier:
+    """FIDO with the PRONOM signatures it ships, loaded once and reused for every file."""
+
+    def __init__(self) -> None:
+        from fido import __version__ as fido_version
+        from fido.fido import Fido
+        from fido.versions import get_local_versions
+
+        versions = get_local_versions()
+        self.fido_version: str = fido_version
+        self.pronom_version: str = str(versions.pronom_version)
+        self._fido: Any = Fido(
+            quiet=True,
+            handle_matches=lambda *args: None,
+            format_files=[versions.pronom_signature, versions.fido_extension_signature],
+            nocontainer=True,
+        )
+
+    @property
+    def agent_version(self) -> str:
+        """FIDO's version with the PRONOM signature release it used."""
+        return f"{self.fido_version} (PRONOM signatures v{self.pronom_version})"
+
+    def identify(self, path: Path, text: TextProfile) -> FormatMatch:
+        """Identify a file by signature, else by extension.
+
+        Among extension matches, valid text chooses Plain Text File (x-fmt/111).
+        """
+        fido = self._fido
+        size = os.stat(path).st_size
+        with open(path, "rb") as stream:
+            bof, eof, _ = fido.get_buffers(stream, size, seekable=True)
+        matches: Sequence[tuple[Any, str]] = fido.match_formats(bof, eof) if size else []
+        basis = "signature"
+        if not matches:
+            matches = fido.match_extensions(path.name)
+            basis = "extension"
+        if not matches:
+            if text.is_text and size:
+                return FormatMatch(PLAIN_TEXT_PUID, "Plain Text File", None, "text/plain",
+                                   "text", ())
+            return FormatMatch(None, "unknown", None, None, "none", ())
+        candidates = tuple(fido.get_puid(fmt) for fmt, _ in matches)
+        chosen = matches[0][0]
+        if basis == "extension" and text.is_text:
+            for fmt, _ in matches:
+                if fido.get_puid(fmt) == PLAIN_TEXT_PUID:
+                    chosen, basis = fmt, "extension+text"
+                    break
+        return FormatMatch(
+            puid=fido.get_puid(chosen),
+            name=chosen.findtext("name") or "unknown",
+            version=chosen.findtext("version") or None,
+            mime_type=chosen.findtext("mime") or None,
+            basis=basis,
+            candidates=candidates,
+        )

@@ -1,0 +1,71 @@
+"""The archive's settings, read from archive.toml and checked against its JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from archiver.errors import ConfigError
+from archiver.resources import schema_path
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveConfig:
+    """What bag-info and PREMIS need to know about the archive."""
+
+    organization: str
+    organization_id: str
+    contact_name: str
+    contact_email: str
+    collection_id: str
+    profile: str
+    algorithms: tuple[str, ...] = ("sha256", "sha512")
+    organization_address: str | None = None
+    contact_phone: str | None = None
+    collection_description: str | None = None
+    deposit: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def parse_config(data: dict[str, Any], name: str) -> ArchiveConfig:
+    """Validate a parsed archive.toml against its schema and return the settings."""
+    schema = json.loads(schema_path("archive-config.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ConfigError(f"{name}: {where}: {first.message}")
+    org, contact, coll, bag = (data[k] for k in ("organization", "contact", "collection", "bag"))
+    return ArchiveConfig(
+        organization=org["name"],
+        organization_id=org["identifier"],
+        organization_address=org.get("address"),
+        contact_name=contact["name"],
+        contact_email=contact["email"],
+        contact_phone=contact.get("phone"),
+        collection_id=coll["identifier"],
+        collection_description=coll.get("description"),
+        algorithms=tuple(bag["algorithms"]),
+        profile=bag["profile"],
+        deposit=data.get("deposit", {}),
+    )
+
+
+def load_config(path: Path) -> ArchiveConfig:
+    """Read and validate archive.toml; ConfigError names the file and the field at fault."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (the archive's settings are required)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
