@@ -1,0 +1,194 @@
+"""Tests for archiver.unpack: member checks (pure), zip-slip refusal, open_serialized."""
+
+from __future__ import annotations
+
+import io
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import BagReadError
+from archiver.findings import Kind
+from archiver.unpack import (
+    Limits,
+    Member,
+    MemberType,
+    UnsafeArchiveError,
+    check_members,
+    extract_safe,
+    is_serialized,
+    list_members,
+    open_serialized,
+)
+
+F, D = MemberType.FILE, MemberType.DIR
+GOOD = [Member("bag", D), Member("bag/bagit.txt", F, 55), Member("bag/data/x", F, 3)]
+
+
+def test_good_members_have_no_findings() -> None:
+    assert check_members(GOOD, "bag.tar") == []
+
+
+@pytest.mark.parametrize(
+    ("member", "path", "message"),
+    [
+        (Member("bag/../evil", F, 1), "bag/../evil", "'..'"),
+        (Member("../evil", F, 1), "../evil", "'..'"),
+        (Member("/etc/passwd", F, 1), "/etc/passwd", "absolute"),
+        (Member("C:/x", F, 1), "C:/x", "absolute"),
+        (Member("bag\\..\\x", F, 1), "bag\\..\\x", "backslash"),
+        (Member("~root/x", F, 1), "~root/x", "'~'"),
+        (Member("", F, 1), "", "empty"),
+        (Member("bag/a\x00b", F, 1), "bag/a\x00b", "NUL"),
+        (Member("bag/link", MemberType.SYMLINK), "bag/link", "symlink"),
+        (Member("bag/hard", MemberType.HARDLINK), "bag/hard", "hardlink"),
+        (Member("bag/dev", MemberType.DEVICE), "bag/dev", "device"),
+        (Member("bag/fifo", MemberType.FIFO), "bag/fifo", "fifo"),
+        (Member("bag/data/x", F, 3), "bag/data/x", "duplicate"),
+        (Member("bag/huge", F, (1 << 40) + 1), "bag/huge", "exceeds the limit"),
+        (Member("bag/bomb", F, 1 << 30, 1024), "bag/bomb", "compression ratio"),
+        (Member("other/x", F, 1), "", "one top-level directory"),
+    ],
+)
+def test_unsafe_member_findings(member: Member, path: str, message: str) -> None:
+    findings = check_members([*GOOD, member], "bag.tar")
+    assert len(findings) == 1
+    (finding,) = findings
+    assert finding.kind is Kind.UNSAFE_PATH
+    assert finding.bag == "bag.tar"
+    assert finding.path == path
+    assert message in finding.message
+
+
+def test_count_and_total_limits() -> None:
+    limits = Limits(max_members=2, max_total_size=10)
+    findings = check_members([*GOOD, Member("bag/y", F, 20)], "bag.zip", limits)
+    messages = sorted(f.message for f in findings)
+    assert any("4 members exceed 2" in m for m in messages)
+    assert any("total size" in m for m in messages)
+
+
+def _tar_with(path: Path, members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    with tarfile.open(path, "w") as tar:
+        for info, data in members:
+            info.size = len(data) if info.isreg() else 0
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
+
+
+def _info(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = link
+    return info
+
+
+def test_tar_slip_refused_nothing_written(tmp_path: Path) -> None:
+    absolute = tmp_path / "abs-evil"
+    archive = tmp_path / "evil.tar"
+    _tar_with(
+        archive,
+        [
+            (_info("bag", tarfile.DIRTYPE), b""),
+            (_info("bag/bagit.txt"), b"BagIt-Version: 1.0\n"),
+            (_info("bag/../evil"), b"pwned"),
+            (_info(str(absolute)), b"pwned"),
+            (_info("bag/link", tarfile.SYMTYPE, "/etc/passwd"), b""),
+        ],
+    )
+    target = tmp_path / "target"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError) as info:
+        extract_safe(archive, target)
+    kinds = {(f.kind, f.path) for f in info.value.findings}
+    assert kinds == {
+        (Kind.UNSAFE_PATH, "bag/../evil"),
+        (Kind.UNSAFE_PATH, str(absolute)),
+        (Kind.UNSAFE_PATH, "bag/link"),
+    }
+    assert not (tmp_path / "evil").exists()
+    assert not absolute.exists()
+    assert list(target.iterdir()) == []
+
+
+def test_zip_slip_refused_nothing_written(tmp_path: Path) -> None:
+    absolute = tmp_path / "abs-evil"
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("bag/bagit.txt", "BagIt-Version: 1.0\n")
+        zf.writestr("bag/../evil", "pwned")
+        zf.writestr(str(absolute), "pwned")
+        link = zipfile.ZipInfo("bag/link")
+        link.create_system = 3
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    target = tmp_path / "target"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError) as info:
+        extract_safe(archive, target)
+    paths = sorted(f.path for f in info.value.findings)
+    assert paths == sorted(["bag/../evil", str(absolute), "bag/link"])
+    assert not (tmp_path / "evil").exists()
+    assert not absolute.exists()
+    assert list(target.iterdir()) == []
+
+
+def test_tar_member_larger_than_declared_is_bounded(tmp_path: Path) -> None:
+    """A lying zip header (declared smaller than stored) is caught while copying."""
+    archive = tmp_path / "liar.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("bag/bagit.txt", "BagIt-Version: 1.0\n")
+    members = list_members(archive)
+    assert members == [Member("bag/bagit.txt", F, 19, members[0].compressed_size)]
+
+
+def test_open_serialized_removes_temp_dir(tmp_path: Path) -> None:
+    archive = tmp_path / "bag.tar"
+    _tar_with(archive, [(_info("bag", tarfile.DIRTYPE), b""), (_info("bag/f"), b"abc")])
+    with open_serialized(archive) as bag:
+        assert (bag / "f").read_bytes() == b"abc"
+        extracted_root = bag.parent
+    assert not extracted_root.exists()
+
+
+def test_open_serialized_removes_temp_dir_on_error(tmp_path: Path) -> None:
+    archive = tmp_path / "bag.tar"
+    _tar_with(archive, [(_info("bag", tarfile.DIRTYPE), b""), (_info("bag/f"), b"abc")])
+    with pytest.raises(RuntimeError), open_serialized(archive) as bag:
+        extracted_root = bag.parent
+        raise RuntimeError("reader failed")
+    assert not extracted_root.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"not an archive at all", "not a readable tar or zip"), (b"", "not a readable")],
+)
+def test_unreadable_archive(tmp_path: Path, content: bytes, message: str) -> None:
+    archive = tmp_path / "bag.tar"
+    archive.write_bytes(content)
+    with pytest.raises(BagReadError, match=message), open_serialized(archive):
+        pass
+
+
+def test_missing_archive(tmp_path: Path) -> None:
+    with pytest.raises(BagReadError, match="no such archive"), open_serialized(tmp_path / "x.zip"):
+        pass
+
+
+def test_top_level_file_not_dir(tmp_path: Path) -> None:
+    archive = tmp_path / "bag.tar"
+    _tar_with(archive, [(_info("bag"), b"abc")])
+    with pytest.raises(BagReadError, match="not a directory"), open_serialized(archive):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("b.tar", True), ("b.tar.gz", True), ("b.ZIP", True), ("b.txt", False), ("b", False)],
+)
+def test_is_serialized(tmp_path: Path, name: str, expected: bool) -> None:
+    (tmp_path / name).write_bytes(b"x")
+    assert is_serialized(tmp_path / name) is expected
