@@ -1,16 +1,52 @@
 """Audit fixity across a whole collection: find bags, hash every file in one pool, report.
 
-The report records (``AuditReport``) are defined first: the ledger builds on them, so their
-fields are a stable contract.
+``audit`` plans each bag once (``archiver.validator.plan_bag``), then hashes the files of
+all bags in ONE ``ProcessPoolExecutor``: largest files first, small files batched into
+chunks, each worker reusing one buffer for every file it reads. Bags are planned and
+hashed in windows of ``window_jobs`` files so memory stays flat however large the
+collection. The report records (``AuditReport``) are a stable contract: the ledger
+(``archiver.ledger``) stores them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import mmap
+import os
+import platform
+import ssl
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from archiver.findings import BagReport, Finding
+from archiver import __version__
+from archiver.digest import new_buffer
+from archiver.errors import BagReadError
+from archiver.findings import BagReport, Finding, Kind
+from archiver.validator import (
+    BagPlan,
+    Checker,
+    HashJob,
+    HashResult,
+    Mode,
+    finish_bag,
+    hash_jobs,
+    looks_like_bag,
+    plan_bag,
+)
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(bytes_done, bytes_total)`` while an audit hashes."""
+
+LARGE_FILE = 4 << 20  # files this big get a task of their own
+BATCH_FILES = 256  # small files per task at most
+BATCH_BYTES = 16 << 20  # bytes per small-file task at most
+WINDOW_JOBS = 50_000  # files planned and held in memory at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +115,236 @@ class AuditReport:
             "totals": self.totals.to_json(),
             "bags": [b.to_json() for b in self.bags],
         }
+
+
+def versions() -> dict[str, str]:
+    """The software that did the work, for the report and the ledger."""
+    return {
+        "archiver": __version__,
+        "python": platform.python_version(),
+        "hashlib": ssl.OPENSSL_VERSION,
+    }
+
+
+def find_bags(roots: Iterable[Path | str]) -> list[Path]:
+    """Every bag under the roots, as absolute paths, sorted; a bag's insides are not searched.
+
+    Hidden directories (such as a build's temporary staging directory) are skipped and links
+    are not followed. Raises ``BagReadError`` for a root that is missing or not a directory.
+    """
+    found: set[Path] = set()
+    for root in roots:
+        start = Path(os.path.abspath(root))
+        if not start.exists():
+            raise BagReadError(f"{root}: does not exist")
+        if not start.is_dir():
+            raise BagReadError(f"{root}: is not a directory")
+        stack = [start]
+        while stack:
+            directory = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    items = list(it)
+            except OSError as exc:
+                raise BagReadError(f"{directory}: cannot be listed: {exc.strerror}") from exc
+            names = [i.name for i in items if not i.is_dir(follow_symlinks=False)]
+            has_data = any(i.name == "data" and i.is_dir(follow_symlinks=False) for i in items)
+            if looks_like_bag(names, has_data):
+                found.add(directory)
+                continue
+            stack.extend(
+                Path(i.path)
+                for i in items
+                if i.is_dir(follow_symlinks=False) and not i.name.startswith(".")
+            )
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=1)
+def _worker_buffer() -> mmap.mmap:
+    """This process's reusable read buffer, made on first use (one per worker)."""
+    return new_buffer()
+
+
+def _hash_task(jobs: Sequence[HashJob]) -> list[HashResult]:
+    """Run in a worker: hash a batch of jobs with the worker's one buffer."""
+    return hash_jobs(jobs, _worker_buffer())
+
+
+def schedule(jobs: Iterable[HashJob]) -> list[list[HashJob]]:
+    """Group jobs into tasks: largest first, one task per large file, small files batched."""
+    tasks: list[list[HashJob]] = []
+    batch: list[HashJob] = []
+    batch_bytes = 0
+    for job in sorted(jobs, key=lambda j: j.size, reverse=True):
+        if job.size >= LARGE_FILE:
+            tasks.append([job])
+            continue
+        if batch and (len(batch) >= BATCH_FILES or batch_bytes + job.size > BATCH_BYTES):
+            tasks.append(batch)
+            batch, batch_bytes = [], 0
+        batch.append(job)
+        batch_bytes += job.size
+    if batch:
+        tasks.append(batch)
+    return tasks
+
+
+def _plan(bag: Path, mode: Mode, checkers: Sequence[Checker]) -> BagPlan | BagReport:
+    try:
+        return plan_bag(bag, mode=mode, checkers=checkers)
+    except BagReadError as exc:
+        finding = Finding(Kind.MISSING_FILE, str(bag), "", str(exc))
+        return BagReport(bag=str(bag), findings=(finding,))
+
+
+def _windows(
+    bags: Sequence[Path], mode: Mode, checkers: Sequence[Checker], window_jobs: int
+) -> Iterator[list[BagPlan | BagReport]]:
+    window: list[BagPlan | BagReport] = []
+    jobs = 0
+    for bag in bags:
+        planned = _plan(bag, mode, checkers)
+        window.append(planned)
+        if isinstance(planned, BagPlan):
+            jobs += len(planned.jobs)
+        if jobs >= window_jobs:
+            yield window
+            window, jobs = [], 0
+    if window:
+        yield window
+
+
+def _run_tasks(
+    tasks: list[list[HashJob]],
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    on_done: Callable[[list[HashResult]], None],
+) -> None:
+    """Run tasks in order of submission, at most 2 per worker in flight."""
+    if pool is None:
+        buffer = _worker_buffer()
+        for task in tasks:
+            on_done(hash_jobs(task, buffer))
+        return
+    pending: set[Future[list[HashResult]]] = set()
+    queue = iter(tasks)
+    limit = max(2, workers * 2)
+    for task in queue:
+        pending.add(pool.submit(_hash_task, task))
+        if len(pending) >= limit:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                on_done(future.result())
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            on_done(future.result())
+
+
+class _Collector:
+    """Route hash results to their bags and finish each bag when its last file is in."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.reports: list[BagReport] = []
+        self.plans: dict[str, BagPlan] = {}
+        self.left: dict[str, int] = {}
+        self.results: dict[str, list[HashResult]] = {}
+        self.done_bytes = 0
+        self.total_bytes = 0
+
+    def add(self, window: Iterable[BagPlan | BagReport]) -> list[HashJob]:
+        """Take a window of planned bags; return the jobs still to hash."""
+        jobs: list[HashJob] = []
+        for planned in window:
+            if isinstance(planned, BagReport):
+                self.reports.append(planned)
+            elif not planned.jobs:
+                self.reports.append(finish_bag(planned, ()))
+            else:
+                self.plans[planned.bag] = planned
+                self.left[planned.bag] = len(planned.jobs)
+                self.results[planned.bag] = []
+                jobs.extend(planned.jobs)
+                self.total_bytes += planned.job_bytes
+        self._report_progress()
+        return jobs
+
+    def done(self, batch: list[HashResult]) -> None:
+        """Record a finished task's results."""
+        for result in batch:
+            self.results[result.bag].append(result)
+            self.done_bytes += result.size
+            self.left[result.bag] -= 1
+            if self.left[result.bag] == 0:
+                plan = self.plans.pop(result.bag)
+                self.reports.append(finish_bag(plan, self.results.pop(result.bag)))
+                del self.left[result.bag]
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done_bytes, self.total_bytes)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def audit(
+    roots: Sequence[Path | str],
+    *,
+    workers: int | None = None,
+    mode: Mode = "full",
+    progress: ProgressCallback | None = None,
+    bags: Sequence[Path | str] | None = None,
+    checkers: Sequence[Checker] = (),
+    clock: Callable[[], datetime] = _utc_now,
+    timer: Callable[[], float] = time.monotonic,
+    run_id: str | None = None,
+    window_jobs: int = WINDOW_JOBS,
+) -> AuditReport:
+    """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
+
+    ``workers`` defaults to every core; 1 hashes in this process. ``clock`` gives the
+    timezone-aware start and end times, ``timer`` the elapsed seconds.
+    """
+    started = clock()
+    t0 = timer()
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 1:
+        raise ValueError(f"workers must be at least 1, not {count}")
+    targets = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
+    collector = _Collector(progress)
+    pool = ProcessPoolExecutor(max_workers=count) if count > 1 else None
+    try:
+        for window in _windows(targets, mode, checkers, window_jobs):
+            jobs = collector.add(window)
+            _run_tasks(schedule(jobs), pool, count, collector.done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    reports = collector.reports
+    reports.sort(key=lambda r: r.bag)
+    seconds = timer() - t0
+    ended = clock()
+    intact = sum(1 for r in reports if r.valid)
+    totals = AuditTotals(
+        bags=len(reports),
+        intact=intact,
+        failed=len(reports) - intact,
+        files=sum(r.files for r in reports),
+        bytes=sum(r.bytes for r in reports),
+        seconds=seconds,
+    )
+    return AuditReport(
+        run_id=run_id or str(uuid.uuid4()),
+        started=started.isoformat(),
+        ended=ended.isoformat(),
+        mode=mode,
+        roots=tuple(str(r) for r in roots),
+        versions=versions(),
+        bags=tuple(reports),
+        totals=totals,
+    )
