@@ -18,6 +18,8 @@ from archiver.errors import EXIT_UNUSABLE, ArchiverError
 # The command modules, in the order `archiver --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.build",
+    "archiver.cli.validate",
+    "archiver.cli.audit",
 )
 
 

@@ -1,0 +1,161 @@
+"""`archiver audit [ROOT ...] [--workers N] [--json FILE|-] [--ledger F] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from archiver.audit import AuditReport, ProgressCallback, audit, find_bags
+from archiver.cli.validate import add_mode_arguments, make_console, print_problems
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.fileio import write_bytes_atomic
+from archiver.ledger import Ledger, default_ledger_path
+
+DEFAULT_ROOT = "bags"
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '15m', '2h', '1h30m' → seconds (argparse type)."""
+    value = text.strip().lower()
+    try:
+        seconds = float(value)
+    except ValueError:
+        match = _DURATION.fullmatch(value)
+        if not value or match is None:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a duration like 90s, 15m, 2h or 1h30m"
+            ) from None
+        hours, minutes, secs = match.groups()
+        seconds = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs or 0)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the budget must be more than 0 seconds")
+    return seconds
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add the audit command."""
+    parser = subparsers.add_parser(
+        "audit",
+        help="verify the fixity of every bag under the roots, in parallel",
+        description="Find every bag under each ROOT (default: bags/) and verify all of "
+        "them with one pool of workers; record the run in the audit ledger "
+        "(default: ROOT/.audit-ledger.sqlite). Exit 0 all intact, 1 a bag failed, "
+        "2 the audit could not run.",
+    )
+    parser.add_argument("roots", metavar="ROOT", nargs="*", help="directory to search for bags")
+    parser.add_argument(
+        "--workers", type=_positive_int, default=None, help="worker processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        default=None,
+        help="write the machine report to FILE ('-': stdout)",
+    )
+    parser.add_argument("--ledger", metavar="F", type=Path, default=None, help="ledger database")
+    add_mode_arguments(parser)
+    parser.add_argument(
+        "--oldest",
+        metavar="N",
+        type=_positive_int,
+        default=None,
+        help="audit only the N bags whose last good check is oldest",
+    )
+    parser.add_argument(
+        "--budget",
+        metavar="DURATION",
+        type=parse_duration,
+        default=None,
+        help="audit the most overdue bags that fit in DURATION (e.g. 30m, 2h)",
+    )
+    parser.set_defaults(run=run)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar (bytes/s, ETA) on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    columns = (
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("audit", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def run(args: argparse.Namespace) -> int:
+    """Select the bags, audit them, record the run, print or write the report."""
+    roots: list[str] = args.roots or [DEFAULT_ROOT]
+    json_to_stdout = args.json == "-"
+    ledger_path = args.ledger or default_ledger_path(roots)
+    candidates = find_bags(roots)
+    with Ledger.open(ledger_path) as ledger:
+        if args.oldest is not None or args.budget is not None:
+            selected = ledger.select_bags([str(b) for b in candidates], args.oldest, args.budget)
+        else:
+            selected = [str(b) for b in candidates]
+        with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
+            report = audit(
+                roots,
+                workers=args.workers,
+                mode=args.mode,
+                progress=progress,
+                bags=[Path(b) for b in selected],
+            )
+        ledger.record_run(report)
+    document = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    if json_to_stdout:
+        sys.stdout.write(document)
+    else:
+        if args.json is not None:
+            write_bytes_atomic(Path(args.json), document.encode("utf-8"))
+        print_summary(make_console(), report, ledger_path)
+    return EXIT_OK if report.valid else EXIT_INTEGRITY
+
+
+def print_summary(console: Console, report: AuditReport, ledger_path: Path) -> None:
+    """Bags intact / failed, files, bytes, seconds, MB/s; then the table of problems."""
+    t = report.totals
+    rate = t.bytes / t.seconds / 1e6 if t.seconds > 0 else 0.0
+    status = "[green]intact[/]" if report.valid else "[bold red]FAILED[/]"
+    console.print(
+        f"audit {report.run_id}: {status} — {t.intact} of {t.bags} bags intact, "
+        f"{t.failed} failed; {t.files} files, {t.bytes} bytes in {t.seconds:.2f} s "
+        f"({rate:.1f} MB/s); mode {report.mode}; ledger {ledger_path}"
+    )
+    print_problems(console, list(report.findings))

@@ -1,0 +1,105 @@
+"""`archiver validate BAG ... [--fast | --completeness-only] [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.findings import BagReport, Finding
+from archiver.validator import Mode, validate_bag
+
+
+def register(subparsers: Any) -> None:
+    """Add the validate command."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="validate bags (BagIt 0.93-1.0, our profile and metadata)",
+        description="Validate each BAG completely: declaration, tag files, manifests, "
+        "every checksum, Payload-Oxum, completeness, path safety, fetch.txt (never "
+        "fetched). Exit 0 all valid, 1 a bag is invalid, 2 a path is not a bag.",
+    )
+    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
+    add_mode_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the machine report")
+    parser.set_defaults(run=run)
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
+    """--fast / --completeness-only, shared with audit."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--fast",
+        dest="mode",
+        action="store_const",
+        const="fast",
+        help="check structure, tag files and Payload-Oxum only (no hashing)",
+    )
+    group.add_argument(
+        "--completeness-only",
+        dest="mode",
+        action="store_const",
+        const="completeness",
+        help="check that every listed file is present and nothing else (no hashing)",
+    )
+    parser.set_defaults(mode="full")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate every bag given; print a summary and the problems, or JSON."""
+    mode: Mode = args.mode
+    reports = [validate_bag(bag, mode=mode) for bag in args.bags]
+    valid = all(r.valid for r in reports)
+    if args.json:
+        document = {
+            "mode": mode,
+            "status": "valid" if valid else "invalid",
+            "bags": [r.to_json() for r in reports],
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        console = make_console()
+        for report in reports:
+            console.print(summary_line(report))
+        print_problems(console, [f for r in reports for f in r.findings])
+    return EXIT_OK if valid else EXIT_INTEGRITY
+
+
+def make_console() -> Console:
+    """Console on stdout; wide tables when not a terminal (logs, cron mail)."""
+    width = None if sys.stdout.isatty() else 160
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=width)
+
+
+def summary_line(report: BagReport) -> str:
+    """One line per bag: status, files, bytes, counts of errors and warnings."""
+    mark = "[green]valid[/]" if report.valid else "[bold red]INVALID[/]"
+    counts = f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    return f"{mark}  {escape(report.bag)}  ({report.files} files, {report.bytes} bytes; {counts})"
+
+
+def print_problems(console: Console, findings: list[Finding]) -> None:
+    """A table of problems: severity, kind, bag, path, detail (and digests)."""
+    if not findings:
+        return
+    table = Table(title="Problems", show_lines=False)
+    for column in ("severity", "kind", "bag", "path", "detail"):
+        table.add_column(column, overflow="fold")
+    for f in findings:
+        detail = f.message
+        if f.algorithm is not None:
+            detail += f" [{f.algorithm}] expected {f.expected} found {f.found}"
+        elif f.expected is not None:
+            detail += f" (expected {f.expected}, found {f.found})"
+        style = "red" if f.severity == "error" else "yellow"
+        table.add_row(
+            f"[{style}]{f.severity}[/]", str(f.kind), escape(f.bag), escape(f.path), escape(detail)
+        )
+    console.print(table)
