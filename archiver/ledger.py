@@ -52,7 +52,7 @@ GENESIS = "0" * 64
 APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledger
 SCHEMA_VERSION = 1
 FIXITY_MODES = frozenset({"full"})  # modes whose audits read and hash every file
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT = 10.0  # seconds to wait for another writer
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -73,7 +73,8 @@ _SCHEMA = (
         children INTEGER NOT NULL,
         children_hash TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL)""",
+        hash TEXT NOT NULL,
+        prev_run_id TEXT NOT NULL)""",
     """CREATE TABLE outcomes (
         seq INTEGER NOT NULL REFERENCES runs (seq) DEFERRABLE INITIALLY DEFERRED,
         ord INTEGER NOT NULL,
@@ -103,7 +104,7 @@ _SCHEMA = (
 
 _RUN_COLUMNS = (
     "seq, run_id, kind, started, ended, mode, roots, versions, bags, failed, files, bytes, "
-    "seconds, children, children_hash, prev_hash, hash"
+    "seconds, children, children_hash, prev_hash, hash, prev_run_id"
 )
 _EVENT_FIELDS = (
     "identifier",
@@ -195,6 +196,7 @@ class RunRecord:
     children_hash: str
     prev_hash: str
     hash: str
+    prev_run_id: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The run as a JSON-ready dict."""
@@ -370,6 +372,7 @@ def run_fields(
     children: int,
     children_hash: str,
     prev_hash: str,
+    prev_run_id: str,
 ) -> dict[str, Any]:
     """The hashed fields of one run (``seq`` excluded: the links prove the order)."""
     return {
@@ -389,6 +392,7 @@ def run_fields(
         "children": children,
         "children_hash": children_hash,
         "prev": prev_hash,
+        "prev_run_id": prev_run_id,
     }
 
 
@@ -483,8 +487,13 @@ class Ledger:
 
     @classmethod
     @contextlib.contextmanager
-    def open(cls, path: str | Path, *, create: bool = True) -> Iterator[Ledger]:
-        """Open (and with ``create``, create) the ledger at ``path``; closed on exit."""
+    def open(
+        cls, path: str | Path, *, create: bool = True, timeout: float = BUSY_TIMEOUT
+    ) -> Iterator[Ledger]:
+        """Open (with ``create``, create if missing) the ledger at ``path``; closed on exit.
+
+        ``timeout``: seconds to wait for another process writing the ledger.
+        """
         target = Path(path)
         if not create and not target.is_file():
             raise LedgerError(f"{target}: no ledger here (no such file)")
@@ -498,13 +507,13 @@ class Ledger:
                 f"{target.resolve().as_uri()}?mode={mode}",
                 uri=True,
                 isolation_level=None,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=timeout,
             )
         except sqlite3.Error as exc:
             raise LedgerError(f"{target}: cannot open the ledger ({exc})") from exc
         try:
             ledger = cls(target, connection)
-            ledger._setup()
+            ledger._setup(timeout)
             yield ledger
         finally:
             connection.close()
@@ -538,10 +547,10 @@ class Ledger:
                 db.execute("ROLLBACK")
             raise
 
-    def _setup(self) -> None:
+    def _setup(self, timeout: float) -> None:
         db = self._db
         try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -571,15 +580,15 @@ class Ledger:
                     tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
-    def _head(self, tx: sqlite3.Connection) -> tuple[int, str]:
-        row = tx.execute("SELECT seq, hash FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
-        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+    def _head(self, tx: sqlite3.Connection) -> tuple[int, str, str]:
+        row = tx.execute("SELECT seq, hash, run_id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, GENESIS, "") if row is None else (int(row[0]), str(row[1]), str(row[2]))
 
     def _insert_run(self, tx: sqlite3.Connection, seq: int, fields: Mapping[str, Any]) -> str:
         digest = run_hash(fields)
         tx.execute(
             f"INSERT INTO runs ({_RUN_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 seq,
                 fields["run_id"],
@@ -598,6 +607,7 @@ class Ledger:
                 fields["children_hash"],
                 fields["prev"],
                 digest,
+                fields["prev_run_id"],
             ),
         )
         tx.execute(
@@ -619,7 +629,7 @@ class Ledger:
         run_id = report.run_id
         with self._transaction(f"record run {run_id}", write=True) as tx:
             self._check_new_run_id(tx, run_id)
-            last_seq, prev = self._head(tx)
+            last_seq, prev, prev_id = self._head(tx)
             seq = last_seq + 1
             lines: list[str] = []
             for ordinal, bag in enumerate(sorted(report.bags, key=lambda b: b.bag)):
@@ -656,6 +666,7 @@ class Ledger:
                 children=len(lines),
                 children_hash=children_digest(lines),
                 prev_hash=prev,
+                prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
         return run_id
@@ -676,7 +687,7 @@ class Ledger:
             raise LedgerError(f"{self.path}: no events to record for run {run_id}")
         with self._transaction(f"record run {run_id}", write=True) as tx:
             self._check_new_run_id(tx, run_id)
-            last_seq, prev = self._head(tx)
+            last_seq, prev, prev_id = self._head(tx)
             seq = last_seq + 1
             lines: list[str] = []
             bags: set[str] = set()
@@ -711,6 +722,7 @@ class Ledger:
                 children=len(lines),
                 children_hash=children_digest(lines),
                 prev_hash=prev,
+                prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
         return run_id
@@ -757,6 +769,7 @@ class Ledger:
                 children_hash=str(row[14]),
                 prev_hash=str(row[15]),
                 hash=str(row[16]),
+                prev_run_id=str(row[17]),
             )
         except (TypeError, ValueError) as exc:
             raise LedgerError(f"{self.path}: run seq {row[0]}: unreadable row ({exc})") from exc
@@ -849,7 +862,8 @@ class Ledger:
     def head(self) -> tuple[int, str]:
         """The last run's (seq, hash); (0, 64 zeros) for an empty ledger."""
         with self._transaction("read the head", write=False) as tx:
-            return self._head(tx)
+            seq, digest, _ = self._head(tx)
+        return seq, digest
 
     # -- incremental audits
 
@@ -914,10 +928,11 @@ class Ledger:
         problems: list[Problem] = []
         rows = tx.execute(
             "SELECT seq, run_id, kind, started, ended, mode, roots, versions, bags, failed, "
-            "files, bytes, seconds, children, children_hash, prev_hash, hash "
+            "files, bytes, seconds, children, children_hash, prev_hash, hash, prev_run_id "
             "FROM runs ORDER BY seq"
         ).fetchall()
         position_of = {str(row[16]): int(row[0]) for row in rows}
+        seq_of_id = {str(row[1]): int(row[0]) for row in rows}
         expected_seq = 1
         prev_hash = GENESIS
         prev_seq = 0
@@ -928,7 +943,9 @@ class Ledger:
             gap = seq != expected_seq
             if gap:
                 missing = (
-                    f"seq {expected_seq}"
+                    f"seq {expected_seq} (id {row[17]})"
+                    if seq == expected_seq + 1 and str(row[17]) not in seq_of_id
+                    else f"seq {expected_seq}"
                     if seq == expected_seq + 1
                     else f"seqs {expected_seq}-{seq - 1}"
                 )
@@ -937,50 +954,16 @@ class Ledger:
                 )
             stored_prev = str(row[15])
             if stored_prev != prev_hash:
-                linked = position_of.get(stored_prev)
-                if linked is not None and linked > seq:
-                    problems.append(
-                        Problem(
-                            "reordered-run",
-                            f"{where} links to run seq {linked}, which is recorded after it "
-                            "(runs reordered)",
-                            seq,
-                            run_id,
-                        )
-                    )
-                elif linked is not None and linked < prev_seq:
-                    problems.append(
-                        Problem(
-                            "deleted-run",
-                            f"{where} links to run seq {linked}, not to run seq {prev_seq}: "
-                            "a run between them was deleted, or runs were reordered",
-                            seq,
-                            run_id,
-                        )
-                    )
-                elif linked is not None and linked == seq:
-                    problems.append(Problem("edited-run", f"{where} links to itself", seq, run_id))
-                elif not gap and prev_seq:
-                    problems.append(
-                        Problem(
-                            "edited-run",
-                            f"run seq {prev_seq} (id {prev_id}) was edited and re-hashed: "
-                            f"{where} links to {stored_prev[:16]}…, not to its hash "
-                            f"{prev_hash[:16]}…",
-                            prev_seq,
-                            prev_id,
-                        )
-                    )
-                elif not gap:
-                    problems.append(
-                        Problem(
-                            "deleted-run",
-                            f"{where} is first but does not link to the genesis hash: "
-                            "runs before it were deleted",
-                            seq,
-                            run_id,
-                        )
-                    )
+                link = _link_problem(
+                    (seq, run_id),
+                    (stored_prev, str(row[17])),
+                    (prev_seq, prev_id, prev_hash),
+                    position_of,
+                    seq_of_id,
+                    gap,
+                )
+                if link is not None:
+                    problems.append(link)
             problems.extend(self._verify_children(tx, row, where))
             fields = run_fields(
                 run_id=run_id,
@@ -998,6 +981,7 @@ class Ledger:
                 children=_int_or(row[13]),
                 children_hash=str(row[14]),
                 prev_hash=stored_prev,
+                prev_run_id=str(row[17]),
             )
             recomputed = run_hash(fields)
             if recomputed != str(row[16]):
@@ -1136,6 +1120,65 @@ class Ledger:
                 )
             )
         return problems
+
+
+def _link_problem(
+    this: tuple[int, str],
+    link: tuple[str, str],
+    previous: tuple[int, str, str],
+    position_of: Mapping[str, int],
+    seq_of_id: Mapping[str, int],
+    gap: bool,
+) -> Problem | None:
+    """Diagnose a run whose previous-run hash is not the hash of the run before it."""
+    seq, run_id = this
+    stored_prev, stored_prev_id = link
+    prev_seq, prev_id, prev_hash = previous
+    where = f"run seq {seq} (id {run_id})"
+    target = position_of.get(stored_prev, seq_of_id.get(stored_prev_id))
+    if target is not None and target > seq:
+        return Problem(
+            "reordered-run",
+            f"{where} links to run seq {target} (id {stored_prev_id}), which is recorded after "
+            "it: runs reordered",
+            seq,
+            run_id,
+        )
+    if target is not None and target == seq:
+        return Problem("edited-run", f"{where} links to itself", seq, run_id)
+    if target is not None and target == prev_seq:
+        return Problem(
+            "edited-run",
+            f"run seq {prev_seq} (id {prev_id}) was edited and re-hashed: {where} links to "
+            f"{stored_prev[:16]}…, its hash is now {prev_hash[:16]}…",
+            prev_seq,
+            prev_id,
+        )
+    if gap:
+        return None  # the missing seqs are already reported
+    if target is not None:
+        return Problem(
+            "deleted-run",
+            f"{where} links to run seq {target} (id {stored_prev_id}), not to run seq "
+            f"{prev_seq} (id {prev_id}): runs between them were deleted or reordered",
+            seq,
+            run_id,
+        )
+    if prev_seq == 0:
+        return Problem(
+            "deleted-run",
+            f"{where} is first but links to run {stored_prev_id}, which is gone: "
+            "runs before it were deleted",
+            seq,
+            run_id,
+        )
+    return Problem(
+        "deleted-run",
+        f"run {stored_prev_id} between run seq {prev_seq} (id {prev_id}) and {where} was "
+        "deleted and the runs renumbered",
+        seq,
+        run_id,
+    )
 
 
 def _json_or(text: Any, default: Any) -> Any:
