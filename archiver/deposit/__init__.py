@@ -1,0 +1,84 @@
+"""Deposit bags to a target and verify them there: OCFL root, S3 store, plain directory.
+
+``deposit_bag`` validates the bag first (an invalid bag is refused with its findings),
+dispatches on the target's scheme, and returns a verified ``DepositResult``;
+``verify_deposit`` re-checks what a target holds for a bag. Backends, one per module:
+``ocfl_root`` (``ocfl://``), ``s3`` (``s3://``), ``directory`` (``file://``). Recording in
+the ledger and PREMIS events: ``archiver.deposit.events``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archiver.deposit.records import DepositResult, DepositStatus, Target, parse_target
+from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag, require_valid
+from archiver.findings import Finding
+from archiver.serialize import source_date_epoch
+
+__all__ = [
+    "DepositResult",
+    "DepositStatus",
+    "InvalidBagError",
+    "Target",
+    "deposit_bag",
+    "parse_target",
+    "verify_deposit",
+]
+
+
+def deposit_bag(
+    bag: Path,
+    target: Target,
+    *,
+    now: datetime,
+    environ: Mapping[str, str],
+    settings: Mapping[str, Any],
+) -> DepositResult:
+    """Validate ``bag``, deposit it at ``target`` and verify it there.
+
+    ``settings`` is archive.toml's ``[deposit]`` table; ``environ`` supplies AWS_* and
+    SOURCE_DATE_EPOCH. Raises InvalidBagError (exit 1) for an invalid bag, DepositError
+    when the target is unusable or the transfer does not verify.
+    """
+    require_bag(bag)
+    require_valid(bag)
+    identifier, from_info = bag_identifier(bag)
+    # Backends are imported on use: boto3 and ocfl-py are slow to import and only one is needed.
+    if target.scheme == "ocfl":
+        from archiver.deposit.ocfl_root import deposit_ocfl
+
+        result = deposit_ocfl(bag, target, identifier, now)
+    elif target.scheme == "s3":
+        from archiver.deposit.s3 import deposit_s3, s3_settings
+
+        config = s3_settings(environ, settings.get("s3", {}))
+        result = deposit_s3(bag, target, identifier, now, config, source_date_epoch(environ))
+    else:
+        from archiver.deposit.directory import deposit_directory
+
+        result = deposit_directory(bag, target, identifier, now)
+    return dataclasses.replace(result, identifier_from_bag_info=from_info)
+
+
+def verify_deposit(
+    bag: Path, target: Target, *, environ: Mapping[str, str], settings: Mapping[str, Any]
+) -> list[Finding]:
+    """Re-verify what ``target`` holds for ``bag``; an empty list means it is intact."""
+    require_bag(bag)
+    identifier, _ = bag_identifier(bag)
+    if target.scheme == "ocfl":
+        from archiver.deposit.ocfl_root import verify_ocfl
+
+        return verify_ocfl(bag, target, identifier)
+    if target.scheme == "s3":
+        from archiver.deposit.s3 import s3_settings, verify_s3
+
+        return verify_s3(bag, target, s3_settings(environ, settings.get("s3", {})))
+    from archiver.deposit.directory import verify_directory
+
+    return verify_directory(bag, target)

@@ -1,0 +1,221 @@
+"""Deposit to an OCFL 1.1 storage root (``ocfl:///path/to/root``) with ocfl-py.
+
+- The root is created if missing, with the storage layout extension
+  ``0003-hash-and-id-n-tuple-storage-layout`` (sha256 of the identifier, 3 tuples of 3
+  characters, then an encapsulation directory named after the percent-encoded identifier):
+  identifiers of any shape map to safe, evenly spread paths. It is built in a staging
+  directory and renamed into place.
+- One OCFL object per bag; its identifier is the bag's External-Identifier (the bag
+  directory name when bag-info has none). The bag directory's whole content (tag files
+  and payload) is the object's content; digest algorithm sha512.
+- A changed bag becomes a new version. Versions are never rewritten: the new version
+  directory and its inventory are written in a staging directory beside the root, then
+  ``vN`` is renamed into the object and the root inventory and its sidecar are replaced
+  last. The root inventory is the commit point: until it is replaced the object's head is
+  the previous version; a leftover ``vN`` from an interrupted deposit (not referenced by
+  the root inventory) is removed on the next deposit.
+- An unchanged bag (no difference from the head version's state) is a no-op.
+- After every deposit the object is validated with ocfl-py (digests checked) and the head
+  version's state is compared with the source bag's sha512 digests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ocfl
+from ocfl.fsw import fsw_openfs
+from ocfl.validator import Validator
+
+from archiver import __version__
+from archiver.deposit.records import DepositResult, DepositStatus, Target
+from archiver.deposit.source import compare_digests, file_digests
+from archiver.errors import DepositError, OutputError
+from archiver.fileio import staging_dir
+from archiver.findings import Finding, Kind
+
+LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
+DIGEST_ALGORITHM = "sha512"
+EVENT_TYPE = "replication"
+_INVENTORY = "inventory.json"
+
+
+def open_root(root: Path) -> ocfl.StorageRoot:
+    """Open the OCFL storage root at ``root``, creating it (atomically) if missing."""
+    if not root.exists():
+        try:
+            root.parent.mkdir(parents=True, exist_ok=True)
+            with staging_dir(root) as stage:
+                fresh = stage / root.name
+                ocfl.StorageRoot(root=str(fresh), layout_name=LAYOUT).initialize()
+                os.rename(fresh, root)
+        except (OSError, ocfl.StorageRootException) as exc:
+            raise OutputError(f"{root}: cannot create OCFL storage root ({exc})") from exc
+    store = ocfl.StorageRoot(root=str(root))
+    try:
+        store.open_root_fs()
+        store.check_root_structure()
+    except (ocfl.StorageRootException, FileNotFoundError) as exc:
+        raise DepositError(f"{root}: not a usable OCFL storage root ({exc})") from exc
+    if store.layout is None:
+        raise DepositError(f"{root}: OCFL storage root declares no storage layout")
+    return store
+
+
+def object_dir(root: Path, identifier: str) -> Path:
+    """Where the object for ``identifier`` lives under the root, per its layout."""
+    store = open_root(root)
+    return root / str(store.object_path(identifier))
+
+
+def _metadata(now: datetime, bag: Path, status: str) -> ocfl.VersionMetadata:
+    created = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ocfl.VersionMetadata(
+        created=created,
+        message=f"archiver {__version__} deposit ({status}) of bag {bag.resolve().name}",
+        name="archiver",
+        address="https://archiver.example.org/",
+    )
+
+
+def _head(obj_path: Path) -> str:
+    data: dict[str, Any] = json.loads((obj_path / _INVENTORY).read_text(encoding="utf-8"))
+    return str(data["head"])
+
+
+def _remove_uncommitted(obj_path: Path) -> None:
+    """Delete a version directory newer than the root inventory's head (a crash leftover)."""
+    head = _head(obj_path)
+    number = int(head.lstrip("v"))
+    width = len(head) - 1 if head[1] == "0" else 0
+    leftover = obj_path / f"v{str(number + 1).zfill(width)}"
+    if leftover.is_dir():
+        shutil.rmtree(leftover)
+
+
+def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> DepositResult:
+    """Add the bag as an OCFL object (first version) or a new version of its object."""
+    assert target.path is not None
+    root = target.path
+    obj_path = object_dir(root, identifier)
+    try:
+        if not (obj_path / _INVENTORY).is_file():
+            status, version = _create(bag, root, obj_path, identifier, now)
+        else:
+            status, version = _add_version(bag, root, obj_path, identifier, now)
+    except (ocfl.ObjectException, ocfl.NewVersionException, OSError) as exc:
+        raise DepositError(f"{obj_path}: OCFL deposit of {identifier} failed ({exc})") from exc
+    findings = verify_object(bag, obj_path, identifier)
+    if findings:
+        raise DepositError(f"{obj_path}: deposit did not verify: {findings[0].message}")
+    return DepositResult(
+        bag=str(bag),
+        identifier=identifier,
+        target=target.uri,
+        location=f"{obj_path.resolve().as_uri()}#{version}",
+        status=status,
+        event_type=EVENT_TYPE,
+        time=now,
+        version=version,
+        digests={},
+        detail=f"OCFL object {identifier} {version} in storage root {root}",
+    )
+
+
+def _create(
+    bag: Path, root: Path, obj_path: Path, identifier: str, now: datetime
+) -> tuple[DepositStatus, str]:
+    if obj_path.exists():  # a directory without an inventory: nothing committed there
+        shutil.rmtree(obj_path)
+    with staging_dir(root) as stage:
+        built = stage / "object"
+        obj = ocfl.Object(identifier=identifier, digest_algorithm=DIGEST_ALGORITHM)
+        obj.create(srcdir=str(bag), metadata=_metadata(now, bag, "first"), objdir=str(built))
+        obj_path.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(built, obj_path)
+    return DepositStatus.DEPOSITED, "v1"
+
+
+def _add_version(
+    bag: Path, root: Path, obj_path: Path, identifier: str, now: datetime
+) -> tuple[DepositStatus, str]:
+    _remove_uncommitted(obj_path)
+    obj = ocfl.Object(identifier=identifier)
+    new = obj.start_new_version(
+        objdir=str(obj_path),
+        srcdir=str(bag),
+        metadata=_metadata(now, bag, "changed"),
+        carry_content_forward=False,
+    )
+    if new.inventory.id != identifier:
+        raise DepositError(f"{obj_path}: holds object {new.inventory.id!r}, not {identifier!r}")
+    new.add_from_srcdir()
+    if not new.diff_with_previous():
+        return DepositStatus.UNCHANGED, _head(obj_path)
+    inventory = new.inventory
+    head = str(inventory.head)
+    with staging_dir(root) as stage:
+        staged = ocfl.Object(
+            identifier=identifier,
+            digest_algorithm=inventory.digest_algorithm,
+            obj_fs=fsw_openfs(str(stage)),
+        )
+        for src, dst in sorted(new.files_to_copy.items()):
+            staged.copy_into_object(new.src_fs, src, dst, create_dirs=True)
+        staged.write_inventory_and_sidecar(inventory, head)
+        staged.write_inventory_and_sidecar(inventory)
+        sidecar = f"{_INVENTORY}.{inventory.digest_algorithm}"
+        os.rename(stage / head, obj_path / head)
+        os.replace(stage / _INVENTORY, obj_path / _INVENTORY)  # commit point
+        os.replace(stage / sidecar, obj_path / sidecar)
+    return DepositStatus.NEW_VERSION, head
+
+
+def verify_object(bag: Path, obj_path: Path, identifier: str) -> list[Finding]:
+    """Validate the object with ocfl-py and compare its head state with the bag's files."""
+    name = bag.resolve().name
+    if not (obj_path / _INVENTORY).is_file():
+        return [
+            Finding(
+                kind=Kind.MISSING_FILE,
+                bag=name,
+                path=str(obj_path),
+                message=f"no OCFL object for {identifier}",
+            )
+        ]
+    validator = Validator(check_digests=True, log_warnings=False)
+    if not validator.validate_object(str(obj_path)):
+        return [
+            Finding(
+                kind=Kind.CHECKSUM_MISMATCH,
+                bag=name,
+                path=str(obj_path),
+                message=f"OCFL object invalid: {validator.status_str().strip().splitlines()[0]}",
+            )
+        ]
+    inventory = ocfl.Object(path=str(obj_path)).parse_inventory()
+    algorithm = str(inventory.digest_algorithm)
+    state: dict[str, list[str]] = inventory.current_version.state
+    landed = {path: digest for digest, paths in state.items() for path in paths}
+    return compare_digests(
+        name, file_digests(bag, algorithm), landed, algorithm, f"OCFL object {identifier}"
+    )
+
+
+def verify_ocfl(bag: Path, target: Target, identifier: str) -> list[Finding]:
+    """Re-verify the object holding ``bag`` in the storage root."""
+    assert target.path is not None
+    return verify_object(bag, object_dir(target.path, identifier), identifier)
+
+
+def validate_root(root: Path) -> tuple[bool, list[str]]:
+    """Validate the whole storage root with ocfl-py (digests checked): (valid, messages)."""
+    store = ocfl.StorageRoot(root=str(root))
+    valid = bool(store.validate(validate_objects=True, check_digests=True, log_warnings=False))
+    messages = [f"{path}: {msg}" for path, msg in store.errors]
+    return valid and store.good_objects == store.num_objects, messages

@@ -1,0 +1,100 @@
+"""What a deposit is aimed at and what it did: the target URI and the result records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from archiver.errors import DepositError
+
+SCHEMES: tuple[str, ...] = ("ocfl", "s3", "file")
+
+
+class DepositStatus(StrEnum):
+    """What a deposit did at the target."""
+
+    DEPOSITED = "deposited"  # first deposit of this bag at this target
+    NEW_VERSION = "new-version"  # OCFL: the bag changed, a new version was added
+    UPDATED = "updated"  # file/s3: the bag changed, the copy was replaced
+    UNCHANGED = "unchanged"  # the target already holds this bag: nothing done
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A parsed ``--to`` URI: ``ocfl:///root``, ``file:///dir`` or ``s3://bucket/prefix``.
+
+    ``ocfl:`` and ``file:`` also accept a relative path without slashes (``ocfl:deposit/x``).
+    """
+
+    uri: str
+    scheme: str
+    path: Path | None = None  # ocfl, file
+    bucket: str | None = None  # s3
+    prefix: str = ""  # s3, without leading or trailing '/'
+
+
+@dataclass(frozen=True, slots=True)
+class DepositResult:
+    """One bag deposited (or found already there) at one target, verified."""
+
+    bag: str
+    identifier: str
+    target: str
+    location: str
+    status: DepositStatus
+    event_type: str  # PREMIS event type: "replication" or "transfer"
+    time: datetime
+    version: str | None = None
+    digests: Mapping[str, str] = field(default_factory=dict)
+    verified: bool = True
+    detail: str = ""
+    identifier_from_bag_info: bool = True  # False: External-Identifier absent, dir name used
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict."""
+        return {
+            "bag": self.bag,
+            "identifier": self.identifier,
+            "target": self.target,
+            "location": self.location,
+            "status": str(self.status),
+            "event_type": self.event_type,
+            "time": self.time.isoformat(),
+            "version": self.version,
+            "digests": dict(self.digests),
+            "verified": self.verified,
+            "detail": self.detail,
+            "identifier_from_bag_info": self.identifier_from_bag_info,
+        }
+
+
+def parse_target(uri: str) -> Target:
+    """Parse a deposit URI (pure); DepositError names the URI and what is wrong."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise DepositError(
+            f"--to {uri!r}: unsupported scheme {parts.scheme or '(none)'!r}, "
+            f"use one of {', '.join(s + '://' for s in SCHEMES)}"
+        )
+    if scheme == "s3":
+        if not parts.netloc:
+            raise DepositError(f"--to {uri!r}: no bucket, expected s3://bucket/prefix")
+        return Target(
+            uri=uri, scheme=scheme, bucket=parts.netloc, prefix=unquote(parts.path).strip("/")
+        )
+    if parts.netloc not in ("", "localhost"):
+        raise DepositError(
+            f"--to {uri!r}: host {parts.netloc!r} not supported, write {scheme}:///absolute/path"
+        )
+    path = unquote(parts.path)
+    if path.strip("/") == "":
+        raise DepositError(
+            f"--to {uri!r}: no directory, expected {scheme}:///absolute/path or {scheme}:relative"
+        )
+    return Target(uri=uri, scheme=scheme, path=Path(path))

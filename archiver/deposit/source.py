@@ -1,0 +1,177 @@
+"""Facts about the local bag being deposited: identifier, fingerprint, validity, digests.
+
+The fingerprint is the SHA-256 of the bag's tag manifests (names and bytes, sorted). In a
+valid bag the tag manifests fix every other file (the manifests fix the payload, the tag
+manifests fix the manifests and bag-info.txt), so equal fingerprints mean an unchanged bag
+without re-hashing the payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import bagit
+
+from archiver.errors import BagReadError, IntegrityError
+from archiver.fileio import hash_file
+from archiver.findings import BagReport, Finding, Kind
+
+_OXUM_PATH = {Kind.OXUM_MISMATCH: "bag-info.txt"}
+
+
+class InvalidBagError(IntegrityError):
+    """The bag failed validation, so it was not deposited; ``report`` has the findings."""
+
+    def __init__(self, report: BagReport) -> None:
+        first = report.errors[0] if report.errors else None
+        where = f": {first.path}: {first.message}" if first else ""
+        super().__init__(
+            f"{report.bag}: not deposited, {len(report.errors)} validation error(s){where}"
+        )
+        self.report = report
+
+
+def require_bag(bag: Path) -> None:
+    """Raise BagReadError unless ``bag`` is a directory holding bagit.txt."""
+    if not bag.is_dir():
+        raise BagReadError(f"{bag}: no such bag directory")
+    if not (bag / "bagit.txt").is_file():
+        raise BagReadError(f"{bag}: no bagit.txt, not a bag")
+
+
+def parse_bag_info(lines: Iterable[str]) -> dict[str, list[str]]:
+    """Parse bag-info.txt lines (continuation lines start with whitespace); pure."""
+    info: dict[str, list[str]] = {}
+    last: str | None = None
+    for line in lines:
+        if not line.strip():
+            continue
+        if line[0] in " \t" and last is not None:
+            info[last][-1] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        last = name.strip()
+        info.setdefault(last, []).append(value.strip())
+    return info
+
+
+def bag_identifier(bag: Path) -> tuple[str, bool]:
+    """The bag's External-Identifier, or its directory name; the flag says which it is."""
+    path = bag / "bag-info.txt"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return bag.resolve().name, False
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BagReadError(f"{path}: cannot read ({exc})") from exc
+    values = parse_bag_info(text.splitlines()).get("External-Identifier", [])
+    if values and values[0]:
+        return values[0], True
+    return bag.resolve().name, False
+
+
+def fingerprint(bag: Path) -> str:
+    """SHA-256 over the bag's tag manifests (names and bytes, sorted by name)."""
+    manifests = sorted(bag.glob("tagmanifest-*.txt")) or sorted(bag.glob("manifest-*.txt"))
+    if not manifests:
+        raise BagReadError(f"{bag}: no manifest or tag manifest to fingerprint")
+    h = hashlib.sha256()
+    for path in manifests:
+        data = path.read_bytes()
+        h.update(f"{path.name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def file_digests(bag: Path, algorithm: str = "sha512") -> dict[str, str]:
+    """Every file in the bag, '/'-separated relative path → hex digest."""
+    result: dict[str, str] = {}
+    for path in sorted(p for p in bag.rglob("*") if p.is_file()):
+        digests, _ = hash_file(path, [algorithm])
+        result[path.relative_to(bag).as_posix()] = digests[algorithm]
+    return result
+
+
+def validate(bag: Path) -> BagReport:
+    """Validate the bag fully (fixity included) and return its report.
+
+    Uses bagit-python; the findings carry archiver's stable kinds.
+    """
+    require_bag(bag)
+    name = bag.resolve().name
+    try:
+        bagit.Bag(str(bag)).validate(processes=1)
+    except bagit.BagValidationError as exc:
+        message = str(exc.message)
+        kind = Kind.OXUM_MISMATCH if "Payload-Oxum" in message else Kind.INVALID_MANIFEST
+        findings = [_finding(name, d) for d in exc.details] or [
+            Finding(kind=kind, bag=name, path=_OXUM_PATH.get(kind, ""), message=message)
+        ]
+        return BagReport(bag=name, findings=tuple(findings), checks=("bagit",))
+    except bagit.BagError as exc:
+        finding = Finding(kind=Kind.INVALID_DECLARATION, bag=name, path="", message=str(exc))
+        return BagReport(bag=name, findings=(finding,), checks=("bagit",))
+    return BagReport(bag=name, checks=("bagit",))
+
+
+def _finding(bag: str, detail: object) -> Finding:
+    path = str(getattr(detail, "path", ""))
+    if isinstance(detail, bagit.ChecksumMismatch):
+        return Finding(
+            kind=Kind.CHECKSUM_MISMATCH,
+            bag=bag,
+            path=path,
+            message="checksum mismatch",
+            algorithm=detail.algorithm,
+            expected=detail.expected,
+            found=detail.found,
+        )
+    if isinstance(detail, bagit.FileMissing):
+        return Finding(kind=Kind.MISSING_FILE, bag=bag, path=path, message="file missing")
+    if isinstance(detail, bagit.UnexpectedFile):
+        return Finding(kind=Kind.UNEXPECTED_FILE, bag=bag, path=path, message="not in manifest")
+    return Finding(kind=Kind.INVALID_MANIFEST, bag=bag, path=path, message=str(detail))
+
+
+def require_valid(bag: Path) -> BagReport:
+    """Validate the bag; raise InvalidBagError (exit 1) with the findings if it is invalid."""
+    report = validate(bag)
+    if not report.valid:
+        raise InvalidBagError(report)
+    return report
+
+
+def compare_digests(
+    bag: str, expected: Mapping[str, str], found: Mapping[str, str], algorithm: str, where: str
+) -> list[Finding]:
+    """Findings for files whose digest at the target differs from the source, or is absent."""
+    findings: list[Finding] = []
+    for path in sorted(expected.keys() | found.keys()):
+        want, got = expected.get(path), found.get(path)
+        if want == got:
+            continue
+        if got is None:
+            findings.append(
+                Finding(kind=Kind.MISSING_FILE, bag=bag, path=path, message=f"absent in {where}")
+            )
+        elif want is None:
+            findings.append(
+                Finding(kind=Kind.UNEXPECTED_FILE, bag=bag, path=path, message=f"extra in {where}")
+            )
+        else:
+            findings.append(
+                Finding(
+                    kind=Kind.CHECKSUM_MISMATCH,
+                    bag=bag,
+                    path=path,
+                    message=f"{where} differs from the source",
+                    algorithm=algorithm,
+                    expected=want,
+                    found=got,
+                )
+            )
+    return findings
