@@ -1,0 +1,167 @@
+"""Tests for archiver.deposit.ocfl_root: OCFL 1.1 storage root deposits, validated by ocfl-py."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import bagit
+import ocfl
+import pytest
+
+from archiver.deposit import (
+    DepositResult,
+    DepositStatus,
+    InvalidBagError,
+    deposit_bag,
+    ocfl_root,
+    parse_target,
+    verify_deposit,
+)
+from archiver.errors import DepositError
+from archiver.findings import Kind
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+IDENT = "urn:uuid:0f6c7d4e-1111-4222-8333-944455556666"
+
+
+def make_bag(root: Path, name: str = "statement-1", ident: str | None = IDENT) -> Path:
+    bag_dir = root / name
+    bag_dir.mkdir(parents=True)
+    (bag_dir / "text.txt").write_text("a statement\n", encoding="utf-8")
+    info = {"External-Identifier": ident} if ident else {}
+    bagit.make_bag(str(bag_dir), info, checksums=["sha256", "sha512"])
+    return bag_dir
+
+
+def change_bag(bag: Path) -> None:
+    (bag / "data" / "more.txt").write_text("more\n", encoding="utf-8")
+    bagit.Bag(str(bag)).save(manifests=True)
+
+
+def deposit(bag: Path, root: Path, now: datetime = NOW) -> DepositResult:
+    return deposit_bag(bag, parse_target(f"ocfl://{root}"), now=now, environ={}, settings={})
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_first_deposit_creates_valid_root(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "deposit" / "ocfl-root"
+    result = deposit(bag, root)
+    assert result.status is DepositStatus.DEPOSITED
+    assert result.version == "v1"
+    assert result.event_type == "replication"
+    assert (root / "0=ocfl_1.1").is_file()
+    layout = json.loads((root / "ocfl_layout.json").read_text())
+    assert layout["extension"] == "0003-hash-and-id-n-tuple-storage-layout"
+    valid, messages = ocfl_root.validate_root(root)
+    assert valid, messages
+    store = ocfl.StorageRoot(root=str(root))
+    assert [ident for _, ident in store.list_objects()] == [IDENT]
+    # no staging directories left beside the root
+    assert sorted(p.name for p in root.parent.iterdir()) == ["ocfl-root"]
+
+
+def test_unchanged_is_noop_and_change_adds_version(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    deposit(bag, root)
+    obj = ocfl_root.object_dir(root, IDENT)
+    v1 = tree(obj / "v1")
+    before = tree(root)
+
+    again = deposit(bag, root, datetime(2026, 2, 1, tzinfo=UTC))
+    assert again.status is DepositStatus.UNCHANGED
+    assert again.version == "v1"
+    assert tree(root) == before
+
+    change_bag(bag)
+    third = deposit(bag, root, datetime(2026, 3, 1, tzinfo=UTC))
+    assert third.status is DepositStatus.NEW_VERSION
+    assert third.version == "v2"
+    assert tree(obj / "v1") == v1  # existing version never rewritten
+    valid, messages = ocfl_root.validate_root(root)
+    assert valid, messages
+    inventory = json.loads((obj / "inventory.json").read_text())
+    assert inventory["head"] == "v2"
+    assert inventory["versions"]["v2"]["created"] == "2026-03-01T00:00:00Z"
+    logical = {p for paths in inventory["versions"]["v2"]["state"].values() for p in paths}
+    assert "data/more.txt" in logical
+    assert verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={}) == []
+
+
+def test_identifier_fallback_is_directory_name(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags", ident=None)
+    result = deposit(bag, tmp_path / "root")
+    assert result.identifier == "statement-1"
+    assert not result.identifier_from_bag_info
+
+
+def test_invalid_bag_refused(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    (bag / "data" / "text.txt").write_text("a statemenX\n", encoding="utf-8")
+    with pytest.raises(InvalidBagError):
+        deposit(bag, tmp_path / "root")
+    assert not (tmp_path / "root").exists()
+
+
+def test_corruption_in_root_detected(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    deposit(bag, root)
+    stored = ocfl_root.object_dir(root, IDENT) / "v1" / "content" / "data" / "text.txt"
+    stored.write_text("a statemenX\n")
+    findings = verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={})
+    assert [f.kind for f in findings] == [Kind.CHECKSUM_MISMATCH]
+    assert not ocfl_root.validate_root(root)[0]
+
+
+def test_verify_reports_missing_object(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    other = make_bag(tmp_path / "other", ident="urn:other")
+    root = tmp_path / "root"
+    deposit(other, root)
+    findings = verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={})
+    assert [f.kind for f in findings] == [Kind.MISSING_FILE]
+
+
+def test_interrupted_new_version_is_not_committed_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    deposit(bag, root)
+    obj = ocfl_root.object_dir(root, IDENT)
+    change_bag(bag)
+    real_replace = os.replace
+
+    def crash(src: object, dst: object) -> None:
+        if str(dst).endswith("inventory.json"):
+            raise OSError("power cut")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ocfl_root.os, "replace", crash)
+    with pytest.raises(DepositError, match="power cut"):
+        deposit(bag, root)
+    monkeypatch.setattr(ocfl_root.os, "replace", real_replace)
+    assert json.loads((obj / "inventory.json").read_text())["head"] == "v1"
+    assert (obj / "v2").is_dir()  # uncommitted leftover, not referenced
+
+    retry = deposit(bag, root)
+    assert retry.status is DepositStatus.NEW_VERSION
+    assert retry.version == "v2"
+    valid, messages = ocfl_root.validate_root(root)
+    assert valid, messages
+
+
+def test_not_an_ocfl_root(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "junk.txt").write_text("x")
+    with pytest.raises(DepositError, match="not a usable OCFL storage root"):
+        deposit(bag, tmp_path / "root")
