@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.build",
     "archiver.cli.validate",
     "archiver.cli.audit",
+    "archiver.cli.ledger",
 )
 
 

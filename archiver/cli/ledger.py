@@ -1,0 +1,208 @@
+"""`archiver ledger show|verify|premis`: read, check and export the audit ledger."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from archiver.cli.validate import make_console
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.ledger import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
+
+
+def register(subparsers: Any) -> None:
+    """Add the ledger command and its subcommands."""
+    parser = subparsers.add_parser(
+        "ledger",
+        help="show, verify or export the audit ledger (the hash-chained audit history)",
+        description="The audit ledger records every audit run and every bag's outcome, "
+        f"hash-chained. Default location: {DEFAULT_LEDGER} (audit keeps it at "
+        "ROOT/.audit-ledger.sqlite unless --ledger says otherwise).",
+    )
+    commands = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
+
+    show = commands.add_parser(
+        "show",
+        help="list the runs, or one bag's audit history",
+        description="Without BAG: every run in the ledger. With BAG (a path or a name the "
+        "recorded path ends with): that bag's audits and deposit events.",
+    )
+    show.add_argument("bag", metavar="BAG", nargs="?", help="a bag path or name")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(run=run_show)
+
+    verify = commands.add_parser(
+        "verify",
+        help="recompute the hash chain; exit 1 if the history was edited",
+        description="Recompute every hash of the ledger and report the first broken link "
+        "(edited run or bag outcome, deleted or reordered run). Exit 0 intact, 1 tampered, "
+        "2 unreadable.",
+    )
+    verify.add_argument(
+        "--head",
+        metavar="HASH",
+        default=None,
+        help="the head hash recorded earlier (outside the ledger); a rewritten chain is caught",
+    )
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.set_defaults(run=run_verify)
+
+    for sub in (show, verify):
+        sub.add_argument(
+            "--ledger",
+            metavar="F",
+            type=Path,
+            default=DEFAULT_LEDGER,
+            help=f"ledger database (default: {DEFAULT_LEDGER})",
+        )
+
+
+def _bag_name(ledger: Ledger, text: str) -> str:
+    """The recorded name for a bag given as a path (absolute or not) or a name."""
+    absolute = os.path.abspath(text)
+    if absolute in ledger.bags():
+        return absolute
+    return ledger.resolve_bag(text)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print the runs, or one bag's history."""
+    with Ledger.open(args.ledger, create=False) as ledger:
+        if args.bag is None:
+            runs = ledger.runs()
+            if args.json:
+                _print_json({"ledger": str(args.ledger), "runs": [r.to_json() for r in runs]})
+            else:
+                _print_runs(make_console(), args.ledger, runs)
+            return EXIT_OK
+        name = _bag_name(ledger, args.bag)
+        history = ledger.history(name)
+        events = ledger.events(name)
+    if args.json:
+        _print_json(
+            {
+                "ledger": str(args.ledger),
+                "bag": name,
+                "audits": [h.to_json() for h in history],
+                "events": [{"seq": e.seq, "run_id": e.run_id, **e.event.to_json()} for e in events],
+            }
+        )
+    else:
+        _print_history(make_console(), args.ledger, name, history, events)
+    return EXIT_OK
+
+
+def _print_runs(console: Console, path: Path, runs: list[RunRecord]) -> None:
+    if not runs:
+        console.print(f"ledger {escape(str(path))}: no runs recorded")
+        return
+    console.print(f"ledger {escape(str(path))}: {len(runs)} runs, head {runs[-1].hash}")
+    table = Table("seq", "run id", "kind", "ended", "mode", "bags", "failed", "files", "bytes")
+    for run in runs:
+        failed = f"[bold red]{run.failed}[/]" if run.failed else "0"
+        table.add_row(
+            str(run.seq),
+            escape(run.run_id),
+            run.kind,
+            escape(run.ended),
+            escape(run.mode),
+            str(run.bags),
+            failed,
+            str(run.files),
+            str(run.bytes),
+        )
+    console.print(table)
+
+
+def _print_history(
+    console: Console,
+    path: Path,
+    bag: str,
+    history: list[BagOutcome],
+    events: list[RecordedEvent],
+) -> None:
+    if not history and not events:
+        console.print(f"ledger {escape(str(path))}: nothing recorded for {escape(bag)}")
+        return
+    console.print(
+        f"{escape(bag)}: {len(history)} audits, {len(events)} deposit events "
+        f"(ledger {escape(str(path))})"
+    )
+    if history:
+        table = Table("seq", "run id", "checked", "mode", "status", "files", "bytes", "problems")
+        for h in history:
+            status = "[green]valid[/]" if h.status == "valid" else f"[bold red]{h.status}[/]"
+            problems = ", ".join(f"{f.kind} {f.path}" for f in h.findings if f.severity == "error")
+            table.add_row(
+                str(h.seq),
+                escape(h.run_id),
+                escape(h.checked),
+                escape(h.mode),
+                status,
+                str(h.files),
+                str(h.bytes),
+                escape(problems),
+            )
+        console.print(table)
+    if events:
+        table = Table("seq", "event", "time", "outcome", "target", "detail")
+        for e in events:
+            table.add_row(
+                str(e.seq),
+                escape(e.event.event_type),
+                escape(e.event.date_time),
+                escape(e.event.outcome),
+                escape(e.event.target),
+                escape(e.event.detail),
+            )
+        console.print(table)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Recompute the chain: exit 0 intact, 1 tampered (saying where)."""
+    with Ledger.open(args.ledger, create=False) as ledger:
+        problems = ledger.verify(args.head)
+        seq, head = ledger.head()
+    status = EXIT_INTEGRITY if problems else EXIT_OK
+    if args.json:
+        _print_json(
+            {
+                "ledger": str(args.ledger),
+                "status": "tampered" if problems else "intact",
+                "runs": seq,
+                "head": head,
+                "problems": [p.to_json() for p in problems],
+            }
+        )
+        return status
+    console = make_console()
+    where = escape(str(args.ledger))
+    if not problems:
+        console.print(f"ledger {where}: [green]intact[/] — {seq} runs, head {head}")
+        return status
+    console.print(
+        f"ledger {where}: [bold red]TAMPERED[/] — {len(problems)} problems; first broken link: "
+        f"{escape(problems[0].message)}"
+    )
+    table = Table("kind", "seq", "run id", "problem")
+    for p in problems:
+        table.add_row(
+            p.kind,
+            "" if p.seq is None else str(p.seq),
+            escape(p.run_id or ""),
+            escape(p.message),
+        )
+    console.print(table)
+    return status
