@@ -682,7 +682,10 @@ class Ledger:
         kind: str = "deposit",
         target: str = "",
     ) -> str:
-        """Append a batch of deposit/replication/transfer events as one chained run."""
+        """Append a batch of deposit/replication/transfer events as one chained run.
+
+        ``target`` (e.g. the deposit URI) is recorded on the run and on events without one.
+        """
         if not events:
             raise LedgerError(f"{self.path}: no events to record for run {run_id}")
         with self._transaction(f"record run {run_id}", write=True) as tx:
@@ -694,6 +697,8 @@ class Ledger:
             failed: set[str] = set()
             for ordinal, given in enumerate(events):
                 event = given
+                if target and not event.target:
+                    event = dataclasses.replace(event, target=target)
                 if not event.identifier:
                     event = dataclasses.replace(event, identifier=event_identifier(run_id, event))
                 fields = event_fields(run_id, event)
@@ -1080,7 +1085,7 @@ class Ledger:
         return [
             Problem(
                 "deleted-run",
-                f"run seq {row[0]} deleted: its bag outcomes remain without it",
+                f"run seq {row[0]} deleted: its bag outcomes/events remain without it",
                 int(row[0]),
             )
             for row in rows

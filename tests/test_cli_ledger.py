@@ -1,0 +1,229 @@
+"""Tests for `archiver ledger show|verify|premis`, run in process through main()."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import archiver.cli
+from archiver.audit import AuditReport, AuditTotals
+from archiver.cli import main
+from archiver.findings import BagReport, Finding, Kind
+from archiver.ledger import LEDGER_FILENAME, Ledger, LedgerEvent
+
+BROKEN = Finding(
+    Kind.CHECKSUM_MISMATCH,
+    "/c/beta",
+    "data/text.txt",
+    "sha256 differs",
+    algorithm="sha256",
+    expected="a" * 64,
+    found="b" * 64,
+)
+
+
+@pytest.fixture(autouse=True)
+def only_ledger_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register just this command, so these tests do not depend on the others' modules."""
+    monkeypatch.setattr(archiver.cli, "COMMAND_MODULES", ("archiver.cli.ledger",))
+
+
+def report(run_id: str, day: int, beta_ok: bool) -> AuditReport:
+    bags = (
+        BagReport(bag="/c/alpha", files=2, bytes=100),
+        BagReport(bag="/c/beta", files=2, bytes=300, findings=() if beta_ok else (BROKEN,)),
+    )
+    return AuditReport(
+        run_id=run_id,
+        started=f"2026-02-{day:02d}T02:00:00+00:00",
+        ended=f"2026-02-{day:02d}T02:00:03+00:00",
+        mode="full",
+        roots=("/c",),
+        versions={"archiver": "0.1.0"},
+        bags=bags,
+        totals=AuditTotals(
+            bags=2,
+            intact=2 if beta_ok else 1,
+            failed=0 if beta_ok else 1,
+            files=4,
+            bytes=400,
+            seconds=3.0,
+        ),
+    )
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Path:
+    path = tmp_path / LEDGER_FILENAME
+    with Ledger.open(path) as led:
+        led.record_run(report("run-1", 1, beta_ok=True))
+        led.record_run(report("run-2", 2, beta_ok=False))
+        led.record_events(
+            [LedgerEvent("replication", "/c/alpha", "2026-02-03T00:00:00+00:00", "success", "v1")],
+            run_id="dep-1",
+            started="2026-02-03T00:00:00+00:00",
+            ended="2026-02-03T00:00:01+00:00",
+            versions={"archiver": "0.1.0"},
+            target="ocfl:///srv/ocfl",
+        )
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ledger", "--help"], ["ledger", "show", "--help"], ["ledger", "verify", "--help"]],
+)
+def test_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: archiver ledger")
+    assert "--ledger" in out or "SUBCOMMAND" in out
+
+
+def test_subcommand_required(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger"]) == 2
+    assert "required" in capsys.readouterr().err
+
+
+def test_show_runs(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "show", "--ledger", str(ledger)]) == 0
+    out = capsys.readouterr().out
+    assert "3 runs, head " in out
+    for text in ("run-1", "run-2", "dep-1", "deposit", "2026-02-02T02:00:03+00:00"):
+        assert text in out
+
+
+def test_show_runs_json(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "show", "--ledger", str(ledger), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["run_id"] for r in data["runs"]] == ["run-1", "run-2", "dep-1"]
+    assert data["runs"][1]["failed"] == 1
+    assert data["runs"][1]["prev_hash"] == data["runs"][0]["hash"]
+
+
+@pytest.mark.parametrize("given", ["/c/beta", "beta", "beta/", "c/beta"])
+def test_show_bag_history_json(
+    ledger: Path, given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ledger", "show", given, "--ledger", str(ledger), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["bag"] == "/c/beta"
+    assert [(a["run_id"], a["status"]) for a in data["audits"]] == [
+        ("run-1", "valid"),
+        ("run-2", "invalid"),
+    ]
+    problem = data["audits"][1]["problems"][0]
+    assert (problem["kind"], problem["path"], problem["found"]) == (
+        "checksum-mismatch",
+        "data/text.txt",
+        "b" * 64,
+    )
+    assert data["events"] == []
+
+
+def test_show_bag_history_human(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "show", "alpha", "--ledger", str(ledger)]) == 0
+    out = capsys.readouterr().out
+    assert "/c/alpha: 2 audits, 1 deposit events" in out
+    assert "replication" in out and "ocfl:///srv/ocfl" in out
+    assert main(["ledger", "show", "beta", "--ledger", str(ledger)]) == 0
+    out = capsys.readouterr().out
+    assert "checksum-mismatch data/text.txt" in out and "invalid" in out
+
+
+def test_show_unknown_bag(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "show", "gamma", "--ledger", str(ledger)]) == 0
+    assert "nothing recorded for gamma" in capsys.readouterr().out
+
+
+def test_verify_intact(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "verify", "--ledger", str(ledger)]) == 0
+    out = capsys.readouterr().out
+    assert "intact — 3 runs, head " in out
+
+
+def _tamper(path: Path, statement: str) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute(statement)
+        db.commit()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "where"),
+    [
+        (
+            "UPDATE outcomes SET status = 'valid', findings = '[]' "
+            "WHERE seq = 2 AND bag = '/c/beta'",
+            "run seq 2 (id run-2): bag outcome for /c/beta edited",
+        ),
+        (
+            "UPDATE runs SET failed = 0 WHERE seq = 2",
+            "run seq 2 (id run-2): run row edited",
+        ),
+        ("DELETE FROM runs WHERE seq = 1", "run seq 1 (id run-1) missing before run seq 2"),
+        ("DELETE FROM runs WHERE seq = 3", "run seq 3 deleted: its bag outcomes/events remain"),
+    ],
+    ids=["edited-outcome", "edited-run", "deleted-run", "truncated"],
+)
+def test_verify_tampered(
+    ledger: Path, statement: str, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _tamper(ledger, statement)
+    assert main(["ledger", "verify", "--ledger", str(ledger)]) == 1
+    out = capsys.readouterr().out
+    first = out.splitlines()[0]
+    assert "TAMPERED" in first and "first broken link" in first
+    assert where in first
+
+
+def test_verify_json(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--json"]) == 0
+    intact = json.loads(capsys.readouterr().out)
+    assert (intact["status"], intact["runs"], intact["problems"]) == ("intact", 3, [])
+    _tamper(ledger, "UPDATE runs SET mode = 'fast' WHERE seq = 1")
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "tampered"
+    assert [(p["kind"], p["seq"], p["run_id"]) for p in data["problems"]] == [
+        ("edited-run", 1, "run-1")
+    ]
+
+
+def test_verify_expected_head(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)["head"]
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--head", head]) == 0
+    capsys.readouterr()
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--head", "0" * 64]) == 1
+    assert "the chain was rewritten" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no ledger here (no such file)"),
+        (b"not a database\n" * 200, "not a readable ledger (file is not a database)"),
+    ],
+    ids=["missing", "garbage"],
+)
+@pytest.mark.parametrize("command", ["show", "verify"])
+def test_unreadable_ledger_exits_2(
+    tmp_path: Path,
+    content: bytes | None,
+    message: str,
+    command: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["ledger", command, "--ledger", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"archiver: error: {path}: {message}\n"
+    assert content is not None or not path.exists()  # reading never creates a ledger
