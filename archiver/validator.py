@@ -593,26 +593,22 @@ def hash_jobs(jobs: Iterable[HashJob], buffer: mmap.mmap | None = None) -> list[
 
 
 def finish_bag(plan: BagPlan, results: Iterable[HashResult]) -> BagReport:
-    """Compare hash results with the manifests and return the bag's report."""
+    """Compare hash results with the manifests and return the bag's report.
+
+    The report's ``files`` and ``bytes`` count the payload (data/) as listed, in every mode.
+    """
     findings = list(plan.findings)
-    files = 0
-    size = 0
     for result in results:
         if result.error is not None:
-            findings.append(
-                Finding(Kind.MISSING_FILE, plan.bag, result.path, f"cannot be read: {result.error}")
-            )
+            message = f"cannot be read: {result.error}"
+            findings.append(Finding(Kind.MISSING_FILE, plan.bag, result.path, message))
             continue
-        files += 1
-        size += result.size
         findings.extend(_compare(plan.bag, result.path, plan.expected[result.path], result.digests))
-    if plan.mode != "full":
-        files, size = plan.files, plan.bytes
     return BagReport(
         bag=plan.bag,
         findings=tuple(sort_findings(findings)),
-        files=files,
-        bytes=size,
+        files=plan.files,
+        bytes=plan.bytes,
         checks=plan.checks,
     )
 

@@ -1,0 +1,383 @@
+"""Tests for archiver.validator: faults on a copy of a bag, each with its kind and path."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import bagit
+import pytest
+
+import archiver.validator as validator
+from archiver.errors import BagReadError
+from archiver.findings import Finding, Kind, Severity
+from archiver.validator import BagPlan, finish_bag, hash_jobs, plan_bag, validate_bag
+
+PAYLOAD = {
+    "a.txt": b"The quick brown fox jumps over the lazy dog.\n",
+    "sub/b.txt": b"second file\n",
+    "big.bin": bytes(range(256)) * 512,
+}
+METADATA = b'{"title": "A statement"}\n'
+
+
+def build_fixture_bag(path: Path, payload: dict[str, bytes] | None = None) -> Path:
+    """A bag like ours, made with bagit-python: sha256 + sha512, metadata/dc.json as a tag file."""
+    path.mkdir(parents=True)
+    for name, data in (payload or PAYLOAD).items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    bag = bagit.make_bag(str(path), checksums=["sha256", "sha512"])
+    (path / "metadata").mkdir()
+    (path / "metadata" / "dc.json").write_bytes(METADATA)
+    bag.save()  # regenerates the tag manifests, now listing metadata/dc.json
+    return path
+
+
+@pytest.fixture
+def bag(tmp_path: Path) -> Path:
+    return build_fixture_bag(tmp_path / "bag")
+
+
+def _edit(path: Path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+def _manifest_line(bag: Path, manifest: str, rel: str) -> bytes:
+    for line in (bag / manifest).read_bytes().splitlines(keepends=True):
+        if line.rstrip(b"\r\n").endswith(b" " + rel.encode()):
+            return line
+    raise AssertionError(f"{rel} not in {manifest}")
+
+
+def flip_bit(bag: Path) -> None:
+    target = bag / "data/a.txt"
+    data = bytearray(target.read_bytes())
+    data[3] ^= 0x01
+    target.write_bytes(bytes(data))
+
+
+def truncate(bag: Path) -> None:
+    with open(bag / "data/big.bin", "r+b") as fh:
+        fh.truncate(1000)
+
+
+def empty(bag: Path) -> None:
+    (bag / "data/a.txt").write_bytes(b"")
+
+
+def delete(bag: Path) -> None:
+    (bag / "data/a.txt").unlink()
+
+
+def rename(bag: Path) -> None:
+    (bag / "data/a.txt").rename(bag / "data/renamed.txt")
+
+
+def same_length(bag: Path) -> None:
+    _edit(bag / "data/a.txt", b"quick", b"QUICK")
+
+
+def add_unexpected(bag: Path) -> None:
+    (bag / "data/extra.txt").write_bytes(b"not in any manifest\n")
+
+
+def edit_sha256_digest(bag: Path) -> None:
+    line = _manifest_line(bag, "manifest-sha256.txt", "data/a.txt")
+    _edit(bag / "manifest-sha256.txt", line, b"0" * 64 + line[64:])
+
+
+def edit_sha512_digest(bag: Path) -> None:
+    line = _manifest_line(bag, "manifest-sha512.txt", "data/a.txt")
+    _edit(bag / "manifest-sha512.txt", line, b"0" * 128 + line[128:])
+
+
+def edit_tagmanifest_digest(bag: Path) -> None:
+    line = _manifest_line(bag, "tagmanifest-sha256.txt", "bag-info.txt")
+    _edit(bag / "tagmanifest-sha256.txt", line, b"0" * 64 + line[64:])
+
+
+def edit_tagmanifest512_digest(bag: Path) -> None:
+    line = _manifest_line(bag, "tagmanifest-sha512.txt", "metadata/dc.json")
+    _edit(bag / "tagmanifest-sha512.txt", line, b"f" * 128 + line[128:])
+
+
+def remove_manifest_line(bag: Path) -> None:
+    _edit(
+        bag / "manifest-sha256.txt", _manifest_line(bag, "manifest-sha256.txt", "data/a.txt"), b""
+    )
+
+
+def delete_manifest(bag: Path) -> None:
+    (bag / "manifest-sha512.txt").unlink()
+
+
+def edit_bag_info(bag: Path) -> None:
+    with open(bag / "bag-info.txt", "ab") as fh:
+        fh.write(b"Contact-Name: Someone Else\n")
+
+
+def edit_oxum(bag: Path) -> None:
+    data = (bag / "bag-info.txt").read_bytes()
+    start = data.index(b"Payload-Oxum: ") + len(b"Payload-Oxum: ")
+    end = data.index(b"\n", start)
+    (bag / "bag-info.txt").write_bytes(data[:start] + b"1.1" + data[end:])
+
+
+def edit_metadata(bag: Path) -> None:
+    _edit(bag / "metadata/dc.json", b"A statement", b"A forgery!!")
+
+
+def delete_bagit_txt(bag: Path) -> None:
+    (bag / "bagit.txt").unlink()
+
+
+def corrupt_version(bag: Path) -> None:
+    _edit(bag / "bagit.txt", b"BagIt-Version: 0.97", b"BagIt-Version: 9.x")
+
+
+def dotdot_entry(bag: Path) -> None:
+    with open(bag / "manifest-sha256.txt", "ab") as fh:
+        fh.write(b"0" * 64 + b"  data/../../outside.txt\n")
+
+
+def absolute_entry(bag: Path) -> None:
+    with open(bag / "manifest-sha256.txt", "ab") as fh:
+        fh.write(b"0" * 64 + b"  /etc/passwd\n")
+
+
+def link_outside(bag: Path) -> None:
+    outside = bag.parent / "outside-a.txt"
+    outside.write_bytes((bag / "data/a.txt").read_bytes())
+    (bag / "data/a.txt").unlink()
+    os.symlink(outside, bag / "data/a.txt")
+
+
+FAULTS: list[tuple[Callable[[Path], None], Kind, str]] = [
+    (flip_bit, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
+    (truncate, Kind.CHECKSUM_MISMATCH, "data/big.bin"),
+    (truncate, Kind.OXUM_MISMATCH, "bag-info.txt"),
+    (empty, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
+    (delete, Kind.MISSING_FILE, "data/a.txt"),
+    (rename, Kind.MISSING_FILE, "data/a.txt"),
+    (rename, Kind.UNEXPECTED_FILE, "data/renamed.txt"),
+    (same_length, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
+    (add_unexpected, Kind.UNEXPECTED_FILE, "data/extra.txt"),
+    (edit_sha256_digest, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
+    (edit_sha256_digest, Kind.CHECKSUM_MISMATCH, "manifest-sha256.txt"),
+    (edit_sha512_digest, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
+    (edit_tagmanifest_digest, Kind.CHECKSUM_MISMATCH, "bag-info.txt"),
+    (edit_tagmanifest512_digest, Kind.CHECKSUM_MISMATCH, "metadata/dc.json"),
+    (remove_manifest_line, Kind.INVALID_MANIFEST, "data/a.txt"),
+    (remove_manifest_line, Kind.CHECKSUM_MISMATCH, "manifest-sha256.txt"),
+    (delete_manifest, Kind.MISSING_FILE, "manifest-sha512.txt"),
+    (edit_bag_info, Kind.CHECKSUM_MISMATCH, "bag-info.txt"),
+    (edit_oxum, Kind.OXUM_MISMATCH, "bag-info.txt"),
+    (edit_metadata, Kind.CHECKSUM_MISMATCH, "metadata/dc.json"),
+    (delete_bagit_txt, Kind.INVALID_DECLARATION, "bagit.txt"),
+    (corrupt_version, Kind.INVALID_DECLARATION, "bagit.txt"),
+    (dotdot_entry, Kind.UNSAFE_PATH, "data/../../outside.txt"),
+    (absolute_entry, Kind.UNSAFE_PATH, "/etc/passwd"),
+    (link_outside, Kind.UNSAFE_PATH, "data/a.txt"),
+]
+
+
+def test_clean_bag_has_no_findings(bag: Path) -> None:
+    report = validate_bag(bag)
+    assert report.findings == ()
+    assert report.valid
+    assert (report.files, report.bytes) == (3, sum(len(d) for d in PAYLOAD.values()))
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "path"), FAULTS, ids=[f"{f.__name__}-{k}-{p}" for f, k, p in FAULTS]
+)
+def test_fault_is_reported(bag: Path, fault: Callable[[Path], None], kind: Kind, path: str) -> None:
+    fault(bag)
+    report = validate_bag(bag)
+    assert not report.valid
+    assert (kind, path) in {(f.kind, f.path) for f in report.errors}, report.errors
+    assert all(f.bag == str(bag) for f in report.findings)
+
+
+def test_checksum_finding_names_algorithm_expected_and_found(bag: Path) -> None:
+    flip_bit(bag)
+    report = validate_bag(bag)
+    mismatches = sorted(
+        (f for f in report.errors if f.kind is Kind.CHECKSUM_MISMATCH),
+        key=lambda f: f.algorithm or "",
+    )
+    assert [f.algorithm for f in mismatches] == ["sha256", "sha512"]
+    for finding in mismatches:
+        line = _manifest_line(bag, f"manifest-{finding.algorithm}.txt", "data/a.txt")
+        assert finding.expected == line.split()[0].decode()
+        assert finding.found is not None and finding.found != finding.expected
+        assert len(finding.found) == len(finding.expected)
+
+
+def test_all_findings_are_collected(bag: Path) -> None:
+    flip_bit(bag)
+    add_unexpected(bag)
+    delete_bagit_txt(bag)
+    (bag / "data/sub/b.txt").unlink()
+    kinds = {(f.kind, f.path) for f in validate_bag(bag).errors}
+    assert {
+        (Kind.CHECKSUM_MISMATCH, "data/a.txt"),
+        (Kind.UNEXPECTED_FILE, "data/extra.txt"),
+        (Kind.INVALID_DECLARATION, "bagit.txt"),
+        (Kind.MISSING_FILE, "data/sub/b.txt"),
+    } <= kinds
+
+
+def test_link_is_never_read(bag: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    link_outside(bag)
+    opened: list[Path] = []
+    real = validator.hash_file
+
+    def spy(path: Path, *args: object, **kwargs: object) -> object:
+        opened.append(Path(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validator, "hash_file", spy)
+    validate_bag(bag)
+    assert bag / "data/a.txt" not in opened
+    assert opened  # the other files were hashed
+
+
+def test_link_inside_the_bag_is_unsafe_too(bag: Path) -> None:
+    (bag / "data/a.txt").unlink()
+    os.symlink("sub/b.txt", bag / "data/a.txt")
+    report = validate_bag(bag)
+    assert (Kind.UNSAFE_PATH, "data/a.txt") in {(f.kind, f.path) for f in report.errors}
+
+
+@pytest.mark.parametrize(
+    ("mode", "fault", "caught"),
+    [
+        ("fast", flip_bit, False),
+        ("fast", truncate, True),
+        ("fast", delete_bagit_txt, True),
+        ("completeness", flip_bit, False),
+        ("completeness", delete, True),
+        ("completeness", add_unexpected, True),
+        ("full", flip_bit, True),
+    ],
+)
+def test_modes(
+    bag: Path, mode: validator.Mode, fault: Callable[[Path], None], caught: bool
+) -> None:
+    fault(bag)
+    report = validate_bag(bag, mode=mode)
+    assert report.valid is not caught
+    assert ("checksums" in report.checks) is (mode == "full")
+
+
+def test_file_in_two_manifests_is_one_job_with_both_algorithms(bag: Path) -> None:
+    plan = plan_bag(bag)
+    paths = [job.path for job in plan.jobs]
+    assert len(paths) == len(set(paths))
+    job = next(j for j in plan.jobs if j.path == "data/a.txt")
+    assert job.algorithms == ("sha256", "sha512")
+    # tag files already read for parsing are verified from memory, not hashed again
+    assert "bag-info.txt" not in paths and "manifest-sha256.txt" not in paths
+    assert "metadata/dc.json" in paths
+
+
+def test_file_vanishing_before_hashing_is_missing(bag: Path) -> None:
+    plan = plan_bag(bag)
+    (bag / "data/a.txt").unlink()
+    report = finish_bag(plan, hash_jobs(plan.jobs))
+    finding = next(f for f in report.errors if f.path == "data/a.txt")
+    assert finding.kind is Kind.MISSING_FILE
+    assert "cannot be read" in finding.message
+
+
+def test_missing_from_one_manifest_only(bag: Path) -> None:
+    line = _manifest_line(bag, "manifest-sha512.txt", "data/sub/b.txt")
+    _edit(bag / "manifest-sha512.txt", line, b"")
+    report = validate_bag(bag)
+    finding = next(f for f in report.errors if f.kind is Kind.INVALID_MANIFEST)
+    assert finding.path == "data/sub/b.txt"
+    assert "manifest-sha512.txt" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: p.write_text("x"), "not a directory"),
+        (lambda p: p.mkdir(), "not a bag"),
+    ],
+)
+def test_not_a_bag(tmp_path: Path, setup: Callable[[Path], object], message: str) -> None:
+    target = tmp_path / "thing"
+    setup(target)
+    with pytest.raises(BagReadError, match=message):
+        validate_bag(target)
+
+
+def test_bag_without_bagit_txt_is_still_a_damaged_bag(bag: Path) -> None:
+    delete_bagit_txt(bag)
+    report = validate_bag(bag)
+    assert [f.kind for f in report.errors] == [Kind.INVALID_DECLARATION, Kind.MISSING_FILE]
+
+
+def test_unicode_normalization_twin_is_hashed_with_warning(tmp_path: Path) -> None:
+    nfc = unicodedata.normalize("NFC", "Núñez.txt")
+    nfd = unicodedata.normalize("NFD", "Núñez.txt")
+    bag = build_fixture_bag(tmp_path / "bag", {nfc: b"content\n"})
+    manifest = bag / "manifest-sha256.txt"
+    manifest.write_bytes(manifest.read_bytes().replace(nfc.encode(), nfd.encode()))
+    for name in ("manifest-sha512.txt",):
+        path = bag / name
+        path.write_bytes(path.read_bytes().replace(nfc.encode(), nfd.encode()))
+    report = validate_bag(bag)
+    assert report.errors == tuple(
+        f for f in report.errors if f.kind is Kind.CHECKSUM_MISMATCH and "manifest" in f.path
+    )
+    assert any("normalization" in f.message for f in report.warnings)
+
+
+def test_case_twin_not_listed_is_missing_and_unexpected(bag: Path) -> None:
+    (bag / "data/a.txt").rename(bag / "data/A.txt")
+    kinds = {(f.kind, f.path) for f in validate_bag(bag).errors}
+    assert {(Kind.MISSING_FILE, "data/a.txt"), (Kind.UNEXPECTED_FILE, "data/A.txt")} <= kinds
+
+
+def test_holey_bag_missing_fetched_file_is_missing(bag: Path) -> None:
+    (bag / "fetch.txt").write_bytes(b"https://example.org/a.txt - data/a.txt\n")
+    delete(bag)
+    finding = next(f for f in validate_bag(bag).errors if f.path == "data/a.txt")
+    assert finding.kind is Kind.MISSING_FILE
+    assert "fetch.txt" in finding.message
+
+
+def test_system_file_present_is_a_warning(tmp_path: Path) -> None:
+    bag = build_fixture_bag(tmp_path / "bag", {"a.txt": b"a\n", "Thumbs.db": b""})
+    report = validate_bag(bag)
+    assert report.valid
+    assert [(f.kind, f.path) for f in report.warnings] == [(Kind.UNEXPECTED_FILE, "data/Thumbs.db")]
+
+
+def test_checkers_run_on_the_plan(bag: Path) -> None:
+    seen: list[BagPlan] = []
+
+    def checker(plan: BagPlan) -> list[Finding]:
+        seen.append(plan)
+        return [Finding(Kind.PROFILE_VIOLATION, plan.bag, "bag-info.txt", "test checker")]
+
+    report = validate_bag(bag, checkers=[checker])
+    assert len(seen) == 1 and seen[0].info
+    assert [(f.kind, f.severity) for f in report.findings] == [
+        (Kind.PROFILE_VIOLATION, Severity.ERROR)
+    ]
+
+
+def test_unknown_mode_is_refused(bag: Path) -> None:
+    with pytest.raises(ValueError, match="unknown mode"):
+        plan_bag(bag, mode="quick")  # type: ignore[arg-type]
