@@ -1,0 +1,181 @@
+"""Tests for archiver.audit: discovery, one pool for all bags, scheduling, the report."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from test_validator import FAULTS, PAYLOAD, build_fixture_bag, delete_bagit_txt, flip_bit
+
+import archiver.validator as validator
+from archiver import audit as audit_module
+from archiver.audit import AuditReport, AuditTotals, audit, find_bags, schedule
+from archiver.errors import BagReadError
+from archiver.findings import Kind
+from archiver.validator import HashJob
+
+
+def fixed_clock() -> Callable[[], datetime]:
+    times = iter(
+        [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2026, 1, 2, 3, 4, 9, tzinfo=UTC)]
+    )
+    return lambda: next(times)
+
+
+def fixed_timer() -> Callable[[], float]:
+    ticks = itertools.count(start=100.0, step=2.0)
+    return lambda: next(ticks)
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    root = tmp_path / "bags"
+    for name in ("one", "two", "nested/three"):
+        build_fixture_bag(root / name)
+    return root
+
+
+def test_find_bags(collection: Path) -> None:
+    (collection / ".one.x1.tmp").mkdir()  # a build's staging directory: skipped
+    (collection / ".one.x1.tmp" / "bagit.txt").write_text("BagIt-Version: 1.0\n")
+    (collection / "notes").mkdir()
+    found = find_bags([collection])
+    assert [p.relative_to(collection).as_posix() for p in found] == ["nested/three", "one", "two"]
+    assert all(p.is_absolute() for p in found)
+
+
+def test_find_bags_does_not_search_inside_a_bag(tmp_path: Path) -> None:
+    outer = build_fixture_bag(tmp_path / "outer")
+    build_fixture_bag(outer / "data" / "inner")
+    assert find_bags([tmp_path]) == [outer]
+
+
+def test_find_bags_root_is_a_bag_and_damaged_bags_are_found(collection: Path) -> None:
+    delete_bagit_txt(collection / "one")
+    assert find_bags([collection / "one"]) == [collection / "one"]
+    assert collection / "one" in find_bags([collection])
+
+
+@pytest.mark.parametrize(("make", "message"), [(None, "does not exist"), ("file", "not a dir")])
+def test_find_bags_bad_root(tmp_path: Path, make: str | None, message: str) -> None:
+    root = tmp_path / "root"
+    if make == "file":
+        root.write_text("x")
+    with pytest.raises(BagReadError, match=message):
+        find_bags([root])
+
+
+def test_clean_collection(collection: Path) -> None:
+    report = audit([collection], workers=1, clock=fixed_clock(), timer=fixed_timer(), run_id="r1")
+    assert report.valid
+    assert report.findings == ()
+    assert report.run_id == "r1"
+    assert (report.started, report.ended) == (
+        "2026-01-02T03:04:05+00:00",
+        "2026-01-02T03:04:09+00:00",
+    )
+    size = sum(len(d) for d in PAYLOAD.values())
+    assert report.totals == AuditTotals(
+        bags=3, intact=3, failed=0, files=9, bytes=3 * size, seconds=2.0
+    )
+    assert [b.bag for b in report.bags] == sorted(b.bag for b in report.bags)
+    assert report.roots == (str(collection),)
+    assert report.versions["archiver"]
+
+
+def test_pool_and_in_process_agree(collection: Path) -> None:
+    flip_bit(collection / "two")
+    pooled = audit([collection], workers=2)
+    local = audit([collection], workers=1)
+    assert pooled.bags == local.bags
+    assert [b.valid for b in pooled.bags] == [True, True, False]
+    assert pooled.totals.failed == 1
+
+
+def test_windows_do_not_change_the_result(collection: Path) -> None:
+    flip_bit(collection / "one")
+    whole = audit([collection], workers=1)
+    windowed = audit([collection], workers=1, window_jobs=1)
+    assert whole.bags == windowed.bags
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "path"), FAULTS, ids=[f"{f.__name__}-{k}-{p}" for f, k, p in FAULTS]
+)
+def test_audit_catches_fault(
+    collection: Path, fault: Callable[[Path], None], kind: Kind, path: str
+) -> None:
+    fault(collection / "two")
+    report = audit([collection], workers=1)
+    failed = [b for b in report.bags if not b.valid]
+    assert [b.bag for b in failed] == [str(collection / "two")]
+    assert (kind, path) in {(f.kind, f.path) for f in failed[0].errors}
+
+
+def test_progress_reports_bytes(collection: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    audit([collection], workers=1, progress=lambda done, total: calls.append((done, total)))
+    assert calls
+    done, total = calls[-1]
+    assert done == total > 3 * sum(len(d) for d in PAYLOAD.values())  # payload + metadata
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_only_selected_bags(collection: Path) -> None:
+    report = audit([collection], workers=1, bags=[collection / "one"])
+    assert [b.bag for b in report.bags] == [str(collection / "one")]
+
+
+def test_fast_mode_reads_no_payload(collection: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flip_bit(collection / "one")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fast mode must not hash files")
+
+    monkeypatch.setattr(validator, "hash_file", refuse)
+    report = audit([collection], workers=1, mode="fast")
+    assert report.valid
+    assert report.mode == "fast"
+
+
+def _job(name: str, size: int) -> HashJob:
+    return HashJob("bag", "/bag", name, name, size, ("sha256",))
+
+
+def test_schedule_largest_first_and_small_files_batched(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_module, "LARGE_FILE", 100)
+    monkeypatch.setattr(audit_module, "BATCH_FILES", 3)
+    monkeypatch.setattr(audit_module, "BATCH_BYTES", 50)
+    jobs = [_job("s1", 10), _job("L1", 150), _job("s2", 20), _job("L2", 500)]
+    jobs += [_job(f"t{i}", 1) for i in range(4)]
+    tasks = schedule(jobs)
+    assert [[j.path for j in t] for t in tasks[:2]] == [["L2"], ["L1"]]
+    small = tasks[2:]
+    assert all(len(t) <= 3 and sum(j.size for j in t) <= 50 for t in small)
+    assert [j.path for t in small for j in t][:2] == ["s2", "s1"]
+    assert sorted(j.path for t in tasks for j in t) == sorted(j.path for j in jobs)
+
+
+def test_report_json(collection: Path) -> None:
+    flip_bit(collection / "one")
+    data = audit([collection], workers=1, run_id="abc").to_json()
+    assert data["run_id"] == "abc"
+    assert data["status"] == "failed"
+    assert set(data) >= {"started", "ended", "versions", "totals", "bags", "mode", "roots"}
+    assert data["totals"]["failed"] == 1
+    problem = data["bags"][1]["problems"][0]
+    assert {"kind", "bag", "path", "algorithm", "expected", "found"} <= set(problem)
+
+
+def test_workers_must_be_positive(collection: Path) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        audit([collection], workers=0)
+
+
+def test_report_is_frozen() -> None:
+    report = AuditReport("r", "s", "e", "full", (), {}, ())
+    with pytest.raises(AttributeError):
+        report.run_id = "x"  # type: ignore[misc]
