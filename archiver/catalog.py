@@ -255,7 +255,7 @@ def parse_catalog(text: str | Iterable[str], source: str) -> Catalog:
     try:
         records = list(reader)
     except csv.Error as exc:
-        raise CatalogError(f"{source}: row {reader.line_num}: not valid CSV: {exc}") from exc
+        raise CatalogError(f"{source}: line {reader.line_num}: not valid CSV: {exc}") from exc
     if not records:
         raise CatalogError(f"{source}: empty catalog (expected a header row)")
     columns = _check_header(records[0], source)
