@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import hashlib
 import json
 import sqlite3
@@ -44,6 +45,8 @@ from typing import Any, Protocol
 
 from archiver.errors import LedgerError
 from archiver.findings import Finding, Kind, Severity, sort_findings
+from archiver.premis import EVENT_OUTCOMES, EVENT_TYPES, Agent, Event, render_events_xml
+from archiver.schemas import SchemaSet
 
 LEDGER_FILENAME = ".audit-ledger.sqlite"
 DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME
@@ -475,6 +478,115 @@ def default_ledger_path(roots: Sequence[str | Path] = ()) -> Path:
     return Path(roots[0]) / LEDGER_FILENAME if roots else DEFAULT_LEDGER
 
 
+def _agent_id(versions: Mapping[str, str]) -> str:
+    return f"archiver {versions.get('archiver', 'unknown')}"
+
+
+def _problem_summary(findings: Sequence[Finding]) -> str:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = len(findings) - len(errors)
+    parts = [
+        f"{f.kind} {f.path}"
+        + (f" ({f.algorithm} expected {f.expected}, found {f.found})" if f.algorithm else "")
+        for f in errors
+    ]
+    if warnings:
+        parts.append(f"{warnings} warnings")
+    return "; ".join(parts)
+
+
+def premis_events(
+    object_identifier: str,
+    history: Sequence[BagOutcome],
+    events: Sequence[RecordedEvent],
+    versions_by_run: Mapping[str, Mapping[str, str]],
+) -> tuple[list[Event], list[Agent]]:
+    """A bag's fixity checks and deposit events as PREMIS events and their agents (pure).
+
+    Only audits that hashed every file (mode "full") are fixity checks; a "fast" or
+    "completeness" audit is not exported. Each event is linked to ``object_identifier``
+    (role "source") and to the archiver version that ran it ("executing program").
+    """
+    premis: list[Event] = []
+    agents: dict[str, Agent] = {}
+
+    def agent_for(run_id: str) -> str:
+        versions = versions_by_run.get(run_id, {})
+        identifier = _agent_id(versions)
+        agents.setdefault(
+            identifier,
+            Agent(
+                identifier=identifier,
+                name="archiver",
+                agent_type="software",
+                version=versions.get("archiver"),
+            ),
+        )
+        return identifier
+
+    for outcome in history:
+        if not outcome.is_fixity_check:
+            continue
+        summary = _problem_summary(outcome.findings)
+        if outcome.status == "valid":
+            result = "success"
+            detail = "every checksum matches" + (f" ({summary})" if summary else "")
+        else:
+            result = "failure"
+            detail = summary or f"status {outcome.status}"
+        premis.append(
+            Event(
+                identifier=_premis_event_id("fixity check", outcome.run_id, outcome.bag),
+                event_type="fixity check",
+                date_time=outcome.checked,
+                detail=f"archiver audit run {outcome.run_id}: every file in every manifest "
+                f"re-hashed ({outcome.files} files, {outcome.bytes} bytes)",
+                outcome=result,
+                outcome_detail=detail,
+                agents=((agent_for(outcome.run_id), "executing program"),),
+                objects=((object_identifier, "source"),),
+            )
+        )
+    for recorded in events:
+        event = recorded.event
+        target = f" to {event.target}" if event.target else ""
+        premis.append(
+            Event(
+                identifier=event.identifier,
+                event_type=event.event_type,
+                date_time=event.date_time,
+                detail=f"{event.detail}{target} (archiver run {recorded.run_id})",
+                outcome=event.outcome,
+                outcome_detail=event.outcome_detail or event.outcome,
+                agents=((agent_for(recorded.run_id), "executing program"),),
+                objects=((object_identifier, "source"),),
+            )
+        )
+    return premis, sorted(agents.values(), key=lambda a: a.identifier)
+
+
+def _premis_event_id(event_type: str, run_id: str, bag: str) -> str:
+    name = "\x1f".join(("archiver:ledger", event_type, run_id, bag))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def check_event(event: LedgerEvent) -> None:
+    """Refuse an event PREMIS could not express (unknown type or outcome, naive time)."""
+    where = f"event {event.event_type!r} for {event.bag}"
+    if event.event_type not in EVENT_TYPES:
+        raise LedgerError(f"{where}: unknown event type (known: {', '.join(sorted(EVENT_TYPES))})")
+    if event.outcome not in EVENT_OUTCOMES:
+        raise LedgerError(
+            f"{where}: outcome {event.outcome!r} is not one of {', '.join(sorted(EVENT_OUTCOMES))}"
+        )
+    try:
+        moment = datetime.datetime.fromisoformat(event.date_time)
+    except ValueError:
+        raise LedgerError(f"{where}: date_time {event.date_time!r} is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise LedgerError(f"{where}: date_time {event.date_time!r} has no timezone")
+
+
 # ---------------------------------------------------------------- the ledger (I/O)
 
 
@@ -696,6 +808,7 @@ class Ledger:
             bags: set[str] = set()
             failed: set[str] = set()
             for ordinal, given in enumerate(events):
+                check_event(given)
                 event = given
                 if target and not event.target:
                     event = dataclasses.replace(event, target=target)
@@ -869,6 +982,25 @@ class Ledger:
         with self._transaction("read the head", write=False) as tx:
             seq, digest, _ = self._head(tx)
         return seq, digest
+
+    def premis_xml(
+        self, bag: str, object_identifier: str | None = None, *, schemas: SchemaSet | None = None
+    ) -> bytes:
+        """The bag's fixity checks and deposit events as a PREMIS 3 document, XSD-checked.
+
+        ``object_identifier`` names the bag's object (e.g. its External-Identifier); by
+        default the bag's directory name. Raises ``LedgerError`` when nothing is recorded.
+        """
+        history = self.history(bag)
+        events = self.events(bag)
+        versions = {run.run_id: run.versions for run in self.runs()}
+        identifier = object_identifier or Path(bag).name or bag
+        premis, agents = premis_events(identifier, history, events, versions)
+        if not premis:
+            raise LedgerError(f"{self.path}: no fixity checks or deposit events recorded for {bag}")
+        document = render_events_xml(premis, agents, [identifier])
+        (schemas or SchemaSet()).validate_xml(document, "premis", f"PREMIS events for {bag}")
+        return document
 
     # -- incremental audits
 

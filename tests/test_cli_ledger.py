@@ -7,12 +7,16 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 import archiver.cli
 from archiver.audit import AuditReport, AuditTotals
 from archiver.cli import main
 from archiver.findings import BagReport, Finding, Kind
 from archiver.ledger import LEDGER_FILENAME, Ledger, LedgerEvent
+from archiver.schemas import SchemaSet
+
+NS = {"p": "http://www.loc.gov/premis/v3"}
 
 BROKEN = Finding(
     Kind.CHECKSUM_MISMATCH,
@@ -74,7 +78,12 @@ def ledger(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "argv",
-    [["ledger", "--help"], ["ledger", "show", "--help"], ["ledger", "verify", "--help"]],
+    [
+        ["ledger", "--help"],
+        ["ledger", "show", "--help"],
+        ["ledger", "verify", "--help"],
+        ["ledger", "premis", "--help"],
+    ],
 )
 def test_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 0
@@ -227,3 +236,52 @@ def test_unreadable_ledger_exits_2(
     err = capsys.readouterr().err
     assert err == f"archiver: error: {path}: {message}\n"
     assert content is not None or not path.exists()  # reading never creates a ledger
+
+
+def test_premis_to_stdout(ledger: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert main(["ledger", "premis", "beta", "--ledger", str(ledger)]) == 0
+    document = capsysbinary.readouterr().out
+    SchemaSet().validate_xml(document, "premis", "stdout")
+    root = etree.fromstring(document)
+    types = root.xpath("//p:eventType/@valueURI", namespaces=NS)
+    assert types == ["http://id.loc.gov/vocabulary/preservation/eventType/fix"] * 2
+    assert root.xpath("//p:eventOutcome/text()", namespaces=NS) == ["success", "fail"]
+    # the bag is gone from disk: its directory name identifies it
+    assert root.xpath("//p:objectIdentifierValue/text()", namespaces=NS) == ["beta"]
+
+
+def test_premis_links_external_identifier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = tmp_path / "gamma"
+    (bag / "data").mkdir(parents=True)
+    (bag / "bag-info.txt").write_text("External-Identifier: urn:example:gamma\n", encoding="utf-8")
+    path = tmp_path / "ledger.sqlite"
+    with Ledger.open(path) as led:
+        led.record_events(
+            [LedgerEvent("transfer", str(bag), "2026-02-04T00:00:00Z", "success", "uploaded")],
+            run_id="dep-2",
+            started="2026-02-04T00:00:00Z",
+            ended="2026-02-04T00:00:00Z",
+            versions={"archiver": "0.1.0"},
+            target="s3://bucket/prefix",
+        )
+    out = tmp_path / "events.xml"
+    assert main(["ledger", "premis", str(bag), "--ledger", str(path), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    root = etree.fromstring(out.read_bytes())
+    assert root.xpath("//p:objectIdentifierValue/text()", namespaces=NS) == ["urn:example:gamma"]
+    assert root.xpath("//p:eventDetail/text()", namespaces=NS) == [
+        "uploaded to s3://bucket/prefix (archiver run dep-2)"
+    ]
+    assert main(["ledger", "premis", "gamma", "--ledger", str(path), "--object-id", "X1"]) == 0
+    assert "<premis:objectIdentifierValue>X1<" in capsys.readouterr().out
+
+
+def test_premis_nothing_recorded_exits_2(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ledger", "premis", "gamma", "--ledger", str(ledger)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"archiver: error: {ledger}: no fixity checks or deposit events recorded for gamma\n"
+    )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 import archiver
 from archiver.audit import AuditReport, AuditTotals
@@ -31,6 +32,7 @@ from archiver.ledger import (
     run_fields,
     run_hash,
 )
+from archiver.schemas import SchemaSet
 
 MISSING = Finding(Kind.MISSING_FILE, "/c/b", "data/gone.txt", "listed in manifest-sha256.txt")
 MISMATCH = Finding(
@@ -723,3 +725,92 @@ def test_select_bags_from_history(tmp_path: Path) -> None:
         assert ledger.select_bags(candidates, 3, None) == ["/c/d", "/c/c", "/c/b"]
         # d and c cost the mean 2.0 each, b 3.0: a 5-second budget covers d and c
         assert ledger.select_bags(candidates, None, 5.0) == ["/c/d", "/c/c"]
+
+
+# ---------------------------------------------------------------- PREMIS export
+
+
+def test_premis_xml_fixity_checks_and_deposits(ledger_path: Path) -> None:
+    with Ledger.open(ledger_path) as ledger:
+        ledger.record_run(make_report("fast-1", 12, [good("/c/b")], mode="fast"))
+        document = ledger.premis_xml("/c/b", "urn:example:bag-b")
+        again = ledger.premis_xml("/c/b", "urn:example:bag-b")
+    assert document == again  # deterministic
+    SchemaSet().validate_xml_xmlschema(document, "premis", "ledger events")  # second validator
+    root = etree.fromstring(document)
+    ns = {"p": "http://www.loc.gov/premis/v3"}
+    types = root.xpath("//p:event/p:eventType", namespaces=ns)
+    # four full audits (the fast one is not a fixity check) and one transfer
+    assert [t.text for t in types] == ["fixity check"] * 4 + ["transfer"]
+    assert types[0].get("valueURI") == "http://id.loc.gov/vocabulary/preservation/eventType/fix"
+    outcomes = root.xpath(
+        "//p:event/p:eventOutcomeInformation/p:eventOutcome/text()", namespaces=ns
+    )
+    assert outcomes == ["fail"] * 5
+    notes = root.xpath("//p:eventOutcomeDetailNote/text()", namespaces=ns)
+    assert notes[0] == (
+        "missing-file data/gone.txt; "
+        f"checksum-mismatch data/x.txt (sha256 expected {'a' * 64}, found {'b' * 64})"
+    )
+    linked = root.xpath("//p:linkingObjectIdentifierValue/text()", namespaces=ns)
+    assert set(linked) == {"urn:example:bag-b"}
+    assert root.xpath("//p:objectIdentifierValue/text()", namespaces=ns) == ["urn:example:bag-b"]
+    assert root.xpath("//p:agent/p:agentVersion/text()", namespaces=ns) == ["0.1.0"]
+
+
+def test_premis_xml_default_identifier_and_success(ledger_path: Path) -> None:
+    with Ledger.open(ledger_path) as ledger:
+        document = ledger.premis_xml("/c/a")
+    root = etree.fromstring(document)
+    ns = {"p": "http://www.loc.gov/premis/v3"}
+    assert root.xpath("//p:objectIdentifierValue/text()", namespaces=ns) == ["a"]
+    assert root.xpath("//p:eventOutcome/text()", namespaces=ns) == ["success"] * 5
+    assert "every checksum matches" in root.xpath(
+        "//p:eventOutcomeDetailNote/text()", namespaces=ns
+    )
+
+
+def test_premis_xml_nothing_recorded(ledger_path: Path) -> None:
+    with (
+        Ledger.open(ledger_path) as ledger,
+        pytest.raises(LedgerError, match="no fixity checks or deposit events recorded for /c/zz"),
+    ):
+        ledger.premis_xml("/c/zz")
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            LedgerEvent("deposit", "/c/a", "2026-01-01T00:00:00+00:00", "success", "x"),
+            "event 'deposit' for /c/a: unknown event type",
+        ),
+        (
+            LedgerEvent("replication", "/c/a", "2026-01-01T00:00:00+00:00", "ok", "x"),
+            "outcome 'ok' is not one of failure, success, warning",
+        ),
+        (
+            LedgerEvent("replication", "/c/a", "2026-01-01T00:00:00", "success", "x"),
+            "date_time '2026-01-01T00:00:00' has no timezone",
+        ),
+        (
+            LedgerEvent("transfer", "/c/a", "yesterday", "success", "x"),
+            "date_time 'yesterday' is not ISO 8601",
+        ),
+    ],
+    ids=["unknown-type", "unknown-outcome", "naive-time", "not-a-time"],
+)
+def test_record_events_refuses_bad_events(
+    ledger_path: Path, event: LedgerEvent, message: str
+) -> None:
+    with Ledger.open(ledger_path) as ledger:
+        with pytest.raises(LedgerError, match=message):
+            ledger.record_events(
+                [event],
+                run_id="bad",
+                started="2026-01-01T00:00:00+00:00",
+                ended="2026-01-01T00:00:00+00:00",
+                versions={},
+            )
+        assert len(ledger.runs()) == 5
+        assert ledger.verify() == []

@@ -14,7 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from archiver.cli.validate import make_console
+from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.fileio import write_bytes_atomic
 from archiver.ledger import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
 
 
@@ -55,7 +57,22 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--json", action="store_true", help="machine-readable output")
     verify.set_defaults(run=run_verify)
 
-    for sub in (show, verify):
+    premis = commands.add_parser(
+        "premis",
+        help="a bag's fixity checks (and deposits) as PREMIS 3 events",
+        description="Write the bag's recorded fixity checks (full audits), and its "
+        "replication / transfer events, as a PREMIS 3 document, checked against the "
+        "PREMIS 3.0 XSD. The events link to the bag's object by its External-Identifier "
+        "(read from bag-info.txt when the bag is still there), else its directory name.",
+    )
+    premis.add_argument("bag", metavar="BAG", help="a bag path or name")
+    premis.add_argument(
+        "--object-id", metavar="ID", default=None, help="the object identifier to link to"
+    )
+    premis.add_argument("--out", metavar="FILE", type=Path, default=None, help="default: stdout")
+    premis.set_defaults(run=run_premis)
+
+    for sub in (show, verify, premis):
         sub.add_argument(
             "--ledger",
             metavar="F",
@@ -206,3 +223,19 @@ def run_verify(args: argparse.Namespace) -> int:
         )
     console.print(table)
     return status
+
+
+def run_premis(args: argparse.Namespace) -> int:
+    """Write one bag's fixity checks and deposit events as PREMIS 3 XML."""
+    with Ledger.open(args.ledger, create=False) as ledger:
+        name = _bag_name(ledger, args.bag)
+        identifier = args.object_id
+        if identifier is None and Path(name).is_dir():
+            identifier, _ = bag_identifier(Path(name))
+        document = ledger.premis_xml(name, identifier)
+    if args.out is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    else:
+        write_bytes_atomic(args.out, document)
+    return EXIT_OK
