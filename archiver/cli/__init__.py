@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.validate",
     "archiver.cli.audit",
     "archiver.cli.ledger",
+    "archiver.cli.package",
+    "archiver.cli.deposit",
 )
 
 

@@ -12,13 +12,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import bagit
-
 from archiver.errors import BagReadError, IntegrityError
 from archiver.fileio import hash_file
 from archiver.findings import BagReport, Finding, Kind
-
-_OXUM_PATH = {Kind.OXUM_MISMATCH: "bag-info.txt"}
+from archiver.validator import validate_bag
 
 
 class InvalidBagError(IntegrityError):
@@ -97,44 +94,9 @@ def file_digests(bag: Path, algorithm: str = "sha512") -> dict[str, str]:
 
 
 def validate(bag: Path) -> BagReport:
-    """Validate the bag fully (fixity included) and return its report.
-
-    Uses bagit-python; the findings carry archiver's stable kinds.
-    """
+    """Validate the bag fully (every checksum) with archiver's validator."""
     require_bag(bag)
-    name = bag.resolve().name
-    try:
-        bagit.Bag(str(bag)).validate(processes=1)
-    except bagit.BagValidationError as exc:
-        message = str(exc.message)
-        kind = Kind.OXUM_MISMATCH if "Payload-Oxum" in message else Kind.INVALID_MANIFEST
-        findings = [_finding(name, d) for d in exc.details] or [
-            Finding(kind=kind, bag=name, path=_OXUM_PATH.get(kind, ""), message=message)
-        ]
-        return BagReport(bag=name, findings=tuple(findings), checks=("bagit",))
-    except bagit.BagError as exc:
-        finding = Finding(kind=Kind.INVALID_DECLARATION, bag=name, path="", message=str(exc))
-        return BagReport(bag=name, findings=(finding,), checks=("bagit",))
-    return BagReport(bag=name, checks=("bagit",))
-
-
-def _finding(bag: str, detail: object) -> Finding:
-    path = str(getattr(detail, "path", ""))
-    if isinstance(detail, bagit.ChecksumMismatch):
-        return Finding(
-            kind=Kind.CHECKSUM_MISMATCH,
-            bag=bag,
-            path=path,
-            message="checksum mismatch",
-            algorithm=detail.algorithm,
-            expected=detail.expected,
-            found=detail.found,
-        )
-    if isinstance(detail, bagit.FileMissing):
-        return Finding(kind=Kind.MISSING_FILE, bag=bag, path=path, message="file missing")
-    if isinstance(detail, bagit.UnexpectedFile):
-        return Finding(kind=Kind.UNEXPECTED_FILE, bag=bag, path=path, message="not in manifest")
-    return Finding(kind=Kind.INVALID_MANIFEST, bag=bag, path=path, message=str(detail))
+    return validate_bag(bag, mode="full")
 
 
 def require_valid(bag: Path) -> BagReport:

@@ -1,0 +1,230 @@
+"""`archiver deposit BAG ... --to URI [--verify] [--ledger F] [--config F] [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from archiver.audit import versions
+from archiver.cli.validate import make_console, print_problems
+from archiver.config import load_config
+from archiver.deposit import (
+    DepositResult,
+    InvalidBagError,
+    Target,
+    deposit_bag,
+    parse_target,
+    verify_deposit,
+)
+from archiver.deposit.events import deposit_event, failure_event, verification_event
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
+from archiver.findings import Finding
+from archiver.ledger import Ledger, LedgerEvent, default_ledger_path
+
+DEFAULT_CONFIG = Path("archive.toml")
+
+
+def register(subparsers: Any) -> None:
+    """Add the deposit command."""
+    parser = subparsers.add_parser(
+        "deposit",
+        help="deposit bags to an OCFL root, an S3 store or a directory, and verify them",
+        description="Validate each BAG, deposit it at URI and verify what landed: "
+        "ocfl:///path/to/root (OCFL 1.1 storage root, created if missing, layout "
+        "0003-hash-and-id-n-tuple-storage-layout; one object per bag, id = External-"
+        "Identifier; a changed bag becomes a new version), s3://bucket/prefix (serialized "
+        "bag + .sha256/.sha512 sidecars; endpoint and credentials from AWS_* variables or "
+        "archive.toml [deposit.s3]), file:///path (a validated copy). An unchanged bag is a "
+        "no-op. Every deposit is recorded in the ledger. Exit 0 all deposited (or unchanged) "
+        "and verified, 1 a bag is invalid or a deposited copy is damaged (--verify), 2 the "
+        "deposit could not be done.",
+    )
+    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
+    parser.add_argument("--to", metavar="URI", required=True, help="deposit target URI")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="do not deposit: re-verify what the target holds for each BAG",
+    )
+    parser.add_argument(
+        "--ledger",
+        metavar="F",
+        type=Path,
+        default=None,
+        help="ledger database (default: <parent of first BAG>/.audit-ledger.sqlite)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="F",
+        type=Path,
+        default=None,
+        help=f"archive settings, for [deposit.*] (default: {DEFAULT_CONFIG} if present)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a machine report")
+    parser.set_defaults(run=run)
+
+
+def _settings(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        if not DEFAULT_CONFIG.is_file():
+            return {}
+        path = DEFAULT_CONFIG
+    return dict(load_config(path).deposit)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Deposit (or re-verify) every bag; record the events; print a table or JSON."""
+    target = parse_target(args.to)
+    settings = _settings(args.config)
+    ledger_path: Path = args.ledger or default_ledger_path([Path(args.bags[0]).parent])
+    started = _now()
+    if args.verify:
+        rows, events, status = _verify_all(args.bags, target, settings)
+    else:
+        rows, events, status = _deposit_all(args.bags, target, settings)
+    if events:
+        with Ledger.open(ledger_path) as ledger:
+            ledger.record_events(
+                events,
+                run_id=str(uuid.uuid4()),
+                started=started.isoformat(),
+                ended=_now().isoformat(),
+                versions=versions(),
+                kind="deposit",
+                target=target.uri,
+            )
+    if args.json:
+        document = {"target": target.uri, "ledger": str(ledger_path), "bags": rows}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        _print_table(rows, target, ledger_path if events else None)
+    return status
+
+
+def _error_row(bag: Path, exc: ArchiverError) -> dict[str, Any]:
+    print(f"archiver: error: {exc}", file=sys.stderr)
+    return {"bag": str(bag), "status": "error", "error": str(exc)}
+
+
+def _deposit_all(
+    bags: list[Path], target: Target, settings: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[LedgerEvent], int]:
+    rows: list[dict[str, Any]] = []
+    events: list[LedgerEvent] = []
+    status = EXIT_OK
+    invalid: list[Finding] = []
+    for bag in bags:
+        try:
+            result: DepositResult = deposit_bag(
+                bag, target, now=_now(), environ=os.environ, settings=settings
+            )
+        except InvalidBagError as exc:
+            rows.append(
+                {
+                    "bag": str(bag),
+                    "status": "invalid",
+                    "problems": [f.to_json() for f in exc.report.findings],
+                }
+            )
+            invalid.extend(exc.report.errors)
+            status = max(status, EXIT_INTEGRITY)
+            continue
+        except DepositError as exc:
+            rows.append(_error_row(bag, exc))
+            events.append(failure_event(bag, target, _now(), str(exc)))
+            status = EXIT_UNUSABLE
+            continue
+        except ArchiverError as exc:
+            rows.append(_error_row(bag, exc))
+            status = EXIT_UNUSABLE
+            continue
+        if not result.identifier_from_bag_info:
+            print(
+                f"archiver: warning: {bag}: no External-Identifier in bag-info.txt, "
+                f"deposited as {result.identifier!r} (the directory name)",
+                file=sys.stderr,
+            )
+        rows.append(result.to_json())
+        event = deposit_event(result)
+        if event is not None:
+            events.append(event)
+    if invalid:
+        print_problems(make_console(), invalid)
+    return rows, events, status
+
+
+def _verify_all(
+    bags: list[Path], target: Target, settings: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[LedgerEvent], int]:
+    rows: list[dict[str, Any]] = []
+    events: list[LedgerEvent] = []
+    status = EXIT_OK
+    problems: list[Finding] = []
+    for bag in bags:
+        try:
+            findings = verify_deposit(bag, target, environ=os.environ, settings=settings)
+        except ArchiverError as exc:
+            rows.append(_error_row(bag, exc))
+            status = EXIT_UNUSABLE
+            continue
+        events.append(verification_event(bag, target, _now(), findings))
+        rows.append(
+            {
+                "bag": str(bag),
+                "target": target.uri,
+                "status": "damaged" if findings else "verified",
+                "problems": [f.to_json() for f in findings],
+            }
+        )
+        problems.extend(findings)
+        if findings and status == EXIT_OK:
+            status = EXIT_INTEGRITY
+    if problems:
+        print_problems(make_console(), problems)
+    return rows, events, status
+
+
+_STYLES = {
+    "deposited": "green",
+    "new-version": "green",
+    "updated": "green",
+    "unchanged": "dim",
+    "verified": "green",
+    "invalid": "bold red",
+    "damaged": "bold red",
+    "error": "bold red",
+}
+
+
+def _print_table(rows: list[dict[str, Any]], target: Target, ledger: Path | None) -> None:
+    console = make_console()
+    table = Table(title=f"Deposit to {escape(target.uri)}")
+    for column in ("bag", "status", "identifier", "location"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        style = _STYLES.get(row["status"], "")
+        table.add_row(
+            escape(row["bag"]),
+            f"[{style}]{row['status']}[/]" if style else row["status"],
+            escape(str(row.get("identifier", ""))),
+            escape(str(row.get("location", row.get("error", "")))),
+        )
+    console.print(table)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    console.print(f"{len(rows)} bag(s): {summary}" + (f"; ledger {ledger}" if ledger else ""))

@@ -1,0 +1,82 @@
+"""Deposits as ledger events, which ``archiver ledger premis`` turns into PREMIS events.
+
+Pure: builds ``archiver.ledger.LedgerEvent`` records from deposit results. The PREMIS
+event type is "replication" for a bag copied as it is (OCFL root, directory) and
+"transfer" for a serialized bag sent to an S3 store; a deposit that failed after it
+started is recorded with outcome "failure"; re-verification (``deposit --verify``) is a
+"fixity check" of the deposited copy. An unchanged bag (a no-op) records nothing. Each
+event names the target URI and the exact location (object version, key or path).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from archiver.deposit.records import DepositResult, DepositStatus, Target
+from archiver.findings import Finding
+from archiver.ledger import LedgerEvent
+
+FIXITY_CHECK = "fixity check"
+EVENT_TYPES = {"ocfl": "replication", "file": "replication", "s3": "transfer"}
+
+
+def bag_key(bag: Path | str) -> str:
+    """The bag as the ledger names it: its absolute path (as audit records it)."""
+    return os.path.abspath(bag)
+
+
+def deposit_event(result: DepositResult) -> LedgerEvent | None:
+    """The event for a deposit that did something; None for an unchanged bag."""
+    if result.status is DepositStatus.UNCHANGED:
+        return None
+    digests = ", ".join(f"{alg} {value}" for alg, value in sorted(result.digests.items()))
+    version = f" version {result.version}" if result.version else ""
+    outcome_detail = f"{result.status}{version} at {result.location}; verified after transfer"
+    if digests:
+        outcome_detail += f" ({digests})"
+    return LedgerEvent(
+        event_type=result.event_type,
+        bag=bag_key(result.bag),
+        date_time=result.time.isoformat(),
+        outcome="success",
+        detail=f"deposit of {result.identifier} to {result.target}: {result.detail}",
+        outcome_detail=outcome_detail,
+        target=result.target,
+    )
+
+
+def failure_event(bag: Path, target: Target, now: datetime, message: str) -> LedgerEvent:
+    """The event for a deposit that started and failed (nothing complete was left)."""
+    return LedgerEvent(
+        event_type=EVENT_TYPES[target.scheme],
+        bag=bag_key(bag),
+        date_time=now.isoformat(),
+        outcome="failure",
+        detail=f"deposit to {target.uri}",
+        outcome_detail=message,
+        target=target.uri,
+    )
+
+
+def verification_event(
+    bag: Path, target: Target, now: datetime, findings: Sequence[Finding]
+) -> LedgerEvent:
+    """The fixity check of a deposited copy: success, or failure naming the first problem."""
+    if findings:
+        first = findings[0]
+        outcome_detail = f"{len(findings)} problem(s); first: {first.kind} {first.path}: "
+        outcome_detail += first.message
+    else:
+        outcome_detail = "the deposited copy matches the bag"
+    return LedgerEvent(
+        event_type=FIXITY_CHECK,
+        bag=bag_key(bag),
+        date_time=now.isoformat(),
+        outcome="failure" if findings else "success",
+        detail=f"re-verification of the deposit at {target.uri}",
+        outcome_detail=outcome_detail,
+        target=target.uri,
+    )
