@@ -86,20 +86,21 @@ def summary_line(report: BagReport) -> str:
 
 
 def print_problems(console: Console, findings: list[Finding]) -> None:
-    """A table of problems: severity, kind, bag, path, detail (and digests)."""
-    if not findings:
-        return
-    table = Table(title="Problems", show_lines=False)
-    for column in ("severity", "kind", "bag", "path", "detail"):
-        table.add_column(column, overflow="fold")
-    for f in findings:
-        detail = f.message
-        if f.algorithm is not None:
-            detail += f" [{f.algorithm}] expected {f.expected} found {f.found}"
-        elif f.expected is not None:
-            detail += f" (expected {f.expected}, found {f.found})"
-        style = "red" if f.severity == "error" else "yellow"
-        table.add_row(
-            f"[{style}]{f.severity}[/]", str(f.kind), escape(f.bag), escape(f.path), escape(detail)
-        )
-    console.print(table)
+    """Per bag with problems, a table: severity, kind, path, detail (and digests)."""
+    by_bag: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_bag.setdefault(finding.bag, []).append(finding)
+    for bag, problems in by_bag.items():
+        console.print(f"Problems in {escape(bag)}")
+        table = Table()
+        for column in ("severity", "kind", "path", "detail"):
+            table.add_column(column, overflow="fold")
+        for f in problems:
+            detail = f.message
+            if f.algorithm is not None:
+                detail += f" [{f.algorithm}] expected {f.expected} found {f.found}"
+            elif f.expected is not None:
+                detail += f" (expected {f.expected}, found {f.found})"
+            style = "red" if f.severity == "error" else "yellow"
+            table.add_row(f"[{style}]{f.severity}[/]", str(f.kind), escape(f.path), escape(detail))
+        console.print(table)

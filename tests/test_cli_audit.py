@@ -1,0 +1,136 @@
+"""Tests for `archiver audit`: exit statuses, summary, --json, ledger, incremental audits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from test_validator import build_fixture_bag, flip_bit
+
+import archiver.cli as cli
+from archiver.cli.audit import parse_duration
+from archiver.ledger import Ledger
+
+
+@pytest.fixture(autouse=True)
+def only_our_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register validate and audit alone, whatever else the dispatcher lists."""
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("archiver.cli.validate", "archiver.cli.audit"))
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    root = tmp_path / "bags"
+    for name in ("one", "two", "three"):
+        build_fixture_bag(root / name)
+    return root
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["audit", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--workers", "--json", "--ledger", "--oldest", "--budget", "--fast"):
+        assert option in out
+
+
+def test_clean_collection_exits_0(collection: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["audit", str(collection), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 bags intact" in out and "MB/s" in out
+    assert "Problems in" not in out
+    with Ledger.open(collection / ".audit-ledger.sqlite", create=False) as ledger:
+        assert len(ledger.runs()) == 1
+
+
+def test_fault_exits_1_with_kind_bag_and_path(
+    collection: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flip_bit(collection / "two")
+    assert cli.main(["audit", str(collection), "--workers", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "2 of 3 bags intact, 1 failed" in out
+    assert "checksum-mismatch" in out and "data/a.txt" in out and str(collection / "two") in out
+
+
+def test_json_to_stdout(collection: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flip_bit(collection / "one")
+    assert cli.main(["audit", str(collection), "--workers", "1", "--json", "-"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "failed"
+    assert document["totals"]["bags"] == 3 and document["totals"]["failed"] == 1
+    statuses = {Path(b["bag"]).name: b["status"] for b in document["bags"]}
+    assert statuses == {"one": "invalid", "two": "valid", "three": "valid"}
+
+
+def test_json_to_file_and_custom_ledger(
+    collection: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    ledger = tmp_path / "ledger.sqlite"
+    argv = ["audit", str(collection), "--workers", "1", "--json", str(report)]
+    assert cli.main([*argv, "--ledger", str(ledger)]) == 0
+    assert "intact" in capsys.readouterr().out
+    assert json.loads(report.read_text())["status"] == "intact"
+    assert ledger.is_file()
+    assert not (collection / ".audit-ledger.sqlite").exists()
+
+
+def test_oldest_audits_the_most_overdue(collection: Path, tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    seen: list[str] = []
+    for _ in range(3):
+        out = tmp_path / "r.json"
+        argv = ["audit", str(collection), "--workers", "1", "--oldest", "1", "--json", str(out)]
+        assert cli.main([*argv, "--ledger", str(ledger)]) == 0
+        bags = json.loads(out.read_text())["bags"]
+        assert len(bags) == 1
+        seen.append(Path(bags[0]["bag"]).name)
+    assert sorted(seen) == ["one", "three", "two"]
+
+
+def test_budget_selects_at_least_one(collection: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    argv = ["audit", str(collection), "--workers", "1", "--budget", "1s", "--json", str(out)]
+    assert cli.main([*argv, "--ledger", str(tmp_path / "l.sqlite")]) == 0
+    assert len(json.loads(out.read_text())["bags"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90.0), ("90s", 90.0), ("15m", 900.0), ("2h", 7200.0), ("1h30m", 5400.0)],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "0", "-5", "1d", "m"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--workers", "0"],
+        ["--workers", "two"],
+        ["--budget", "soon"],
+        ["--oldest", "0"],
+        ["--fast", "--completeness-only"],
+    ],
+)
+def test_bad_arguments_exit_2(collection: Path, argv: list[str]) -> None:
+    assert cli.main(["audit", str(collection), *argv]) == 2
+
+
+def test_missing_root_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["audit", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err
+
+
+def test_completeness_only_ignores_bit_flips(collection: Path) -> None:
+    flip_bit(collection / "one")
+    assert cli.main(["audit", str(collection), "--workers", "1", "--completeness-only"]) == 0
