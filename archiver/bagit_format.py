@@ -42,9 +42,9 @@ def render_bag_info(tags: Sequence[tuple[str, str]]) -> bytes:
 
 def render_manifest(entries: Iterable[tuple[str, str]]) -> bytes:
     """A manifest from (path relative to the bag, hex digest) pairs, sorted by path."""
-    return "".join(
-        f"{digest}  {encode_path(path)}\n" for path, digest in sorted(entries)
-    ).encode("utf-8")
+    return "".join(f"{digest}  {encode_path(path)}\n" for path, digest in sorted(entries)).encode(
+        "utf-8"
+    )
 
 
 def payload_oxum(sizes: Iterable[int]) -> str:

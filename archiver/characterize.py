@@ -171,8 +171,9 @@ class FormatIdentifier:
             basis = "extension"
         if not matches:
             if text.is_text and size:
-                return FormatMatch(PLAIN_TEXT_PUID, "Plain Text File", None, "text/plain",
-                                   "text", ())
+                return FormatMatch(
+                    PLAIN_TEXT_PUID, "Plain Text File", None, "text/plain", "text", ()
+                )
             return FormatMatch(None, "unknown", None, None, "none", ())
         candidates = tuple(fido.get_puid(fmt) for fmt, _ in matches)
         chosen = matches[0][0]

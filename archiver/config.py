@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from archiver.errors import ConfigError
-from archiver.resources import schema_path
+from archiver.errors import ConfigError, MetadataError
+from archiver.schemas import SchemaSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +28,14 @@ class ArchiveConfig:
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-def parse_config(data: dict[str, Any], name: str) -> ArchiveConfig:
+def parse_config(
+    data: dict[str, Any], name: str, schemas: SchemaSet | None = None
+) -> ArchiveConfig:
     """Validate a parsed archive.toml against its schema and return the settings."""
-    schema = json.loads(schema_path("archive-config.schema.json").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise ConfigError(f"{name}: {where}: {first.message}")
+    try:
+        (schemas or SchemaSet()).validate_json(data, "archive-config", name)
+    except MetadataError as exc:
+        raise ConfigError(str(exc)) from None
     org, contact, coll, bag = (data[k] for k in ("organization", "contact", "collection", "bag"))
     return ArchiveConfig(
         organization=org["name"],
@@ -58,7 +52,7 @@ def parse_config(data: dict[str, Any], name: str) -> ArchiveConfig:
     )
 
 
-def load_config(path: Path) -> ArchiveConfig:
+def load_config(path: Path, schemas: SchemaSet | None = None) -> ArchiveConfig:
     """Read and validate archive.toml; ConfigError names the file and the field at fault."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -68,4 +62,4 @@ def load_config(path: Path) -> ArchiveConfig:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), schemas)

@@ -1,0 +1,124 @@
+"""Writing a bag to disk: payload copied while hashed, tag files, verification, install.
+
+Everything is written inside a staging directory beside the destination; ``install_bag``
+renames it into place only after ``BagVerifier`` has accepted it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import bagit
+import bagit_profile
+
+from archiver.characterize import TextProfile, TextProfiler
+from archiver.digest import digest_stream
+from archiver.errors import ArchiverError, OutputError, SourceError
+from archiver.schemas import schemas_dir
+
+
+class BagVerificationError(ArchiverError):
+    """A freshly written bag failed bagit-python's validator or the BagIt profile."""
+
+
+def write_payload(
+    source: Path, destination: Path, algorithms: Sequence[str]
+) -> tuple[dict[str, str], int, TextProfile]:
+    """Copy ``source`` to ``destination`` in one read that also hashes and profiles it."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    profiler = TextProfiler()
+    try:
+        src = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    with src:
+        try:
+            with open(destination, "xb") as out:
+                digests, size = digest_stream(src, algorithms, sinks=(out.write, profiler))
+        except OSError as exc:
+            where = source if exc.filename is None else exc.filename
+            raise OutputError(f"{where}: cannot copy payload: {exc.strerror or exc}") from None
+    shutil.copystat(source, destination, follow_symlinks=False)
+    return digests, size, profiler.result()
+
+
+def write_tag_files(bag: Path, files: Mapping[str, bytes]) -> None:
+    """Write every tag file (relative path -> bytes) into the staging bag."""
+    try:
+        for relpath, data in sorted(files.items()):
+            path = bag / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"{exc.filename}: cannot write: {exc.strerror}") from None
+
+
+class BagVerifier:
+    """Checks a written bag with bagit-python's validator and our BagIt profile."""
+
+    def __init__(self, profile_id: str, profile_path: Path | None = None) -> None:
+        path = profile_path or schemas_dir() / "bagit-profile.json"
+        profile = json.loads(path.read_text(encoding="utf-8"))
+        self._profile = bagit_profile.Profile(profile_id, profile=profile)
+        self.bagit_version: str = bagit.VERSION
+
+    def verify(self, bag: Path, label: str) -> None:
+        """Raise BagVerificationError naming the bag and every problem found."""
+        logger = logging.getLogger("bagit")
+        previous = logger.level
+        logger.setLevel(logging.CRITICAL)
+        try:
+            reference = bagit.Bag(str(bag))
+            reference.validate()
+        except bagit.BagValidationError as exc:
+            details = "; ".join(str(d) for d in exc.details) or str(exc)
+            raise BagVerificationError(
+                f"{label}: bagit-python rejects the bag: {details}"
+            ) from None
+        except bagit.BagError as exc:
+            raise BagVerificationError(f"{label}: bagit-python rejects the bag: {exc}") from None
+        finally:
+            logger.setLevel(previous)
+        profile_logger = logging.getLogger()
+        root_level = profile_logger.level
+        profile_logger.setLevel(logging.CRITICAL)
+        try:
+            valid = self._profile.validate(reference)
+        finally:
+            profile_logger.setLevel(root_level)
+        if not valid:
+            problems = "; ".join(str(e) for e in self._profile.report.errors)
+            raise BagVerificationError(f"{label}: violates the BagIt profile: {problems}")
+
+
+def install_bag(staging: Path, destination: Path, *, replace: bool) -> None:
+    """Rename the verified staging bag to ``destination``.
+
+    With ``replace``, the old bag is first renamed aside, the new one renamed in, and the
+    old one removed; if the second rename fails the old bag is put back.
+    """
+    if not replace:
+        try:
+            os.rename(staging, destination)
+        except OSError as exc:
+            raise OutputError(
+                f"{destination}: cannot move bag into place: {exc.strerror}"
+            ) from None
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent))
+    os.rmdir(aside)
+    os.rename(destination, aside)
+    try:
+        os.rename(staging, destination)
+    except OSError as exc:
+        os.rename(aside, destination)
+        raise OutputError(f"{destination}: cannot swap in the new bag: {exc.strerror}") from None
+    with contextlib.suppress(OSError):
+        shutil.rmtree(aside)

@@ -1,0 +1,284 @@
+"""Building bags: one BagIt preservation package per source file.
+
+For each source: check its catalog row (Dublin Core), read it once to copy it into a
+staging bag while hashing and profiling it, identify its format, describe it in PREMIS,
+validate both records (JSON Schema, then XSD), write the tag files, check the staging bag
+with bagit-python and the BagIt profile, and only then rename it into place. Errors for
+one source never stop the others, and never leave a partial bag.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archiver.bagwriter import BagVerifier, install_bag, write_payload, write_tag_files
+from archiver.catalog import Catalog, CatalogRow, load_catalog
+from archiver.characterize import FormatIdentifier
+from archiver.config import ArchiveConfig
+from archiver.dublin_core import DublinCoreRecord, record_from_row
+from archiver.dublin_core import render_xml as render_dc_xml
+from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
+from archiver.fileio import hash_file, staging_dir
+from archiver.package_plan import PayloadFile, bag_info_tags, plan_tag_files
+from archiver.premis import render_xml as render_premis_xml
+from archiver.premis_events import Ingest, agents_for, current_toolset, describe_ingest
+from archiver.schemas import SchemaSet
+
+CATALOG_NAME = "metadata.csv"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOutcome:
+    """What happened to one source: built, replaced, unchanged or failed (with why)."""
+
+    source: str
+    status: str
+    bag: str | None = None
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "source": self.source,
+            "status": self.status,
+            "bag": self.bag,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """The outcomes of one build run, in source order."""
+
+    outcomes: tuple[BuildOutcome, ...]
+
+    def count(self, status: str) -> int:
+        """How many sources ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> tuple[BuildOutcome, ...]:
+        """The sources that could not be built."""
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+
+def bag_name_for(source_name: str) -> str:
+    """The bag directory name for a source file: its name without the extension."""
+    stem = Path(source_name).stem
+    if not _SAFE_NAME.match(stem):
+        raise SourceError(
+            f"{source_name}: file name cannot name a bag "
+            "(use letters, digits, '.', '_' and '-', starting with a letter or digit)"
+        )
+    return stem
+
+
+def plan_sources(
+    catalog: Catalog, source_dir: Path, requested: Sequence[Path]
+) -> list[tuple[str, Path, CatalogRow | None]]:
+    """(display name, path, catalog row or None) for every source to build.
+
+    With no ``requested`` files, every file in ``source_dir`` (except the catalog and
+    hidden files) and every catalog row is taken, so a file without a row and a row
+    without a file both show up as failures.
+    """
+    if requested:
+        return [(p.name, p, catalog.row_for(p.name)) for p in requested]
+    names = {
+        p.name
+        for p in source_dir.iterdir()
+        if p.is_file() and p.name != CATALOG_NAME and not p.name.startswith(".")
+    }
+    names.update(catalog.filenames)
+    return [(n, source_dir / n, catalog.row_for(n)) for n in sorted(names)]
+
+
+class Builder:
+    """Builds bags for one run: format identifier, schemas and agents loaded once."""
+
+    def __init__(
+        self,
+        config: ArchiveConfig,
+        out_dir: Path,
+        clock: Callable[[], datetime],
+        *,
+        replace: bool = False,
+        schemas: SchemaSet | None = None,
+    ) -> None:
+        self.config = config
+        self.out_dir = out_dir
+        self.clock = clock
+        self.replace = replace
+        self.schemas = schemas or SchemaSet()
+        self.identifier = FormatIdentifier()
+        self.verifier = BagVerifier(config.profile)
+        self.agents = agents_for(
+            config, current_toolset(self.identifier.agent_version, self.verifier.bagit_version)
+        )
+
+    def build(self, name: str, source: Path, row: CatalogRow | None) -> BuildOutcome:
+        """Build one bag; never raises ArchiverError (a failure is an outcome)."""
+        try:
+            return self._build(name, source, row)
+        except ArchiverError as exc:
+            return BuildOutcome(name, "failed", reason=str(exc))
+
+    def _build(self, name: str, source: Path, row: CatalogRow | None) -> BuildOutcome:
+        if row is None:
+            raise SourceError(f"{source}: no row for this file in the catalog")
+        for problem in row.problems:
+            raise SourceError(f"{row.where()}: {problem}")
+        dc = record_from_row(row)
+        dc_json = dc.to_json()
+        bag_name = bag_name_for(name)
+        if not source.is_file():
+            raise SourceError(f"{row.where('filename')}: source file {source} does not exist")
+        destination = self.out_dir / bag_name
+        existing = destination.exists()
+        if existing:
+            verdict = self._compare_existing(destination, source, name, dc_json)
+            if verdict is None:
+                return BuildOutcome(name, "unchanged", str(destination))
+            if not self.replace:
+                raise ConflictError(
+                    f"{destination}: bag exists and {verdict}; "
+                    "rebuild with --replace to swap it atomically"
+                )
+        with staging_dir(destination) as staging:
+            self._assemble(staging, name, source, dc, dc_json)
+            install_bag(staging, destination, replace=existing)
+        return BuildOutcome(name, "replaced" if existing else "built", str(destination))
+
+    def _compare_existing(
+        self, bag: Path, source: Path, name: str, dc_json: dict[str, Any]
+    ) -> str | None:
+        """None if the bag already holds this source and description, else what differs."""
+        try:
+            manifest = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
+            old_dc = json.loads((bag / "metadata" / "dc.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "is not a complete archiver bag"
+        recorded = {
+            line.split(maxsplit=1)[1]: line.split(maxsplit=1)[0]
+            for line in manifest.splitlines()
+            if line.strip()
+        }
+        digests, _ = _read_source(source, ("sha256",))
+        if recorded.get(f"data/{name}") != digests["sha256"]:
+            return f"its payload differs from {source}"
+        if old_dc != dc_json:
+            return "its Dublin Core record differs from the catalog row"
+        return None
+
+    def _assemble(
+        self,
+        staging: Path,
+        name: str,
+        source: Path,
+        dc: DublinCoreRecord,
+        dc_json: dict[str, Any],
+    ) -> None:
+        algorithms = self.config.algorithms
+        payload_path = f"data/{name}"
+        digests, size, text = write_payload(source, staging / payload_path, algorithms)
+        fmt = self.identifier.identify(source, text)
+        now = self.clock()
+        ingest = Ingest(
+            source_name=name,
+            payload_path=payload_path,
+            size=size,
+            digests=digests,
+            text=text,
+            format=fmt,
+            dc=dc,
+            time=now.isoformat(timespec="seconds"),
+        )
+        premis_json = describe_ingest(ingest, self.config, self.agents).to_json()
+        label = f"{self.config.collection_id}/{name}"
+        self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
+        self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
+        dc_xml = render_dc_xml(dc)
+        premis_xml = render_premis_xml(premis_json)
+        self.schemas.validate_xml(dc_xml, "dc", f"{label}: metadata/dc.xml")
+        self.schemas.validate_xml(premis_xml, "premis", f"{label}: metadata/premis.xml")
+        metadata = {
+            "metadata/dc.json": _json_bytes(dc_json),
+            "metadata/dc.xml": dc_xml,
+            "metadata/premis.json": _json_bytes(premis_json),
+            "metadata/premis.xml": premis_xml,
+        }
+        payload = [PayloadFile(payload_path, size, digests)]
+        bag_info = bag_info_tags(
+            self.config,
+            external_identifier=dc.identifier or name,
+            description=dc.title,
+            source_name=name,
+            payload=payload,
+            tag_bytes=sum(len(b) for b in metadata.values()),
+            bagging_time=now,
+        )
+        self.schemas.validate_json(dict(bag_info), "bag-info", f"{label}: bag-info.txt")
+        files = plan_tag_files(
+            algorithms=algorithms, payload=payload, bag_info=bag_info, metadata_files=metadata
+        )
+        write_tag_files(staging, files)
+        self.verifier.verify(staging, label)
+
+
+def _json_bytes(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode()
+
+
+def _read_source(path: Path, algorithms: Iterable[str]) -> tuple[dict[str, str], int]:
+    try:
+        return hash_file(path, algorithms)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def prepare_output(out_dir: Path) -> None:
+    """Create the output directory if needed and check that it can be written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create output directory: {exc.strerror}") from None
+    if not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: output location is not a directory")
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise OutputError(f"{out_dir}: output directory is not writable")
+
+
+def build_collection(
+    *,
+    config: ArchiveConfig,
+    catalog_path: Path,
+    out_dir: Path,
+    sources: Sequence[Path] = (),
+    clock: Callable[[], datetime],
+    replace: bool = False,
+    on_outcome: Callable[[BuildOutcome], None] | None = None,
+) -> BuildReport:
+    """Build a bag for each source (default: every file beside the catalog).
+
+    File-level problems (catalog unreadable, output unusable) raise ArchiverError;
+    per-source problems become ``failed`` outcomes and the other sources are still built.
+    """
+    schemas = SchemaSet()
+    catalog = load_catalog(catalog_path)
+    prepare_output(out_dir)
+    builder = Builder(config, out_dir, clock, replace=replace, schemas=schemas)
+    outcomes = []
+    for name, path, row in plan_sources(catalog, catalog_path.parent, sources):
+        outcome = builder.build(name, path, row)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return BuildReport(tuple(outcomes))

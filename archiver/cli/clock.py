@@ -1,0 +1,22 @@
+"""The build clock: SOURCE_DATE_EPOCH when set (reproducible builds), else the real time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from archiver.errors import ArchiverError
+
+
+def clock_from_environment(environ: Mapping[str, str]) -> Callable[[], datetime]:
+    """A clock frozen at SOURCE_DATE_EPOCH if the environment sets it, else now (UTC)."""
+    raw = environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return lambda: datetime.now(UTC).replace(microsecond=0)
+    try:
+        fixed = datetime.fromtimestamp(int(raw), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ArchiverError(
+            f"SOURCE_DATE_EPOCH: '{raw}' is not a number of seconds since 1970-01-01"
+        ) from None
+    return lambda: fixed
