@@ -1,0 +1,160 @@
+"""Tests for `archiver deposit` (archiver.cli.deposit): exit codes, output, ledger, PREMIS."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import bagit
+import pytest
+from lxml import etree
+
+import archiver.cli
+from archiver.cli import main
+from archiver.ledger import Ledger
+
+PREMIS = "{http://www.loc.gov/premis/v3}"
+
+
+@pytest.fixture(autouse=True)
+def setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    modules = ("archiver.cli.deposit", "archiver.cli.ledger")
+    monkeypatch.setattr(archiver.cli, "COMMAND_MODULES", modules)
+    monkeypatch.chdir(tmp_path)  # no archive.toml here: deposit settings default to {}
+
+
+def make_bag(root: Path, name: str = "statement-1") -> Path:
+    bag_dir = root / name
+    bag_dir.mkdir(parents=True)
+    (bag_dir / "text.txt").write_text("a statement\n", encoding="utf-8")
+    bagit.make_bag(str(bag_dir), {"External-Identifier": f"urn:test:{name}"}, checksums=["sha512"])
+    return bag_dir
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deposit", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "ocfl://" in out and "s3://" in out and "file://" in out
+
+
+def test_ocfl_deposit_unchanged_ledger_and_premis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bags = [make_bag(tmp_path / "bags", n) for n in ("one", "two")]
+    uri = f"ocfl://{tmp_path}/ocfl-root"
+    assert main(["deposit", *map(str, bags), "--to", uri]) == 0
+    out = capsys.readouterr().out
+    assert out.count("deposited") >= 2
+    assert main(["deposit", *map(str, bags), "--to", uri, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [b["status"] for b in report["bags"]] == ["unchanged", "unchanged"]
+
+    ledger_path = tmp_path / "bags" / ".audit-ledger.sqlite"
+    with Ledger.open(ledger_path, create=False) as ledger:
+        events = ledger.events()
+        assert [e.event.event_type for e in events] == ["replication", "replication"]
+        assert {e.event.target for e in events} == {uri}
+        assert all(e.event.outcome == "success" for e in events)
+        assert ledger.verify() == []
+
+    premis_file = tmp_path / "one.premis.xml"
+    argv = [
+        "ledger",
+        "premis",
+        str(bags[0]),
+        "--ledger",
+        str(ledger_path),
+        "--out",
+        str(premis_file),
+    ]
+    assert main(argv) == 0
+    doc = etree.parse(str(premis_file))
+    types = [e.text for e in doc.iter(f"{PREMIS}eventType")]
+    assert types == ["replication"]
+    details = " ".join(e.text or "" for e in doc.iter(f"{PREMIS}eventDetail"))
+    assert uri in details
+
+
+def test_invalid_bag_exit_1_with_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = make_bag(tmp_path / "bags")
+    (bag / "data" / "text.txt").write_text("a statemenX\n", encoding="utf-8")
+    target = tmp_path / "copies"
+    assert main(["deposit", str(bag), "--to", target.as_uri()]) == 1
+    out = capsys.readouterr().out
+    assert "checksum-mismatch" in out and "data/text.txt" in out and "invalid" in out
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("ftp://host/x", "unsupported scheme 'ftp'"),
+        ("/plain/path", "unsupported scheme '(none)'"),
+        ("s3:///prefix", "no bucket"),
+        ("ocfl://host/x", "host 'host' not supported"),
+        ("file://", "no directory"),
+    ],
+)
+def test_bad_uri_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], uri: str, message: str
+) -> None:
+    bag = make_bag(tmp_path / "bags")
+    assert main(["deposit", str(bag), "--to", uri]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_bag_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deposit", str(tmp_path / "nope"), "--to", (tmp_path / "c").as_uri()]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "no such bag" in err and err.count("\n") == 1
+
+
+def test_unreachable_endpoint_exit_2_and_failure_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    bag = make_bag(tmp_path / "bags")
+    assert main(["deposit", str(bag), "--to", "s3://bucket/p"]) == 2
+    err = capsys.readouterr().err
+    assert "Could not connect" in err and err.count("\n") == 1
+    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+        (event,) = ledger.events()
+    assert (event.event.event_type, event.event.outcome) == ("transfer", "failure")
+
+
+def test_verify_detects_damage_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bag = make_bag(tmp_path / "bags")
+    target = (tmp_path / "copies").as_uri()
+    assert main(["deposit", str(bag), "--to", target]) == 0
+    assert main(["deposit", str(bag), "--to", target, "--verify"]) == 0
+    (tmp_path / "copies" / "statement-1" / "data" / "text.txt").write_text("a statemenX\n")
+    capsys.readouterr()
+    assert main(["deposit", str(bag), "--to", target, "--verify"]) == 1
+    assert "checksum-mismatch" in capsys.readouterr().out
+    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+        kinds = [(e.event.event_type, e.event.outcome) for e in ledger.events()]
+    assert kinds == [
+        ("replication", "success"),
+        ("fixity check", "success"),
+        ("fixity check", "failure"),
+    ]
+
+
+def test_config_file_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bag = make_bag(tmp_path / "bags")
+    argv = ["deposit", str(bag), "--to", "file:///tmp/x", "--config", str(tmp_path / "a.toml")]
+    assert main(argv) == 2
+    assert "a.toml" in capsys.readouterr().err
