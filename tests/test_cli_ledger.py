@@ -140,7 +140,7 @@ def test_show_bag_history_human(ledger: Path, capsys: pytest.CaptureFixture[str]
     assert "replication" in out and "ocfl:///srv/ocfl" in out
     assert main(["ledger", "show", "beta", "--ledger", str(ledger)]) == 0
     out = capsys.readouterr().out
-    assert "checksum-mismatch data/text.txt" in out and "invalid" in out
+    assert "checksum-mismatch data/text.txt (sha256)" in out and "invalid" in out
 
 
 def test_show_unknown_bag(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -193,6 +194,29 @@ def test_resolve_bag(tmp_path: Path) -> None:
         assert ledger.resolve_bag("zzz") == "zzz"
         with pytest.raises(LedgerError, match="'b' is ambiguous: /c/b, /x/b"):
             ledger.resolve_bag("b")
+
+
+def test_concurrent_writers_serialize(tmp_path: Path) -> None:
+    path = tmp_path / LEDGER_FILENAME
+    with Ledger.open(path):
+        pass  # created once, before the writers race
+
+    def writer(name: str) -> None:
+        with Ledger.open(path) as ledger:
+            for i in range(15):
+                ledger.record_run(make_report(f"{name}-{i}", 1, [good(f"/c/{name}")]))
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in ("x", "y")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with Ledger.open(path, create=False) as ledger:
+        runs = ledger.runs()
+        assert sorted(r.run_id for r in runs) == sorted(
+            f"{n}-{i}" for n in ("x", "y") for i in range(15)
+        )
+        assert ledger.verify() == []
 
 
 # ---------------------------------------------------------------- errors

@@ -161,7 +161,11 @@ def _print_history(
         table = Table("seq", "run id", "checked", "mode", "status", "files", "bytes", "problems")
         for h in history:
             status = "[green]valid[/]" if h.status == "valid" else f"[bold red]{h.status}[/]"
-            problems = ", ".join(f"{f.kind} {f.path}" for f in h.findings if f.severity == "error")
+            problems = ", ".join(
+                f"{f.kind} {f.path}" + (f" ({f.algorithm})" if f.algorithm else "")
+                for f in h.findings
+                if f.severity == "error"
+            )
             table.add_row(
                 str(h.seq),
                 escape(h.run_id),
