@@ -249,7 +249,12 @@ class SchemaSet:
             )
         except etree.XMLSyntaxError as exc:
             raise MetadataError(f"{name}: not well-formed XML: {exc}") from exc
-        errors = list(schema.iter_errors(root, use_location_hints=False))
+        import xmlschema
+
+        try:
+            errors = list(schema.iter_errors(root, use_location_hints=False))
+        except xmlschema.XMLSchemaException as exc:  # e.g. an xsi:type naming no type
+            raise MetadataError(f"{name}: {_first_line(str(exc))}") from exc
         if errors:
             first = errors[0]
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -1,0 +1,298 @@
+"""Tests for archiver.premis: checks, the JSON record, PREMIS XML and the events document."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from archiver.errors import MetadataError
+from archiver.premis import (
+    EVENT_TYPES,
+    Agent,
+    Event,
+    FileObject,
+    IntellectualEntity,
+    PremisRecord,
+    Rights,
+    build_record,
+    derive_uuid,
+    identifier_type,
+    render_events_xml,
+    render_xml,
+)
+from archiver.schemas import SchemaSet
+
+P = "{http://www.loc.gov/premis/v3}"
+WHEN = "2024-05-01T12:00:00Z"
+
+ENTITY = IntellectualEntity(derive_uuid("entity", "000"), "A statement")
+FILE = FileObject(
+    identifier=derive_uuid("file", "000"),
+    original_name="000.txt",
+    size=2830,
+    digests={"sha512": "a" * 128, "sha256": "b" * 64},
+    format_name="Plain Text File",
+    format_version=None,
+    puid="x-fmt/111",
+    format_registry="PRONOM",
+    mime_type="text/plain",
+    encoding="UTF-8",
+)
+ARCHIVER = Agent("archiver-0.1.0", "archiver", "software", "0.1.0")
+ORG = Agent("org-example", "Example Archive", "organization", note="Depositor")
+EVENTS = (
+    Event(
+        derive_uuid("event", "ingestion"),
+        "ingestion",
+        WHEN,
+        "Source accepted into the archive",
+        "success",
+        "Copied byte for byte",
+        (("archiver-0.1.0", "executing program"), ("org-example", "implementer")),
+        ((FILE.identifier, "source"),),
+    ),
+    Event(
+        derive_uuid("event", "digest"),
+        "message digest calculation",
+        WHEN,
+        "sha256 and sha512 in one read",
+        "success",
+        "2 digests",
+        (("archiver-0.1.0", "executing program"),),
+        ((FILE.identifier, "source"),),
+    ),
+    Event(
+        derive_uuid("event", "earlier"),
+        "format identification",
+        "2024-05-01T13:00:00+02:00",
+        "FIDO",
+        "warning",
+        "several matches",
+        (),
+        ((FILE.identifier, "source"),),
+    ),
+)
+RIGHTS = Rights(
+    derive_uuid("rights", "000"),
+    "copyright",
+    "unknown",
+    None,
+    "The source does not state its copyright status.",
+    (("org-example", "custodian"),),
+    (ENTITY.identifier, FILE.identifier),
+)
+
+
+@pytest.fixture(scope="module")
+def schemas() -> SchemaSet:
+    return SchemaSet()
+
+
+def record() -> PremisRecord:
+    return build_record(ENTITY, FILE, EVENTS, [ORG, ARCHIVER], RIGHTS)
+
+
+@pytest.mark.parametrize(
+    ("label", "code"),
+    [
+        ("ingestion", "ing"),
+        ("message digest calculation", "mes"),
+        ("format identification", "for"),
+        ("validation", "val"),
+        ("information package creation", "ipc"),
+        ("fixity check", "fix"),
+        ("replication", "rep"),
+        ("transfer", "tra"),
+    ],
+)
+def test_event_types_map_to_loc_uris(label: str, code: str) -> None:
+    assert EVENT_TYPES[label] == f"http://id.loc.gov/vocabulary/preservation/eventType/{code}"
+
+
+def test_record_json_validates(schemas: SchemaSet) -> None:
+    schemas.validate_json(record().to_json(), "premis", "premis.json")
+
+
+def test_record_xml_validates_with_both_validators(schemas: SchemaSet) -> None:
+    xml = render_xml(record().to_json())
+    schemas.validate_xml(xml, "premis", "premis.xml")
+    schemas.validate_xml_xmlschema(xml, "premis", "premis.xml")
+
+
+def test_record_order_and_content() -> None:
+    built = record()
+    # 13:00+02:00 is 11:00Z: earliest; events at the same instant keep the caller's order.
+    assert [e.event_type for e in built.events] == [
+        "format identification",
+        "ingestion",
+        "message digest calculation",
+    ]
+    assert [a.identifier for a in built.agents] == ["archiver-0.1.0", "org-example"]
+    data = built.to_json()
+    assert [f["algorithm"] for f in data["file"]["fixity"]] == ["sha256", "sha512"]
+    assert data["file"]["identifier"] == {"type": "UUID", "value": FILE.identifier}
+    assert data["agents"][0]["identifier"] == {"type": "local", "value": "archiver-0.1.0"}
+    assert data["events"][1]["typeURI"] == EVENT_TYPES["ingestion"]
+
+
+def test_xml_carries_value_uris() -> None:
+    root = etree.fromstring(render_xml(record().to_json()))
+    event_types = [e.get("valueURI") for e in root.iter(f"{P}eventType")]
+    assert event_types == [
+        EVENT_TYPES["format identification"],
+        EVENT_TYPES["ingestion"],
+        EVENT_TYPES["message digest calculation"],
+    ]
+    outcomes = [e.text for e in root.iter(f"{P}eventOutcome")]
+    assert outcomes == ["warning", "success", "success"]
+    algorithms = [e.get("valueURI") for e in root.iter(f"{P}messageDigestAlgorithm")]
+    assert algorithms == [
+        "http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions/sha256",
+        "http://id.loc.gov/vocabulary/preservation/cryptographicHashFunctions/sha512",
+    ]
+    assert root.findtext(f".//{P}formatRegistryKey") == "x-fmt/111"
+    assert root.findtext(f".//{P}originalName") == "000.txt"
+    assert root.findtext(f".//{P}copyrightStatus") == "unknown"
+    roles = [e.get("valueURI") for e in root.iter(f"{P}linkingAgentRole") if e.get("valueURI")]
+    assert roles[0].endswith("/eventRelatedAgentRole/exe")
+
+
+def test_failure_outcome_uses_loc_label() -> None:
+    failed = dataclasses.replace(EVENTS[0], outcome="failure")
+    built = build_record(ENTITY, FILE, [failed], [ORG, ARCHIVER])
+    outcome = etree.fromstring(render_xml(built.to_json())).find(f".//{P}eventOutcome")
+    assert outcome is not None
+    assert (outcome.text, outcome.get("valueURI")) == (
+        "fail",
+        "http://id.loc.gov/vocabulary/preservation/eventOutcome/fai",
+    )
+
+
+def test_output_is_deterministic() -> None:
+    assert render_xml(record().to_json()) == render_xml(record().to_json())
+    assert record().to_json() == record().to_json()
+    reordered = build_record(ENTITY, FILE, EVENTS, [ARCHIVER, ORG], [RIGHTS])
+    assert render_xml(reordered.to_json()) == render_xml(record().to_json())
+
+
+def test_optional_parts_are_left_out_of_xml(schemas: SchemaSet) -> None:
+    bare = dataclasses.replace(FILE, puid=None, mime_type=None, encoding=None, format_version="1")
+    built = build_record(ENTITY, bare, EVENTS[:1], [ORG, ARCHIVER])
+    xml = render_xml(built.to_json())
+    schemas.validate_xml(xml, "premis", "bare.xml")
+    root = etree.fromstring(xml)
+    assert root.find(f".//{P}formatRegistry") is None
+    assert root.find(f".//{P}formatNote") is None
+    assert root.findtext(f".//{P}formatVersion") == "1"
+    assert root.find(f".//{P}rights") is None
+
+
+def swap(obj: Any, **changes: Any) -> Any:
+    return dataclasses.replace(obj, **changes)
+
+
+BAD_PARTS = [
+    ("event", {"event_type": "ingest"}, "event_type 'ingest' is not one of"),
+    ("event", {"outcome": "ok"}, "outcome 'ok' is not one of: failure, success, warning"),
+    ("event", {"date_time": "2024-05-01T12:00:00"}, "has no timezone"),
+    ("event", {"date_time": "yesterday"}, "'yesterday' is not an ISO 8601 date and time"),
+    (
+        "event",
+        {"agents": (("archiver-0.1.0", "boss"),)},
+        "agent role 'boss' is not one of",
+    ),
+    ("event", {"agents": (("ghost", "implementer"),)}, "links agent 'ghost'"),
+    ("event", {"objects": (("ghost", "source"),)}, "links object 'ghost'"),
+    ("event", {"objects": ((FILE.identifier, "input"),)}, "object role 'input' is not one of"),
+    ("agent", {"agent_type": "robot"}, "agent archiver-0.1.0: agent_type 'robot' is not one of"),
+    ("file", {"digests": {"md5": "c" * 32}}, "digest algorithm 'md5' is not one of"),
+    ("file", {"digests": {"sha256": "B" * 64}}, "sha256 digest 'BBBB"),
+    ("file", {"digests": {"sha256": "b" * 63}}, "is not 64 lowercase hex digits"),
+    ("file", {"digests": {}}, "no digests"),
+    ("file", {"size": -1}, "size -1 is negative"),
+    ("rights", {"copyright_status": "maybe"}, "copyright_status 'maybe' is not one of"),
+    ("rights", {"basis": "license"}, "basis 'license' is not one of: copyright"),
+    ("rights", {"objects": ("ghost",)}, "links object 'ghost'"),
+    ("rights", {"agents": (("ghost", "holder"),)}, "links agent 'ghost'"),
+    ("rights", {"identifier": ENTITY.identifier}, "is used twice"),
+]
+
+
+@pytest.mark.parametrize(("part", "changes", "message"), BAD_PARTS)
+def test_build_record_rejects(part: str, changes: dict[str, Any], message: str) -> None:
+    event, agent, file_object, rights = EVENTS[0], ARCHIVER, FILE, RIGHTS
+    if part == "event":
+        event = swap(event, **changes)
+    elif part == "agent":
+        agent = swap(agent, **changes)
+    elif part == "file":
+        file_object = swap(file_object, **changes)
+    else:
+        rights = swap(rights, **changes)
+    with pytest.raises(MetadataError) as caught:
+        build_record(ENTITY, file_object, [event], [agent, ORG], rights)
+    assert message in str(caught.value)
+
+
+def test_events_document_validates_with_both_validators(schemas: SchemaSet) -> None:
+    fixity = Event(
+        derive_uuid("fixity", "bag-1", WHEN),
+        "fixity check",
+        WHEN,
+        "Audit of bag-1 with sha256 and sha512",
+        "failure",
+        "data/000.txt: sha256 expected bbbb found cccc",
+        (("archiver-0.1.0", "executing program"),),
+        ((FILE.identifier, "source"),),
+    )
+    xml = render_events_xml([fixity], [ARCHIVER], [FILE.identifier, ENTITY.identifier])
+    schemas.validate_xml(xml, "premis", "events.xml")
+    schemas.validate_xml_xmlschema(xml, "premis", "events.xml")
+    root = etree.fromstring(xml)
+    assert len(root.findall(f"{P}object")) == 2
+    assert len(root.findall(f"{P}event")) == 1
+    assert xml == render_events_xml([fixity], [ARCHIVER], [ENTITY.identifier, FILE.identifier])
+
+
+@pytest.mark.parametrize(
+    ("objects", "message"),
+    [
+        ([], "at least one object identifier is needed"),
+        (["other"], f"links object '{FILE.identifier}'"),
+    ],
+)
+def test_events_document_rejects(objects: list[str], message: str) -> None:
+    with pytest.raises(MetadataError, match=message):
+        render_events_xml(EVENTS[:1], [ARCHIVER, ORG], objects)
+
+
+def test_render_xml_rejects_malformed_json() -> None:
+    data = record().to_json()
+    broken = copy.deepcopy(data)
+    del broken["file"]["fixity"]
+    with pytest.raises(MetadataError, match="missing or malformed field 'fixity'"):
+        render_xml(broken)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("c784d2e7-66f8-56f4-b24c-6fe23a43d733", "UUID"),
+        ("C784D2E7-66F8-56F4-B24C-6FE23A43D733", "local"),
+        ("archiver-0.1.0", "local"),
+        ("", "local"),
+    ],
+)
+def test_identifier_type(value: str, kind: str) -> None:
+    assert identifier_type(value) == kind
+
+
+def test_derive_uuid_is_stable_and_separates_parts() -> None:
+    assert derive_uuid("a", "b") == derive_uuid("a", "b")
+    assert derive_uuid("a", "b") != derive_uuid("ab")
+    assert derive_uuid("a", "b") != derive_uuid("b", "a")
+    assert identifier_type(derive_uuid("x")) == "UUID"
