@@ -13,7 +13,9 @@ Layout (SQLite, WAL journal, ``synchronous=FULL``)::
     events    one row per deposit / replication / transfer event (issue 5)
 
 Each run is written in ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a process
-killed mid-write leaves no trace of the partial run, only the journal SQLite rolls back.
+killed mid-write leaves at most uncommitted pages in the WAL, which SQLite ignores, so the
+partial run is absent and the chain intact. SQLite's atomic commit takes the place of the
+write-to-temp-and-rename used for files. Writers queue (busy timeout), never interleave.
 
 The hash chain. Every child row (outcome or event) carries ``hash = SHA-256(canonical JSON
 of its fields and its run id)``. A run's ``children_hash`` is the SHA-256 of the lines
@@ -294,7 +296,7 @@ class Problem:
     """One thing ``verify`` found wrong with the ledger."""
 
     kind: str  # edited-run, edited-outcome, edited-event, changed-outcomes, deleted-run,
-    #            reordered-run, truncated, head-mismatch, bad-hash-format
+    #            reordered-run, truncated, head-mismatch, missing-table
     message: str
     seq: int | None = None
     run_id: str | None = None
@@ -1063,6 +1065,10 @@ class Ledger:
 
     def _verify(self, tx: sqlite3.Connection, expected_head: str | None) -> list[Problem]:
         problems: list[Problem] = []
+        tables = {str(r[0]) for r in tx.execute("SELECT name FROM sqlite_master")}
+        dropped = [t for t in ("meta", "runs", "outcomes", "events") if t not in tables]
+        if dropped:
+            return [Problem("missing-table", f"table {name} was dropped") for name in dropped]
         rows = tx.execute(
             "SELECT seq, run_id, kind, started, ended, mode, roots, versions, bags, failed, "
             "files, bytes, seconds, children, children_hash, prev_hash, hash, prev_run_id "

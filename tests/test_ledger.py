@@ -522,6 +522,7 @@ TAMPERING: list[tuple[str, Tamper, str, int | None, str]] = [
         5,
         "the ledger's head is run seq 3",
     ),
+    ("drop-table", sql("DROP TABLE outcomes"), "missing-table", None, "table outcomes was dropped"),
     (
         "edit-event",
         sql("UPDATE events SET outcome = 'success' WHERE seq = 5 AND bag = '/c/b'"),
