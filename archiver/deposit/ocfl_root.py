@@ -21,9 +21,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,23 @@ LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
 DIGEST_ALGORITHM = "sha512"
 EVENT_TYPE = "replication"
 _INVENTORY = "inventory.json"
+
+
+@contextlib.contextmanager
+def quiet_ocfl() -> Iterator[None]:
+    """Silence ocfl-py's INFO chatter for the duration of a call.
+
+    ocfl-py logs progress on the root logger, and its dependency pairtree calls
+    ``logging.basicConfig(level=INFO)`` when imported, so without this every deposit
+    would print "INFO:root:..." lines on stderr.
+    """
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(max(previous, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(previous)
 
 
 def open_root(root: Path) -> ocfl.StorageRoot:
@@ -67,6 +87,7 @@ def open_root(root: Path) -> ocfl.StorageRoot:
     return store
 
 
+@quiet_ocfl()
 def object_dir(root: Path, identifier: str) -> Path:
     """Where the object for ``identifier`` lives under the root, per its layout."""
     store = open_root(root)
@@ -98,6 +119,7 @@ def _remove_uncommitted(obj_path: Path) -> None:
         shutil.rmtree(leftover)
 
 
+@quiet_ocfl()
 def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> DepositResult:
     """Add the bag as an OCFL object (first version) or a new version of its object."""
     assert target.path is not None
@@ -176,6 +198,7 @@ def _add_version(
     return DepositStatus.NEW_VERSION, head
 
 
+@quiet_ocfl()
 def verify_object(bag: Path, obj_path: Path, identifier: str) -> list[Finding]:
     """Validate the object with ocfl-py and compare its head state with the bag's files."""
     name = bag.resolve().name
@@ -207,12 +230,14 @@ def verify_object(bag: Path, obj_path: Path, identifier: str) -> list[Finding]:
     )
 
 
+@quiet_ocfl()
 def verify_ocfl(bag: Path, target: Target, identifier: str) -> list[Finding]:
     """Re-verify the object holding ``bag`` in the storage root."""
     assert target.path is not None
     return verify_object(bag, object_dir(target.path, identifier), identifier)
 
 
+@quiet_ocfl()
 def validate_root(root: Path) -> tuple[bool, list[str]]:
     """Validate the whole storage root with ocfl-py (digests checked): (valid, messages)."""
     store = ocfl.StorageRoot(root=str(root))
