@@ -127,6 +127,11 @@ class CatalogRow:
         values = self.get(column)
         return values[0] if values else None
 
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        """The row's ``dc.identifier`` values, or else the file name's stem."""
+        return self.get("dc.identifier") or (PurePosixPath(self.filename).stem,)
+
     def where(self, column: str | None = None) -> str:
         """``<catalog>: row N[, column C]`` for messages."""
         place = f"{self.source}: row {self.row}"
@@ -233,7 +238,7 @@ def _check_duplicates(rows: list[CatalogRow], source: str) -> None:
                 f"{FILENAME_COLUMN}: duplicate file name '{row.filename}'"
             )
         seen_files[row.filename] = row.row
-        for identifier in row.get("dc.identifier"):
+        for identifier in row.identifiers:
             if identifier in seen_ids and seen_ids[identifier] != row.row:
                 raise CatalogError(
                     f"{source}: rows {seen_ids[identifier]} and {row.row}, column "

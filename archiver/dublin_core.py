@@ -18,7 +18,6 @@ import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 import pycountry
@@ -253,8 +252,7 @@ def record_from_row(row: CatalogRow) -> DublinCoreRecord:
         for value in values:
             _check_value(row, column, value)
         terms[column] = values
-    if "dc.identifier" not in terms:
-        terms["dc.identifier"] = (PurePosixPath(row.filename).stem,)
+    terms["dc.identifier"] = row.identifiers
     status = row.first("premis.copyrightStatus") or "unknown"
     if status not in COPYRIGHT_STATUSES:
         raise CatalogError(

@@ -217,18 +217,22 @@ def identifier_json(value: str) -> dict[str, str]:
 
 # -- checks ------------------------------------------------------------------------------
 
-_TIMEZONE_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+# RFC 3339 (what JSON Schema's "date-time" format means), so the offset is mandatory.
+_DATE_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def _check_time(where: str, value: str) -> None:
     try:
         parsed = datetime.datetime.fromisoformat(value)
     except ValueError:
+        parsed = None
+    if parsed is None or not _DATE_TIME_RE.match(value):
+        if parsed is not None and parsed.tzinfo is None:
+            raise MetadataError(f"{where}: date_time '{value}' has no timezone")
         raise MetadataError(
-            f"{where}: date_time '{value}' is not an ISO 8601 date and time"
-        ) from None
-    if parsed.tzinfo is None or not _TIMEZONE_RE.search(value):
-        raise MetadataError(f"{where}: date_time '{value}' has no timezone")
+            f"{where}: date_time '{value}' is not an ISO 8601 date and time "
+            "(expected YYYY-MM-DDThh:mm:ss with Z or +hh:mm)"
+        )
 
 
 def _check_choice(where: str, field_name: str, value: str, allowed: Iterable[str]) -> None:

@@ -11,13 +11,15 @@ Qualified Dublin Core has no root element of its own: the DCMI schemas offer the
 ``dcterms:elementOrRefinementContainer`` for "schema authors who need to define a root or
 container element". Following DCMI's sample application schema, the root is an
 unqualified ``qualifieddc`` element of that type; the one-element driver schema that
-declares it is built here, in memory, and imports the unmodified ``dcterms.xsd``.
+declares it is built here, in memory, and imports the unmodified ``dcterms.xsd`` (DCMI's own
+sample container schema, ``qualifieddc.xsd``, is not vendored).
 
 A :class:`SchemaSet` compiles each schema once and keeps it; create one per run.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -136,8 +138,6 @@ class SchemaSet:
             filename = JSON_SCHEMA_FILES.get(schema_name, f"{schema_name}.schema.json")
             path = self.root / filename
             try:
-                import json
-
                 schema = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise MetadataError(f"{path}: cannot load JSON Schema: {exc}") from exc

@@ -125,6 +125,10 @@ FILE_LEVEL_ERRORS = [
         "filename,dc.identifier\na.txt,x\nb.txt,y\nc.txt,x\n",
         "t.csv: rows 2 and 4, column dc.identifier: duplicate identifier 'x'",
     ),
+    (
+        "filename,dc.identifier\na.txt,b\nb.txt,\n",
+        "t.csv: rows 2 and 3, column dc.identifier: duplicate identifier 'b'",
+    ),
     ("filename,dc.title\n,A\n", "t.csv: row 2, column filename: empty"),
     ('filename,dc.title\na.txt,"unclosed\n', "t.csv: line 2: not valid CSV"),
     ('filename,dc.title\na.txt,"x"y\n', "t.csv: line 2: not valid CSV"),

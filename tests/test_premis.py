@@ -200,6 +200,8 @@ BAD_PARTS = [
     ("event", {"outcome": "ok"}, "outcome 'ok' is not one of: failure, success, warning"),
     ("event", {"date_time": "2024-05-01T12:00:00"}, "has no timezone"),
     ("event", {"date_time": "yesterday"}, "'yesterday' is not an ISO 8601 date and time"),
+    ("event", {"date_time": "2024-05-01T12:00:00+0000"}, "is not an ISO 8601 date and time"),
+    ("event", {"date_time": "2024-05-01 12:00:00Z"}, "is not an ISO 8601 date and time"),
     (
         "event",
         {"agents": (("archiver-0.1.0", "boss"),)},
