@@ -211,7 +211,8 @@ def _destination(target: Path, name: str) -> Path:
     return dest
 
 
-def _copy_bounded(src: IO[bytes], dest: Path, size: int, name: str) -> None:
+def copy_bounded(src: IO[bytes], dest: Path, size: int, name: str) -> None:
+    """Copy exactly ``size`` bytes to a new file; BagReadError if the source has more or less."""
     written = 0
     with open(dest, "xb") as out:
         while True:
@@ -268,7 +269,7 @@ def _extract_tar(path: Path, target: Path) -> None:
             if src is None:
                 raise BagReadError(f"{path}: member {info.name} has no data")
             with src:
-                _copy_bounded(src, dest, info.size, info.name)
+                copy_bounded(src, dest, info.size, info.name)
 
 
 def _extract_zip(path: Path, target: Path) -> None:
@@ -280,7 +281,7 @@ def _extract_zip(path: Path, target: Path) -> None:
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src:
-                _copy_bounded(src, dest, info.file_size, info.filename)
+                copy_bounded(src, dest, info.file_size, info.filename)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ import pytest
 from archiver import serialize
 from archiver.errors import BagReadError, ConfigError, OutputError
 from archiver.unpack import open_serialized
+from archiver.validator import validate_bag
 
 
 def make_bag(root: Path, name: str = "statement-1") -> Path:
@@ -125,6 +126,8 @@ def test_round_trip_validates(bag: Path, tmp_path: Path, fmt: str) -> None:
     with open_serialized(archive) as extracted:
         assert extracted.name == "statement-1"
         bagit.Bag(str(extracted)).validate()
+        report = validate_bag(extracted)
+        assert report.valid, report.findings
         for path in bag.rglob("*"):
             if path.is_file():
                 assert (extracted / path.relative_to(bag)).read_bytes() == path.read_bytes()

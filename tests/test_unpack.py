@@ -18,6 +18,7 @@ from archiver.unpack import (
     MemberType,
     UnsafeArchiveError,
     check_members,
+    copy_bounded,
     extract_safe,
     is_serialized,
     list_members,
@@ -135,13 +136,24 @@ def test_zip_slip_refused_nothing_written(tmp_path: Path) -> None:
     assert list(target.iterdir()) == []
 
 
-def test_tar_member_larger_than_declared_is_bounded(tmp_path: Path) -> None:
-    """A lying zip header (declared smaller than stored) is caught while copying."""
-    archive = tmp_path / "liar.zip"
+def test_list_members_reads_zip_headers(tmp_path: Path) -> None:
+    archive = tmp_path / "bag.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("bag/bagit.txt", "BagIt-Version: 1.0\n")
     members = list_members(archive)
     assert members == [Member("bag/bagit.txt", F, 19, members[0].compressed_size)]
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "message"),
+    [(b"abcdef", 3, "more bytes than its declared size 3"), (b"ab", 3, "holds 2 bytes")],
+)
+def test_copy_is_bounded_by_declared_size(
+    tmp_path: Path, data: bytes, declared: int, message: str
+) -> None:
+    """A lying header (zip bomb, truncated member) is caught while copying."""
+    with pytest.raises(BagReadError, match=message):
+        copy_bounded(io.BytesIO(data), tmp_path / "out", declared, "bag/x")
 
 
 def test_open_serialized_removes_temp_dir(tmp_path: Path) -> None:
