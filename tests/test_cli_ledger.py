@@ -77,19 +77,20 @@ def ledger(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "expected"),
     [
-        ["ledger", "--help"],
-        ["ledger", "show", "--help"],
-        ["ledger", "verify", "--help"],
-        ["ledger", "premis", "--help"],
+        (["ledger", "--help"], ["show", "verify", "premis", "bags/.audit-ledger.sqlite"]),
+        (["ledger", "show", "--help"], ["BAG", "--ledger F", "--json"]),
+        (["ledger", "verify", "--help"], ["--head HASH", "--ledger F", "tampered"]),
+        (["ledger", "premis", "--help"], ["BAG", "--object-id ID", "--out FILE"]),
     ],
 )
-def test_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_help(argv: list[str], expected: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out.startswith("usage: archiver ledger")
-    assert "--ledger" in out or "SUBCOMMAND" in out
+    assert out.startswith(f"usage: archiver {' '.join(argv[:-1])}")
+    for text in expected:
+        assert text in out
 
 
 def test_subcommand_required(capsys: pytest.CaptureFixture[str]) -> None:
