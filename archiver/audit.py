@@ -34,6 +34,7 @@ from archiver.validator import (
     HashJob,
     HashResult,
     Mode,
+    default_checkers,
     finish_bag,
     hash_jobs,
     looks_like_bag,
@@ -299,7 +300,7 @@ def audit(
     mode: Mode = "full",
     progress: ProgressCallback | None = None,
     bags: Sequence[Path | str] | None = None,
-    checkers: Sequence[Checker] = (),
+    checkers: Sequence[Checker] | None = None,
     clock: Callable[[], datetime] = _utc_now,
     timer: Callable[[], float] = time.monotonic,
     run_id: str | None = None,
@@ -308,13 +309,16 @@ def audit(
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
     ``workers`` defaults to every core; 1 hashes in this process. ``clock`` gives the
-    timezone-aware start and end times, ``timer`` the elapsed seconds.
+    timezone-aware start and end times, ``timer`` the elapsed seconds. ``checkers`` default
+    to ``default_checkers()`` (our profile and metadata); pass ``()`` to skip them.
     """
     started = clock()
     t0 = timer()
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 1:
         raise ValueError(f"workers must be at least 1, not {count}")
+    if checkers is None:
+        checkers = default_checkers()
     targets = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
     collector = _Collector(progress)
     pool = ProcessPoolExecutor(max_workers=count) if count > 1 else None

@@ -381,3 +381,153 @@ def test_checkers_run_on_the_plan(bag: Path) -> None:
 def test_unknown_mode_is_refused(bag: Path) -> None:
     with pytest.raises(ValueError, match="unknown mode"):
         plan_bag(bag, mode="quick")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ built bags (our profile)
+
+
+def _payload(bag: Path) -> str:
+    (name,) = [p.name for p in (bag / "data").iterdir()]
+    return f"data/{name}"
+
+
+def _built_flip_bit(bag: Path) -> str:
+    target = bag / _payload(bag)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x80
+    target.write_bytes(bytes(data))
+    return _payload(bag)
+
+
+def _built_truncate(bag: Path) -> str:
+    with open(bag / _payload(bag), "r+b") as fh:
+        fh.truncate(10)
+    return _payload(bag)
+
+
+def _built_empty(bag: Path) -> str:
+    (bag / _payload(bag)).write_bytes(b"")
+    return _payload(bag)
+
+
+def _built_delete(bag: Path) -> str:
+    rel = _payload(bag)
+    (bag / rel).unlink()
+    return rel
+
+
+def _built_same_length(bag: Path) -> str:
+    target = bag / _payload(bag)
+    data = target.read_bytes()
+    target.write_bytes(data[::-1])
+    return _payload(bag)
+
+
+def _built_link_outside(bag: Path) -> str:
+    rel = _payload(bag)
+    outside = bag.parent.parent / "outside-copy.txt"
+    outside.write_bytes((bag / rel).read_bytes())
+    (bag / rel).unlink()
+    os.symlink(outside, bag / rel)
+    return rel
+
+
+def _built_edit_metadata(bag: Path) -> str:
+    _edit(bag / "metadata/dc.json", b'"dc.title"', b'"dc.titel"')
+    return "metadata/dc.json"
+
+
+def _built_bad_version(bag: Path) -> str:
+    _edit(bag / "bagit.txt", b"BagIt-Version: 1.0", b"BagIt-Version: 1.O")
+    return "bagit.txt"
+
+
+BUILT_FAULTS: list[tuple[Callable[[Path], str], Kind]] = [
+    (_built_flip_bit, Kind.CHECKSUM_MISMATCH),
+    (_built_truncate, Kind.CHECKSUM_MISMATCH),
+    (_built_empty, Kind.CHECKSUM_MISMATCH),
+    (_built_delete, Kind.MISSING_FILE),
+    (_built_same_length, Kind.CHECKSUM_MISMATCH),
+    (_built_link_outside, Kind.UNSAFE_PATH),
+    (_built_edit_metadata, Kind.CHECKSUM_MISMATCH),
+    (_built_edit_metadata, Kind.INVALID_METADATA),
+    (_built_bad_version, Kind.INVALID_DECLARATION),
+]
+
+
+def test_built_bag_is_clean(bag_copy: Path) -> None:
+    report = validate_bag(bag_copy)
+    assert report.findings == ()
+    assert "declaration" in report.checks
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"), BUILT_FAULTS, ids=[f"{f.__name__}-{k}" for f, k in BUILT_FAULTS]
+)
+def test_fault_on_built_bag(bag_copy: Path, fault: Callable[[Path], str], kind: Kind) -> None:
+    path = fault(bag_copy)
+    report = validate_bag(bag_copy)
+    assert (kind, path) in {(f.kind, f.path) for f in report.errors}, report.errors
+
+
+def _append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as fh:
+        fh.write(data)
+
+
+def _remove_label(bag: Path, label: bytes) -> None:
+    lines = (bag / "bag-info.txt").read_bytes().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(label + b":")]
+    assert len(kept) == len(lines) - 1
+    (bag / "bag-info.txt").write_bytes(b"".join(kept))
+
+
+@pytest.mark.parametrize(
+    ("damage", "kind", "path", "fragment"),
+    [
+        (lambda b: _remove_label(b, b"Contact-Name"), Kind.PROFILE_VIOLATION, "bag-info.txt",
+         "'Contact-Name' is missing"),
+        (lambda b: _append(b / "bag-info.txt", b"Contact-Name: Second\n"),
+         Kind.PROFILE_VIOLATION, "bag-info.txt", "appears 2 times"),
+        (lambda b: (b / "notes.txt").write_text("x"), Kind.PROFILE_VIOLATION, "notes.txt",
+         "Tag-Files-Allowed"),
+        (lambda b: (b / "metadata/premis.xml").unlink(), Kind.PROFILE_VIOLATION,
+         "metadata/premis.xml", "Tag-Files-Required"),
+        (lambda b: (b / "tagmanifest-sha512.txt").unlink(), Kind.PROFILE_VIOLATION,
+         "tagmanifest-sha512.txt", "Tag-Manifests-Required"),
+        (lambda b: (b / "manifest-md5.txt").write_text(""), Kind.PROFILE_VIOLATION,
+         "manifest-md5.txt", "Manifests-Allowed"),
+        (lambda b: (b / "fetch.txt").write_text(""), Kind.PROFILE_VIOLATION, "fetch.txt",
+         "fetch.txt"),
+        (lambda b: (b / "metadata/dc.json").write_text('{"dc.title": 5}'),
+         Kind.INVALID_METADATA, "metadata/dc.json", "metadata/dc.json"),
+        (lambda b: (b / "metadata/dc.json").write_text("{not json"), Kind.INVALID_METADATA,
+         "metadata/dc.json", "metadata/dc.json"),
+        (lambda b: _edit(b / "metadata/premis.xml", b"<premis:objectIdentifier>",
+                         b"<premis:bogus/><premis:objectIdentifier>"),
+         Kind.INVALID_METADATA, "metadata/premis.xml", "line"),
+        (lambda b: (b / "metadata/dc.xml").write_text("<unclosed>"), Kind.INVALID_METADATA,
+         "metadata/dc.xml", "well-formed"),
+    ],
+)  # fmt: skip
+def test_profile_and_metadata(
+    bag_copy: Path, damage: Callable[[Path], object], kind: Kind, path: str, fragment: str
+) -> None:
+    damage(bag_copy)
+    report = validate_bag(bag_copy)
+    matching = [f for f in report.errors if (f.kind, f.path) == (kind, path)]
+    assert matching, report.errors
+    assert any(fragment in f.message for f in matching), matching
+
+
+def test_other_profiles_are_not_checked(bag_copy: Path) -> None:
+    _edit(bag_copy / "bag-info.txt", b"archiver-bagit-profile-v1", b"someone-elses-profile")
+    (bag_copy / "notes.txt").write_text("allowed by no profile of ours")
+    kinds = {f.kind for f in validate_bag(bag_copy).findings}
+    assert Kind.PROFILE_VIOLATION not in kinds
+    assert kinds == {Kind.CHECKSUM_MISMATCH}  # bag-info.txt changed under its tag manifests
+
+
+def test_checkers_can_be_turned_off(bag_copy: Path) -> None:
+    (bag_copy / "notes.txt").write_text("x")
+    assert validate_bag(bag_copy, checkers=()).findings == ()
