@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -136,7 +137,7 @@ def test_record_and_read_back(ledger_path: Path) -> None:
 
 
 def test_ledger_uses_wal(ledger_path: Path) -> None:
-    with sqlite3.connect(ledger_path) as db:
+    with contextlib.closing(sqlite3.connect(ledger_path)) as db, db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -227,14 +228,14 @@ def _garbage(path: Path) -> None:
 
 
 def _other_db(path: Path) -> None:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE t (x)")
 
 
 def _future(path: Path) -> None:
     with Ledger.open(path):
         pass
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("PRAGMA user_version = 2")
 
 
