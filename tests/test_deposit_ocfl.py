@@ -165,3 +165,16 @@ def test_not_an_ocfl_root(tmp_path: Path) -> None:
     (tmp_path / "root" / "junk.txt").write_text("x")
     with pytest.raises(DepositError, match="not a usable OCFL storage root"):
         deposit(bag, tmp_path / "root")
+
+
+def test_foreign_directory_at_object_path_refused(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    other = make_bag(tmp_path / "other", ident="urn:other")
+    deposit(other, root)  # creates the root
+    foreign = ocfl_root.object_dir(root, IDENT)
+    foreign.mkdir(parents=True)
+    (foreign / "notes.txt").write_text("someone else's")
+    with pytest.raises(DepositError, match="holds no OCFL inventory"):
+        deposit(bag, root)
+    assert (foreign / "notes.txt").read_text() == "someone else's"

@@ -25,6 +25,7 @@ def make_bag(root: Path, name: str = "statement-1") -> Path:
     (bag_dir / "b.txt").write_text("bravo\n", encoding="utf-8")
     (bag_dir / "a.txt").write_text("alpha\n", encoding="utf-8")
     (bag_dir / "sub" / "c.bin").write_bytes(bytes(range(256)) * 50)
+    (bag_dir / "sub" / "Заявление №1 (2011).txt").write_text("Жаңаөзен\n", encoding="utf-8")
     bagit.make_bag(
         str(bag_dir), {"External-Identifier": f"urn:test:{name}"}, checksums=["sha256", "sha512"]
     )

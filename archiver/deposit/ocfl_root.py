@@ -132,7 +132,7 @@ def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> D
             status, version = _add_version(bag, root, obj_path, identifier, now)
     except (ocfl.ObjectException, ocfl.NewVersionException, OSError) as exc:
         raise DepositError(f"{obj_path}: OCFL deposit of {identifier} failed ({exc})") from exc
-    findings = verify_object(bag, obj_path, identifier)
+    findings = [] if status is DepositStatus.UNCHANGED else verify_object(bag, obj_path, identifier)
     if findings:
         raise DepositError(f"{obj_path}: deposit did not verify: {findings[0].message}")
     return DepositResult(
@@ -152,8 +152,8 @@ def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> D
 def _create(
     bag: Path, root: Path, obj_path: Path, identifier: str, now: datetime
 ) -> tuple[DepositStatus, str]:
-    if obj_path.exists():  # a directory without an inventory: nothing committed there
-        shutil.rmtree(obj_path)
+    if obj_path.exists():  # objects appear by rename, complete: this is not one of ours
+        raise DepositError(f"{obj_path}: exists but holds no OCFL inventory, refusing")
     with staging_dir(root) as stage:
         built = stage / "object"
         obj = ocfl.Object(identifier=identifier, digest_algorithm=DIGEST_ALGORITHM)
