@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_validator import FAULTS, PAYLOAD, build_fixture_bag, delete_bagit_txt, flip_bit
+from test_validator import (
+    BUILT_FAULTS,
+    FAULTS,
+    PAYLOAD,
+    build_fixture_bag,
+    delete_bagit_txt,
+    flip_bit,
+)
 
 import archiver.validator as validator
 from archiver import audit as audit_module
@@ -179,3 +186,25 @@ def test_report_is_frozen() -> None:
     report = AuditReport("r", "s", "e", "full", (), {}, ())
     with pytest.raises(AttributeError):
         report.run_id = "x"  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ the built collection
+
+
+def test_built_collection_is_intact(collection_copy: Path) -> None:
+    report = audit([collection_copy], workers=2)
+    assert report.valid and report.findings == ()
+    assert report.totals.bags == len(list(collection_copy.iterdir()))
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"), BUILT_FAULTS, ids=[f"{f.__name__}-{k}" for f, k in BUILT_FAULTS]
+)
+def test_audit_catches_fault_in_built_bag(
+    collection_copy: Path, bag_copy: Path, fault: Callable[[Path], str], kind: Kind
+) -> None:
+    path = fault(bag_copy)
+    report = audit([collection_copy], workers=1)
+    failed = [b for b in report.bags if not b.valid]
+    assert [b.bag for b in failed] == [str(bag_copy)]
+    assert (kind, path) in {(f.kind, f.path) for f in failed[0].errors}

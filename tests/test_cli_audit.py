@@ -134,3 +134,15 @@ def test_missing_root_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_completeness_only_ignores_bit_flips(collection: Path) -> None:
     flip_bit(collection / "one")
     assert cli.main(["audit", str(collection), "--workers", "1", "--completeness-only"]) == 0
+
+
+def test_built_collection_exits_0_then_1(
+    collection_copy: Path, bag_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["audit", str(collection_copy)]) == 0
+    (bag_copy / "data" / "extra.txt").write_text("slipped in")
+    assert cli.main(["audit", str(collection_copy)]) == 1
+    out = capsys.readouterr().out
+    assert "unexpected-file" in out and "data/extra.txt" in out
+    with Ledger.open(collection_copy / ".audit-ledger.sqlite", create=False) as ledger:
+        assert [r.failed for r in ledger.runs()] == [0, 1]
