@@ -73,7 +73,7 @@ class BuildReport:
 def bag_name_for(source_name: str) -> str:
     """The bag directory name for a source file: its name without the extension."""
     stem = Path(source_name).stem
-    if not _SAFE_NAME.match(stem):
+    if "/" in source_name or "\\" in source_name or not _SAFE_NAME.match(stem):
         raise SourceError(
             f"{source_name}: file name cannot name a bag "
             "(use letters, digits, '.', '_' and '-', starting with a letter or digit)"

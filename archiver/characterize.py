@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver.digest import digest_stream
+from archiver.errors import SourceError
+
 PLAIN_TEXT_PUID = "x-fmt/111"
 
 
@@ -190,3 +193,50 @@ class FormatIdentifier:
             basis=basis,
             candidates=candidates,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Characterization:
+    """Everything archiver learns about a file before it is packaged."""
+
+    path: str
+    size: int
+    digests: dict[str, str]
+    text: TextProfile
+    format: FormatMatch
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (used by `archiver describe --json`)."""
+        return {
+            "path": self.path,
+            "size": self.size,
+            "digests": dict(sorted(self.digests.items())),
+            "format": {
+                "puid": self.format.puid,
+                "name": self.format.name,
+                "version": self.format.version,
+                "mimeType": self.format.mime_type,
+                "basis": self.format.basis,
+                "candidates": list(self.format.candidates),
+            },
+            "text": {
+                "encoding": self.text.encoding,
+                "bom": self.text.bom,
+                "lineEndings": self.text.line_endings,
+                "isText": self.text.is_text,
+            },
+        }
+
+
+def characterize_file(
+    path: Path, algorithms: Sequence[str], identifier: FormatIdentifier
+) -> Characterization:
+    """Hash and profile a file in one read, then identify its format."""
+    profiler = TextProfiler()
+    try:
+        with open(path, "rb", buffering=0) as stream:
+            digests, size = digest_stream(stream, algorithms, sinks=(profiler,))
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = profiler.result()
+    return Characterization(str(path), size, digests, text, identifier.identify(path, text))

@@ -18,6 +18,7 @@ from archiver.errors import EXIT_UNUSABLE, ArchiverError
 # The command modules, in the order `archiver --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.build",
+    "archiver.cli.describe",
     "archiver.cli.validate",
     "archiver.cli.audit",
     "archiver.cli.ledger",

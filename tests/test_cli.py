@@ -1,0 +1,52 @@
+"""The command line as a whole: every command has help, --version, usage errors exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from archiver import __version__
+from archiver.cli import COMMAND_MODULES, main
+
+COMMANDS = [m.rsplit(".", 1)[1] for m in COMMAND_MODULES]
+
+
+def test_every_design_command_is_registered() -> None:
+    assert {"build", "validate", "audit", "describe", "package", "deposit", "ledger"} <= set(
+        COMMANDS
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"archiver {command}" in out
+    assert "usage:" in out
+
+
+def test_top_level_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"archiver {__version__}"
+
+
+@pytest.mark.parametrize("argv", [[], ["no-such-command"], ["build", "--no-such-option"]])
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "archiver", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"archiver {__version__}"
