@@ -5,7 +5,8 @@ event type is "replication" for a bag copied as it is (OCFL root, directory) and
 "transfer" for a serialized bag sent to an S3 store; a deposit that failed after it
 started is recorded with outcome "failure"; re-verification (``deposit --verify``) is a
 "fixity check" of the deposited copy. An unchanged bag (a no-op) records nothing. Each
-event names the target URI and the exact location (object version, key or path).
+event names the target URI in ``target`` (the PREMIS export appends it to the detail)
+and the exact location (object version, key or path) in the outcome detail.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def deposit_event(result: DepositResult) -> LedgerEvent | None:
         bag=bag_key(result.bag),
         date_time=result.time.isoformat(),
         outcome="success",
-        detail=f"deposit of {result.identifier} to {result.target}: {result.detail}",
+        detail=f"deposit of {result.identifier}: {result.detail}",
         outcome_detail=outcome_detail,
         target=result.target,
     )
@@ -55,7 +56,7 @@ def failure_event(bag: Path, target: Target, now: datetime, message: str) -> Led
         bag=bag_key(bag),
         date_time=now.isoformat(),
         outcome="failure",
-        detail=f"deposit to {target.uri}",
+        detail="deposit",
         outcome_detail=message,
         target=target.uri,
     )
@@ -76,7 +77,7 @@ def verification_event(
         bag=bag_key(bag),
         date_time=now.isoformat(),
         outcome="failure" if findings else "success",
-        detail=f"re-verification of the deposit at {target.uri}",
+        detail="re-verification of the deposited copy",
         outcome_detail=outcome_detail,
         target=target.uri,
     )
