@@ -162,9 +162,17 @@ def find_bags(roots: Iterable[Path | str]) -> list[Path]:
 
 
 @functools.lru_cache(maxsize=1)
-def _worker_buffer() -> mmap.mmap:
-    """This process's reusable read buffer, made on first use (one per worker)."""
+def _buffer_for(pid: int) -> mmap.mmap:
     return new_buffer()
+
+
+def _worker_buffer() -> mmap.mmap:
+    """This process's reusable read buffer, made on first use (one per worker).
+
+    Keyed by process id: an anonymous mmap is shared across fork, so a worker must never
+    reuse a buffer its parent made, or concurrent reads would overwrite each other.
+    """
+    return _buffer_for(os.getpid())
 
 
 def _hash_task(jobs: Sequence[HashJob]) -> list[HashResult]:

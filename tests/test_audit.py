@@ -208,3 +208,14 @@ def test_audit_catches_fault_in_built_bag(
     failed = [b for b in report.bags if not b.valid]
     assert [b.bag for b in failed] == [str(bag_copy)]
     assert (kind, path) in {(f.kind, f.path) for f in failed[0].errors}
+
+
+def test_workers_never_share_a_buffer_inherited_from_the_parent(tmp_path: Path) -> None:
+    # the parent hashes first (workers=1 fills its buffer cache); forked workers must
+    # still each get a buffer of their own, or concurrent reads corrupt each other
+    payload = {f"f{i}.bin": bytes([i]) * (3 << 20) + bytes(range(256)) * i for i in range(6)}
+    root = tmp_path / "bags"
+    build_fixture_bag(root / "big", payload)
+    assert audit([root], workers=1, checkers=()).valid
+    for _ in range(3):
+        assert audit([root], workers=2, checkers=()).findings == ()
