@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 import archiver.cli
+import archiver.cli.deposit as cli_deposit
 from archiver.cli import main
 from archiver.ledger import Ledger
 
@@ -158,3 +159,33 @@ def test_config_file_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     argv = ["deposit", str(bag), "--to", "file:///tmp/x", "--config", str(tmp_path / "a.toml")]
     assert main(argv) == 2
     assert "a.toml" in capsys.readouterr().err
+
+
+def test_interrupted_batch_records_finished_deposits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bags = [make_bag(tmp_path / "bags", n) for n in ("one", "two")]
+    real = cli_deposit.deposit_bag
+    calls: list[Path] = []
+
+    def interrupt_second(bag: Path, *args: object, **kwargs: object) -> object:
+        calls.append(bag)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(bag, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_deposit, "deposit_bag", interrupt_second)
+    assert main(["deposit", *map(str, bags), "--to", (tmp_path / "c").as_uri()]) == 130
+    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+        assert [e.event.bag for e in ledger.events()] == [str(bags[0])]
+
+
+def test_unusable_ledger_stops_before_any_transfer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = make_bag(tmp_path / "bags")
+    target = tmp_path / "copies"
+    argv = ["deposit", str(bag), "--to", target.as_uri(), "--ledger", str(tmp_path / "no/l.db")]
+    assert main(argv) == 2
+    assert "ledger" in capsys.readouterr().err
+    assert not target.exists()

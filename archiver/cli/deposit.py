@@ -7,11 +7,14 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
 from archiver.audit import versions
@@ -86,26 +89,36 @@ def _now() -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Deposit (or re-verify) every bag; record the events; print a table or JSON."""
+    """Deposit (or re-verify) every bag; record the events; print a table or JSON.
+
+    The ledger is opened first (an unusable ledger stops the command before any
+    transfer), and the events of the bags done so far are recorded even when a later bag
+    fails or the command is interrupted.
+    """
     target = parse_target(args.to)
     settings = _settings(args.config)
     ledger_path: Path = args.ledger or default_ledger_path([Path(args.bags[0]).parent])
     started = _now()
-    if args.verify:
-        rows, events, status = _verify_all(args.bags, target, settings)
-    else:
-        rows, events, status = _deposit_all(args.bags, target, settings)
-    if events:
-        with Ledger.open(ledger_path) as ledger:
-            ledger.record_events(
-                events,
-                run_id=str(uuid.uuid4()),
-                started=started.isoformat(),
-                ended=_now().isoformat(),
-                versions=versions(),
-                kind="deposit",
-                target=target.uri,
-            )
+    rows: list[dict[str, Any]] = []
+    events: list[LedgerEvent] = []
+    with Ledger.open(ledger_path) as ledger:
+        try:
+            with _progress(len(args.bags), sys.stdout.isatty() and not args.json) as advance:
+                if args.verify:
+                    status = _verify_all(args.bags, target, settings, rows, events, advance)
+                else:
+                    status = _deposit_all(args.bags, target, settings, rows, events, advance)
+        finally:
+            if events:
+                ledger.record_events(
+                    events,
+                    run_id=str(uuid.uuid4()),
+                    started=started.isoformat(),
+                    ended=_now().isoformat(),
+                    versions=versions(),
+                    kind="deposit",
+                    target=target.uri,
+                )
     if args.json:
         document = {"target": target.uri, "ledger": str(ledger_path), "bags": rows}
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -114,16 +127,30 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
+    """A transient bar counting bags on a terminal; a no-op otherwise."""
+    if not enabled or total < 2:
+        yield lambda: None
+        return
+    with Progress(*Progress.get_default_columns(), transient=True) as bar:
+        task = bar.add_task("deposit", total=total)
+        yield lambda: bar.advance(task)
+
+
 def _error_row(bag: Path, exc: ArchiverError) -> dict[str, Any]:
     print(f"archiver: error: {exc}", file=sys.stderr)
     return {"bag": str(bag), "status": "error", "error": str(exc)}
 
 
 def _deposit_all(
-    bags: list[Path], target: Target, settings: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[LedgerEvent], int]:
-    rows: list[dict[str, Any]] = []
-    events: list[LedgerEvent] = []
+    bags: list[Path],
+    target: Target,
+    settings: dict[str, Any],
+    rows: list[dict[str, Any]],
+    events: list[LedgerEvent],
+    advance: Callable[[], None],
+) -> int:
     status = EXIT_OK
     invalid: list[Finding] = []
     for bag in bags:
@@ -151,6 +178,8 @@ def _deposit_all(
             rows.append(_error_row(bag, exc))
             status = EXIT_UNUSABLE
             continue
+        finally:
+            advance()
         if not result.identifier_from_bag_info:
             print(
                 f"archiver: warning: {bag}: no External-Identifier in bag-info.txt, "
@@ -163,14 +192,17 @@ def _deposit_all(
             events.append(event)
     if invalid:
         print_problems(make_console(), invalid)
-    return rows, events, status
+    return status
 
 
 def _verify_all(
-    bags: list[Path], target: Target, settings: dict[str, Any]
-) -> tuple[list[dict[str, Any]], list[LedgerEvent], int]:
-    rows: list[dict[str, Any]] = []
-    events: list[LedgerEvent] = []
+    bags: list[Path],
+    target: Target,
+    settings: dict[str, Any],
+    rows: list[dict[str, Any]],
+    events: list[LedgerEvent],
+    advance: Callable[[], None],
+) -> int:
     status = EXIT_OK
     problems: list[Finding] = []
     for bag in bags:
@@ -180,6 +212,8 @@ def _verify_all(
             rows.append(_error_row(bag, exc))
             status = EXIT_UNUSABLE
             continue
+        finally:
+            advance()
         events.append(verification_event(bag, target, _now(), findings))
         rows.append(
             {
@@ -194,7 +228,7 @@ def _verify_all(
             status = EXIT_INTEGRITY
     if problems:
         print_problems(make_console(), problems)
-    return rows, events, status
+    return status
 
 
 _STYLES = {
