@@ -185,17 +185,27 @@ def _zip_type(info: zipfile.ZipInfo) -> MemberType:
     return MemberType.DIR if info.is_dir() else MemberType.FILE
 
 
-def list_members(path: Path) -> list[Member]:
-    """Read the member list of a tar (any compression) or zip archive, without extracting."""
+def list_members(path: Path, max_members: int | None = None) -> list[Member]:
+    """Read the member list of a tar (any compression) or zip archive, without extracting.
+
+    With ``max_members``, stops reading after ``max_members + 1`` entries, so an archive
+    with absurdly many members costs bounded memory (the extra entry trips the limit).
+    """
+    stop = None if max_members is None else max_members + 1
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
+                infos = zf.infolist()[:stop]
                 return [
-                    Member(i.filename, _zip_type(i), i.file_size, i.compress_size)
-                    for i in zf.infolist()
+                    Member(i.filename, _zip_type(i), i.file_size, i.compress_size) for i in infos
                 ]
+        members: list[Member] = []
         with tarfile.open(path, mode="r:*") as tar:
-            return [Member(i.name, _tar_type(i), i.size) for i in tar.getmembers()]
+            for info in tar:
+                members.append(Member(info.name, _tar_type(info), info.size))
+                if stop is not None and len(members) >= stop:
+                    break
+        return members
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
         raise BagReadError(f"{path}: not a readable tar or zip archive ({exc})") from exc
 
@@ -233,7 +243,7 @@ def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> P
     Returns the bag directory (the single top-level directory). Raises
     UnsafeArchiveError with the findings if any member is unsafe.
     """
-    members = list_members(path)
+    members = list_members(path, limits.max_members)
     findings = check_members(members, path.name, limits)
     if findings:
         raise UnsafeArchiveError(
@@ -285,14 +295,17 @@ def _extract_zip(path: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def open_serialized(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[Path]:
+def open_serialized(
+    path: Path, limits: Limits = DEFAULT_LIMITS, tmp_dir: Path | None = None
+) -> Iterator[Path]:
     """Extract a serialized bag into a temporary directory and yield the bag directory.
 
-    The temporary directory (``$TMPDIR``) is removed on exit, whatever happens.
+    The temporary directory (in ``tmp_dir``, default ``$TMPDIR``) is removed on exit,
+    whatever happens.
     """
     if not path.is_file():
         raise BagReadError(f"{path}: no such archive file")
-    tmp = Path(tempfile.mkdtemp(prefix="archiver-unpack-"))
+    tmp = Path(tempfile.mkdtemp(prefix="archiver-unpack-", dir=tmp_dir))
     try:
         yield extract_safe(path, tmp, limits)
     finally:

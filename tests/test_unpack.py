@@ -204,3 +204,27 @@ def test_top_level_file_not_dir(tmp_path: Path) -> None:
 def test_is_serialized(tmp_path: Path, name: str, expected: bool) -> None:
     (tmp_path / name).write_bytes(b"x")
     assert is_serialized(tmp_path / name) is expected
+
+
+def test_member_count_limit_reads_bounded_list(tmp_path: Path) -> None:
+    archive = tmp_path / "many.tar"
+    _tar_with(
+        archive,
+        [(_info("bag", tarfile.DIRTYPE), b"")] + [(_info(f"bag/f{i}"), b"x") for i in range(20)],
+    )
+    assert len(list_members(archive, max_members=5)) == 6
+    target = tmp_path / "t"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError, match="members exceed 5"):
+        extract_safe(archive, target, Limits(max_members=5))
+    assert list(target.iterdir()) == []
+
+
+def test_open_serialized_uses_tmp_dir(tmp_path: Path) -> None:
+    archive = tmp_path / "bag.tar"
+    _tar_with(archive, [(_info("bag", tarfile.DIRTYPE), b""), (_info("bag/f"), b"abc")])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with open_serialized(archive, tmp_dir=scratch) as bag:
+        assert bag.parent.parent == scratch
+    assert list(scratch.iterdir()) == []
