@@ -28,8 +28,21 @@ bags: $(STAMP) ## Build one preservation bag per statement in sources/ into bags
 validate: $(STAMP) ## Validate every bag in bags/ (full fixity, profile and metadata)
 	$(BIN)/archiver validate $(BAGS)/*/
 
-audit: $(STAMP) ## Audit the fixity of every bag under bags/ and record it in the ledger
+audit: $(STAMP) ## Audit the fixity of every bag under bags/, record it in the ledger, verify the ledger
 	$(BIN)/archiver audit $(BAGS) --ledger $(LEDGER)
+	$(BIN)/archiver ledger verify --ledger $(LEDGER)
+
+package: $(STAMP) ## Serialize every bag reproducibly into packages/ (tar.gz + .sha256/.sha512)
+	$(BIN)/archiver package $(BAGS)/*/ --format tar.gz --out packages
+
+deposit: $(STAMP) ## Deposit every bag to the local OCFL storage root (deposit/ocfl-root)
+	$(BIN)/archiver deposit $(BAGS)/*/ --to ocfl://$(abspath $(OCFL_ROOT)) --ledger $(LEDGER)
+
+bench: $(STAMP) ## Full benchmarks vs bagit-python and sha256sum (several minutes, ~2.5 GiB scratch)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP) ## The same benchmarks on small corpora (under a minute)
+	$(BIN)/python -m bench.run --quick
 
 test: $(STAMP) ## Run the test suite (lint and type checks included)
 	$(BIN)/ruff check archiver tests
@@ -42,5 +55,5 @@ lint: $(STAMP) ## ruff and mypy (strict) on the package
 	$(BIN)/mypy
 
 clean: ## Remove the virtualenv, built bags and caches (sources are never touched)
-	rm -rf $(VENV) $(BAGS) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BAGS) packages build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
