@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import mmap
+import multiprocessing
+import multiprocessing.context
 import os
 import platform
 import ssl
@@ -48,6 +50,7 @@ LARGE_FILE = 4 << 20  # files this big get a task of their own
 BATCH_FILES = 256  # small files per task at most
 BATCH_BYTES = 16 << 20  # bytes per small-file task at most
 WINDOW_JOBS = 50_000  # files planned and held in memory at once
+POOL_MIN_BYTES = 64 << 20  # below this much to read, hashing in-process is faster
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +300,14 @@ class _Collector:
             self.progress(self.done_bytes, self.total_bytes)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers start from a fork server where there is one: forking the caller directly
+    would copy whatever threads it runs (a progress bar's refresh thread, for one)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context()
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -313,10 +324,14 @@ def audit(
     timer: Callable[[], float] = time.monotonic,
     run_id: str | None = None,
     window_jobs: int = WINDOW_JOBS,
+    pool_min_bytes: int = POOL_MIN_BYTES,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
-    ``workers`` defaults to every core; 1 hashes in this process. ``clock`` gives the
+    ``workers`` defaults to every core; 1 hashes in this process, and so does a run with
+    less than ``pool_min_bytes`` to read (starting workers would cost more than it saves).
+    Workers start from a fork server: a script that calls ``audit`` with several workers
+    needs the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the
     timezone-aware start and end times, ``timer`` the elapsed seconds. ``checkers`` default
     to ``default_checkers()`` (our profile and metadata); pass ``()`` to skip them.
     """
@@ -329,10 +344,12 @@ def audit(
         checkers = default_checkers()
     targets = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
     collector = _Collector(progress)
-    pool = ProcessPoolExecutor(max_workers=count) if count > 1 else None
+    pool: ProcessPoolExecutor | None = None
     try:
         for window in _windows(targets, mode, checkers, window_jobs):
             jobs = collector.add(window)
+            if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
+                pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
             _run_tasks(schedule(jobs), pool, count, collector.done)
     finally:
         if pool is not None:

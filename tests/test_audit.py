@@ -95,7 +95,7 @@ def test_clean_collection(collection: Path) -> None:
 
 def test_pool_and_in_process_agree(collection: Path) -> None:
     flip_bit(collection / "two")
-    pooled = audit([collection], workers=2)
+    pooled = audit([collection], workers=2, pool_min_bytes=0)
     local = audit([collection], workers=1)
     assert pooled.bags == local.bags
     assert [b.valid for b in pooled.bags] == [True, True, False]
@@ -192,7 +192,7 @@ def test_report_is_frozen() -> None:
 
 
 def test_built_collection_is_intact(collection_copy: Path) -> None:
-    report = audit([collection_copy], workers=2)
+    report = audit([collection_copy], workers=2, pool_min_bytes=0)
     assert report.valid and report.findings == ()
     assert report.totals.bags == len(list(collection_copy.iterdir()))
 
@@ -218,4 +218,21 @@ def test_workers_never_share_a_buffer_inherited_from_the_parent(tmp_path: Path) 
     build_fixture_bag(root / "big", payload)
     assert audit([root], workers=1, checkers=()).valid
     for _ in range(3):
-        assert audit([root], workers=2, checkers=()).findings == ()
+        assert audit([root], workers=2, checkers=(), pool_min_bytes=0).findings == ()
+
+
+@pytest.mark.parametrize(("threshold", "pools"), [(0, 1), (1 << 40, 0)])
+def test_pool_starts_only_when_worth_it(
+    collection: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, pools: int
+) -> None:
+    started: list[int] = []
+    real = audit_module.ProcessPoolExecutor
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            started.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(audit_module, "ProcessPoolExecutor", Spy)
+    assert audit([collection], workers=2, pool_min_bytes=threshold).valid
+    assert len(started) == pools
