@@ -161,7 +161,7 @@ def write_tar(entries: Iterable[Entry], out: BinaryIO, mtime: int) -> None:
 
 def write_tar_gz(entries: Iterable[Entry], out: BinaryIO, mtime: int) -> None:
     """Write a tar stream through gzip with a fixed header mtime and no file name."""
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=mtime, compresslevel=9) as gz:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=mtime, compresslevel=6) as gz:
         write_tar(entries, gz, mtime)  # type: ignore[arg-type]
 
 
