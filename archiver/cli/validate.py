@@ -14,7 +14,7 @@ from rich.table import Table
 
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.findings import BagReport, Finding
-from archiver.validator import Mode, validate_bag
+from archiver.validator import Mode, default_checkers, validate_bag
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +55,8 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate every bag given; print a summary and the problems, or JSON."""
     mode: Mode = args.mode
-    reports = [validate_bag(bag, mode=mode) for bag in args.bags]
+    checkers = default_checkers()  # schemas compiled once for all the bags
+    reports = [validate_bag(bag, mode=mode, checkers=checkers) for bag in args.bags]
     valid = all(r.valid for r in reports)
     if args.json:
         document = {
