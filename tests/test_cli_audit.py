@@ -146,3 +146,11 @@ def test_built_collection_exits_0_then_1(
     assert "unexpected-file" in out and "data/extra.txt" in out
     with Ledger.open(collection_copy / ".audit-ledger.sqlite", create=False) as ledger:
         assert [r.failed for r in ledger.runs()] == [0, 1]
+
+
+def test_root_that_is_a_bag_keeps_the_ledger_outside_it(collection: Path) -> None:
+    bag = collection / "one"
+    assert cli.main(["audit", str(bag), "--workers", "1"]) == 0
+    assert not (bag / ".audit-ledger.sqlite").exists()
+    assert (collection / ".audit-ledger.sqlite").is_file()
+    assert cli.main(["audit", str(bag), "--workers", "1"]) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -65,12 +66,16 @@ def register(subparsers: Any) -> None:
         help="verify the fixity of every bag under the roots, in parallel",
         description="Find every bag under each ROOT (default: bags/) and verify all of "
         "them with one pool of workers; record the run in the audit ledger "
-        "(default: ROOT/.audit-ledger.sqlite). Exit 0 all intact, 1 a bag failed, "
+        "(default: ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag). Exit 0 all intact, 1 a bag failed, "
         "2 the audit could not run.",
     )
     parser.add_argument("roots", metavar="ROOT", nargs="*", help="directory to search for bags")
     parser.add_argument(
-        "--workers", type=_positive_int, default=None, help="worker processes (default: all cores)"
+        "--workers",
+        metavar="N",
+        type=_positive_int,
+        default=None,
+        help="worker processes (default: all cores)",
     )
     parser.add_argument(
         "--json",
@@ -95,6 +100,13 @@ def register(subparsers: Any) -> None:
         help="audit the most overdue bags that fit in DURATION (e.g. 30m, 2h)",
     )
     parser.set_defaults(run=run)
+
+
+def _ledger_home(root: str, bags: list[Path]) -> Path:
+    """Where the default ledger goes: in the root, or beside it when the root is a bag
+    (a file added inside a bag would change the bag)."""
+    path = Path(os.path.abspath(root))
+    return path.parent if path in bags else Path(root)
 
 
 @contextmanager
@@ -122,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     """Select the bags, audit them, record the run, print or write the report."""
     roots: list[str] = args.roots or [DEFAULT_ROOT]
     json_to_stdout = args.json == "-"
-    ledger_path = args.ledger or default_ledger_path(roots)
     candidates = find_bags(roots)
+    ledger_path = args.ledger or default_ledger_path([_ledger_home(roots[0], candidates)])
     with Ledger.open(ledger_path) as ledger:
         if args.oldest is not None or args.budget is not None:
             selected = ledger.select_bags([str(b) for b in candidates], args.oldest, args.budget)
