@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run archiver with ``argv`` (default: sys.argv[1:]); return the exit status."""
+    # Libraries log at import (pairtree, under ocfl-py, sets INFO): only warnings reach users.
+    logging.basicConfig(level=logging.WARNING, format="archiver: %(name)s: %(message)s")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -1,0 +1,60 @@
+"""archiver.digest: every algorithm from one read, large reused buffer, sinks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+
+from archiver.digest import ALGORITHMS, HEX_LENGTHS, digest_bytes, digest_stream, new_buffer
+
+
+class CountingStream(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def readinto(self, buffer: object) -> int:  # type: ignore[override]
+        self.reads += 1
+        return super().readinto(buffer)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3_000_001])
+def test_digests_match_hashlib(size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    digests, total = digest_stream(io.BytesIO(data), ["sha256", "sha512", "md5"])
+    assert total == size
+    assert digests == {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha512": hashlib.sha512(data).hexdigest(),
+        "md5": hashlib.md5(data).hexdigest(),
+    }
+
+
+def test_one_read_per_block_feeds_every_algorithm_and_sink() -> None:
+    data = b"a" * (3 << 20)
+    stream = CountingStream(data)
+    seen = bytearray()
+    digests, _ = digest_stream(stream, ["sha256", "sha512"], new_buffer(), sinks=(seen.extend,))
+    assert stream.reads == 4  # three full 1 MiB blocks and the final empty read
+    assert bytes(seen) == data
+    assert digests["sha512"] == hashlib.sha512(data).hexdigest()
+
+
+def test_buffer_is_reused_across_calls() -> None:
+    buffer = new_buffer(4096)
+    first, _ = digest_stream(io.BytesIO(b"first" * 2000), ["sha256"], buffer)
+    second, _ = digest_stream(io.BytesIO(b"second"), ["sha256"], buffer)
+    assert second["sha256"] == hashlib.sha256(b"second").hexdigest()
+    assert first["sha256"] == hashlib.sha256(b"first" * 2000).hexdigest()
+
+
+def test_hex_lengths_match_the_algorithms() -> None:
+    assert set(HEX_LENGTHS) == set(ALGORITHMS)
+    for name, constructor in ALGORITHMS.items():
+        assert len(constructor().hexdigest()) == HEX_LENGTHS[name]
+
+
+def test_digest_bytes() -> None:
+    assert digest_bytes(b"abc", ["sha256"]) == {"sha256": hashlib.sha256(b"abc").hexdigest()}
