@@ -66,8 +66,8 @@ def register(subparsers: Any) -> None:
         help="verify the fixity of every bag under the roots, in parallel",
         description="Find every bag under each ROOT (default: bags/) and verify all of "
         "them with one pool of workers; record the run in the audit ledger "
-        "(default: ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag). Exit 0 all intact, 1 a bag failed, "
-        "2 the audit could not run.",
+        "(default: ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag). "
+        "Exit 0 all intact, 1 a bag failed, 2 the audit could not run.",
     )
     parser.add_argument("roots", metavar="ROOT", nargs="*", help="directory to search for bags")
     parser.add_argument(
