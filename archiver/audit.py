@@ -206,7 +206,7 @@ def _plan(bag: Path, mode: Mode, checkers: Sequence[Checker]) -> BagPlan | BagRe
     try:
         return plan_bag(bag, mode=mode, checkers=checkers)
     except BagReadError as exc:
-        finding = Finding(Kind.MISSING_FILE, str(bag), "", str(exc))
+        finding = Finding(Kind.MISSING_FILE, str(bag), ".", str(exc))
         return BagReport(bag=str(bag), findings=(finding,))
 
 

@@ -236,3 +236,13 @@ def test_pool_starts_only_when_worth_it(
     monkeypatch.setattr(audit_module, "ProcessPoolExecutor", Spy)
     assert audit([collection], workers=2, pool_min_bytes=threshold).valid
     assert len(started) == pools
+
+
+def test_selected_bag_that_vanished_fails(collection: Path) -> None:
+    gone = collection / "gone"
+    report = audit([collection], workers=1, bags=[collection / "one", gone])
+    failed = [b for b in report.bags if not b.valid]
+    assert [(b.bag, b.findings[0].kind, b.findings[0].path) for b in failed] == [
+        (str(gone), Kind.MISSING_FILE, ".")
+    ]
+    assert "does not exist" in failed[0].findings[0].message
