@@ -151,10 +151,14 @@ def looks_like_bag(names: Iterable[str], has_data_dir: bool) -> bool:
     return has_data_dir and any((m := manifest_name(n)) is not None and not m.tag for n in listed)
 
 
-def _scan(root: Path) -> tuple[dict[str, Entry], list[Finding], bool]:
-    """List every non-directory entry under root once, without following links."""
+def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
+    """List every non-directory entry under root once, without following links.
+
+    Returns the entries, (directory, problem) pairs for subdirectories that cannot be
+    listed, and whether data/ exists.
+    """
     entries: dict[str, Entry] = {}
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     has_data = False
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
@@ -176,9 +180,8 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[Finding], bool]:
         except OSError as exc:
             if not prefix:
                 raise BagReadError(f"{root}: cannot list the bag: {exc.strerror}") from exc
-            problems.append(f"{prefix.rstrip('/')}: cannot be listed: {exc.strerror}")
-    findings = [Finding(Kind.MISSING_FILE, "", p.split(":", 1)[0], p) for p in problems]
-    return entries, findings, has_data
+            problems.append((prefix.rstrip("/"), f"cannot be listed: {exc.strerror}"))
+    return entries, problems, has_data
 
 
 def _read_tag(root: Path, rel: str) -> bytes:
@@ -243,12 +246,13 @@ def plan_bag(
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a directory"
         raise BagReadError(f"{root}: {what}")
-    entries, scan_findings, has_data = _scan(root)
+    entries, unlisted, has_data = _scan(root)
     top = [rel for rel in entries if "/" not in rel]
     if not looks_like_bag(top, has_data):
         raise BagReadError(f"{root}: not a bag (no bagit.txt, and no data/ with a manifest)")
     p = _Planner(root, bag, mode)
-    p.findings.extend(Finding(f.kind, bag, f.path, f.message) for f in scan_findings)
+    for directory, problem in unlisted:
+        p.add(Kind.MISSING_FILE, directory, problem)
 
     for rel, entry in entries.items():
         if entry.kind == "link":
@@ -309,7 +313,7 @@ def plan_bag(
     payload_manifests = [m for m in manifests if not m.tag]
     tag_manifests = [m for m in manifests if m.tag]
     if not payload_manifests:
-        p.add(Kind.MISSING_FILE, "manifest-sha512.txt", "the bag has no usable payload manifest")
+        p.add(Kind.MISSING_FILE, "manifest-*.txt", "the bag has no usable payload manifest")
     elif all(m.algorithm in WEAK_ALGORITHMS for m in payload_manifests):
         algs = ", ".join(m.algorithm for m in payload_manifests)
         p.add(

@@ -531,3 +531,34 @@ def test_other_profiles_are_not_checked(bag_copy: Path) -> None:
 def test_checkers_can_be_turned_off(bag_copy: Path) -> None:
     (bag_copy / "notes.txt").write_text("x")
     assert validate_bag(bag_copy, checkers=()).findings == ()
+
+
+def _drop_payload_manifests(bag: Path) -> None:
+    (bag / "manifest-sha256.txt").unlink()
+    (bag / "manifest-sha512.txt").unlink()
+
+
+@pytest.mark.parametrize(
+    ("damage", "kind", "severity", "path"),
+    [
+        (_drop_payload_manifests, Kind.MISSING_FILE, Severity.ERROR, "manifest-*.txt"),
+        (lambda b: (b / "manifest-crc32.txt").write_text("0  data/a.txt\n"),
+         Kind.INVALID_MANIFEST, Severity.WARNING, "manifest-crc32.txt"),
+        (lambda b: _append(b / "bag-info.txt", b"Payload-Oxum: 1.1\n"),
+         Kind.INVALID_MANIFEST, Severity.ERROR, "bag-info.txt"),
+        (lambda b: _append(b / "bag-info.txt", b"  orphan\n\n"),
+         Kind.INVALID_MANIFEST, Severity.WARNING, "bag-info.txt"),
+        (lambda b: (b / "fetch.txt").write_text("nonsense\n"),
+         Kind.INVALID_MANIFEST, Severity.ERROR, "fetch.txt"),
+        (lambda b: os.mkfifo(b / "data" / "pipe"), Kind.UNSAFE_PATH, Severity.ERROR,
+         "data/pipe"),
+        (lambda b: _append(b / "bagit.txt", b"Extra: line\n"), Kind.INVALID_DECLARATION,
+         Severity.ERROR, "bagit.txt"),
+    ],
+)  # fmt: skip
+def test_structure_problems(
+    bag: Path, damage: Callable[[Path], object], kind: Kind, severity: Severity, path: str
+) -> None:
+    damage(bag)
+    report = validate_bag(bag, checkers=())
+    assert (kind, severity, path) in {(f.kind, f.severity, f.path) for f in report.findings}
