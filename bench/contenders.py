@@ -1,0 +1,136 @@
+"""The non-archiver contenders, each run as ``python -m bench.contenders NAME ...``.
+
+Each runs in its own process so that the runner can take its wall time and peak RSS
+(``os.wait4``) apart from every other contender's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import mmap
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+BLOCK = 1 << 20
+
+
+def hash_one(path: str, algorithms: Sequence[str]) -> int:
+    """Hash one file with every algorithm from one read (OpenSSL via hashlib)."""
+    hashes = [hashlib.new(a) for a in algorithms]
+    buf = mmap.mmap(-1, BLOCK)
+    view = memoryview(buf)
+    total = 0
+    with open(path, "rb", buffering=0) as stream:
+        while n := stream.readinto(view):
+            chunk = view[:n] if n < BLOCK else view
+            for h in hashes:
+                h.update(chunk)
+            total += n
+    for h in hashes:
+        h.hexdigest()
+    view.release()
+    return total
+
+
+def hash_files(files: Sequence[str], algorithms: Sequence[str], workers: int) -> int:
+    """The hashing limit: every file hashed, ``workers`` processes at a time."""
+    if workers <= 1:
+        return sum(hash_one(f, algorithms) for f in files)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(hash_one, files, [algorithms] * len(files)))
+
+
+def bag_info_for(source: Path) -> dict[str, str]:
+    """The bag-info an archiver bag carries (minus Bagging-Date, Oxum, sizes: make_bag's)."""
+    stem = source.stem
+    return {
+        "Source-Organization": "Kazakhstan Human Rights Statements Archive",
+        "Contact-Name": "Collections Archivist",
+        "Contact-Email": "archivist@example.org",
+        "External-Identifier": stem,
+        "External-Description": f"Statement {stem}",
+        "Bag-Group-Identifier": "kz-human-rights-statements-2011-2022",
+        "BagIt-Profile-Identifier": (
+            "https://archiver.example.org/profiles/archiver-bagit-profile-v1.json"
+        ),
+        "Internal-Sender-Identifier": source.name,
+    }
+
+
+def make_bag_loop(source_dir: Path, out_dir: Path) -> int:
+    """Copy each source into its own directory and ``bagit.make_bag`` it (sha256+sha512)."""
+    import bagit
+
+    count = 0
+    for source in sorted(source_dir.glob("*.txt")):
+        bag = out_dir / source.stem
+        bag.mkdir(parents=True)
+        shutil.copy2(source, bag / source.name)
+        bagit.make_bag(str(bag), bag_info_for(source), checksums=["sha256", "sha512"])
+        count += 1
+    return count
+
+
+def bag_dirs(root: Path) -> list[Path]:
+    """The bags directly under ``root``, sorted (hidden entries skipped)."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def validate_loop(root: Path, processes: int) -> int:
+    """``bagit.Bag(path).validate()`` for every bag under ``root``, in this process."""
+    import bagit
+
+    bags = bag_dirs(root) if not (root / "bagit.txt").exists() else [root]
+    for bag in bags:
+        bagit.Bag(str(bag)).validate(processes=processes)
+    return len(bags)
+
+
+def cli_loop(root: Path, sample: int) -> int:
+    """``bagit.py --validate BAG`` run as its own process for the first ``sample`` bags."""
+    script = Path(sys.executable).with_name("bagit.py")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bagit"]
+    bags = bag_dirs(root)[:sample]
+    for bag in bags:
+        subprocess.run([*command, "--quiet", "--validate", str(bag)], check=True)
+    return len(bags)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one contender."""
+    logging.getLogger("bagit").setLevel(logging.CRITICAL)
+    parser = argparse.ArgumentParser(prog="bench.contenders")
+    sub = parser.add_subparsers(dest="name", required=True)
+    p = sub.add_parser("hash")
+    p.add_argument("--algorithms", default="sha256")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("files", nargs="+")
+    p = sub.add_parser("make-bag-loop")
+    p.add_argument("source_dir", type=Path)
+    p.add_argument("out_dir", type=Path)
+    p = sub.add_parser("validate-loop")
+    p.add_argument("root", type=Path)
+    p.add_argument("--processes", type=int, default=1)
+    p = sub.add_parser("cli-loop")
+    p.add_argument("root", type=Path)
+    p.add_argument("--sample", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.name == "hash":
+        hash_files(args.files, args.algorithms.split(","), args.workers)
+    elif args.name == "make-bag-loop":
+        make_bag_loop(args.source_dir, args.out_dir)
+    elif args.name == "validate-loop":
+        validate_loop(args.root, args.processes)
+    else:
+        cli_loop(args.root, args.sample)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
