@@ -51,6 +51,8 @@ BATCH_FILES = 256  # small files per task at most
 BATCH_BYTES = 16 << 20  # bytes per small-file task at most
 WINDOW_JOBS = 50_000  # files planned and held in memory at once
 POOL_MIN_BYTES = 64 << 20  # below this much to read, hashing in-process is faster
+POOL_MIN_BAGS = 48  # from this many bags on, workers plan them too
+PLAN_GROUP = 256  # bags planned per round
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,19 +212,34 @@ def _plan(bag: Path, mode: Mode, checkers: Sequence[Checker]) -> BagPlan | BagRe
         return BagReport(bag=str(bag), findings=(finding,))
 
 
+def _plan_task(bags: Sequence[str], mode: Mode) -> list[BagPlan | BagReport]:
+    """Run in a worker: plan bags with this process's own default checkers."""
+    checkers = _checkers_for(os.getpid())
+    return [_plan(Path(bag), mode, checkers) for bag in bags]
+
+
+@functools.lru_cache(maxsize=1)
+def _checkers_for(pid: int) -> list[Checker]:
+    """The default checkers of one process (schemas compiled once per worker)."""
+    return default_checkers()
+
+
 def _windows(
-    bags: Sequence[Path], mode: Mode, checkers: Sequence[Checker], window_jobs: int
+    bags: Sequence[Path],
+    plan: Callable[[Sequence[Path]], list[BagPlan | BagReport]],
+    window_jobs: int,
 ) -> Iterator[list[BagPlan | BagReport]]:
+    """Plan bags a group at a time; yield windows of about ``window_jobs`` files."""
     window: list[BagPlan | BagReport] = []
     jobs = 0
-    for bag in bags:
-        planned = _plan(bag, mode, checkers)
-        window.append(planned)
-        if isinstance(planned, BagPlan):
-            jobs += len(planned.jobs)
-        if jobs >= window_jobs:
-            yield window
-            window, jobs = [], 0
+    for start in range(0, len(bags), PLAN_GROUP):
+        for planned in plan(bags[start : start + PLAN_GROUP]):
+            window.append(planned)
+            if isinstance(planned, BagPlan):
+                jobs += len(planned.jobs)
+            if jobs >= window_jobs:
+                yield window
+                window, jobs = [], 0
     if window:
         yield window
 
@@ -325,11 +342,15 @@ def audit(
     run_id: str | None = None,
     window_jobs: int = WINDOW_JOBS,
     pool_min_bytes: int = POOL_MIN_BYTES,
+    pool_min_bags: int = POOL_MIN_BAGS,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
-    ``workers`` defaults to every core; 1 hashes in this process, and so does a run with
-    less than ``pool_min_bytes`` to read (starting workers would cost more than it saves).
+    ``workers`` defaults to every core; 1 works in this process, and so does a run with
+    fewer than ``pool_min_bags`` bags and less than ``pool_min_bytes`` to read (starting
+    workers would cost more than it saves). With the default checkers, workers also plan
+    the bags (tag files, profile, metadata records), since per-bag work dominates for
+    many small bags; explicit ``checkers`` run in this process.
     Workers start from a fork server: a script that calls ``audit`` with several workers
     needs the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the
     timezone-aware start and end times, ``timer`` the elapsed seconds. ``checkers`` default
@@ -340,13 +361,24 @@ def audit(
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 1:
         raise ValueError(f"workers must be at least 1, not {count}")
-    if checkers is None:
-        checkers = default_checkers()
     targets = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
+    plan_in_workers = checkers is None  # workers build the default checkers themselves
+    local_checkers = default_checkers() if checkers is None else checkers
     collector = _Collector(progress)
     pool: ProcessPoolExecutor | None = None
+    if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
+        pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+
+    def plan(group: Sequence[Path]) -> list[BagPlan | BagReport]:
+        if pool is None or not plan_in_workers:
+            return [_plan(bag, mode, local_checkers) for bag in group]
+        size = max(1, len(group) // (count * 2))
+        chunks = [[str(b) for b in group[i : i + size]] for i in range(0, len(group), size)]
+        futures = [pool.submit(_plan_task, chunk, mode) for chunk in chunks]
+        return [planned for future in futures for planned in future.result()]
+
     try:
-        for window in _windows(targets, mode, checkers, window_jobs):
+        for window in _windows(targets, plan, window_jobs):
             jobs = collector.add(window)
             if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
                 pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())

@@ -12,6 +12,7 @@ from test_validator import (
     BUILT_FAULTS,
     FAULTS,
     PAYLOAD,
+    _built_edit_metadata,
     build_fixture_bag,
     delete_bagit_txt,
     flip_bit,
@@ -246,3 +247,16 @@ def test_selected_bag_that_vanished_fails(collection: Path) -> None:
         (str(gone), Kind.MISSING_FILE, ".")
     ]
     assert "does not exist" in failed[0].findings[0].message
+
+
+def test_workers_plan_bags_with_their_own_checkers(collection_copy: Path, bag_copy: Path) -> None:
+    (bag_copy / "notes.txt").write_text("not allowed by the profile")
+    _built_edit_metadata(bag_copy)
+    local = audit([collection_copy], workers=1)
+    pooled = audit([collection_copy], workers=2, pool_min_bags=0)
+    assert pooled.bags == local.bags
+    kinds = {(f.kind, f.path) for f in pooled.findings}
+    assert {
+        (Kind.PROFILE_VIOLATION, "notes.txt"),
+        (Kind.INVALID_METADATA, "metadata/dc.json"),
+    } <= kinds
