@@ -2,7 +2,8 @@
 
 ``audit`` plans each bag once (``archiver.validator.plan_bag``), then hashes the files of
 all bags in ONE ``ProcessPoolExecutor``: largest files first, small files batched into
-chunks, each worker reusing one buffer for every file it reads. Bags are planned and
+chunks, each worker reusing one buffer for every file it reads. With many bags the
+workers plan them too (tag files, profile and metadata checks). Bags are planned and
 hashed in windows of ``window_jobs`` files so memory stays flat however large the
 collection. The report records (``AuditReport``) are a stable contract: the ledger
 (``archiver.ledger``) stores them.
