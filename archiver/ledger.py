@@ -17,46 +17,99 @@ killed mid-write leaves at most uncommitted pages in the WAL, which SQLite ignor
 partial run is absent and the chain intact. SQLite's atomic commit takes the place of the
 write-to-temp-and-rename used for files. Writers queue (busy timeout), never interleave.
 
-The hash chain. Every child row (outcome or event) carries ``hash = SHA-256(canonical JSON
-of its fields and its run id)``. A run's ``children_hash`` is the SHA-256 of the lines
-``o:<hash>`` / ``e:<hash>`` of its children in order (outcomes sorted by bag). The run's
-own ``hash`` is the SHA-256 of the canonical JSON of its fields, ``children_hash`` and
-``prev`` (the previous run's hash; 64 zeros for the first run). Canonical JSON: UTF-8,
-sorted keys, no whitespace (``canonical_json``). ``seq`` is deliberately outside the hash:
-order is proved by the links, so a reordering shows up as a link to a later run.
-
-``Ledger.verify`` recomputes all of it and names the first broken link: an edited run
-row, an edited / added / removed bag outcome, a deleted run, a reordered run, or a
-truncated chain (the head recorded in ``meta`` is gone). A hash chain kept in the same
-file proves the history was not edited *naively*; to detect a rewrite of the whole chain,
-keep the head hash elsewhere and compare (``archiver ledger verify --head HASH``).
+The hash chain and its verification are ``archiver.ledger_chain`` (pure); the records are
+``archiver.ledger_records``; the PREMIS export is ``archiver.ledger_premis``. Their public
+names are importable from here too. A hash chain kept in the same file proves the history
+was not edited *naively*; to detect a rewrite of the whole chain, keep the head hash
+elsewhere and compare (``archiver ledger verify --head HASH``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
-import hashlib
 import json
 import sqlite3
-import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from archiver.errors import LedgerError
-from archiver.findings import Finding, Kind, Severity, sort_findings
-from archiver.premis import EVENT_OUTCOMES, EVENT_TYPES, Agent, Event, render_events_xml
+from archiver.ledger_chain import (
+    EVENT_COLUMNS,
+    FORMAT,
+    GENESIS,
+    OUTCOME_COLUMNS,
+    RUN_COLUMNS,
+    ChildRows,
+    StoredRun,
+    canonical_json,
+    child_hash,
+    children_digest,
+    event_fields,
+    event_identifier,
+    missing_tables,
+    outcome_fields,
+    run_fields,
+    run_hash,
+    sha256_hex,
+    verify_chain,
+)
+from archiver.ledger_premis import check_event, premis_document, premis_events
+from archiver.ledger_records import (
+    EVENT_FIELDS,
+    FIXITY_MODES,
+    AuditReportLike,
+    BagOutcome,
+    BagReportLike,
+    LedgerEvent,
+    Problem,
+    RecordedEvent,
+    RunRecord,
+    TotalsLike,
+    finding_from_json,
+)
 from archiver.schemas import SchemaSet
+
+__all__ = [
+    "APPLICATION_ID",
+    "BUSY_TIMEOUT",
+    "DEFAULT_LEDGER",
+    "FIXITY_MODES",
+    "FORMAT",
+    "GENESIS",
+    "LEDGER_FILENAME",
+    "SCHEMA_VERSION",
+    "AuditReportLike",
+    "BagOutcome",
+    "BagReportLike",
+    "BagStats",
+    "Ledger",
+    "LedgerEvent",
+    "Problem",
+    "RecordedEvent",
+    "RunRecord",
+    "TotalsLike",
+    "canonical_json",
+    "check_event",
+    "child_hash",
+    "children_digest",
+    "default_ledger_path",
+    "event_fields",
+    "event_identifier",
+    "finding_from_json",
+    "outcome_fields",
+    "plan_selection",
+    "premis_events",
+    "run_fields",
+    "run_hash",
+    "sha256_hex",
+]
 
 LEDGER_FILENAME = ".audit-ledger.sqlite"
 DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME
-FORMAT = "archiver-ledger/1"
-GENESIS = "0" * 64
 APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledger
 SCHEMA_VERSION = 1
-FIXITY_MODES = frozenset({"full"})  # modes whose audits read and hash every file
 BUSY_TIMEOUT = 10.0  # seconds to wait for another writer
 
 _SCHEMA = (
@@ -107,203 +160,7 @@ _SCHEMA = (
     "CREATE INDEX events_bag ON events (bag, seq)",
 )
 
-_RUN_COLUMNS = (
-    "seq, run_id, kind, started, ended, mode, roots, versions, bags, failed, files, bytes, "
-    "seconds, children, children_hash, prev_hash, hash, prev_run_id"
-)
-_EVENT_FIELDS = (
-    "identifier",
-    "event_type",
-    "bag",
-    "date_time",
-    "outcome",
-    "detail",
-    "outcome_detail",
-    "target",
-)
-
-
-# ---------------------------------------------------------------- input protocols
-
-
-class BagReportLike(Protocol):
-    """What the ledger reads from one bag's report (``archiver.findings.BagReport``)."""
-
-    @property
-    def bag(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def files(self) -> int: ...
-    @property
-    def bytes(self) -> int: ...
-    @property
-    def findings(self) -> tuple[Finding, ...]: ...
-
-
-class TotalsLike(Protocol):
-    """What the ledger reads from an audit's totals (``archiver.audit.AuditTotals``)."""
-
-    @property
-    def bags(self) -> int: ...
-    @property
-    def failed(self) -> int: ...
-    @property
-    def files(self) -> int: ...
-    @property
-    def bytes(self) -> int: ...
-    @property
-    def seconds(self) -> float: ...
-
-
-class AuditReportLike(Protocol):
-    """What the ledger reads from an audit report (``archiver.audit.AuditReport``)."""
-
-    @property
-    def run_id(self) -> str: ...
-    @property
-    def started(self) -> str: ...
-    @property
-    def ended(self) -> str: ...
-    @property
-    def mode(self) -> str: ...
-    @property
-    def roots(self) -> tuple[str, ...]: ...
-    @property
-    def versions(self) -> Mapping[str, str]: ...
-    @property
-    def bags(self) -> Sequence[BagReportLike]: ...
-    @property
-    def totals(self) -> TotalsLike: ...
-
-
-# ---------------------------------------------------------------- records
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RunRecord:
-    """One entry of the chain: an audit run, or a batch of deposit events."""
-
-    seq: int
-    run_id: str
-    kind: str
-    started: str
-    ended: str
-    mode: str
-    roots: tuple[str, ...]
-    versions: Mapping[str, str]
-    bags: int
-    failed: int
-    files: int
-    bytes: int
-    seconds: float
-    children: int
-    children_hash: str
-    prev_hash: str
-    hash: str
-    prev_run_id: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        """The run as a JSON-ready dict."""
-        return {
-            "seq": self.seq,
-            "run_id": self.run_id,
-            "kind": self.kind,
-            "started": self.started,
-            "ended": self.ended,
-            "mode": self.mode,
-            "roots": list(self.roots),
-            "versions": dict(self.versions),
-            "bags": self.bags,
-            "failed": self.failed,
-            "files": self.files,
-            "bytes": self.bytes,
-            "seconds": self.seconds,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-        }
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class BagOutcome:
-    """One bag's outcome in one audit run, with the run's time and mode."""
-
-    seq: int
-    run_id: str
-    bag: str
-    status: str
-    files: int
-    bytes: int
-    findings: tuple[Finding, ...]
-    checked: str
-    mode: str
-    hash: str
-
-    @property
-    def is_fixity_check(self) -> bool:
-        """True when the run read and hashed every file (a PREMIS fixity check)."""
-        return self.mode in FIXITY_MODES
-
-    def to_json(self) -> dict[str, Any]:
-        """The outcome as a JSON-ready dict."""
-        return {
-            "seq": self.seq,
-            "run_id": self.run_id,
-            "bag": self.bag,
-            "status": self.status,
-            "files": self.files,
-            "bytes": self.bytes,
-            "checked": self.checked,
-            "mode": self.mode,
-            "problems": [f.to_json() for f in self.findings],
-        }
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class LedgerEvent:
-    """A deposit, replication or transfer event to record (issue 5).
-
-    ``event_type`` is a PREMIS event type label (e.g. "replication", "transfer");
-    ``identifier`` is derived from the other fields when left empty.
-    """
-
-    event_type: str
-    bag: str
-    date_time: str
-    outcome: str
-    detail: str
-    outcome_detail: str = ""
-    target: str = ""
-    identifier: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        """The event as a JSON-ready dict."""
-        return {name: getattr(self, name) for name in _EVENT_FIELDS}
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """An event as stored in the ledger, with its run."""
-
-    seq: int
-    run_id: str
-    event: LedgerEvent
-    hash: str
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing ``verify`` found wrong with the ledger."""
-
-    kind: str  # edited-run, edited-outcome, edited-event, changed-outcomes, deleted-run,
-    #            reordered-run, truncated, head-mismatch, missing-table
-    message: str
-    seq: int | None = None
-    run_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The problem as a JSON-ready dict."""
-        return {"kind": self.kind, "seq": self.seq, "run_id": self.run_id, "message": self.message}
+_RUN_SELECT = ", ".join(RUN_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -315,115 +172,7 @@ class BagStats:
     estimate_seconds: float | None = None  # from its last fixity audit
 
 
-# ---------------------------------------------------------------- pure core
-
-
-def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes: UTF-8, sorted keys, no insignificant whitespace, no NaN."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
-
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 of ``data`` as lowercase hex."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def outcome_fields(run_id: str, report: BagReportLike) -> dict[str, Any]:
-    """The hashed fields of one bag outcome (findings sorted, as JSON)."""
-    return {
-        "run_id": run_id,
-        "bag": report.bag,
-        "status": report.status,
-        "files": int(report.files),
-        "bytes": int(report.bytes),
-        "findings": [f.to_json() for f in sort_findings(report.findings)],
-    }
-
-
-def event_fields(run_id: str, event: LedgerEvent) -> dict[str, Any]:
-    """The hashed fields of one recorded event."""
-    return {"run_id": run_id, **event.to_json()}
-
-
-def child_hash(fields: Mapping[str, Any]) -> str:
-    """The hash of one outcome or event row."""
-    return sha256_hex(canonical_json(fields))
-
-
-def children_digest(lines: Iterable[str]) -> str:
-    """SHA-256 over the children's ``o:<hash>`` / ``e:<hash>`` lines, in order."""
-    digest = hashlib.sha256()
-    for line in lines:
-        digest.update(line.encode("ascii") + b"\n")
-    return digest.hexdigest()
-
-
-def run_fields(
-    *,
-    run_id: str,
-    kind: str,
-    started: str,
-    ended: str,
-    mode: str,
-    roots: Sequence[str],
-    versions: Mapping[str, str],
-    bags: int,
-    failed: int,
-    files: int,
-    bytes_: int,
-    seconds: float,
-    children: int,
-    children_hash: str,
-    prev_hash: str,
-    prev_run_id: str,
-) -> dict[str, Any]:
-    """The hashed fields of one run (``seq`` excluded: the links prove the order)."""
-    return {
-        "format": FORMAT,
-        "run_id": run_id,
-        "kind": kind,
-        "started": started,
-        "ended": ended,
-        "mode": mode,
-        "roots": list(roots),
-        "versions": dict(versions),
-        "bags": bags,
-        "failed": failed,
-        "files": files,
-        "bytes": bytes_,
-        "seconds": seconds,
-        "children": children,
-        "children_hash": children_hash,
-        "prev": prev_hash,
-        "prev_run_id": prev_run_id,
-    }
-
-
-def run_hash(fields: Mapping[str, Any]) -> str:
-    """The hash of one run record (its fields include ``prev`` and ``children_hash``)."""
-    return sha256_hex(canonical_json(fields))
-
-
-def finding_from_json(data: Mapping[str, Any]) -> Finding:
-    """Rebuild a ``Finding`` from its ``to_json`` form."""
-    return Finding(
-        kind=Kind(data["kind"]),
-        bag=data["bag"],
-        path=data["path"],
-        message=data["message"],
-        severity=Severity(data.get("severity", "error")),
-        algorithm=data.get("algorithm"),
-        expected=data.get("expected"),
-        found=data.get("found"),
-    )
-
-
-def event_identifier(run_id: str, event: LedgerEvent) -> str:
-    """A stable identifier for an event: a UUID 5 derived from its run and content."""
-    name = canonical_json(event_fields(run_id, event)).decode("utf-8")
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "archiver:event:" + name))
+# ---------------------------------------------------------------- incremental selection
 
 
 def plan_selection(
@@ -478,115 +227,6 @@ def plan_selection(
 def default_ledger_path(roots: Sequence[str | Path] = ()) -> Path:
     """The documented default: ``<first root>/.audit-ledger.sqlite``, else ``bags/...``."""
     return Path(roots[0]) / LEDGER_FILENAME if roots else DEFAULT_LEDGER
-
-
-def _agent_id(versions: Mapping[str, str]) -> str:
-    return f"archiver {versions.get('archiver', 'unknown')}"
-
-
-def _problem_summary(findings: Sequence[Finding]) -> str:
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    warnings = len(findings) - len(errors)
-    parts = [
-        f"{f.kind} {f.path}"
-        + (f" ({f.algorithm} expected {f.expected}, found {f.found})" if f.algorithm else "")
-        for f in errors
-    ]
-    if warnings:
-        parts.append(f"{warnings} warnings")
-    return "; ".join(parts)
-
-
-def premis_events(
-    object_identifier: str,
-    history: Sequence[BagOutcome],
-    events: Sequence[RecordedEvent],
-    versions_by_run: Mapping[str, Mapping[str, str]],
-) -> tuple[list[Event], list[Agent]]:
-    """A bag's fixity checks and deposit events as PREMIS events and their agents (pure).
-
-    Only audits that hashed every file (mode "full") are fixity checks; a "fast" or
-    "completeness" audit is not exported. Each event is linked to ``object_identifier``
-    (role "source") and to the archiver version that ran it ("executing program").
-    """
-    premis: list[Event] = []
-    agents: dict[str, Agent] = {}
-
-    def agent_for(run_id: str) -> str:
-        versions = versions_by_run.get(run_id, {})
-        identifier = _agent_id(versions)
-        agents.setdefault(
-            identifier,
-            Agent(
-                identifier=identifier,
-                name="archiver",
-                agent_type="software",
-                version=versions.get("archiver"),
-            ),
-        )
-        return identifier
-
-    for outcome in history:
-        if not outcome.is_fixity_check:
-            continue
-        summary = _problem_summary(outcome.findings)
-        if outcome.status == "valid":
-            result = "success"
-            detail = "every checksum matches" + (f" ({summary})" if summary else "")
-        else:
-            result = "failure"
-            detail = summary or f"status {outcome.status}"
-        premis.append(
-            Event(
-                identifier=_premis_event_id("fixity check", outcome.run_id, outcome.bag),
-                event_type="fixity check",
-                date_time=outcome.checked,
-                detail=f"archiver audit run {outcome.run_id}: every file in every manifest "
-                f"re-hashed ({outcome.files} files, {outcome.bytes} bytes)",
-                outcome=result,
-                outcome_detail=detail,
-                agents=((agent_for(outcome.run_id), "executing program"),),
-                objects=((object_identifier, "source"),),
-            )
-        )
-    for recorded in events:
-        event = recorded.event
-        target = f" to {event.target}" if event.target else ""
-        premis.append(
-            Event(
-                identifier=event.identifier,
-                event_type=event.event_type,
-                date_time=event.date_time,
-                detail=f"{event.detail}{target} (archiver run {recorded.run_id})",
-                outcome=event.outcome,
-                outcome_detail=event.outcome_detail or event.outcome,
-                agents=((agent_for(recorded.run_id), "executing program"),),
-                objects=((object_identifier, "source"),),
-            )
-        )
-    return premis, sorted(agents.values(), key=lambda a: a.identifier)
-
-
-def _premis_event_id(event_type: str, run_id: str, bag: str) -> str:
-    name = "\x1f".join(("archiver:ledger", event_type, run_id, bag))
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
-
-
-def check_event(event: LedgerEvent) -> None:
-    """Refuse an event PREMIS could not express (unknown type or outcome, naive time)."""
-    where = f"event {event.event_type!r} for {event.bag}"
-    if event.event_type not in EVENT_TYPES:
-        raise LedgerError(f"{where}: unknown event type (known: {', '.join(sorted(EVENT_TYPES))})")
-    if event.outcome not in EVENT_OUTCOMES:
-        raise LedgerError(
-            f"{where}: outcome {event.outcome!r} is not one of {', '.join(sorted(EVENT_OUTCOMES))}"
-        )
-    try:
-        moment = datetime.datetime.fromisoformat(event.date_time)
-    except ValueError:
-        raise LedgerError(f"{where}: date_time {event.date_time!r} is not ISO 8601") from None
-    if moment.tzinfo is None:
-        raise LedgerError(f"{where}: date_time {event.date_time!r} has no timezone")
 
 
 # ---------------------------------------------------------------- the ledger (I/O)
@@ -701,7 +341,7 @@ class Ledger:
     def _insert_run(self, tx: sqlite3.Connection, seq: int, fields: Mapping[str, Any]) -> str:
         digest = run_hash(fields)
         tx.execute(
-            f"INSERT INTO runs ({_RUN_COLUMNS}) "
+            f"INSERT INTO runs ({_RUN_SELECT}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 seq,
@@ -730,11 +370,14 @@ class Ledger:
         )
         return digest
 
-    def _check_new_run_id(self, tx: sqlite3.Connection, run_id: str) -> None:
+    def _next_run(self, tx: sqlite3.Connection, run_id: str) -> tuple[int, str, str]:
+        """Refuse a missing or recorded run id; the new run's seq, previous hash and id."""
         if not run_id:
             raise LedgerError(f"{self.path}: cannot record a run without a run id")
         if tx.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
             raise LedgerError(f"{self.path}: run {run_id} is already recorded")
+        last_seq, prev, prev_id = self._head(tx)
+        return last_seq + 1, prev, prev_id
 
     # -- writing
 
@@ -742,9 +385,7 @@ class Ledger:
         """Append one audit run and every bag's outcome, in one transaction; returns the id."""
         run_id = report.run_id
         with self._transaction(f"record run {run_id}", write=True) as tx:
-            self._check_new_run_id(tx, run_id)
-            last_seq, prev, prev_id = self._head(tx)
-            seq = last_seq + 1
+            seq, prev, prev_id = self._next_run(tx, run_id)
             lines: list[str] = []
             for ordinal, bag in enumerate(sorted(report.bags, key=lambda b: b.bag)):
                 fields = outcome_fields(run_id, bag)
@@ -803,9 +444,7 @@ class Ledger:
         if not events:
             raise LedgerError(f"{self.path}: no events to record for run {run_id}")
         with self._transaction(f"record run {run_id}", write=True) as tx:
-            self._check_new_run_id(tx, run_id)
-            last_seq, prev, prev_id = self._head(tx)
-            seq = last_seq + 1
+            seq, prev, prev_id = self._next_run(tx, run_id)
             lines: list[str] = []
             bags: set[str] = set()
             failed: set[str] = set()
@@ -820,7 +459,7 @@ class Ledger:
                 digest = child_hash(fields)
                 tx.execute(
                     "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, ordinal, *(fields[name] for name in _EVENT_FIELDS), digest),
+                    (seq, ordinal, *(fields[name] for name in EVENT_FIELDS), digest),
                 )
                 lines.append(f"e:{digest}")
                 bags.add(event.bag)
@@ -866,7 +505,7 @@ class Ledger:
     def runs(self) -> list[RunRecord]:
         """Every run, in chain order."""
         with self._transaction("read the runs", write=False) as tx:
-            rows = tx.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY seq").fetchall()
+            rows = tx.execute(f"SELECT {_RUN_SELECT} FROM runs ORDER BY seq").fetchall()
         return [self._run_record(row) for row in rows]
 
     def _run_record(self, row: Sequence[Any]) -> RunRecord:
@@ -997,10 +636,9 @@ class Ledger:
         events = self.events(bag)
         versions = {run.run_id: run.versions for run in self.runs()}
         identifier = object_identifier or Path(bag).name or bag
-        premis, agents = premis_events(identifier, history, events, versions)
-        if not premis:
+        document = premis_document(identifier, history, events, versions)
+        if document is None:
             raise LedgerError(f"{self.path}: no fixity checks or deposit events recorded for {bag}")
-        document = render_events_xml(premis, agents, [identifier])
         (schemas or SchemaSet()).validate_xml(document, "premis", f"PREMIS events for {bag}")
         return document
 
@@ -1064,276 +702,32 @@ class Ledger:
             return self._verify(tx, expected_head)
 
     def _verify(self, tx: sqlite3.Connection, expected_head: str | None) -> list[Problem]:
-        problems: list[Problem] = []
-        tables = {str(r[0]) for r in tx.execute("SELECT name FROM sqlite_master")}
-        dropped = [t for t in ("meta", "runs", "outcomes", "events") if t not in tables]
+        dropped = missing_tables({str(r[0]) for r in tx.execute("SELECT name FROM sqlite_master")})
         if dropped:
-            return [Problem("missing-table", f"table {name} was dropped") for name in dropped]
-        rows = tx.execute(
-            "SELECT seq, run_id, kind, started, ended, mode, roots, versions, bags, failed, "
-            "files, bytes, seconds, children, children_hash, prev_hash, hash, prev_run_id "
-            "FROM runs ORDER BY seq"
-        ).fetchall()
-        position_of = {str(row[16]): int(row[0]) for row in rows}
-        seq_of_id = {str(row[1]): int(row[0]) for row in rows}
-        expected_seq = 1
-        prev_hash = GENESIS
-        prev_seq = 0
-        prev_id = ""
-        for row in rows:
-            seq, run_id = int(row[0]), str(row[1])
-            where = f"run seq {seq} (id {run_id})"
-            gap = seq != expected_seq
-            if gap:
-                missing = (
-                    f"seq {expected_seq} (id {row[17]})"
-                    if seq == expected_seq + 1 and str(row[17]) not in seq_of_id
-                    else f"seq {expected_seq}"
-                    if seq == expected_seq + 1
-                    else f"seqs {expected_seq}-{seq - 1}"
-                )
-                problems.append(
-                    Problem("deleted-run", f"run {missing} missing before {where}", seq, run_id)
-                )
-            stored_prev = str(row[15])
-            if stored_prev != prev_hash:
-                link = _link_problem(
-                    (seq, run_id),
-                    (stored_prev, str(row[17])),
-                    (prev_seq, prev_id, prev_hash),
-                    position_of,
-                    seq_of_id,
-                    gap,
-                )
-                if link is not None:
-                    problems.append(link)
-            problems.extend(self._verify_children(tx, row, where))
-            fields = run_fields(
-                run_id=run_id,
-                kind=str(row[2]),
-                started=str(row[3]),
-                ended=str(row[4]),
-                mode=str(row[5]),
-                roots=_json_or(row[6], []),
-                versions=_json_or(row[7], {}),
-                bags=_int_or(row[8]),
-                failed=_int_or(row[9]),
-                files=_int_or(row[10]),
-                bytes_=_int_or(row[11]),
-                seconds=_float_or(row[12]),
-                children=_int_or(row[13]),
-                children_hash=str(row[14]),
-                prev_hash=stored_prev,
-                prev_run_id=str(row[17]),
-            )
-            recomputed = run_hash(fields)
-            if recomputed != str(row[16]):
-                problems.append(
-                    Problem(
-                        "edited-run",
-                        f"{where}: run row edited (stored hash {str(row[16])[:16]}…, its "
-                        f"fields hash to {recomputed[:16]}…)",
-                        seq,
-                        run_id,
-                    )
-                )
-            expected_seq = seq + 1
-            prev_hash = str(row[16])
-            prev_seq = seq
-            prev_id = run_id
-        problems.extend(self._verify_orphans(tx))
-        problems.extend(self._verify_head(tx, rows, expected_head))
-        return problems
-
-    def _verify_children(
-        self, tx: sqlite3.Connection, row: Sequence[Any], where: str
-    ) -> list[Problem]:
-        seq, run_id = int(row[0]), str(row[1])
-        problems: list[Problem] = []
-        lines: list[str] = []
-        for o in tx.execute(
-            "SELECT ord, bag, status, files, bytes, findings, hash FROM outcomes "
-            "WHERE seq = ? ORDER BY ord",
-            (seq,),
-        ):
-            fields = {
-                "run_id": run_id,
-                "bag": o[1],
-                "status": o[2],
-                "files": _int_or(o[3]),
-                "bytes": _int_or(o[4]),
-                "findings": _json_or(o[5], None),
-            }
-            if child_hash(fields) != o[6]:
-                problems.append(
-                    Problem(
-                        "edited-outcome",
-                        f"{where}: bag outcome for {o[1]} edited (its fields no longer match "
-                        "its hash)",
-                        seq,
-                        run_id,
-                    )
-                )
-            lines.append(f"o:{o[6]}")
-        for e in tx.execute(
-            f"SELECT ord, {', '.join(_EVENT_FIELDS)}, hash FROM events WHERE seq = ? ORDER BY ord",
-            (seq,),
-        ):
-            fields = {"run_id": run_id, **dict(zip(_EVENT_FIELDS, e[1:-1], strict=True))}
-            if child_hash(fields) != e[-1]:
-                problems.append(
-                    Problem(
-                        "edited-event",
-                        f"{where}: {e[2]} event for {e[3]} edited (its fields no longer match "
-                        "its hash)",
-                        seq,
-                        run_id,
-                    )
-                )
-            lines.append(f"e:{e[-1]}")
-        recorded = _int_or(row[13])
-        if len(lines) != recorded:
-            problems.append(
-                Problem(
-                    "changed-outcomes",
-                    f"{where}: {len(lines)} bag outcomes/events stored, the run recorded "
-                    f"{recorded} (rows deleted or added)",
-                    seq,
-                    run_id,
-                )
-            )
-        elif children_digest(lines) != str(row[14]):
-            problems.append(
-                Problem(
-                    "changed-outcomes",
-                    f"{where}: its bag outcomes/events were replaced, re-hashed or reordered",
-                    seq,
-                    run_id,
-                )
-            )
-        return problems
-
-    @staticmethod
-    def _verify_orphans(tx: sqlite3.Connection) -> list[Problem]:
-        rows = tx.execute(
-            "SELECT DISTINCT seq FROM outcomes WHERE seq NOT IN (SELECT seq FROM runs) "
-            "UNION SELECT DISTINCT seq FROM events WHERE seq NOT IN (SELECT seq FROM runs) "
-            "ORDER BY 1"
-        ).fetchall()
-        return [
-            Problem(
-                "deleted-run",
-                f"run seq {row[0]} deleted: its bag outcomes/events remain without it",
-                int(row[0]),
-            )
-            for row in rows
+            return dropped
+        runs = [
+            StoredRun(*row)
+            for row in tx.execute(f"SELECT {_RUN_SELECT} FROM runs ORDER BY seq").fetchall()
         ]
 
-    def _verify_head(
-        self, tx: sqlite3.Connection, rows: Sequence[Sequence[Any]], expected_head: str | None
-    ) -> list[Problem]:
-        problems: list[Problem] = []
+        def children(seq: int) -> ChildRows:
+            outcomes = tx.execute(
+                f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes WHERE seq = ? ORDER BY ord",
+                (seq,),
+            ).fetchall()
+            events = tx.execute(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE seq = ? ORDER BY ord",
+                (seq,),
+            ).fetchall()
+            return outcomes, events
+
+        orphans = [
+            int(row[0])
+            for row in tx.execute(
+                "SELECT DISTINCT seq FROM outcomes WHERE seq NOT IN (SELECT seq FROM runs) "
+                "UNION SELECT DISTINCT seq FROM events WHERE seq NOT IN (SELECT seq FROM runs) "
+                "ORDER BY 1"
+            )
+        ]
         meta = dict(tx.execute("SELECT key, value FROM meta").fetchall())
-        last_seq, last_hash = (int(rows[-1][0]), str(rows[-1][16])) if rows else (0, GENESIS)
-        head_seq = meta.get("head_seq", "0")
-        head_hash = meta.get("head_hash", GENESIS)
-        if head_seq != str(last_seq) or head_hash != last_hash:
-            problems.append(
-                Problem(
-                    "truncated",
-                    f"the ledger's head is run seq {head_seq} ({head_hash[:16]}…) but its "
-                    f"last run is seq {last_seq} ({last_hash[:16]}…): runs at the end were "
-                    "deleted or the head was edited",
-                    last_seq or None,
-                )
-            )
-        if expected_head is not None and expected_head != last_hash:
-            known = {str(row[16]): int(row[0]) for row in rows}
-            where = (
-                f"it is run seq {known[expected_head]}'s hash, runs after it were appended"
-                if expected_head in known
-                else "no run in the ledger has that hash (the chain was rewritten)"
-            )
-            problems.append(
-                Problem(
-                    "head-mismatch",
-                    f"expected head {expected_head[:16]}… but the last run (seq {last_seq}) "
-                    f"is {last_hash[:16]}…: {where}",
-                    last_seq or None,
-                )
-            )
-        return problems
-
-
-def _link_problem(
-    this: tuple[int, str],
-    link: tuple[str, str],
-    previous: tuple[int, str, str],
-    position_of: Mapping[str, int],
-    seq_of_id: Mapping[str, int],
-    gap: bool,
-) -> Problem | None:
-    """Diagnose a run whose previous-run hash is not the hash of the run before it."""
-    seq, run_id = this
-    stored_prev, stored_prev_id = link
-    prev_seq, prev_id, prev_hash = previous
-    where = f"run seq {seq} (id {run_id})"
-    target = position_of.get(stored_prev, seq_of_id.get(stored_prev_id))
-    if target is not None and target > seq:
-        return Problem(
-            "reordered-run",
-            f"{where} links to run seq {target} (id {stored_prev_id}), which is recorded after "
-            "it: runs reordered",
-            seq,
-            run_id,
-        )
-    if target is not None and target == seq:
-        return Problem("edited-run", f"{where} links to itself", seq, run_id)
-    if target is not None and target == prev_seq:
-        return Problem(
-            "edited-run",
-            f"run seq {prev_seq} (id {prev_id}) was edited and re-hashed: {where} links to "
-            f"{stored_prev[:16]}…, its hash is now {prev_hash[:16]}…",
-            prev_seq,
-            prev_id,
-        )
-    if gap:
-        return None  # the missing seqs are already reported
-    if target is not None:
-        return Problem(
-            "deleted-run",
-            f"{where} links to run seq {target} (id {stored_prev_id}), not to run seq "
-            f"{prev_seq} (id {prev_id}): runs between them were deleted or reordered",
-            seq,
-            run_id,
-        )
-    if prev_seq == 0:
-        return Problem(
-            "deleted-run",
-            f"{where} is first but links to run {stored_prev_id}, which is gone: "
-            "runs before it were deleted",
-            seq,
-            run_id,
-        )
-    return Problem(
-        "deleted-run",
-        f"run {stored_prev_id} between run seq {prev_seq} (id {prev_id}) and {where} was "
-        "deleted and the runs renumbered",
-        seq,
-        run_id,
-    )
-
-
-def _json_or(text: Any, default: Any) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return default if default is not None else str(text)
-
-
-def _int_or(value: Any) -> Any:
-    return value if isinstance(value, int) else str(value)
-
-
-def _float_or(value: Any) -> Any:
-    return float(value) if isinstance(value, int | float) else str(value)
+        return verify_chain(runs, children, orphans, meta, expected_head)
