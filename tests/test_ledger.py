@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from test_ledger_premis import BAD_EVENTS  # the events PREMIS cannot express
 
 import archiver
 from archiver.audit import AuditReport, AuditTotals
@@ -27,7 +28,6 @@ from archiver.ledger import (
     BagStats,
     Ledger,
     LedgerEvent,
-    canonical_json,
     child_hash,
     default_ledger_path,
     plan_selection,
@@ -173,12 +173,6 @@ def test_events_recorded_and_chained(ledger_path: Path) -> None:
         )
         assert ledger.runs()[-1].prev_hash == run.hash
         assert ledger.verify() == []
-
-
-def test_canonical_json() -> None:
-    assert canonical_json({"b": [1, "é"], "a": None}) == '{"a":null,"b":[1,"é"]}'.encode()
-    with pytest.raises(ValueError):
-        canonical_json({"x": float("nan")})
 
 
 def test_default_ledger_path() -> None:
@@ -804,28 +798,7 @@ def test_premis_xml_nothing_recorded(ledger_path: Path) -> None:
         ledger.premis_xml("/c/zz")
 
 
-@pytest.mark.parametrize(
-    ("event", "message"),
-    [
-        (
-            LedgerEvent("deposit", "/c/a", "2026-01-01T00:00:00+00:00", "success", "x"),
-            "event 'deposit' for /c/a: unknown event type",
-        ),
-        (
-            LedgerEvent("replication", "/c/a", "2026-01-01T00:00:00+00:00", "ok", "x"),
-            "outcome 'ok' is not one of failure, success, warning",
-        ),
-        (
-            LedgerEvent("replication", "/c/a", "2026-01-01T00:00:00", "success", "x"),
-            "date_time '2026-01-01T00:00:00' has no timezone",
-        ),
-        (
-            LedgerEvent("transfer", "/c/a", "yesterday", "success", "x"),
-            "date_time 'yesterday' is not ISO 8601",
-        ),
-    ],
-    ids=["unknown-type", "unknown-outcome", "naive-time", "not-a-time"],
-)
+@BAD_EVENTS
 def test_record_events_refuses_bad_events(
     ledger_path: Path, event: LedgerEvent, message: str
 ) -> None:
