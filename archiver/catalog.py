@@ -44,6 +44,18 @@ DC_ELEMENTS: tuple[str, ...] = (
     "rights",
 )
 
+# The refinements of dcterms:date (DCMI 2008 ``dcterms.xsd``).
+DATE_REFINEMENTS: tuple[str, ...] = (
+    "created",
+    "valid",
+    "available",
+    "issued",
+    "modified",
+    "dateAccepted",
+    "dateCopyrighted",
+    "dateSubmitted",
+)
+
 # DCMI Metadata Terms declared in the DCMI 2008 ``dcterms.xsd`` (elements and refinements).
 DCTERMS_TERMS: frozenset[str] = frozenset(
     DC_ELEMENTS
@@ -51,14 +63,9 @@ DCTERMS_TERMS: frozenset[str] = frozenset(
         "alternative",
         "tableOfContents",
         "abstract",
-        "created",
-        "valid",
-        "available",
-        "issued",
-        "modified",
-        "dateAccepted",
-        "dateCopyrighted",
-        "dateSubmitted",
+    )
+    + DATE_REFINEMENTS
+    + (
         "extent",
         "medium",
         "isVersionOf",

@@ -23,7 +23,7 @@ from typing import Any
 import pycountry
 from lxml import etree
 
-from archiver.catalog import DC_ELEMENTS, CatalogRow
+from archiver.catalog import DATE_REFINEMENTS, DC_ELEMENTS, CatalogRow
 from archiver.errors import CatalogError, MetadataError
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -40,22 +40,7 @@ REQUIRED_TERMS: tuple[str, ...] = ("dc.title", "dc.date", "dc.creator", "dc.lang
 
 # Terms whose values are dates (or, for temporal coverage, dates and intervals).
 DATE_TERMS: frozenset[str] = frozenset(
-    {"dc.date"}
-    | {
-        f"dcterms.{t}"
-        for t in (
-            "date",
-            "created",
-            "valid",
-            "available",
-            "issued",
-            "modified",
-            "dateAccepted",
-            "dateCopyrighted",
-            "dateSubmitted",
-            "temporal",
-        )
-    }
+    {"dc.date"} | {f"dcterms.{t}" for t in ("date", *DATE_REFINEMENTS, "temporal")}
 )
 LANGUAGE_TERMS: frozenset[str] = frozenset({"dc.language", "dcterms.language"})
 
