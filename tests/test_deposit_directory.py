@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import bagit
 import pytest
+from deposit_helpers import NOW, change_bag, make_bag
 
 from archiver.deposit import (
     DepositStatus,
@@ -19,22 +19,6 @@ from archiver.deposit import (
 from archiver.deposit import directory as directory_mod
 from archiver.errors import ConflictError, DepositError
 from archiver.findings import Kind
-
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-def make_bag(root: Path, name: str = "statement-1", ident: str | None = "urn:test:1") -> Path:
-    bag_dir = root / name
-    bag_dir.mkdir(parents=True)
-    (bag_dir / "text.txt").write_text("a statement\n", encoding="utf-8")
-    info = {"External-Identifier": ident} if ident else {}
-    bagit.make_bag(str(bag_dir), info, checksums=["sha256", "sha512"])
-    return bag_dir
-
-
-def change_bag(bag: Path) -> None:
-    (bag / "data" / "more.txt").write_text("more\n", encoding="utf-8")
-    bagit.Bag(str(bag)).save(manifests=True)
 
 
 def deposit(bag: Path, uri: str) -> object:

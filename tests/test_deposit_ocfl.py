@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-import bagit
+import deposit_helpers
 import ocfl
 import pytest
+from deposit_helpers import NOW, change_bag
 
 from archiver.deposit import (
     DepositResult,
@@ -23,22 +25,8 @@ from archiver.deposit import (
 from archiver.errors import DepositError
 from archiver.findings import Kind
 
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 IDENT = "urn:uuid:0f6c7d4e-1111-4222-8333-944455556666"
-
-
-def make_bag(root: Path, name: str = "statement-1", ident: str | None = IDENT) -> Path:
-    bag_dir = root / name
-    bag_dir.mkdir(parents=True)
-    (bag_dir / "text.txt").write_text("a statement\n", encoding="utf-8")
-    info = {"External-Identifier": ident} if ident else {}
-    bagit.make_bag(str(bag_dir), info, checksums=["sha256", "sha512"])
-    return bag_dir
-
-
-def change_bag(bag: Path) -> None:
-    (bag / "data" / "more.txt").write_text("more\n", encoding="utf-8")
-    bagit.Bag(str(bag)).save(manifests=True)
+make_bag = functools.partial(deposit_helpers.make_bag, ident=IDENT)
 
 
 def deposit(bag: Path, root: Path, now: datetime = NOW) -> DepositResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import socket
@@ -10,13 +11,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import bagit
 import boto3
+import deposit_helpers
 import pytest
+from deposit_helpers import NOW
 
 from archiver.deposit import (
     DepositStatus,
@@ -29,7 +31,6 @@ from archiver.deposit import s3 as s3_mod
 from archiver.errors import ConfigError, DepositError
 from archiver.findings import Kind
 
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 IDENT = "urn:test:s3:1"
 
 
@@ -92,12 +93,7 @@ def bucket(client: Any) -> str:
     return name
 
 
-def make_bag(root: Path, name: str = "statement-1", payload: bytes = b"a statement\n") -> Path:
-    bag_dir = root / name
-    bag_dir.mkdir(parents=True)
-    (bag_dir / "text.txt").write_bytes(payload)
-    bagit.make_bag(str(bag_dir), {"External-Identifier": IDENT}, checksums=["sha256", "sha512"])
-    return bag_dir
+make_bag = functools.partial(deposit_helpers.make_bag, ident=IDENT)
 
 
 def test_deposit_uploads_verifies_and_marks_complete(
