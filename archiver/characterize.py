@@ -158,6 +158,7 @@ class FormatIdentifier:
             nocontainer=True,
         )
         self._table: list[tuple[Any, tuple[_Signature, ...]]] | None = None
+        self._extensions: dict[str, list[Any]] | None = None
 
     @property
     def agent_version(self) -> str:
@@ -176,7 +177,7 @@ class FormatIdentifier:
         matches: Sequence[tuple[Any, str]] = self._match_formats(bof, eof) if size else []
         basis = "signature"
         if not matches:
-            matches = fido.match_extensions(path.name)
+            matches = self._match_extensions(path.name)
             basis = "extension"
         if not matches:
             if text.is_text and size:
@@ -219,6 +220,23 @@ class FormatIdentifier:
                 table.append((fmt, tuple(signatures)))
             self._table = table
         return self._table
+
+    def _match_extensions(self, filename: str) -> list[tuple[Any, str]]:
+        """``Fido.match_extensions`` from an index of extensions built once."""
+        fido = self._fido
+        if self._extensions is None:
+            index: dict[str, list[Any]] = {}
+            for fmt in fido.formats:
+                for ext in dict.fromkeys(e.text for e in fmt.findall("extension")):
+                    index.setdefault(ext, []).append(fmt)
+            self._extensions = index
+        ext = os.path.splitext(filename)[1].lower().lstrip(".")
+        if not ext:
+            return []
+        name = fido.externalsig.findtext("name")
+        result = [(fmt, name) for fmt in self._extensions.get(ext, ())]
+        good = fido.as_good_as_any
+        return [match for match in result if good(match[0], result)]
 
     def _match_formats(self, bof: bytes, eof: bytes) -> list[tuple[Any, str]]:
         """``Fido.match_formats`` over the precompiled table: same order, same results."""
