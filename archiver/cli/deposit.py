@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,6 +143,13 @@ def _error_row(bag: Path, exc: ArchiverError) -> dict[str, Any]:
     return {"bag": str(bag), "status": "error", "error": str(exc)}
 
 
+def _problems_row(
+    bag: Path, status: str, findings: Sequence[Finding], **extra: str
+) -> dict[str, Any]:
+    """A report row for a bag with its findings (``extra`` fields go after "bag")."""
+    return {"bag": str(bag), **extra, "status": status, "problems": [f.to_json() for f in findings]}
+
+
 def _deposit_all(
     bags: list[Path],
     target: Target,
@@ -159,13 +166,7 @@ def _deposit_all(
                 bag, target, now=_now(), environ=os.environ, settings=settings
             )
         except InvalidBagError as exc:
-            rows.append(
-                {
-                    "bag": str(bag),
-                    "status": "invalid",
-                    "problems": [f.to_json() for f in exc.report.findings],
-                }
-            )
+            rows.append(_problems_row(bag, "invalid", exc.report.findings))
             invalid.extend(exc.report.errors)
             status = max(status, EXIT_INTEGRITY)
             continue
@@ -215,14 +216,8 @@ def _verify_all(
         finally:
             advance()
         events.append(verification_event(bag, target, _now(), findings))
-        rows.append(
-            {
-                "bag": str(bag),
-                "target": target.uri,
-                "status": "damaged" if findings else "verified",
-                "problems": [f.to_json() for f in findings],
-            }
-        )
+        status_word = "damaged" if findings else "verified"
+        rows.append(_problems_row(bag, status_word, findings, target=target.uri))
         problems.extend(findings)
         if findings and status == EXIT_OK:
             status = EXIT_INTEGRITY
