@@ -221,6 +221,11 @@ class FormatIdentifier:
             self._table = table
         return self._table
 
+    def prepare(self) -> None:
+        """Compile the signature tables now rather than on the first file."""
+        self._signature_table()
+        self._match_extensions("prepare.txt")
+
     def _match_extensions(self, filename: str) -> list[tuple[Any, str]]:
         """``Fido.match_extensions`` from an index of extensions built once."""
         fido = self._fido
