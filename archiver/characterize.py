@@ -248,30 +248,25 @@ class FormatIdentifier:
         good = self._fido.as_good_as_any
         result: list[tuple[Any, str]] = []
         for fmt, signatures in self._signature_table():
-            if not good(fmt, result):
+            if result and not good(fmt, result):
                 continue
             for name, patterns in signatures:
-                success = True
-                broken = False
                 for pos, regex in patterns:
                     if regex is None:
-                        broken = True
                         break
                     if pos == "BOF":
-                        found = regex.match(bof)
+                        if regex.match(bof) is None:
+                            break
                     elif pos == "EOF":
-                        found = regex.search(eof)
-                    elif pos in ("VAR", "IFB"):
-                        found = regex.search(bof)
-                    else:
-                        continue
-                    if not found:
-                        success = False
+                        if regex.search(eof) is None:
+                            break
+                    elif pos in ("VAR", "IFB") and regex.search(bof) is None:
                         break
-                if broken:
-                    break
-                if success:
+                else:
                     result.append((fmt, name))
+                    continue
+                if regex is None:
+                    break  # FIDO abandons a format whose pattern does not compile
         return [match for match in result if good(match[0], result)]
 
 
