@@ -134,9 +134,10 @@ def growth(small: Result, large: Result) -> float:
 def results_table(results: Sequence[Result], references: dict[str, str]) -> Table:
     """Medians, rates, ratio to each group's reference contender, peak RSS."""
     table = Table(title="Medians (wall time per run; ratio = reference time / this time)")
-    for column in ("group", "contender", "work", "median s", "rate", "ratio", "peak RSS MiB"):
-        justify = "left" if column in ("group", "contender") else "right"
-        table.add_column(column, justify=justify)
+    for column in ("group", "contender"):
+        table.add_column(column)
+    for column in ("work", "median s", "rate", "ratio", "peak RSS MiB"):
+        table.add_column(column, justify="right")
     by_name = {(r.group, r.name): r for r in results}
     for r in results:
         ref = by_name.get((r.group, references.get(r.group, "")))
@@ -158,8 +159,9 @@ def results_table(results: Sequence[Result], references: dict[str, str]) -> Tabl
 def targets_table(targets: Sequence[Target]) -> Table:
     """Each issue-4 target, the measurement, the goal and whether it is met."""
     table = Table(title="Targets (issue 4)")
-    for column in ("target", "measured", "goal", "met"):
-        table.add_column(column, justify="left" if column == "target" else "right")
+    table.add_column("target")
+    for column in ("measured", "goal", "met"):
+        table.add_column(column, justify="right")
     for t in targets:
         sign = "≥" if t.higher_is_better else "≤"
         met = "[green]yes[/]" if t.met else "[bold red]NO[/]"

@@ -381,6 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     started = datetime.now(UTC)
     machine = describe_machine()
+    load_at_start = os.getloadavg()[0]
 
     console.log("generating corpora (seeded; reused when unchanged)")
     large_bag = make_large_bag(out / "large", sizes.large_files, sizes.large_size, processes=cores)
@@ -419,7 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout.print(
         f"{machine['cpu_model']}, {cores} cores, {machine['memory_gib']} GiB, Python "
         f"{machine['python']}, {machine['openssl']}; load average at start "
-        f"{machine['load_average_at_start'][0]:.2f}, at end {os.getloadavg()[0]:.2f}; "
+        f"{load_at_start:.2f}, at end {os.getloadavg()[0]:.2f} (other work on the machine "
+        "adds noise); "
         f"{reps} repetitions, medians"
     )
     document = {

@@ -1,0 +1,244 @@
+"""Smoke tests of the benchmark harness: corpora, contenders, arithmetic, tables.
+
+No timing is asserted here: performance is measured by ``make bench`` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from archiver.catalog import load_catalog
+from archiver.dublin_core import record_from_row
+
+# bench/ is not part of the installed package; with pytest's `pythonpath = ["."]` in
+# pyproject.toml this line is not needed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import contenders, corpus, report, run  # noqa: E402
+from bench.report import Result, Sample, Target  # noqa: E402
+
+
+def _result(group: str, name: str, seconds: list[float], work: float = 100.0, **kw: Any) -> Result:
+    samples = tuple(Sample(s, 10 * 1024) for s in seconds)
+    return Result(group=group, name=name, work=work, unit="bags", samples=samples, **kw)
+
+
+# -- corpora -------------------------------------------------------------------------------
+
+
+def test_small_sources_are_deterministic_and_described(tmp_path: Path) -> None:
+    first = corpus.make_small_sources(tmp_path / "a", 12, size=1024)
+    second = corpus.make_small_sources(tmp_path / "b", 12, size=1024)
+    names = sorted(p.name for p in first.parent.iterdir())
+    assert names == sorted(p.name for p in second.parent.iterdir())
+    for name in names:
+        assert (first.parent / name).read_bytes() == (second.parent / name).read_bytes()
+    texts = sorted(first.parent.glob("*.txt"))
+    assert len(texts) == 12
+    assert all(1024 <= p.stat().st_size < 1024 + 200 for p in texts)
+    catalog = load_catalog(first)
+    for text in texts:
+        row = catalog.row_for(text.name)
+        assert row is not None and not row.problems
+        assert record_from_row(row).identifier == text.stem
+
+
+def test_small_sources_are_reused_when_unchanged_and_remade_otherwise(tmp_path: Path) -> None:
+    catalog = corpus.make_small_sources(tmp_path / "s", 3, size=256)
+    marker = catalog.parent / "s000000.txt"
+    marker.write_bytes(b"changed")
+    corpus.make_small_sources(tmp_path / "s", 3, size=256)
+    assert marker.read_bytes() == b"changed"  # same spec: reused as is
+    corpus.make_small_sources(tmp_path / "s", 4, size=256)
+    assert marker.read_bytes() != b"changed"  # new spec: generated anew
+    assert len(list((tmp_path / "s").glob("*.txt"))) == 4
+
+
+def test_seed_changes_the_corpus(tmp_path: Path) -> None:
+    a = corpus.make_small_sources(tmp_path / "a", 1, size=512, seed=1)
+    b = corpus.make_small_sources(tmp_path / "b", 1, size=512, seed=2)
+    assert (a.parent / "s000000.txt").read_bytes() != (b.parent / "s000000.txt").read_bytes()
+
+
+def test_large_files_have_exact_sizes_and_distinct_deterministic_content(tmp_path: Path) -> None:
+    size = (1 << 20) + 123
+    first = corpus.make_large_files(tmp_path / "a", 2, size)
+    second = corpus.make_large_files(tmp_path / "b", 2, size)
+    assert [p.stat().st_size for p in first] == [size, size]
+    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in first]
+    assert digests == [hashlib.sha256(p.read_bytes()).hexdigest() for p in second]
+    assert digests[0] != digests[1]
+
+
+def test_large_bag_is_a_valid_bagit_bag_and_reused(tmp_path: Path) -> None:
+    bag = corpus.make_large_bag(tmp_path / "large", 2, 4096)
+    assert sorted(p.name for p in (bag / "data").iterdir()) == ["large-00.bin", "large-01.bin"]
+    assert contenders.validate_loop(bag, processes=1) == 1
+    stamp_time = (tmp_path / "large" / corpus.STAMP).stat().st_mtime_ns
+    assert corpus.make_large_bag(tmp_path / "large", 2, 4096) == bag
+    assert (tmp_path / "large" / corpus.STAMP).stat().st_mtime_ns == stamp_time
+
+
+# -- contenders ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_hash_files_reads_every_byte(tmp_path: Path, workers: int) -> None:
+    files = corpus.make_large_files(tmp_path, 3, 3000)
+    total = contenders.hash_files([str(f) for f in files], ["sha256", "sha512"], workers)
+    assert total == 9000
+
+
+def test_make_bag_loop_then_validate_loop(tmp_path: Path) -> None:
+    catalog = corpus.make_small_sources(tmp_path / "src", 3, size=512)
+    assert contenders.make_bag_loop(catalog.parent, tmp_path / "bags") == 3
+    info = (tmp_path / "bags" / "s000001" / "bag-info.txt").read_text()
+    assert "External-Identifier: s000001" in info
+    assert (tmp_path / "bags" / "s000001" / "manifest-sha512.txt").is_file()
+    assert contenders.validate_loop(tmp_path / "bags", processes=1) == 3
+
+
+def test_validate_loop_fails_on_a_damaged_bag(tmp_path: Path) -> None:
+    import bagit
+
+    catalog = corpus.make_small_sources(tmp_path / "src", 1, size=512)
+    contenders.make_bag_loop(catalog.parent, tmp_path / "bags")
+    (tmp_path / "bags" / "s000000" / "data" / "s000000.txt").write_bytes(b"damaged")
+    with pytest.raises(bagit.BagValidationError):
+        contenders.validate_loop(tmp_path / "bags", processes=1)
+
+
+# -- arithmetic ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([3.0], 3.0), ([5.0, 1.0, 3.0], 3.0), ([4.0, 1.0, 2.0, 3.0], 2.5), ([2.0, 2.0], 2.0)],
+)
+def test_median(values: list[float], expected: float) -> None:
+    assert report.median(values) == expected
+
+
+def test_median_of_nothing_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no values"):
+        report.median([])
+
+
+def test_result_median_rate_scale_and_rss() -> None:
+    r = _result("g", "sampled", [1.0, 3.0, 2.0], work=200.0, scale=10.0)
+    assert r.seconds == 20.0
+    assert r.rate == 10.0
+    assert r.rate_unit == "bags/s"
+    assert r.peak_rss_mib == 10.0
+    b = Result("g", "bytes", 4e6, "bytes", (Sample(2.0, 2048),))
+    assert b.rate == 2.0 and b.rate_unit == "MB/s"
+    assert b.to_json()["median_seconds"] == 2.0
+
+
+@pytest.mark.parametrize(
+    ("baseline", "contender", "speedup"),
+    [([4.0], [1.0], 4.0), ([1.0], [2.0], 0.5), ([3.0, 9.0, 6.0], [2.0, 3.0, 1.0], 3.0)],
+)
+def test_speedup(baseline: list[float], contender: list[float], speedup: float) -> None:
+    assert report.speedup(_result("g", "a", baseline), _result("g", "b", contender)) == speedup
+
+
+def test_throughput_ratio_and_growth() -> None:
+    limit = Result("l", "limit", 1e9, "bytes", (Sample(1.0, 1),))
+    ours = Result("l", "ours", 1e9, "bytes", (Sample(1.25, 1),))
+    assert report.throughput_ratio(ours, limit) == pytest.approx(0.8)
+    small = _result("g", "x", [1.0], work=1000.0)
+    linear = _result("g", "x", [10.0], work=10000.0)
+    worse = _result("g", "x", [20.0], work=10000.0)
+    assert report.growth(small, linear) == pytest.approx(1.0)
+    assert report.growth(small, worse) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("measured", "goal", "higher_is_better", "met"),
+    [
+        (0.96, 0.95, True, True),
+        (0.95, 0.95, True, True),
+        (0.94, 0.95, True, False),
+        (1.4, 1.5, False, True),
+        (1.6, 1.5, False, False),
+        (99.0, 100.0, False, True),
+        (101.0, 100.0, False, False),
+    ],
+)
+def test_target_met(measured: float, goal: float, higher_is_better: bool, met: bool) -> None:
+    target = Target("t", measured, goal, higher_is_better)
+    assert target.met is met
+    assert target.to_json()["met"] is met
+
+
+def _render(table: object) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=200).print(table)
+    return buffer.getvalue()
+
+
+def test_tables_show_every_row_ratio_and_verdict() -> None:
+    results = [_result("g", "reference", [2.0]), _result("g", "fast one", [0.5])]
+    text = _render(report.results_table(results, {"g": "reference"}))
+    assert "fast one" in text and "4.00×" in text and "1.00×" in text
+    text = _render(
+        report.targets_table([Target("speed", 4.0, 4.0, True), Target("rss", 120, 100, False)])
+    )
+    assert "yes" in text and "NO" in text and "≥ 4" in text and "≤ 100" in text
+
+
+# -- runner --------------------------------------------------------------------------------
+
+
+def test_run_once_measures_a_child_and_rejects_failures() -> None:
+    sample = run.run_once([sys.executable, "-c", "x = bytearray(30 << 20)"], {})
+    assert sample.seconds > 0
+    assert sample.maxrss_kib >= 30 << 10
+    with pytest.raises(SystemExit, match="exited 3"):
+        run.run_once([sys.executable, "-c", "raise SystemExit(3)"], {})
+
+
+def test_describe_machine_names_what_the_issue_asks() -> None:
+    machine = run.describe_machine()
+    for key in ("cpu_model", "cores", "memory_gib", "python", "openssl", "versions"):
+        assert machine[key]
+    assert "bagit" in machine["versions"]
+
+
+def _synthetic(sizes: run.Sizes, cores: int, audit_speedup: float) -> list[Result]:
+    times = {
+        ("1 limit", f"hashlib sha256+sha512 one read, {cores} cores"): 2.0,
+        ("2 large bag", f"archiver audit --workers {cores}"): 2.0,
+        ("2 large bag", f"bagit-python validate(processes={cores})"): 3.0,
+    }
+    for n in (sizes.bags_small, sizes.bags):
+        times[(f"3 build {n:,}", "archiver build")] = n / 1000
+        times[(f"3 build {n:,}", "bagit-python make_bag loop")] = n / 1000
+        times[(f"4 audit {n:,}", f"archiver audit --workers {cores}")] = n / 1000 / audit_speedup
+        times[(f"4 audit {n:,}", "bagit-python validate loop")] = n / 1000
+    results = []
+    for (group, name), seconds in times.items():
+        bags = group[0] in "34"
+        work = float(int(group.split()[-1].replace(",", ""))) if bags else 1e9
+        unit = "bags" if bags else "bytes"
+        results.append(Result(group, name, work, unit, (Sample(seconds, 1024),)))
+    return results
+
+
+@pytest.mark.parametrize("sizes", [run.QUICK, run.FULL])
+@pytest.mark.parametrize(("speedup", "met"), [(4.0, True), (3.9, False)])
+def test_evaluate_gives_every_target(sizes: run.Sizes, speedup: float, met: bool) -> None:
+    targets = run.evaluate(_synthetic(sizes, 2, speedup), sizes, 2)
+    assert len(targets) == 7
+    verdicts = {t.name: t.met for t in targets}
+    audit = f"{sizes.bags:,}-bag audit speedup over validate loop"
+    assert verdicts.pop(audit) is met
+    assert all(verdicts.values()), verdicts
