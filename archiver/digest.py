@@ -47,8 +47,15 @@ HEX_LENGTHS: Mapping[str, int] = {
 
 
 def new_buffer(size: int = BLOCK_SIZE) -> mmap.mmap:
-    """A reusable, page-aligned anonymous buffer for ``digest_stream``."""
-    return mmap.mmap(-1, size)
+    """A reusable, page-aligned anonymous buffer for ``digest_stream``.
+
+    The mapping is private (copy-on-write) where the platform has MAP_PRIVATE, so a buffer
+    inherited across fork is never shared: a child's reads cannot overwrite its parent's.
+    """
+    private = getattr(mmap, "MAP_PRIVATE", None)
+    if private is None:  # no fork on such platforms (Windows)
+        return mmap.mmap(-1, size)
+    return mmap.mmap(-1, size, flags=private)
 
 
 def supported(algorithm: str) -> bool:

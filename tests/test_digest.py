@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 
 import pytest
 
@@ -58,3 +59,17 @@ def test_hex_lengths_match_the_algorithms() -> None:
 
 def test_digest_bytes() -> None:
     assert digest_bytes(b"abc", ["sha256"]) == {"sha256": hashlib.sha256(b"abc").hexdigest()}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_buffer_inherited_across_fork_is_private() -> None:
+    buffer = new_buffer(4096)
+    buffer[:6] = b"parent"
+    pid = os.fork()
+    if pid == 0:  # child: write its copy of the buffer, then leave without cleanup
+        buffer[:6] = b"child!"
+        buffer.flush()
+        os._exit(0 if buffer[:6] == b"child!" else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert buffer[:6] == b"parent"
