@@ -31,13 +31,13 @@ from archiver import __version__
 from archiver.digest import new_buffer
 from archiver.errors import BagReadError
 from archiver.findings import BagReport, Finding, Kind
+from archiver.profile import default_checkers
 from archiver.validator import (
     BagPlan,
     Checker,
     HashJob,
     HashResult,
     Mode,
-    default_checkers,
     finish_bag,
     hash_jobs,
     looks_like_bag,

@@ -475,59 +475,6 @@ def _append(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _remove_label(bag: Path, label: bytes) -> None:
-    lines = (bag / "bag-info.txt").read_bytes().splitlines(keepends=True)
-    kept = [line for line in lines if not line.startswith(label + b":")]
-    assert len(kept) == len(lines) - 1
-    (bag / "bag-info.txt").write_bytes(b"".join(kept))
-
-
-@pytest.mark.parametrize(
-    ("damage", "kind", "path", "fragment"),
-    [
-        (lambda b: _remove_label(b, b"Contact-Name"), Kind.PROFILE_VIOLATION, "bag-info.txt",
-         "'Contact-Name' is missing"),
-        (lambda b: _append(b / "bag-info.txt", b"Contact-Name: Second\n"),
-         Kind.PROFILE_VIOLATION, "bag-info.txt", "appears 2 times"),
-        (lambda b: (b / "notes.txt").write_text("x"), Kind.PROFILE_VIOLATION, "notes.txt",
-         "Tag-Files-Allowed"),
-        (lambda b: (b / "metadata/premis.xml").unlink(), Kind.PROFILE_VIOLATION,
-         "metadata/premis.xml", "Tag-Files-Required"),
-        (lambda b: (b / "tagmanifest-sha512.txt").unlink(), Kind.PROFILE_VIOLATION,
-         "tagmanifest-sha512.txt", "Tag-Manifests-Required"),
-        (lambda b: (b / "manifest-md5.txt").write_text(""), Kind.PROFILE_VIOLATION,
-         "manifest-md5.txt", "Manifests-Allowed"),
-        (lambda b: (b / "fetch.txt").write_text(""), Kind.PROFILE_VIOLATION, "fetch.txt",
-         "fetch.txt"),
-        (lambda b: (b / "metadata/dc.json").write_text('{"dc.title": 5}'),
-         Kind.INVALID_METADATA, "metadata/dc.json", "metadata/dc.json"),
-        (lambda b: (b / "metadata/dc.json").write_text("{not json"), Kind.INVALID_METADATA,
-         "metadata/dc.json", "metadata/dc.json"),
-        (lambda b: _edit(b / "metadata/premis.xml", b"<premis:objectIdentifier>",
-                         b"<premis:bogus/><premis:objectIdentifier>"),
-         Kind.INVALID_METADATA, "metadata/premis.xml", "line"),
-        (lambda b: (b / "metadata/dc.xml").write_text("<unclosed>"), Kind.INVALID_METADATA,
-         "metadata/dc.xml", "well-formed"),
-    ],
-)  # fmt: skip
-def test_profile_and_metadata(
-    bag_copy: Path, damage: Callable[[Path], object], kind: Kind, path: str, fragment: str
-) -> None:
-    damage(bag_copy)
-    report = validate_bag(bag_copy)
-    matching = [f for f in report.errors if (f.kind, f.path) == (kind, path)]
-    assert matching, report.errors
-    assert any(fragment in f.message for f in matching), matching
-
-
-def test_other_profiles_are_not_checked(bag_copy: Path) -> None:
-    _edit(bag_copy / "bag-info.txt", b"archiver-bagit-profile-v1", b"someone-elses-profile")
-    (bag_copy / "notes.txt").write_text("allowed by no profile of ours")
-    kinds = {f.kind for f in validate_bag(bag_copy).findings}
-    assert Kind.PROFILE_VIOLATION not in kinds
-    assert kinds == {Kind.CHECKSUM_MISMATCH}  # bag-info.txt changed under its tag manifests
-
-
 def test_checkers_can_be_turned_off(bag_copy: Path) -> None:
     (bag_copy / "notes.txt").write_text("x")
     assert validate_bag(bag_copy, checkers=()).findings == ()

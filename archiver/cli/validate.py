@@ -14,7 +14,8 @@ from rich.table import Table
 
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.findings import BagReport, Finding
-from archiver.validator import Mode, default_checkers, validate_bag
+from archiver.profile import default_checkers
+from archiver.validator import Mode, validate_bag
 
 
 def register(subparsers: Any) -> None:
