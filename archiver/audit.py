@@ -32,6 +32,7 @@ from archiver.digest import new_buffer
 from archiver.errors import BagReadError
 from archiver.findings import BagReport, Finding, Kind
 from archiver.profile import default_checkers
+from archiver.unpack import is_serialized
 from archiver.validator import (
     BagPlan,
     Checker,
@@ -42,6 +43,7 @@ from archiver.validator import (
     hash_jobs,
     looks_like_bag,
     plan_bag,
+    validate_serialized,
 )
 
 ProgressCallback = Callable[[int, int], None]
@@ -136,16 +138,22 @@ def versions() -> dict[str, str]:
 def find_bags(roots: Iterable[Path | str]) -> list[Path]:
     """Every bag under the roots, as absolute paths, sorted; a bag's insides are not searched.
 
-    Hidden directories (such as a build's temporary staging directory) are skipped and links
-    are not followed. Raises ``BagReadError`` for a root that is missing or not a directory.
+    A root that is itself a serialized bag (``archiver.unpack.is_serialized``) is one bag;
+    archives found while searching a directory are not (``archiver package`` output kept
+    beside the bags would be audited twice). Hidden directories (such as a build's temporary
+    staging directory) are skipped and links are not followed. Raises ``BagReadError`` for a
+    root that is missing or neither a directory nor a serialized bag.
     """
     found: set[Path] = set()
     for root in roots:
         start = Path(os.path.abspath(root))
         if not start.exists():
             raise BagReadError(f"{root}: does not exist")
+        if is_serialized(start):
+            found.add(start)
+            continue
         if not start.is_dir():
-            raise BagReadError(f"{root}: is not a directory")
+            raise BagReadError(f"{root}: is neither a directory nor a serialized bag")
         stack = [start]
         while stack:
             directory = stack.pop()
@@ -211,6 +219,15 @@ def _plan(bag: Path, mode: Mode, checkers: Sequence[Checker]) -> BagPlan | BagRe
     except BagReadError as exc:
         finding = Finding(Kind.MISSING_FILE, str(bag), ".", str(exc))
         return BagReport(bag=str(bag), findings=(finding,))
+
+
+def _audit_archive(archive: Path, mode: Mode, checkers: Sequence[Checker]) -> BagReport:
+    """A serialized bag, checked and validated under the archive's path."""
+    try:
+        return validate_serialized(archive, mode=mode, checkers=checkers, buffer=_worker_buffer())
+    except BagReadError as exc:
+        finding = Finding(Kind.MISSING_FILE, str(archive), ".", str(exc))
+        return BagReport(bag=str(archive), findings=(finding,))
 
 
 def _plan_task(bags: Sequence[str], mode: Mode) -> list[BagPlan | BagReport]:
@@ -351,7 +368,10 @@ def audit(
     fewer than ``pool_min_bags`` bags and less than ``pool_min_bytes`` to read (starting
     workers would cost more than it saves). With the default checkers, workers also plan
     the bags (tag files, profile, metadata records), since per-bag work dominates for
-    many small bags; explicit ``checkers`` run in this process.
+    many small bags; explicit ``checkers`` run in this process. Serialized bags (archive
+    roots, or archives among ``bags``) are extracted one at a time into a temporary
+    directory and validated in this process (``validator.validate_serialized``), in the
+    same run, each reported under the archive's path.
     Workers start from a fork server: a script that calls ``audit`` with several workers
     needs the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the
     timezone-aware start and end times, ``timer`` the elapsed seconds. ``checkers`` default
@@ -362,7 +382,9 @@ def audit(
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 1:
         raise ValueError(f"workers must be at least 1, not {count}")
-    targets = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
+    found = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
+    archives = {b for b in found if is_serialized(b)}
+    targets = [b for b in found if b not in archives]
     plan_in_workers = checkers is None  # workers build the default checkers themselves
     local_checkers = default_checkers() if checkers is None else checkers
     collector = _Collector(progress)
@@ -379,6 +401,8 @@ def audit(
         return [planned for future in futures for planned in future.result()]
 
     try:
+        for archive in sorted(archives):  # extracted one at a time, hashed in this process
+            collector.reports.append(_audit_archive(archive, mode, local_checkers))
         for window in _windows(targets, plan, window_jobs):
             jobs = collector.add(window)
             if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:

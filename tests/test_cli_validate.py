@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
 from test_validator import build_fixture_bag, delete, flip_bit
 
 import archiver.cli as cli
+from archiver.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
 
 SUITE = Path(__file__).parent / "data" / "bagit-conformance-suite"
 
@@ -119,3 +122,104 @@ def test_warning_is_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert cli.main(["validate", str(bag)]) == 0
     out = capsys.readouterr().out
     assert "warning" in out and "./" in out
+
+
+# ------------------------------------------------------------------ serialized bags
+
+
+def _package(bag: Path, out: Path, fmt: str) -> Path:
+    out.mkdir(exist_ok=True)
+    return serialize_bag(bag, out, fmt, DEFAULT_EPOCH).archive
+
+
+def _only_payload(bag: Path) -> str:
+    (name,) = [p.name for p in (bag / "data").iterdir()]
+    return f"data/{name}"
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point tempfile (and so the extraction) at an empty directory of the test's own."""
+    target = tmp_path / "tmp"
+    target.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(target))
+    return target
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_serialized_bag_validates(
+    bag_copy: Path, tmp_path: Path, private_tmp: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _package(bag_copy, tmp_path / "out", fmt)
+    assert cli.main(["validate", "--json", str(archive)]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["bags"]
+    assert report["bag"] == str(archive)
+    assert report["status"] == "valid" and report["problems"] == []
+    assert report["files"] == 1 and "checksums" in report["checks"]
+    assert list(private_tmp.iterdir()) == []  # the extraction directory is gone
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_corrupt_payload_inside_archive(
+    bag_copy: Path, tmp_path: Path, private_tmp: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rel = _only_payload(bag_copy)
+    target = bag_copy / rel
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    archive = _package(bag_copy, tmp_path / "out", fmt)  # sidecars match the damaged archive
+    assert cli.main(["validate", "--json", str(archive)]) == 1
+    (report,) = json.loads(capsys.readouterr().out)["bags"]
+    problems = {(p["kind"], p["bag"], p["path"]) for p in report["problems"]}
+    assert ("checksum-mismatch", str(archive), rel) in problems
+    assert list(private_tmp.iterdir()) == []
+
+
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def test_zip_slip_archive_is_unsafe_and_writes_nothing_outside(
+    tmp_path: Path, private_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        zf.writestr("bag/../../../slipped", "pwned")
+        zf.writestr("/tmp/absolute-slip", "pwned")
+    before = _tree(tmp_path)
+    assert cli.main(["validate", "--json", str(archive)]) == 1
+    (report,) = json.loads(capsys.readouterr().out)["bags"]
+    problems = {(p["kind"], p["bag"], p["path"]) for p in report["problems"]}
+    assert ("unsafe-path", str(archive), "bag/../../../slipped") in problems
+    assert ("unsafe-path", str(archive), "/tmp/absolute-slip") in problems
+    assert _tree(tmp_path) == before
+    assert not Path("/tmp/absolute-slip").exists()
+
+
+@pytest.mark.parametrize("alg", ["sha256", "sha512"])
+def test_sidecar_mismatch_is_checksum_mismatch_on_the_archive(
+    bag_copy: Path, tmp_path: Path, alg: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _package(bag_copy, tmp_path / "out", "tar")
+    sidecar = archive.with_name(f"{archive.name}.{alg}")
+    digest, name = sidecar.read_text(encoding="utf-8").split()
+    sidecar.write_text(f"{'0' * len(digest)}  {name}\n", encoding="utf-8")
+    assert cli.main(["validate", str(archive)]) == 1
+    out = capsys.readouterr().out
+    assert "INVALID" in out and "checksum-mismatch" in out and f"[{alg}]" in out
+
+
+def test_archive_without_sidecars_still_validates(bag_copy: Path, tmp_path: Path) -> None:
+    archive = _package(bag_copy, tmp_path / "out", "zip")
+    for alg in ("sha256", "sha512"):
+        archive.with_name(f"{archive.name}.{alg}").unlink()
+    assert cli.main(["validate", str(archive)]) == 0
+
+
+def test_unreadable_archive_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    archive = tmp_path / "broken.tar.gz"
+    archive.write_bytes(b"not an archive")
+    assert cli.main(["validate", str(archive)]) == 2
+    assert "broken.tar.gz" in capsys.readouterr().err

@@ -65,11 +65,17 @@ def register(subparsers: Any) -> None:
         "audit",
         help="verify the fixity of every bag under the roots, in parallel",
         description="Find every bag under each ROOT (default: bags/) and verify all of "
-        "them with one pool of workers; record the run in the audit ledger "
-        "(default: ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag). "
+        "them with one pool of workers. A ROOT may also be a serialized bag (.tar, .tar.gz, "
+        ".tgz, .tar.bz2, .tar.xz, .zip): it is checked against its .sha256/.sha512 sidecars "
+        "when present, extracted safely into a temporary directory and verified in the same "
+        "run, under the archive's path (archives inside a ROOT directory are not searched "
+        "for: name them as ROOTs). Record the run in the audit ledger (default: "
+        "ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag or an archive). "
         "Exit 0 all intact, 1 a bag failed, 2 the audit could not run.",
     )
-    parser.add_argument("roots", metavar="ROOT", nargs="*", help="directory to search for bags")
+    parser.add_argument(
+        "roots", metavar="ROOT", nargs="*", help="directory to search for bags, or a serialized bag"
+    )
     parser.add_argument(
         "--workers",
         metavar="N",

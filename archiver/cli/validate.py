@@ -15,7 +15,7 @@ from rich.table import Table
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.findings import BagReport, Finding
 from archiver.profile import default_checkers
-from archiver.validator import Mode, validate_bag
+from archiver.validator import Mode, validate_path
 
 
 def register(subparsers: Any) -> None:
@@ -25,9 +25,15 @@ def register(subparsers: Any) -> None:
         help="validate bags (BagIt 0.93-1.0, our profile and metadata)",
         description="Validate each BAG completely: declaration, tag files, manifests, "
         "every checksum, Payload-Oxum, completeness, path safety, fetch.txt (never "
-        "fetched). Exit 0 all valid, 1 a bag is invalid, 2 a path is not a bag.",
+        "fetched). A serialized bag (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip) is "
+        "checked against its .sha256/.sha512 sidecars when present, extracted safely into a "
+        "temporary directory (links, devices, '..', absolute paths and absurd sizes are "
+        "refused as unsafe-path) and validated under the archive's path. "
+        "Exit 0 all valid, 1 a bag is invalid, 2 a path is not a bag.",
     )
-    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
+    parser.add_argument(
+        "bags", metavar="BAG", nargs="+", type=Path, help="bag directory or serialized bag"
+    )
     add_mode_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the machine report")
     parser.set_defaults(run=run)
@@ -57,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     """Validate every bag given; print a summary and the problems, or JSON."""
     mode: Mode = args.mode
     checkers = default_checkers()  # schemas compiled once for all the bags
-    reports = [validate_bag(bag, mode=mode, checkers=checkers) for bag in args.bags]
+    reports = [validate_path(bag, mode=mode, checkers=checkers) for bag in args.bags]
     valid = all(r.valid for r in reports)
     if args.json:
         document = {
