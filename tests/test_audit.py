@@ -23,6 +23,7 @@ from archiver import audit as audit_module
 from archiver.audit import AuditReport, AuditTotals, audit, find_bags, schedule
 from archiver.errors import BagReadError
 from archiver.findings import Kind
+from archiver.serialize import DEFAULT_EPOCH, serialize_bag
 from archiver.validator import HashJob
 
 
@@ -67,7 +68,9 @@ def test_find_bags_root_is_a_bag_and_damaged_bags_are_found(collection: Path) ->
     assert collection / "one" in find_bags([collection])
 
 
-@pytest.mark.parametrize(("make", "message"), [(None, "does not exist"), ("file", "not a dir")])
+@pytest.mark.parametrize(
+    ("make", "message"), [(None, "does not exist"), ("file", "neither a directory nor")]
+)
 def test_find_bags_bad_root(tmp_path: Path, make: str | None, message: str) -> None:
     root = tmp_path / "root"
     if make == "file":
@@ -260,3 +263,43 @@ def test_workers_plan_bags_with_their_own_checkers(collection_copy: Path, bag_co
         (Kind.PROFILE_VIOLATION, "notes.txt"),
         (Kind.INVALID_METADATA, "metadata/dc.json"),
     } <= kinds
+
+
+# ------------------------------------------------------------------ serialized bags
+
+
+def test_find_bags_takes_archive_roots_but_does_not_search_for_archives(
+    collection: Path, tmp_path: Path
+) -> None:
+    archive = serialize_bag(collection / "one", collection, "tar.gz", DEFAULT_EPOCH).archive
+    assert find_bags([archive]) == [archive]
+    assert archive not in find_bags([collection])
+
+
+def test_audit_archives_and_directories_in_one_run(
+    collection: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unpack_tmp = tmp_path / "unpack"
+    unpack_tmp.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(unpack_tmp))
+    out = tmp_path / "out"
+    out.mkdir()
+    good = serialize_bag(collection / "one", out, "zip", DEFAULT_EPOCH).archive
+    flip_bit(collection / "two")
+    bad = serialize_bag(collection / "two", out, "tar", DEFAULT_EPOCH).archive
+    report = audit([good, bad, collection / "nested" / "three"], workers=1, checkers=())
+    by_bag = {b.bag: b for b in report.bags}
+    assert set(by_bag) == {str(good), str(bad), str(collection / "nested" / "three")}
+    assert by_bag[str(good)].valid and by_bag[str(collection / "nested" / "three")].valid
+    assert (Kind.CHECKSUM_MISMATCH, str(bad)) in {(f.kind, f.bag) for f in report.findings}
+    assert report.totals.bags == 3 and report.totals.failed == 1
+    assert list(unpack_tmp.iterdir()) == []
+
+
+def test_unreadable_archive_is_a_failed_bag_not_a_crash(tmp_path: Path) -> None:
+    archive = tmp_path / "broken.zip"
+    archive.write_bytes(b"PK not really")
+    report = audit([archive], workers=1, checkers=())
+    (bag,) = report.bags
+    assert bag.bag == str(archive) and not bag.valid
+    assert bag.findings[0].kind is Kind.MISSING_FILE
