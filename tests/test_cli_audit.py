@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_validator import build_fixture_bag, flip_bit
@@ -12,6 +15,7 @@ from test_validator import build_fixture_bag, flip_bit
 import archiver.cli as cli
 from archiver.cli.audit import parse_duration
 from archiver.ledger import Ledger
+from archiver.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
 
 
 @pytest.fixture(autouse=True)
@@ -154,3 +158,107 @@ def test_root_that_is_a_bag_keeps_the_ledger_outside_it(collection: Path) -> Non
     assert not (bag / ".audit-ledger.sqlite").exists()
     assert (collection / ".audit-ledger.sqlite").is_file()
     assert cli.main(["audit", str(bag), "--workers", "1"]) == 0
+
+
+# ------------------------------------------------------------------ serialized bags
+
+
+def _package(bag: Path, out: Path, fmt: str) -> Path:
+    out.mkdir(exist_ok=True)
+    return serialize_bag(bag, out, fmt, DEFAULT_EPOCH).archive
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point tempfile (and so the extraction) at an empty directory of the test's own."""
+    target = tmp_path / "tmp"
+    target.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(target))
+    return target
+
+
+def _audit_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
+    status = cli.main(["audit", "--workers", "1", "--json", "-", *argv])
+    return status, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_serialized_bag_audits_clean_and_is_in_the_ledger(
+    bag_copy: Path, tmp_path: Path, private_tmp: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _package(bag_copy, tmp_path / "out", fmt)
+    ledger = tmp_path / "ledger.sqlite"
+    status, document = _audit_json([str(archive), "--ledger", str(ledger)], capsys)
+    assert status == 0
+    (bag,) = document["bags"]
+    assert (bag["bag"], bag["status"], bag["problems"]) == (str(archive), "valid", [])
+    with Ledger.open(ledger, create=False) as opened:
+        (outcome,) = opened.history(str(archive))
+    assert outcome.status == "valid" and outcome.files == 1
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_default_ledger_goes_beside_an_archive_root(bag_copy: Path, tmp_path: Path) -> None:
+    archive = _package(bag_copy, tmp_path / "out", "tar")
+    assert cli.main(["audit", "--workers", "1", str(archive)]) == 0
+    assert (tmp_path / "out" / ".audit-ledger.sqlite").is_file()
+
+
+def test_archive_and_directory_roots_in_one_run(
+    collection_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = sorted(p for p in collection_copy.iterdir() if p.is_dir())[:2]
+    archive = _package(first, tmp_path / "out", "tar.gz")
+    ledger = tmp_path / "ledger.sqlite"
+    status, document = _audit_json([str(archive), str(second), "--ledger", str(ledger)], capsys)
+    assert status == 0
+    assert {b["bag"] for b in document["bags"]} == {str(archive), str(second)}
+    with Ledger.open(ledger, create=False) as opened:
+        assert len(opened.runs()) == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_corrupt_payload_inside_archive_exits_1(
+    bag_copy: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (payload,) = (bag_copy / "data").iterdir()
+    data = bytearray(payload.read_bytes())
+    data[0] ^= 0x20
+    payload.write_bytes(bytes(data))
+    archive = _package(bag_copy, tmp_path / "out", fmt)
+    status, document = _audit_json([str(archive), "--ledger", str(tmp_path / "l.sqlite")], capsys)
+    assert status == 1
+    problems = {(p["kind"], p["bag"], p["path"]) for p in document["bags"][0]["problems"]}
+    assert ("checksum-mismatch", str(archive), f"data/{payload.name}") in problems
+
+
+def test_zip_slip_archive_is_unsafe_and_writes_nothing_outside(
+    tmp_path: Path, private_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("bag/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        zf.writestr("bag/../../slipped", "pwned")
+    ledger = tmp_path / "l.sqlite"
+    before = set(tmp_path.rglob("*"))
+    status, document = _audit_json([str(archive), "--ledger", str(ledger)], capsys)
+    assert status == 1
+    problems = {(p["kind"], p["bag"], p["path"]) for p in document["bags"][0]["problems"]}
+    assert problems == {("unsafe-path", str(archive), "bag/../../slipped")}
+    assert set(tmp_path.rglob("*")) - before == {ledger}
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_sidecar_mismatch_is_checksum_mismatch_on_the_archive(
+    bag_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _package(bag_copy, tmp_path / "out", "tar.gz")
+    with open(archive, "ab") as fh:  # bytes appended after the archive: extraction still works
+        fh.write(b"\0" * 512)
+    status, document = _audit_json([str(archive), "--ledger", str(tmp_path / "l.sqlite")], capsys)
+    assert status == 1
+    problems = {(p["kind"], p["path"], p.get("algorithm")) for p in document["bags"][0]["problems"]}
+    assert problems == {
+        ("checksum-mismatch", ".", "sha256"),
+        ("checksum-mismatch", ".", "sha512"),
+    }
