@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tarfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 import archiver.validator as validator
 from archiver.errors import BagReadError
 from archiver.findings import Finding, Kind, Severity
+from archiver.serialize import DEFAULT_EPOCH, serialize_bag
 from archiver.validator import BagPlan, finish_bag, hash_jobs, plan_bag, validate_bag
 
 PAYLOAD = {
@@ -509,3 +511,58 @@ def test_structure_problems(
     damage(bag)
     report = validate_bag(bag, checkers=())
     assert (kind, severity, path) in {(f.kind, f.severity, f.path) for f in report.findings}
+
+
+# ------------------------------------------------------------------ serialized bags
+
+_D = {"sha256": "a" * 64, "sha512": "b" * 128}
+
+
+@pytest.mark.parametrize(
+    ("sidecars", "found", "expected"),
+    [
+        ({"sha256": (_D["sha256"], "x.tar")}, _D, set()),
+        ({"sha256": (_D["sha256"], "x.tar"), "sha512": (_D["sha512"], "x.tar")}, _D, set()),
+        ({"sha256": ("c" * 64, "x.tar")}, _D, {(Kind.CHECKSUM_MISMATCH, "sha256")}),
+        ({"sha512": ("c" * 128, "x.tar")}, _D, {(Kind.CHECKSUM_MISMATCH, "sha512")}),
+        ({"sha256": (_D["sha256"], "y.tar")}, _D, {(Kind.INVALID_MANIFEST, None)}),
+    ],
+)
+def test_sidecar_findings(
+    sidecars: dict[str, tuple[str, str]],
+    found: dict[str, str],
+    expected: set[tuple[Kind, str | None]],
+) -> None:
+    findings = validator.sidecar_findings("/a/x.tar", "x.tar", sidecars, found)
+    assert {(f.kind, f.algorithm) for f in findings} == expected
+    assert all((f.bag, f.path) == ("/a/x.tar", ".") for f in findings)
+
+
+def test_validate_serialized_uses_tmp_dir_and_names_the_archive(bag: Path, tmp_path: Path) -> None:
+    flip_bit(bag)
+    out = tmp_path / "out"
+    out.mkdir()
+    archive = serialize_bag(bag, out, "zip", DEFAULT_EPOCH).archive
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    report = validator.validate_serialized(archive, checkers=(), tmp_dir=scratch)
+    assert report.bag == str(archive)
+    assert (Kind.CHECKSUM_MISMATCH, "data/a.txt") in {(f.kind, f.path) for f in report.errors}
+    assert list(scratch.iterdir()) == []
+
+
+def test_validate_serialized_unsafe_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        link = tarfile.TarInfo("bag/data/link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        tar.addfile(link)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    report = validator.validate_serialized(archive, name="named", tmp_dir=scratch)
+    assert not report.valid
+    assert {(f.kind, f.bag, f.path) for f in report.findings} == {
+        (Kind.UNSAFE_PATH, "named", "bag/data/link")
+    }
+    assert list(scratch.iterdir()) == []
