@@ -285,25 +285,44 @@ def build_collection(
     File-level problems (catalog unreadable, output unusable) raise ArchiverError;
     per-source problems become ``failed`` outcomes and the other sources are still built.
     With ``workers`` > 1 (default: every core) and at least ``PARALLEL_MIN_SOURCES``
-    sources going to distinct bags, the bags are built by a pool of processes forked from
-    this one; outcomes still arrive in source order.
+    sources going to distinct bags, the bags are built by a pool of worker processes,
+    each with its own Builder; outcomes still arrive in source order.
     """
-    schemas = SchemaSet()
-    catalog = load_catalog(catalog_path)
-    prepare_output(out_dir)
-    builder = Builder(config, out_dir, clock, replace=replace, schemas=schemas)
-    planned = plan_sources(catalog, catalog_path.parent, sources)
     count = workers if workers is not None else (os.cpu_count() or 1)
-    if count > 1 and len(planned) >= PARALLEL_MIN_SOURCES and _distinct_bags(planned):
-        results: Iterable[BuildOutcome] = _build_in_pool(builder, planned, count)
-    else:
-        results = (builder.build(name, path, row) for name, path, row in planned)
-    outcomes = []
-    for outcome in results:
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
+    pool = None
+    if count > 1 and _expected_sources(catalog_path, sources) >= PARALLEL_MIN_SOURCES:
+        pool = _start_pool(config, out_dir, clock, replace, count)
+    try:
+        catalog = load_catalog(catalog_path)
+        prepare_output(out_dir)
+        planned = plan_sources(catalog, catalog_path.parent, sources)
+        if pool is not None and len(planned) >= PARALLEL_MIN_SOURCES and _distinct_bags(planned):
+            results: Iterable[BuildOutcome] = pool.map(
+                _build_one, planned, chunksize=PARALLEL_CHUNK
+            )
+        else:
+            builder = Builder(config, out_dir, clock, replace=replace, schemas=SchemaSet())
+            results = (builder.build(name, path, row) for name, path, row in planned)
+        outcomes = []
+        for outcome in results:
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return BuildReport(tuple(outcomes))
+
+
+def _expected_sources(catalog_path: Path, sources: Sequence[Path]) -> int:
+    """A cheap upper estimate of the sources to build (catalog lines), to decide on a pool."""
+    if sources:
+        return len(sources)
+    try:
+        with open(catalog_path, "rb") as stream:
+            return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+    except OSError:
+        return 0  # load_catalog reports the problem
 
 
 def _distinct_bags(planned: Sequence[tuple[str, Path, CatalogRow | None]]) -> bool:
@@ -322,27 +341,44 @@ def _distinct_bags(planned: Sequence[tuple[str, Path, CatalogRow | None]]) -> bo
 
 @functools.lru_cache(maxsize=1)
 def _worker_slot() -> list[Builder]:
-    """This worker process's Builder (inherited from the parent through fork)."""
+    """This worker process's Builder, made by ``_init_worker``."""
     return []
 
 
-def _init_worker(builder: Builder) -> None:
+def _init_worker(
+    config: ArchiveConfig, out_dir: Path, clock: Callable[[], datetime], replace: bool
+) -> None:
+    builder = Builder(config, out_dir, clock, replace=replace)
+    builder.prepare()
     _worker_slot().append(builder)
+
+
+def _ready() -> bool:
+    return True
 
 
 def _build_one(item: tuple[str, Path, CatalogRow | None]) -> BuildOutcome:
     return _worker_slot()[0].build(*item)
 
 
-def _build_in_pool(
-    builder: Builder, planned: Sequence[tuple[str, Path, CatalogRow | None]], workers: int
-) -> Iterable[BuildOutcome]:
-    """Build in forked worker processes that share the parent's prepared Builder."""
-    builder.prepare()
-    with ProcessPoolExecutor(
+def _start_pool(
+    config: ArchiveConfig,
+    out_dir: Path,
+    clock: Callable[[], datetime],
+    replace: bool,
+    workers: int,
+) -> ProcessPoolExecutor:
+    """Fork the workers now, before the catalog is loaded, so they do not carry it.
+
+    Forking passes the (possibly unpicklable) clock as it is; each worker builds and
+    prepares its own Builder (FIDO signatures, schemas) while this process reads the
+    catalog.
+    """
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(builder,),
-    ) as pool:
-        yield from pool.map(_build_one, planned, chunksize=PARALLEL_CHUNK)
+        initargs=(config, out_dir, clock, replace),
+    )
+    pool.submit(_ready)  # with fork, every worker process starts on the first submit
+    return pool
