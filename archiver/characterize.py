@@ -217,7 +217,8 @@ class FormatIdentifier:
                             regex = None
                         patterns.append((fido.get_pos(pat), regex))
                     signatures.append((sig.findtext("name"), tuple(patterns)))
-                table.append((fmt, tuple(signatures)))
+                if signatures:  # a format without signatures can never match
+                    table.append((fmt, tuple(signatures)))
             self._table = table
         return self._table
 
