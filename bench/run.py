@@ -359,7 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Generate the corpora, run every contender, print the tables, write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small corpora, under a minute")
-    parser.add_argument("--keep", action="store_true", help="keep the large corpus afterwards")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the large corpus and the built bags afterwards"
+    )
     parser.add_argument("--reps", type=int, default=None, help="repetitions per contender")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out", help="scratch dir")
     parser.add_argument("--results", type=Path, default=None, help="JSON results file")
@@ -437,8 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     stdout.print(f"results written to {results_path}")
-    if not args.keep:
+    if not args.keep:  # the seeded sources are small and reused; the rest is not kept
         shutil.rmtree(out / "large", ignore_errors=True)
+        for n in (sizes.bags_small, sizes.bags):
+            shutil.rmtree(out / f"archiver-{n}", ignore_errors=True)
+        for ledger in out.glob("ledger-*.sqlite*"):
+            ledger.unlink()
     return 0
 
 
