@@ -135,6 +135,19 @@ def test_missing_root_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert err.count("\n") == 1 and "does not exist" in err
 
 
+@pytest.mark.parametrize("extra", [[], ["--oldest", "1"], ["--budget", "1h"], ["--json", "-"]])
+def test_no_bags_found_exits_2_without_a_ledger(
+    tmp_path: Path, extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    (empty / "not-a-bag").mkdir(parents=True)
+    assert cli.main(["audit", str(empty), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"archiver: error: {empty}: no bags found\n"
+    assert captured.out == ""
+    assert not (empty / ".audit-ledger.sqlite").exists()
+
+
 def test_completeness_only_ignores_bit_flips(collection: Path) -> None:
     flip_bit(collection / "one")
     assert cli.main(["audit", str(collection), "--workers", "1", "--completeness-only"]) == 0

@@ -23,7 +23,7 @@ from rich.progress import (
 
 from archiver.audit import AuditReport, ProgressCallback, audit, find_bags
 from archiver.cli.validate import add_mode_arguments, make_console, print_problems
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError
 from archiver.fileio import write_bytes_atomic
 from archiver.ledger import Ledger, default_ledger_path
 
@@ -141,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     roots: list[str] = args.roots or [DEFAULT_ROOT]
     json_to_stdout = args.json == "-"
     candidates = find_bags(roots)
+    if not candidates:
+        # A vanished storage mount must page someone, and must not get a fresh ledger.
+        raise BagReadError(f"{', '.join(roots)}: no bags found")
     ledger_path = args.ledger or default_ledger_path([_ledger_home(roots[0], candidates)])
     with Ledger.open(ledger_path) as ledger:
         if args.oldest is not None or args.budget is not None:
