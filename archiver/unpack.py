@@ -207,7 +207,12 @@ def list_members(path: Path, max_members: int | None = None) -> list[Member]:
                     break
         return members
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
-        raise BagReadError(f"{path}: not a readable tar or zip archive ({exc})") from exc
+        raise BagReadError(f"{path}: not a readable tar or zip archive ({_one_line(exc)})") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message with its whitespace folded (tarfile's span several lines)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _normalize(name: str) -> str:
@@ -259,7 +264,7 @@ def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> P
         else:
             _extract_tar(path, target)
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
-        raise BagReadError(f"{path}: extraction failed ({exc})") from exc
+        raise BagReadError(f"{path}: extraction failed ({_one_line(exc)})") from exc
     top = _normalize(members[0].name).split("/", 1)[0]
     bag = target / top
     if not bag.is_dir():

@@ -222,4 +222,6 @@ def test_unreadable_archive_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     archive = tmp_path / "broken.tar.gz"
     archive.write_bytes(b"not an archive")
     assert cli.main(["validate", str(archive)]) == 2
-    assert "broken.tar.gz" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("archiver: error: ")
+    assert "broken.tar.gz" in err
