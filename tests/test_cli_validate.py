@@ -97,6 +97,33 @@ def test_unusable_path_exits_2_with_one_line(
     assert err.count("\n") == 1 and message in err and str(target) in err
 
 
+@pytest.mark.parametrize("second", ["good", "bad"])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_unusable_path_does_not_stop_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], second: str, as_json: bool
+) -> None:
+    """Exit 2 for the unusable path, but every other bag is still validated and reported."""
+    other = build_fixture_bag(tmp_path / second)
+    if second == "bad":
+        flip_bit(other)
+    notabag = tmp_path / "notabag.txt"
+    notabag.write_text("x")
+    argv = ["validate", str(notabag), str(other)] + (["--json"] if as_json else [])
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and str(notabag) in captured.err
+    if as_json:
+        document = json.loads(captured.out)
+        assert document["status"] == "error"
+        first, rest = document["bags"]
+        assert first["bag"] == str(notabag) and first["status"] == "error"
+        assert str(notabag) in first["message"]
+        assert rest["status"] == ("valid" if second == "good" else "invalid")
+    else:
+        assert str(other) in captured.out
+        assert ("INVALID" in captured.out) == (second == "bad")
+
+
 def test_fast_and_completeness_are_exclusive(bag: Path) -> None:
     assert cli.main(["validate", "--fast", "--completeness-only", str(bag)]) == 2
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
 from archiver.findings import BagReport, Finding
 from archiver.profile import default_checkers
 from archiver.validator import Mode, validate_path
@@ -60,23 +60,37 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate every bag given; print a summary and the problems, or JSON."""
+    """Validate every path given; report the unusable ones and go on with the rest.
+
+    Exit 2 if any path could not be read as a bag, else 1 if any bag is invalid, else 0.
+    """
     mode: Mode = args.mode
     checkers = default_checkers()  # schemas compiled once for all the bags
-    reports = [validate_path(bag, mode=mode, checkers=checkers) for bag in args.bags]
+    reports: list[BagReport] = []
+    entries: list[dict[str, Any]] = []
+    unusable: list[BagReadError] = []
+    for bag in args.bags:
+        try:
+            report = validate_path(bag, mode=mode, checkers=checkers)
+        except BagReadError as exc:
+            print(f"archiver: error: {exc}", file=sys.stderr)
+            unusable.append(exc)
+            entries.append({"bag": str(bag), "status": "error", "message": str(exc)})
+            continue
+        reports.append(report)
+        entries.append(report.to_json())
     valid = all(r.valid for r in reports)
+    status = "error" if unusable else "valid" if valid else "invalid"
     if args.json:
-        document = {
-            "mode": mode,
-            "status": "valid" if valid else "invalid",
-            "bags": [r.to_json() for r in reports],
-        }
+        document = {"mode": mode, "status": status, "bags": entries}
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         console = make_console()
         for report in reports:
             console.print(summary_line(report))
         print_problems(console, [f for r in reports for f in r.findings])
+    if unusable:
+        return EXIT_UNUSABLE
     return EXIT_OK if valid else EXIT_INTEGRITY
 
 
