@@ -154,6 +154,27 @@ def test_verify_detects_damage_exit_1(tmp_path: Path, capsys: pytest.CaptureFixt
     ]
 
 
+@pytest.mark.parametrize("verify", [False, True], ids=["invalid-bag", "verify-damaged"])
+def test_json_with_problems_is_one_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], verify: bool
+) -> None:
+    """With --json, stdout holds the JSON document alone: no problem table before it."""
+    bag = make_bag(tmp_path / "bags")
+    target = (tmp_path / "copies").as_uri()
+    if verify:
+        assert main(["deposit", str(bag), "--to", target]) == 0
+        (tmp_path / "copies" / "statement-1" / "data" / "text.txt").write_text("a statemenX\n")
+    else:
+        (bag / "data" / "text.txt").write_text("a statemenX\n", encoding="utf-8")
+    capsys.readouterr()
+    argv = ["deposit", str(bag), "--to", target, "--json"] + (["--verify"] if verify else [])
+    assert main(argv) == 1
+    document = json.loads(capsys.readouterr().out)
+    (row,) = document["bags"]
+    assert row["status"] == ("damaged" if verify else "invalid")
+    assert "checksum-mismatch" in {p["kind"] for p in row["problems"]}
+
+
 def test_config_file_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bag = make_bag(tmp_path / "bags")
     argv = ["deposit", str(bag), "--to", "file:///tmp/x", "--config", str(tmp_path / "a.toml")]

@@ -101,13 +101,18 @@ def run(args: argparse.Namespace) -> int:
     started = _now()
     rows: list[dict[str, Any]] = []
     events: list[LedgerEvent] = []
+    problems: list[Finding] = []
     with Ledger.open(ledger_path) as ledger:
         try:
             with _progress(len(args.bags), sys.stdout.isatty() and not args.json) as advance:
                 if args.verify:
-                    status = _verify_all(args.bags, target, settings, rows, events, advance)
+                    status = _verify_all(
+                        args.bags, target, settings, rows, events, problems, advance
+                    )
                 else:
-                    status = _deposit_all(args.bags, target, settings, rows, events, advance)
+                    status = _deposit_all(
+                        args.bags, target, settings, rows, events, problems, advance
+                    )
         finally:
             if events:
                 ledger.record_events(
@@ -119,10 +124,12 @@ def run(args: argparse.Namespace) -> int:
                     kind="deposit",
                     target=target.uri,
                 )
-    if args.json:
+    if args.json:  # stdout is the one JSON document: the findings are in its rows
         document = {"target": target.uri, "ledger": str(ledger_path), "bags": rows}
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
+        if problems:
+            print_problems(make_console(), problems)
         _print_table(rows, target, ledger_path if events else None)
     return status
 
@@ -156,10 +163,10 @@ def _deposit_all(
     settings: dict[str, Any],
     rows: list[dict[str, Any]],
     events: list[LedgerEvent],
+    problems: list[Finding],
     advance: Callable[[], None],
 ) -> int:
     status = EXIT_OK
-    invalid: list[Finding] = []
     for bag in bags:
         try:
             result: DepositResult = deposit_bag(
@@ -167,7 +174,7 @@ def _deposit_all(
             )
         except InvalidBagError as exc:
             rows.append(_problems_row(bag, "invalid", exc.report.findings))
-            invalid.extend(exc.report.errors)
+            problems.extend(exc.report.errors)
             status = max(status, EXIT_INTEGRITY)
             continue
         except DepositError as exc:
@@ -191,8 +198,6 @@ def _deposit_all(
         event = deposit_event(result)
         if event is not None:
             events.append(event)
-    if invalid:
-        print_problems(make_console(), invalid)
     return status
 
 
@@ -202,10 +207,10 @@ def _verify_all(
     settings: dict[str, Any],
     rows: list[dict[str, Any]],
     events: list[LedgerEvent],
+    problems: list[Finding],
     advance: Callable[[], None],
 ) -> int:
     status = EXIT_OK
-    problems: list[Finding] = []
     for bag in bags:
         try:
             findings = verify_deposit(bag, target, environ=os.environ, settings=settings)
@@ -221,8 +226,6 @@ def _verify_all(
         problems.extend(findings)
         if findings and status == EXIT_OK:
             status = EXIT_INTEGRITY
-    if problems:
-        print_problems(make_console(), problems)
     return status
 
 
