@@ -6,12 +6,11 @@ renames it into place only after ``BagVerifier`` has accepted it.
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import bagit_profile
 from archiver.characterize import TextProfile, TextProfiler
 from archiver.digest import digest_stream
 from archiver.errors import ArchiverError, OutputError, SourceError
+from archiver.fileio import exchange_paths
 from archiver.schemas import schemas_dir
 
 
@@ -35,9 +35,12 @@ def write_payload(
     destination.parent.mkdir(parents=True, exist_ok=True)
     profiler = TextProfiler()
     try:
-        src = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(f"{source}: is a symbolic link (links are not followed)") from None
         raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    src = os.fdopen(fd, "rb", buffering=0)
     with src:
         try:
             with open(destination, "xb") as out:
@@ -115,27 +118,39 @@ class BagVerifier:
             raise BagVerificationError(f"{label}: violates the BagIt profile: {problems}")
 
 
+class BagExistsError(OutputError):
+    """Another process installed a bag at the destination first."""
+
+
 def install_bag(staging: Path, destination: Path, *, replace: bool) -> None:
     """Rename the verified staging bag to ``destination``.
 
-    With ``replace``, the old bag is first renamed aside, the new one renamed in, and the
-    old one removed; if the second rename fails the old bag is put back.
+    With ``replace``, the two directories are exchanged atomically (renameat2
+    RENAME_EXCHANGE), so readers always see one complete bag, and the old one is then
+    removed. Where the system cannot exchange, the old bag is renamed aside, the new
+    one renamed in, and the old one put back if that fails.
     """
     if not replace:
         try:
             os.rename(staging, destination)
         except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise BagExistsError(f"{destination}: a bag appeared there meanwhile") from None
             raise OutputError(
                 f"{destination}: cannot move bag into place: {exc.strerror}"
             ) from None
         return
-    aside = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent))
-    os.rmdir(aside)
-    os.rename(destination, aside)
     try:
-        os.rename(staging, destination)
+        if exchange_paths(staging, destination):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the old bag
+            return
+        aside = staging.with_name(staging.name + ".old")
+        os.rename(destination, aside)
+        try:
+            os.rename(staging, destination)
+        except OSError:
+            os.rename(aside, destination)
+            raise
     except OSError as exc:
-        os.rename(aside, destination)
         raise OutputError(f"{destination}: cannot swap in the new bag: {exc.strerror}") from None
-    with contextlib.suppress(OSError):
-        shutil.rmtree(aside)
+    shutil.rmtree(aside, ignore_errors=True)

@@ -21,7 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.bagwriter import BagVerifier, install_bag, write_payload, write_tag_files
+from archiver.bagwriter import (
+    BagExistsError,
+    BagVerifier,
+    install_bag,
+    write_payload,
+    write_tag_files,
+)
 from archiver.catalog import Catalog, CatalogRow, load_catalog
 from archiver.characterize import FormatIdentifier
 from archiver.config import ArchiveConfig
@@ -29,15 +35,18 @@ from archiver.dublin_core import DublinCoreRecord, record_from_row
 from archiver.dublin_core import render_xml as render_dc_xml
 from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
 from archiver.fileio import hash_file, staging_dir
+from archiver.findings import Severity
 from archiver.package_plan import PayloadFile, bag_info_tags, plan_tag_files
 from archiver.premis import render_xml as render_premis_xml
 from archiver.premis_events import Ingest, agents_for, current_toolset, describe_ingest
 from archiver.schemas import SchemaSet
+from archiver.tagfiles import parse_manifest, split_lines
 
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
 PARALLEL_CHUNK = 16  # sources handed to a worker at a time
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_NAME_BYTES = 200  # leaves room for the staging directory's prefix and suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +87,11 @@ class BuildReport:
 def bag_name_for(source_name: str) -> str:
     """The bag directory name for a source file: its name without the extension."""
     stem = Path(source_name).stem
-    if "/" in source_name or "\\" in source_name or not _SAFE_NAME.match(stem):
+    if not _SAFE_NAME.match(source_name) or len(source_name.encode()) > MAX_NAME_BYTES:
         raise SourceError(
             f"{source_name}: file name cannot name a bag "
-            "(use letters, digits, '.', '_' and '-', starting with a letter or digit)"
+            f"(use at most {MAX_NAME_BYTES} letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit)"
         )
     return stem
 
@@ -148,12 +158,11 @@ class Builder:
         if row is None:
             raise SourceError(f"{source}: no row for this file in the catalog")
         for problem in row.problems:
-            raise SourceError(f"{row.where()}: {problem}")
+            raise SourceError(problem)
         dc = record_from_row(row)
         dc_json = dc.to_json()
         bag_name = bag_name_for(name)
-        if not source.is_file():
-            raise SourceError(f"{row.where('filename')}: source file {source} does not exist")
+        check_source(source, row.where("filename"))
         destination = self.out_dir / bag_name
         existing = destination.exists()
         if existing:
@@ -167,7 +176,15 @@ class Builder:
                 )
         with staging_dir(destination) as staging:
             self._assemble(staging, name, source, dc, dc_json)
-            install_bag(staging, destination, replace=existing)
+            try:
+                install_bag(staging, destination, replace=existing)
+            except BagExistsError:
+                # Another build installed this bag meanwhile: fine if it is the same.
+                if self._compare_existing(destination, source, name, dc_json) is None:
+                    return BuildOutcome(name, "unchanged", str(destination))
+                raise ConflictError(
+                    f"{destination}: another build installed a different bag meanwhile"
+                ) from None
         return BuildOutcome(name, "replaced" if existing else "built", str(destination))
 
     def _compare_existing(
@@ -175,17 +192,21 @@ class Builder:
     ) -> str | None:
         """None if the bag already holds this source and description, else what differs."""
         try:
-            manifest = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
+            manifest_text = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
             old_dc = json.loads((bag / "metadata" / "dc.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return "is not a complete archiver bag"
-        recorded = {
-            line.split(maxsplit=1)[1]: line.split(maxsplit=1)[0]
-            for line in manifest.splitlines()
-            if line.strip()
-        }
+        manifest, issues = parse_manifest(
+            split_lines(manifest_text),
+            "manifest-sha256.txt",
+            "sha256",
+            tag=False,
+            version=(1, 0),
+        )
+        if any(issue.severity is Severity.ERROR for issue in issues):
+            return "its manifest-sha256.txt is damaged (validate it)"
         digests, _ = _read_source(source, ("sha256",))
-        if recorded.get(f"data/{name}") != digests["sha256"]:
+        if manifest.entries.get(f"data/{name}") != digests["sha256"]:
             return f"its payload differs from {source}"
         if old_dc != dc_json:
             return "its Dublin Core record differs from the catalog row"
@@ -244,6 +265,16 @@ class Builder:
         )
         write_tag_files(staging, files)
         self.verifier.verify(staging, label)
+
+
+def check_source(source: Path, where: str) -> None:
+    """Refuse a source that is missing, a link (never followed) or not a regular file."""
+    if source.is_symlink():
+        raise SourceError(f"{where}: source {source} is a symbolic link (links are not followed)")
+    if not source.exists():
+        raise SourceError(f"{where}: source file {source} does not exist")
+    if not source.is_file():
+        raise SourceError(f"{where}: source {source} is not a regular file")
 
 
 def _json_bytes(record: dict[str, Any]) -> bytes:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import errno
 import mmap
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from archiver.digest import digest_stream
+from archiver.errors import OutputError
 
 
 def hash_file(
@@ -21,19 +26,59 @@ def hash_file(
         return digest_stream(stream, algorithms, buffer)
 
 
+STAGING_PREFIX = ".archiver-staging-"
+
+
 @contextlib.contextmanager
 def staging_dir(destination: Path) -> Iterator[Path]:
-    """A temporary directory beside ``destination`` (same filesystem, so rename is atomic).
+    """A new directory beside ``destination`` (same filesystem, so rename is atomic).
 
-    Removed on exit unless it has been renamed away.
+    Its mode follows the umask like any directory (not mkdtemp's 0700), so the bag it
+    becomes is readable by the audit and deposit jobs. The name is short whatever the
+    destination's. Removed on exit unless it has been renamed away.
     """
     parent = destination.parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".tmp", dir=parent))
+    while True:
+        tmp = parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+        try:
+            os.mkdir(tmp, 0o777)
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(
+                f"{parent}: cannot create a staging directory: {exc.strerror}"
+            ) from None
     try:
         yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE), where Linux offers it.
+
+    Returns False when the system or filesystem cannot (the caller then falls back).
+    """
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

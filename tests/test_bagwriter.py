@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES
 
-from archiver.bagwriter import BagVerificationError, BagVerifier, install_bag, write_payload
+from archiver.bagwriter import (
+    BagExistsError,
+    BagVerificationError,
+    BagVerifier,
+    install_bag,
+    write_payload,
+)
 from archiver.config import load_config
 from archiver.errors import OutputError, SourceError
 
@@ -94,6 +100,27 @@ def test_install_refuses_to_clobber(tmp_path: Path) -> None:
     staging = tmp_path / ".staging"
     staging.mkdir()
     (staging / "marker").write_text("new")
-    with pytest.raises(OutputError, match="cannot move bag into place"):
+    with pytest.raises(BagExistsError, match="a bag appeared there meanwhile"):
         install_bag(staging, destination, replace=False)
     assert (destination / "inner").is_dir()
+
+
+def test_install_replace_exchanges_atomically(tmp_path: Path) -> None:
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "old").write_text("old")
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    (staging / "new").write_text("new")
+    install_bag(staging, destination, replace=True)
+    assert [p.name for p in destination.iterdir()] == ["new"]
+    assert not staging.exists()
+
+
+def test_symlinked_payload_source_is_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "real.txt"
+    target.write_text("real")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    with pytest.raises(SourceError, match="symbolic link"):
+        write_payload(link, tmp_path / "out" / "link.txt", ["sha256"])

@@ -303,15 +303,15 @@ def test_unreadable_source(
 ) -> None:
     sources = source_tree()
     victim = sources / SEED_NAMES[0]
-    if os.geteuid() == 0:  # root reads anything: make open() fail for this one file
-        real_open = open
+    if os.geteuid() == 0:  # root reads anything: make opening this one file fail
+        real_open = os.open
 
-        def refusing_open(path: object, *args: object, **kwargs: object) -> object:
-            if Path(str(path)) == victim:
+        def refusing_open(path: object, flags: int, *args: object, **kwargs: object) -> int:
+            if Path(os.fsdecode(path)) == victim:  # type: ignore[arg-type]
                 raise PermissionError(13, "Permission denied", str(path))
-            return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+            return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr("archiver.bagwriter.open", refusing_open, raising=False)
+        monkeypatch.setattr(os, "open", refusing_open)
     else:
         victim.chmod(0)
     report = build(sources, tmp_path / "out")
@@ -351,7 +351,10 @@ def test_invalid_archive_toml(tmp_path: Path) -> None:
         load_config(bad)
 
 
-@pytest.mark.parametrize("name", ["../escape.txt", ".hidden.txt", "white space.txt", "a/b.txt"])
+@pytest.mark.parametrize(
+    "name",
+    ["../escape.txt", ".hidden.txt", "white space.txt", "a/b.txt", "p.t%41t", "x" * 250 + ".txt"],
+)
 def test_hostile_source_names_cannot_name_a_bag(name: str) -> None:
     with pytest.raises(SourceError, match="cannot name a bag"):
         bag_name_for(name)
@@ -374,3 +377,83 @@ def test_event_times_follow_the_clock(tmp_path: Path) -> None:
     )
     premis = (tmp_path / "out" / STEMS[0] / "metadata" / "premis.xml").read_text()
     assert "2030-05-06T07:08:09+00:00" in premis
+
+
+def test_symlinked_source_is_refused(source_tree: Callable[..., Path], tmp_path: Path) -> None:
+    sources = source_tree()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the sources\n")
+    link = sources / SEED_NAMES[1]
+    link.unlink()
+    link.symlink_to(secret)
+    report = build(sources, tmp_path / "out")
+    (failed,) = report.failed
+    assert "symbolic link" in failed.reason and "row 3" in failed.reason
+    assert not (tmp_path / "out" / STEMS[1]).exists()
+
+
+def test_directory_named_as_source(source_tree: Callable[..., Path], tmp_path: Path) -> None:
+    sources = source_tree()
+    (sources / SEED_NAMES[1]).unlink()
+    (sources / SEED_NAMES[1]).mkdir()
+    report = build(sources, tmp_path / "out", sources=[sources / SEED_NAMES[1]])
+    (failed,) = report.failed
+    assert "is not a regular file" in failed.reason
+
+
+def test_damaged_existing_manifest_is_a_clear_failure(collection_copy: Path) -> None:
+    manifest = collection_copy / STEMS[1] / "manifest-sha256.txt"
+    manifest.write_text(manifest.read_text() + "deadbeef\n")
+    report = build(SOURCES, collection_copy)
+    (failed,) = report.failed
+    assert "manifest-sha256.txt is damaged" in failed.reason
+    assert report.count("unchanged") == len(STEMS) - 1
+
+
+def test_bags_follow_the_umask_not_0700(built_collection: Path) -> None:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for stem in STEMS:
+        mode = (built_collection / stem).stat().st_mode & 0o777
+        assert mode == 0o777 & ~umask
+
+
+def test_catalog_problem_names_its_place_once(
+    source_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    sources = source_tree(edit_catalog(set_cell(1, "filename", "../evil.txt")))
+    report = build(sources, tmp_path / "out")
+    reasons = [o.reason for o in report.failed if "evil" in o.reason]
+    assert len(reasons) == 1
+    assert reasons[0].count("metadata.csv") == 1
+
+
+@pytest.mark.parametrize(("same", "status"), [(True, "unchanged"), (False, "failed")])
+def test_a_concurrent_build_that_won_the_race(
+    built_collection: Path,
+    source_tree: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    same: bool,
+    status: str,
+) -> None:
+    import shutil
+
+    from archiver.bagwriter import BagExistsError
+
+    def racing_install(staging: Path, destination: Path, *, replace: bool) -> None:
+        shutil.copytree(built_collection / destination.name, destination)
+        if not same:
+            payload = destination / "data" / f"{destination.name}.txt"
+            payload.write_bytes(b"another build's different source\n")
+            (destination / "manifest-sha256.txt").write_text(
+                hashlib.sha256(payload.read_bytes()).hexdigest() + f"  data/{payload.name}\n"
+            )
+        raise BagExistsError(f"{destination}: a bag appeared there meanwhile")
+
+    monkeypatch.setattr("archiver.build.install_bag", racing_install)
+    report = build(SOURCES, tmp_path / "out", sources=[SOURCES / SEED_NAMES[0]])
+    (outcome,) = report.outcomes
+    assert outcome.status == status
+    if not same:
+        assert "another build installed a different bag" in outcome.reason
