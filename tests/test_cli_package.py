@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import bagit
@@ -65,6 +66,36 @@ def test_missing_bag_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope" in err and "Traceback" not in err
     assert (tmp_path / "o" / "good.tar").is_file()  # the other bag was still packaged
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind"),
+    [
+        (lambda bag: (bag / "data" / "text.txt").write_text("tampered\n"), "checksum-mismatch"),
+        (lambda bag: (bag / "data" / "text.txt").unlink(), "missing-file"),
+        (lambda bag: (bag / "data" / "extra.txt").write_text("x\n"), "unexpected-file"),
+    ],
+    ids=["changed", "missing", "extra"],
+)
+def test_invalid_bag_is_refused_exit_1(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    tamper: Callable[[Path], object],
+    kind: str,
+) -> None:
+    """Fresh sidecars must never vouch for a damaged bag: nothing is written for it."""
+    bad = make_bag(tmp_path / "bags", "bad")
+    good = make_bag(tmp_path / "bags", "good")
+    tamper(bad)
+    out = tmp_path / "o"
+    assert main(["package", str(bad), str(good), "--format", "tar", "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "INVALID" in printed and kind in printed and "data/" in printed
+    assert sorted(p.name for p in out.iterdir()) == [
+        "good.tar",
+        "good.tar.sha256",
+        "good.tar.sha512",
+    ]
 
 
 @pytest.mark.parametrize(

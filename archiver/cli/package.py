@@ -11,9 +11,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.cli.validate import make_console
-from archiver.errors import EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
+from archiver.cli.validate import make_console, print_problems, summary_line
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
+from archiver.findings import Finding
+from archiver.profile import default_checkers
 from archiver.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag, source_date_epoch
+from archiver.validator import validate_bag
 
 DEFAULT_OUT = Path("packages")
 
@@ -27,7 +30,9 @@ def register(subparsers: Any) -> None:
         "after the bag, sorted entries, owners 0/'' and modes 0644/0755, every time set to "
         f"SOURCE_DATE_EPOCH (default {DEFAULT_EPOCH}, 1980-01-01T00:00:00Z), so a rebuild "
         "is byte-identical; then <archive>.sha256 and <archive>.sha512 in sha256sum format. "
-        "Exit 0 all written, 2 a bag could not be packaged.",
+        "Each BAG is fully validated first; an invalid bag is refused (nothing written for "
+        "it: fresh sidecars would vouch for the damage). "
+        "Exit 0 all written, 1 a bag is invalid, 2 a bag could not be packaged.",
     )
     parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
     parser.add_argument("--format", required=True, choices=FORMATS, help="archive format")
@@ -42,7 +47,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Package every bag; print a table of archives and digests."""
+    """Validate and package every bag; print a table of archives and digests.
+
+    An invalid bag is not packaged: its findings are listed and the exit status is 1.
+    """
     mtime = source_date_epoch(os.environ)
     out: Path = args.out
     try:
@@ -53,9 +61,17 @@ def run(args: argparse.Namespace) -> int:
     table = Table(title=f"Packages ({args.format}, mtime {mtime})")
     for column in ("bag", "archive", "bytes", "sha256"):
         table.add_column(column, overflow="fold")
+    checkers = default_checkers()  # schemas compiled once for all the bags
     status = EXIT_OK
+    invalid: list[Finding] = []
     for bag in args.bags:
         try:
+            report = validate_bag(bag, mode="full", checkers=checkers)
+            if not report.valid:
+                console.print(summary_line(report) + " — not packaged")
+                invalid.extend(report.findings)
+                status = max(status, EXIT_INTEGRITY)
+                continue
             result = serialize_bag(bag, out, args.format, mtime)
         except ArchiverError as exc:
             print(f"archiver: error: {exc}", file=sys.stderr)
@@ -67,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             str(result.size),
             result.digests["sha256"],
         )
+    print_problems(console, invalid)
     if table.row_count:
         console.print(table)
     return status
