@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BAGS   ?= bags
 SOURCES ?= sources
-LEDGER ?= $(BAGS)/.audit-ledger.sqlite
+LEDGER ?= audit-ledger.sqlite
 OCFL_ROOT ?= deposit/ocfl-root
 
 .DEFAULT_GOAL := help
