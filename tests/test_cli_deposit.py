@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -173,6 +174,30 @@ def test_json_with_problems_is_one_document(
     (row,) = document["bags"]
     assert row["status"] == ("damaged" if verify else "invalid")
     assert "checksum-mismatch" in {p["kind"] for p in row["problems"]}
+
+
+def test_verify_older_ocfl_version_is_superseded_exit_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = make_bag(tmp_path / "bags")
+    old = shutil.copytree(bag, tmp_path / "old" / bag.name)
+    uri = f"ocfl://{tmp_path}/root"
+    assert main(["deposit", str(bag), "--to", uri]) == 0
+    (bag / "data" / "more.txt").write_text("more\n")
+    bagit.Bag(str(bag)).save(manifests=True)
+    assert main(["deposit", str(bag), "--to", uri]) == 0
+    capsys.readouterr()
+    assert main(["deposit", str(old), "--to", uri, "--verify", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["bags"]
+    assert (row["status"], row["detail"], row["problems"]) == (
+        "superseded",
+        "held as v1, head is v2",
+        [],
+    )
+    assert main(["deposit", str(old), "--to", uri, "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert "superseded" in out and "held as v1, head is v2" in out
+    assert "checksum-mismatch" not in out
 
 
 def test_config_file_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,7 +46,7 @@ def test_deposit_then_unchanged_then_updated(tmp_path: Path) -> None:
     assert third.status is DepositStatus.UPDATED
     assert (dest_root / "statement-1" / "data" / "more.txt").read_text() == "more\n"
     assert sorted(p.name for p in dest_root.iterdir()) == ["statement-1"]
-    assert verify_deposit(bag, parse_target(uri), environ={}, settings={}) == []
+    assert verify_deposit(bag, parse_target(uri), environ={}, settings={}).findings == ()
 
 
 def test_identifier_falls_back_to_directory_name(tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_corrupted_copy_detected(tmp_path: Path) -> None:
     target = parse_target((tmp_path / "copies").as_uri())
     deposit_bag(bag, target, now=NOW, environ={}, settings={})
     (tmp_path / "copies" / "statement-1" / "data" / "text.txt").write_text("a statemenX\n")
-    findings = verify_deposit(bag, target, environ={}, settings={})
+    findings = verify_deposit(bag, target, environ={}, settings={}).findings
     assert {(f.kind, f.path, f.algorithm) for f in findings} == {
         (Kind.CHECKSUM_MISMATCH, "data/text.txt", "sha256"),
         (Kind.CHECKSUM_MISMATCH, "data/text.txt", "sha512"),
@@ -84,7 +84,9 @@ def test_corrupted_copy_detected(tmp_path: Path) -> None:
 
 def test_missing_copy_detected(tmp_path: Path) -> None:
     bag = make_bag(tmp_path / "bags")
-    findings = verify_deposit(bag, parse_target((tmp_path / "c").as_uri()), environ={}, settings={})
+    findings = verify_deposit(
+        bag, parse_target((tmp_path / "c").as_uri()), environ={}, settings={}
+    ).findings
     assert [f.kind for f in findings] == [Kind.MISSING_FILE]
 
 

@@ -79,3 +79,12 @@ def test_verification_event() -> None:
     check_event(bad)
     assert bad.outcome == "failure"
     assert "checksum-mismatch s3://b/p/one.tar" in bad.outcome_detail
+
+
+def test_superseded_verification_is_a_success() -> None:
+    event = verification_event(
+        Path("bags/one"), parse_target("ocfl:///r"), NOW, [], "held as v1, head is v2"
+    )
+    check_event(event)
+    assert event.outcome == "success"
+    assert "superseded: held as v1, head is v2" in event.outcome_detail

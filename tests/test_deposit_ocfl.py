@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from archiver.deposit import (
     DepositResult,
     DepositStatus,
     InvalidBagError,
+    VerifyStatus,
     deposit_bag,
     ocfl_root,
     parse_target,
@@ -80,7 +82,9 @@ def test_unchanged_is_noop_and_change_adds_version(tmp_path: Path) -> None:
     assert inventory["versions"]["v2"]["created"] == "2026-03-01T00:00:00Z"
     logical = {p for paths in inventory["versions"]["v2"]["state"].values() for p in paths}
     assert "data/more.txt" in logical
-    assert verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={}) == []
+    assert (
+        verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={}).findings == ()
+    )
 
 
 def test_identifier_fallback_is_directory_name(tmp_path: Path) -> None:
@@ -104,9 +108,30 @@ def test_corruption_in_root_detected(tmp_path: Path) -> None:
     deposit(bag, root)
     stored = ocfl_root.object_dir(root, IDENT) / "v1" / "content" / "data" / "text.txt"
     stored.write_text("a statemenX\n")
-    findings = verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={})
+    findings = verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={}).findings
     assert [f.kind for f in findings] == [Kind.CHECKSUM_MISMATCH]
     assert not ocfl_root.validate_root(root)[0]
+
+
+def test_verify_older_state_is_superseded_not_damaged(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    target = parse_target(f"ocfl://{root}")
+    deposit(bag, root)
+    old = shutil.copytree(bag, tmp_path / "old" / bag.name)  # the bag as v1 holds it
+    change_bag(bag)
+    assert deposit(bag, root).version == "v2"
+
+    held = verify_deposit(old, target, environ={}, settings={})
+    assert held.findings == ()
+    assert held.status is VerifyStatus.SUPERSEDED
+    assert held.superseded == "held as v1, head is v2"
+    assert verify_deposit(bag, target, environ={}, settings={}).status is VerifyStatus.VERIFIED
+
+    (old / "data" / "text.txt").write_text("in no version\n")  # a state held nowhere
+    nowhere = verify_deposit(old, target, environ={}, settings={})
+    assert nowhere.status is VerifyStatus.DAMAGED
+    assert Kind.CHECKSUM_MISMATCH in {f.kind for f in nowhere.findings}
 
 
 def test_verify_reports_missing_object(tmp_path: Path) -> None:
@@ -114,7 +139,7 @@ def test_verify_reports_missing_object(tmp_path: Path) -> None:
     other = make_bag(tmp_path / "other", ident="urn:other")
     root = tmp_path / "root"
     deposit(other, root)
-    findings = verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={})
+    findings = verify_deposit(bag, parse_target(f"ocfl://{root}"), environ={}, settings={}).findings
     assert [f.kind for f in findings] == [Kind.MISSING_FILE]
 
 

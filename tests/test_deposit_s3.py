@@ -113,7 +113,7 @@ def test_deposit_uploads_verifies_and_marks_complete(
         assert sidecar == f"{hashlib.new(alg, data).hexdigest()}  statement-1.tar\n".encode()
     head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     assert head.get("ChecksumSHA256")  # the server computed and checked SHA-256
-    assert verify_deposit(bag, target, environ=environ, settings={}) == []
+    assert verify_deposit(bag, target, environ=environ, settings={}).findings == ()
 
 
 def test_redeposit_unchanged_then_changed(
@@ -128,7 +128,7 @@ def test_redeposit_unchanged_then_changed(
     bagit.Bag(str(bag)).save(manifests=True)
     third = deposit_bag(bag, target, now=NOW, environ=environ, settings={})
     assert third.status is DepositStatus.UPDATED
-    assert verify_deposit(bag, target, environ=environ, settings={}) == []
+    assert verify_deposit(bag, target, environ=environ, settings={}).findings == ()
 
 
 def test_corruption_on_server_detected(
@@ -141,7 +141,7 @@ def test_corruption_on_server_detected(
     data = bytearray(client.get_object(Bucket=bucket, Key=key)["Body"].read())
     data[1000] ^= 0xFF
     client.put_object(Bucket=bucket, Key=key, Body=bytes(data))
-    findings = verify_deposit(bag, target, environ=environ, settings={})
+    findings = verify_deposit(bag, target, environ=environ, settings={}).findings
     mismatches = {(f.kind, f.algorithm) for f in findings if f.path == f"s3://{bucket}/{key}"}
     assert (Kind.CHECKSUM_MISMATCH, "sha256") in mismatches
     assert (Kind.CHECKSUM_MISMATCH, "sha512") in mismatches
@@ -157,7 +157,7 @@ def test_multipart_upload_for_large_files(
     assert result.status is DepositStatus.DEPOSITED
     head = client.head_object(Bucket=bucket, Key="statement-1.tar")
     assert head["ETag"].strip('"').endswith("-2")  # two parts
-    assert verify_deposit(bag, target, environ=environ, settings=settings) == []
+    assert verify_deposit(bag, target, environ=environ, settings=settings).findings == ()
 
 
 def test_readback_mismatch_leaves_no_sidecars(
@@ -177,7 +177,7 @@ def test_readback_mismatch_leaves_no_sidecars(
     monkeypatch.undo()
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["statement-1.tar"]  # no sidecars: the deposit does not look complete
-    findings = verify_deposit(bag, target, environ=environ, settings={})
+    findings = verify_deposit(bag, target, environ=environ, settings={}).findings
     assert {f.kind for f in findings} == {Kind.MISSING_FILE}
 
 

@@ -47,9 +47,10 @@ def register(subparsers: Any) -> None:
         "Identifier; a changed bag becomes a new version), s3://bucket/prefix (serialized "
         "bag + .sha256/.sha512 sidecars; endpoint and credentials from AWS_* variables or "
         "archive.toml [deposit.s3]), file:///path (a validated copy). An unchanged bag is a "
-        "no-op. Every deposit is recorded in the ledger. Exit 0 all deposited (or unchanged) "
-        "and verified, 1 a bag is invalid or a deposited copy is damaged (--verify), 2 the "
-        "deposit could not be done.",
+        "no-op. Every deposit is recorded in the ledger. --verify reports an OCFL bag that "
+        "is an older version of its intact object as superseded (not damaged). Exit 0 all "
+        "deposited (or unchanged) and verified, 1 a bag is invalid or a deposited copy is "
+        "damaged, 2 the deposit could not be done.",
     )
     parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
     parser.add_argument("--to", metavar="URI", required=True, help="deposit target URI")
@@ -213,16 +214,19 @@ def _verify_all(
     status = EXIT_OK
     for bag in bags:
         try:
-            findings = verify_deposit(bag, target, environ=os.environ, settings=settings)
+            result = verify_deposit(bag, target, environ=os.environ, settings=settings)
         except ArchiverError as exc:
             rows.append(_error_row(bag, exc))
             status = EXIT_UNUSABLE
             continue
         finally:
             advance()
-        events.append(verification_event(bag, target, _now(), findings))
-        status_word = "damaged" if findings else "verified"
-        rows.append(_problems_row(bag, status_word, findings, target=target.uri))
+        findings = result.findings
+        events.append(verification_event(bag, target, _now(), findings, result.superseded))
+        extra = {"target": target.uri}
+        if result.superseded:
+            extra["detail"] = result.superseded
+        rows.append(_problems_row(bag, str(result.status), findings, **extra))
         problems.extend(findings)
         if findings and status == EXIT_OK:
             status = EXIT_INTEGRITY
@@ -235,6 +239,7 @@ _STYLES = {
     "updated": "green",
     "unchanged": "dim",
     "verified": "green",
+    "superseded": "yellow",
     "invalid": "bold red",
     "damaged": "bold red",
     "error": "bold red",
@@ -252,7 +257,7 @@ def _print_table(rows: list[dict[str, Any]], target: Target, ledger: Path | None
             escape(row["bag"]),
             f"[{style}]{row['status']}[/]" if style else row["status"],
             escape(str(row.get("identifier", ""))),
-            escape(str(row.get("location", row.get("error", "")))),
+            escape(str(row.get("location", row.get("error", row.get("detail", ""))))),
         )
     console.print(table)
     counts: dict[str, int] = {}

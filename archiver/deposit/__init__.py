@@ -15,9 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.deposit.records import DepositResult, DepositStatus, Target, parse_target
+from archiver.deposit.records import (
+    DepositResult,
+    DepositStatus,
+    Target,
+    Verification,
+    VerifyStatus,
+    parse_target,
+)
 from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag, require_valid
-from archiver.findings import Finding
 from archiver.serialize import source_date_epoch
 
 __all__ = [
@@ -25,6 +31,8 @@ __all__ = [
     "DepositStatus",
     "InvalidBagError",
     "Target",
+    "Verification",
+    "VerifyStatus",
     "deposit_bag",
     "parse_target",
     "verify_deposit",
@@ -67,8 +75,9 @@ def deposit_bag(
 
 def verify_deposit(
     bag: Path, target: Target, *, environ: Mapping[str, str], settings: Mapping[str, Any]
-) -> list[Finding]:
-    """Re-verify what ``target`` holds for ``bag``; an empty list means it is intact."""
+) -> Verification:
+    """Re-verify what ``target`` holds for ``bag``: its findings (none: intact), or, in an
+    OCFL root, that the bag is an older version of an intact object (``superseded``)."""
     require_bag(bag)
     identifier, _ = bag_identifier(bag)
     if target.scheme == "ocfl":
@@ -78,7 +87,8 @@ def verify_deposit(
     if target.scheme == "s3":
         from archiver.deposit.s3 import s3_settings, verify_s3
 
-        return verify_s3(bag, target, s3_settings(environ, settings.get("s3", {})))
+        config = s3_settings(environ, settings.get("s3", {}))
+        return Verification(findings=tuple(verify_s3(bag, target, config)))
     from archiver.deposit.directory import verify_directory
 
-    return verify_directory(bag, target)
+    return Verification(findings=tuple(verify_directory(bag, target)))

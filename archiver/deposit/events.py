@@ -63,13 +63,18 @@ def failure_event(bag: Path, target: Target, now: datetime, message: str) -> Led
 
 
 def verification_event(
-    bag: Path, target: Target, now: datetime, findings: Sequence[Finding]
+    bag: Path, target: Target, now: datetime, findings: Sequence[Finding], superseded: str = ""
 ) -> LedgerEvent:
-    """The fixity check of a deposited copy: success, or failure naming the first problem."""
+    """The fixity check of a deposited copy: success, or failure naming the first problem.
+
+    ``superseded`` (no findings): the bag is an older version of an intact OCFL object.
+    """
     if findings:
         first = findings[0]
         outcome_detail = f"{len(findings)} problem(s); first: {first.kind} {first.path}: "
         outcome_detail += first.message
+    elif superseded:
+        outcome_detail = f"the deposited object holds the bag, superseded: {superseded}"
     else:
         outcome_detail = "the deposited copy matches the bag"
     return LedgerEvent(

@@ -17,6 +17,9 @@
 - An unchanged bag (no difference from the head version's state) is a no-op.
 - After every deposit the object is validated with ocfl-py (digests checked) and the head
   version's state is compared with the source bag's sha512 digests.
+- Re-verification finds the bag's state in the head version or, failing that, in an older
+  one: a bag deposited before a changed bag became a new version is ``superseded``, not
+  damaged.
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ from ocfl.fsw import fsw_openfs
 from ocfl.validator import Validator
 
 from archiver import __version__
-from archiver.deposit.records import DepositResult, DepositStatus, Target
+from archiver.deposit.records import (
+    DepositResult,
+    DepositStatus,
+    Target,
+    Verification,
+)
 from archiver.deposit.source import compare_digests, file_digests
 from archiver.errors import DepositError, OutputError
 from archiver.fileio import staging_dir
@@ -198,43 +206,74 @@ def _add_version(
     return DepositStatus.NEW_VERSION, head
 
 
+def _object_damage(name: str, obj_path: Path) -> list[Finding]:
+    """Validate the object with ocfl-py (digests checked); one finding if it is invalid."""
+    validator = Validator(check_digests=True, log_warnings=False)
+    if validator.validate_object(str(obj_path)):
+        return []
+    first = " ".join(validator.status_str().strip().splitlines()[0].split())
+    return [
+        Finding(
+            kind=Kind.CHECKSUM_MISMATCH,
+            bag=name,
+            path=str(obj_path),
+            message=f"OCFL object invalid: {first}",
+        )
+    ]
+
+
+def _state(inventory: Any, vdir: str) -> dict[str, str]:
+    """A version's state as logical path → digest."""
+    state: dict[str, list[str]] = inventory.version(vdir).state
+    return {path: digest for digest, paths in state.items() for path in paths}
+
+
+def _check(bag: Path, obj_path: Path, identifier: str, *, older: bool) -> Verification:
+    """Validate the object, then find the bag's state in the head version, or (``older``)
+    in an earlier one."""
+    name = bag.resolve().name
+    if not (obj_path / _INVENTORY).is_file():
+        missing = Finding(
+            kind=Kind.MISSING_FILE,
+            bag=name,
+            path=str(obj_path),
+            message=f"no OCFL object for {identifier}",
+        )
+        return Verification(findings=(missing,))
+    damage = _object_damage(name, obj_path)
+    if damage:
+        return Verification(findings=tuple(damage))
+    inventory = ocfl.Object(path=str(obj_path)).parse_inventory()
+    algorithm = str(inventory.digest_algorithm)
+    source = file_digests(bag, algorithm)
+    head = str(inventory.head)
+    where = f"OCFL object {identifier}"
+    findings = compare_digests(name, source, _state(inventory, head), algorithm, where)
+    if not findings or not older:
+        return Verification(findings=tuple(findings))
+    for vdir in reversed(inventory.version_directories):
+        if vdir != head and not compare_digests(
+            name, source, _state(inventory, vdir), algorithm, where
+        ):
+            return Verification(superseded=f"held as {vdir}, head is {head}")
+    return Verification(findings=tuple(findings))
+
+
 @quiet_ocfl()
 def verify_object(bag: Path, obj_path: Path, identifier: str) -> list[Finding]:
     """Validate the object with ocfl-py and compare its head state with the bag's files."""
-    name = bag.resolve().name
-    if not (obj_path / _INVENTORY).is_file():
-        return [
-            Finding(
-                kind=Kind.MISSING_FILE,
-                bag=name,
-                path=str(obj_path),
-                message=f"no OCFL object for {identifier}",
-            )
-        ]
-    validator = Validator(check_digests=True, log_warnings=False)
-    if not validator.validate_object(str(obj_path)):
-        return [
-            Finding(
-                kind=Kind.CHECKSUM_MISMATCH,
-                bag=name,
-                path=str(obj_path),
-                message=f"OCFL object invalid: {validator.status_str().strip().splitlines()[0]}",
-            )
-        ]
-    inventory = ocfl.Object(path=str(obj_path)).parse_inventory()
-    algorithm = str(inventory.digest_algorithm)
-    state: dict[str, list[str]] = inventory.current_version.state
-    landed = {path: digest for digest, paths in state.items() for path in paths}
-    return compare_digests(
-        name, file_digests(bag, algorithm), landed, algorithm, f"OCFL object {identifier}"
-    )
+    return list(_check(bag, obj_path, identifier, older=False).findings)
 
 
 @quiet_ocfl()
-def verify_ocfl(bag: Path, target: Target, identifier: str) -> list[Finding]:
-    """Re-verify the object holding ``bag`` in the storage root."""
+def verify_ocfl(bag: Path, target: Target, identifier: str) -> Verification:
+    """Re-verify the object holding ``bag`` in the storage root.
+
+    A bag whose state is an older version of an intact object (a changed bag was deposited
+    since) is ``superseded``, not damaged; a state found in no version is a mismatch.
+    """
     assert target.path is not None
-    return verify_object(bag, object_dir(target.path, identifier), identifier)
+    return _check(bag, object_dir(target.path, identifier), identifier, older=True)
 
 
 @quiet_ocfl()

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from archiver.errors import DepositError
+from archiver.findings import Finding
 
 SCHEMES: tuple[str, ...] = ("ocfl", "s3", "file")
 
@@ -22,6 +23,29 @@ class DepositStatus(StrEnum):
     NEW_VERSION = "new-version"  # OCFL: the bag changed, a new version was added
     UPDATED = "updated"  # file/s3: the bag changed, the copy was replaced
     UNCHANGED = "unchanged"  # the target already holds this bag: nothing done
+
+
+class VerifyStatus(StrEnum):
+    """What re-verifying a deposited copy found."""
+
+    VERIFIED = "verified"  # the target holds the bag, intact
+    DAMAGED = "damaged"  # the copy is damaged, missing or differs from the bag
+    SUPERSEDED = "superseded"  # OCFL: the bag is an older version of its object, intact
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The outcome of ``verify_deposit`` for one bag: its findings, or where it is held."""
+
+    findings: tuple[Finding, ...] = ()
+    superseded: str = ""  # e.g. "held as v1, head is v2" (OCFL, no findings)
+
+    @property
+    def status(self) -> VerifyStatus:
+        """Damaged if there is any finding, else superseded or verified."""
+        if self.findings:
+            return VerifyStatus.DAMAGED
+        return VerifyStatus.SUPERSEDED if self.superseded else VerifyStatus.VERIFIED
 
 
 @dataclass(frozen=True, slots=True)
