@@ -14,6 +14,7 @@ from lxml import etree
 import archiver.cli
 import archiver.cli.deposit as cli_deposit
 from archiver.cli import main
+from archiver.deposit import ocfl_root
 from archiver.ledger import Ledger
 
 PREMIS = "{http://www.loc.gov/premis/v3}"
@@ -198,6 +199,28 @@ def test_verify_older_ocfl_version_is_superseded_exit_0(
     out = capsys.readouterr().out
     assert "superseded" in out and "held as v1, head is v2" in out
     assert "checksum-mismatch" not in out
+
+
+def test_deposit_into_damaged_ocfl_object_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    uri = f"ocfl://{root}"
+    assert main(["deposit", str(bag), "--to", uri]) == 0
+    obj = ocfl_root.object_dir(root, "urn:test:statement-1")
+    (obj / "v1" / "content" / "data" / "text.txt").write_text("a statemenX\n")
+    (bag / "data" / "more.txt").write_text("more\n")
+    bagit.Bag(str(bag)).save(manifests=True)
+    capsys.readouterr()
+    assert main(["deposit", str(bag), "--to", uri, "--json"]) == 1
+    (row,) = json.loads(capsys.readouterr().out)["bags"]
+    assert row["status"] == "damaged"
+    assert [(p["kind"], p["path"]) for p in row["problems"]] == [("checksum-mismatch", str(obj))]
+    assert not (obj / "v2").exists()
+    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+        last = ledger.events()[-1].event
+    assert (last.event_type, last.outcome) == ("fixity check", "failure")
 
 
 def test_config_file_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

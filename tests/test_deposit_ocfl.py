@@ -15,6 +15,7 @@ import pytest
 from deposit_helpers import NOW, change_bag
 
 from archiver.deposit import (
+    DamagedTargetError,
     DepositResult,
     DepositStatus,
     InvalidBagError,
@@ -24,7 +25,7 @@ from archiver.deposit import (
     parse_target,
     verify_deposit,
 )
-from archiver.errors import DepositError
+from archiver.errors import EXIT_INTEGRITY, DepositError
 from archiver.findings import Kind
 
 IDENT = "urn:uuid:0f6c7d4e-1111-4222-8333-944455556666"
@@ -132,6 +133,24 @@ def test_verify_older_state_is_superseded_not_damaged(tmp_path: Path) -> None:
     nowhere = verify_deposit(old, target, environ={}, settings={})
     assert nowhere.status is VerifyStatus.DAMAGED
     assert Kind.CHECKSUM_MISMATCH in {f.kind for f in nowhere.findings}
+
+
+@pytest.mark.parametrize("changed", [True, False], ids=["new-version", "unchanged"])
+def test_deposit_into_damaged_object_is_integrity_error(tmp_path: Path, changed: bool) -> None:
+    bag = make_bag(tmp_path / "bags")
+    root = tmp_path / "root"
+    deposit(bag, root)
+    obj = ocfl_root.object_dir(root, IDENT)
+    (obj / "v1" / "content" / "data" / "text.txt").write_text("a statemenX\n")
+    if changed:
+        change_bag(bag)
+    before = tree(root)
+    with pytest.raises(DamagedTargetError, match="OCFL object is damaged") as caught:
+        deposit(bag, root)
+    assert caught.value.exit_status == EXIT_INTEGRITY
+    assert [(f.kind, f.path) for f in caught.value.findings] == [(Kind.CHECKSUM_MISMATCH, str(obj))]
+    assert "\n" not in str(caught.value)
+    assert tree(root) == before  # no version added to a damaged object
 
 
 def test_verify_reports_missing_object(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from archiver.audit import versions
 from archiver.cli.validate import make_console, print_problems
 from archiver.config import load_config
 from archiver.deposit import (
+    DamagedTargetError,
     DepositResult,
     InvalidBagError,
     Target,
@@ -176,6 +177,12 @@ def _deposit_all(
         except InvalidBagError as exc:
             rows.append(_problems_row(bag, "invalid", exc.report.findings))
             problems.extend(exc.report.errors)
+            status = max(status, EXIT_INTEGRITY)
+            continue
+        except DamagedTargetError as exc:  # damage found at the target: exit 1, not 2
+            rows.append(_problems_row(bag, "damaged", exc.findings, target=target.uri))
+            problems.extend(exc.findings)
+            events.append(verification_event(bag, target, _now(), exc.findings))
             status = max(status, EXIT_INTEGRITY)
             continue
         except DepositError as exc:

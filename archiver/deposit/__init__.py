@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.deposit.records import (
+    DamagedTargetError,
     DepositResult,
     DepositStatus,
     Target,
@@ -27,6 +28,7 @@ from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag
 from archiver.serialize import source_date_epoch
 
 __all__ = [
+    "DamagedTargetError",
     "DepositResult",
     "DepositStatus",
     "InvalidBagError",
@@ -50,8 +52,9 @@ def deposit_bag(
     """Validate ``bag``, deposit it at ``target`` and verify it there.
 
     ``settings`` is archive.toml's ``[deposit]`` table; ``environ`` supplies AWS_* and
-    SOURCE_DATE_EPOCH. Raises InvalidBagError (exit 1) for an invalid bag, DepositError
-    when the target is unusable or the transfer does not verify.
+    SOURCE_DATE_EPOCH. Raises InvalidBagError (exit 1) for an invalid bag,
+    DamagedTargetError (exit 1) when the copy already at the target is damaged,
+    DepositError when the target is unusable or the transfer does not verify.
     """
     require_bag(bag)
     require_valid(bag)

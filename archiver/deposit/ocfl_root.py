@@ -15,6 +15,9 @@
   the previous version; a leftover ``vN`` from an interrupted deposit (not referenced by
   the root inventory) is removed on the next deposit.
 - An unchanged bag (no difference from the head version's state) is a no-op.
+- Before a deposit into an existing object, the object is validated with ocfl-py (digests
+  checked): a damaged object is refused with ``DamagedTargetError`` (exit 1) and its
+  findings, and nothing is written.
 - After every deposit the object is validated with ocfl-py (digests checked) and the head
   version's state is compared with the source bag's sha512 digests.
 - Re-verification finds the bag's state in the head version or, failing that, in an older
@@ -40,6 +43,7 @@ from ocfl.validator import Validator
 
 from archiver import __version__
 from archiver.deposit.records import (
+    DamagedTargetError,
     DepositResult,
     DepositStatus,
     Target,
@@ -133,6 +137,15 @@ def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> D
     assert target.path is not None
     root = target.path
     obj_path = object_dir(root, identifier)
+    if (obj_path / _INVENTORY).is_file():
+        with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+            _remove_uncommitted(obj_path)  # a crash leftover is not part of the object
+        damage = _object_damage(bag.resolve().name, obj_path)
+        if damage:  # never add a version to (or call unchanged) a damaged object
+            raise DamagedTargetError(
+                f"{obj_path}: not deposited, the OCFL object is damaged: {damage[0].message}",
+                tuple(damage),
+            )
     try:
         if not (obj_path / _INVENTORY).is_file():
             status, version = _create(bag, root, obj_path, identifier, now)

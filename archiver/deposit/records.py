@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from archiver.errors import DepositError
+from archiver.errors import DepositError, IntegrityError
 from archiver.findings import Finding
 
 SCHEMES: tuple[str, ...] = ("ocfl", "s3", "file")
@@ -46,6 +46,14 @@ class Verification:
         if self.findings:
             return VerifyStatus.DAMAGED
         return VerifyStatus.SUPERSEDED if self.superseded else VerifyStatus.VERIFIED
+
+
+class DamagedTargetError(IntegrityError):
+    """The copy already at the target is damaged, so nothing was deposited (exit 1)."""
+
+    def __init__(self, message: str, findings: tuple[Finding, ...]) -> None:
+        super().__init__(message)
+        self.findings = findings
 
 
 @dataclass(frozen=True, slots=True)
