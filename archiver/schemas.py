@@ -187,6 +187,14 @@ class SchemaSet:
             raise MetadataError(
                 f"{name}: {json_pointer(first.absolute_path)}: {_first_line(first.message)}{more}"
             )
+        if fast is not None:
+            # The two validators disagree (a format one of them does not check): the
+            # stricter verdict stands, with the fast validator's own message.
+            problem = next(iter(fast.iter_errors(record)))
+            pointer = "#" + "".join(
+                "/" + str(p).replace("~", "~0").replace("/", "~1") for p in problem.instance_path
+            )
+            raise MetadataError(f"{name}: {pointer}: {_first_line(problem.message)}")
 
     # -- XML with lxml ------------------------------------------------------------------
 

@@ -273,3 +273,16 @@ def test_invalid_json_schema_is_reported(tmp_path: Path) -> None:
     (tmp_path / "broken.schema.json").write_text('{"type": 12}', encoding="utf-8")
     with pytest.raises(MetadataError, match="not a valid JSON Schema"):
         SchemaSet(tmp_path).validate_json({}, "broken", "x.json")
+
+
+def test_a_format_only_one_validator_checks_still_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the Python validator cannot check a format the fast one rejects, the record fails."""
+    import jsonschema
+
+    schemas = SchemaSet()
+    lenient = jsonschema.Draft202012Validator(schemas.json_validator("premis").schema)
+    monkeypatch.setattr(schemas, "json_validator", lambda name: lenient)
+    record = premis_json()
+    record["events"][0]["dateTime"] = "2024-13-01T00:00:00Z"
+    with pytest.raises(MetadataError, match=r"premis.json: #/events/0/dateTime: .*date-time"):
+        schemas.validate_json(record, "premis", "premis.json")
