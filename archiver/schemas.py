@@ -20,7 +20,9 @@ JSON validation has a fast path: when the ``jsonschema-rs`` package is installed
 it accepts (Draft 2020-12, formats checked, offline) is accepted at once; a record it
 rejects goes to the ``jsonschema`` package, which stays the authority and words the error.
 PREMIS records took about 2.5 ms each with ``jsonschema`` alone and 15 us this way
-(``make bench``).
+(``make bench``). ``jsonschema`` is imported only when it is needed (a rejected record,
+or no ``jsonschema-rs``): with its format extras, importing it costs about 0.7 s per
+process (``rfc3987-syntax`` builds a grammar at import time).
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema
 from lxml import etree
 
 from archiver.errors import MetadataError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 XmlSchemaName = Literal["dc", "premis"]
 
@@ -130,6 +134,7 @@ class SchemaSet:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else schemas_dir()
         self.xsd_dir = self.root / "xsd"
+        self._documents: dict[str, Any] = {}
         self._json: dict[str, jsonschema.protocols.Validator] = {}
         self._fast: dict[str, Any] = {}
         self._lxml: dict[str, etree.XMLSchema] = {}
@@ -138,20 +143,31 @@ class SchemaSet:
 
     # -- JSON ---------------------------------------------------------------------------
 
-    def json_validator(self, schema_name: str) -> jsonschema.protocols.Validator:
-        """The Draft 2020-12 validator (with format checking) for a named JSON Schema."""
-        validator = self._json.get(schema_name)
-        if validator is None:
+    def _schema(self, schema_name: str) -> Any:
+        """The parsed JSON Schema document ``schemas/<name>``, read once."""
+        schema = self._documents.get(schema_name)
+        if schema is None:
             filename = JSON_SCHEMA_FILES.get(schema_name, f"{schema_name}.schema.json")
             path = self.root / filename
             try:
                 schema = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise MetadataError(f"{path}: cannot load JSON Schema: {exc}") from exc
+            self._documents[schema_name] = schema
+        return schema
+
+    def json_validator(self, schema_name: str) -> jsonschema.protocols.Validator:
+        """The Draft 2020-12 validator (with format checking) for a named JSON Schema."""
+        validator = self._json.get(schema_name)
+        if validator is None:
+            import jsonschema
+
+            schema = self._schema(schema_name)
             cls = jsonschema.Draft202012Validator
             try:
                 cls.check_schema(schema)
             except jsonschema.SchemaError as exc:
+                path = self.root / JSON_SCHEMA_FILES.get(schema_name, f"{schema_name}.schema.json")
                 raise MetadataError(f"{path}: not a valid JSON Schema: {exc.message}") from exc
             validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
             self._json[schema_name] = validator
@@ -160,15 +176,22 @@ class SchemaSet:
     def _fast_validator(self, schema_name: str) -> Any:
         """The ``jsonschema_rs`` validator for a schema, or None without the package."""
         if schema_name not in self._fast:
-            schema: Any = self.json_validator(schema_name).schema
+            schema = self._schema(schema_name)
             try:
                 import jsonschema_rs
             except ImportError:
                 self._fast[schema_name] = None
             else:
-                self._fast[schema_name] = jsonschema_rs.Draft202012Validator(
-                    schema, validate_formats=True, offline=True
-                )
+                try:
+                    self._fast[schema_name] = jsonschema_rs.Draft202012Validator(
+                        schema, validate_formats=True, offline=True
+                    )
+                except jsonschema_rs.ValidationError as exc:
+                    self.json_validator(schema_name)  # the authority's message, if it agrees
+                    raise MetadataError(
+                        f"{self.root / JSON_SCHEMA_FILES.get(schema_name, schema_name)}: "
+                        f"not a valid JSON Schema: {_first_line(str(exc))}"
+                    ) from exc
         return self._fast[schema_name]
 
     def validate_json(self, record: Mapping[str, Any], schema_name: str, name: str) -> None:
