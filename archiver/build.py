@@ -143,7 +143,7 @@ class Builder:
         """Compile FIDO's signatures and every schema now (before worker processes fork)."""
         self.identifier.prepare()
         for schema_name in ("dublin-core", "premis", "bag-info"):
-            self.schemas.json_validator(schema_name)
+            self.schemas.compile_json(schema_name)
         self.schemas.xml_schema("dc")
         self.schemas.xml_schema("premis")
 

@@ -194,6 +194,11 @@ class SchemaSet:
                     ) from exc
         return self._fast[schema_name]
 
+    def compile_json(self, schema_name: str) -> None:
+        """Compile a schema's validator now (the fast one when installed, else jsonschema)."""
+        if self._fast_validator(schema_name) is None:
+            self.json_validator(schema_name)
+
     def validate_json(self, record: Mapping[str, Any], schema_name: str, name: str) -> None:
         """Raise :class:`MetadataError` naming the record, the JSON pointer and the problem."""
         fast = self._fast_validator(schema_name)
