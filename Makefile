@@ -45,13 +45,13 @@ bench-quick: $(STAMP) ## The same benchmarks on small corpora (under a minute)
 	$(BIN)/python -m bench.run --quick
 
 test: $(STAMP) ## Run the test suite (lint and type checks included)
-	$(BIN)/ruff check archiver tests
+	$(BIN)/ruff check archiver tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff and mypy (strict) on the package
-	$(BIN)/ruff check archiver tests
-	$(BIN)/ruff format --check archiver tests
+	$(BIN)/ruff check archiver tests bench
+	$(BIN)/ruff format --check archiver tests bench
 	$(BIN)/mypy
 
 clean: ## Remove the virtualenv, built bags and caches (sources are never touched)

@@ -16,13 +16,8 @@ from rich.console import Console
 
 from archiver.catalog import load_catalog
 from archiver.dublin_core import record_from_row
-
-# bench/ is not part of the installed package; with pytest's `pythonpath = ["."]` in
-# pyproject.toml this line is not needed.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench import contenders, corpus, report, run  # noqa: E402
-from bench.report import Result, Sample, Target  # noqa: E402
+from bench import contenders, corpus, report, run
+from bench.report import Result, Sample, Target
 
 
 def _result(group: str, name: str, seconds: list[float], work: float = 100.0, **kw: Any) -> Result:
