@@ -457,3 +457,24 @@ def test_a_concurrent_build_that_won_the_race(
     assert outcome.status == status
     if not same:
         assert "another build installed a different bag" in outcome.reason
+
+
+# -- JSON rendering ---------------------------------------------------------------------
+
+JSON_RECORDS = [
+    {},
+    {"a": []},
+    {"title": "Ünïcødé — “quotes” \\ \" \n\t\u0001 \u2028", "n": 0, "big": 10**30, "neg": -7},
+    {"flags": [True, False, None], "nested": {"x": [{"y": {}}, [], [[1, 2], "s"]]}},
+    {"tuple": (1, "two"), "empty": {"inner": []}},
+    {"float": 1.5, "inf": float("inf")},  # not in our records: handed to json.dumps
+    {1: "non-str key"},  # likewise
+]
+
+
+@pytest.mark.parametrize("record", JSON_RECORDS)
+def test_json_rendering_matches_json_dumps(record: dict[str, object]) -> None:
+    from archiver.build import _json_bytes
+
+    expected = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    assert _json_bytes(record) == expected.encode()
