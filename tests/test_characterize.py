@@ -90,3 +90,30 @@ def test_unknown_extension_and_binary(identifier: FormatIdentifier, tmp_path: Pa
 def test_unreadable_file_is_a_source_error(identifier: FormatIdentifier, tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="missing.txt: cannot read"):
         characterize_file(tmp_path / "missing.txt", ["sha256"], identifier)
+
+
+HEADERS = {
+    "pdf": b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(20),
+    "gif": b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
+    "zip": b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(40) + b"PK\x05\x06" + bytes(18),
+    "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(20) + b"\xff\xd9",
+    "xml": b'<?xml version="1.0" encoding="UTF-8"?>\n<root/>\n',
+    "html": b"<!DOCTYPE html>\n<html><head><title>t</title></head></html>\n",
+    "rtf": b"{\\rtf1\\ansi\\deff0 {\\fonttbl}}\n",
+    "utf8-bom": b"\xef\xbb\xbfHello\n",
+    "utf16": b"\xff\xfeH\x00i\x00",
+    "text": b"Call me Ishmael.\n",
+    "gzip": b"\x1f\x8b\x08\x00" + bytes(20),
+    "ole2": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HEADERS))
+def test_signature_matching_agrees_with_fido(identifier: FormatIdentifier, kind: str) -> None:
+    """The first-byte prefilter and precompiled table give FIDO's own matches, in order."""
+    data = HEADERS[kind]
+    fido = identifier._fido
+    ours = [(fido.get_puid(f), sig) for f, sig in identifier._match_formats(data, data)]
+    theirs = [(fido.get_puid(f), sig) for f, sig in fido.match_formats(data, data)]
+    assert ours == theirs
