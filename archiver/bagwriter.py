@@ -52,15 +52,35 @@ def write_payload(
     return digests, size, profiler.result()
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
 def write_tag_files(bag: Path, files: Mapping[str, bytes]) -> None:
-    """Write every tag file (relative path -> bytes) into the staging bag."""
+    """Write every tag file (relative path -> bytes) into the staging bag.
+
+    Each file is new (``O_EXCL``) and written with one ``os.write`` where the system
+    allows; each subdirectory is made once.
+    """
+    root = os.fspath(bag)
+    made: set[str] = set()
+    path = root
     try:
         for relpath, data in sorted(files.items()):
-            path = bag / relpath
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            directory = relpath.rpartition("/")[0]
+            if directory and directory not in made:
+                path = os.path.join(root, directory)
+                os.makedirs(path, exist_ok=True)
+                made.add(directory)
+            path = os.path.join(root, relpath)
+            fd = os.open(path, _NEW_FILE, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
     except OSError as exc:
-        raise OutputError(f"{exc.filename}: cannot write: {exc.strerror}") from None
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 class _StagedBag(bagit.Bag):  # type: ignore[misc]

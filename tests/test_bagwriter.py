@@ -16,6 +16,7 @@ from archiver.bagwriter import (
     BagVerifier,
     install_bag,
     write_payload,
+    write_tag_files,
 )
 from archiver.config import load_config
 from archiver.errors import OutputError, SourceError
@@ -124,3 +125,26 @@ def test_symlinked_payload_source_is_not_followed(tmp_path: Path) -> None:
     link.symlink_to(target)
     with pytest.raises(SourceError, match="symbolic link"):
         write_payload(link, tmp_path / "out" / "link.txt", ["sha256"])
+
+
+def test_tag_files_written_with_their_directories(tmp_path: Path) -> None:
+    files = {
+        "bagit.txt": b"BagIt-Version: 1.0\n",
+        "metadata/dc.json": b"{}\n",
+        "metadata/deep/x.xml": b"<x/>" * 5000,
+        "empty.txt": b"",
+    }
+    write_tag_files(tmp_path, files)
+    written = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
+    assert written == files
+
+
+@pytest.mark.parametrize("existing", ["bagit.txt", "metadata/dc.json"])
+def test_tag_files_never_overwrite(tmp_path: Path, existing: str) -> None:
+    (tmp_path / "metadata").mkdir()
+    (tmp_path / existing).write_bytes(b"old")
+    with pytest.raises(OutputError, match=f"{tmp_path / existing}: cannot write"):
+        write_tag_files(tmp_path, {"bagit.txt": b"new", "metadata/dc.json": b"new"})
+    assert (tmp_path / existing).read_bytes() == b"old"
