@@ -33,12 +33,14 @@ from archiver.catalog import Catalog, CatalogRow, load_catalog
 from archiver.characterize import FormatIdentifier
 from archiver.config import ArchiveConfig
 from archiver.dublin_core import DublinCoreRecord, record_from_row
-from archiver.dublin_core import render_xml as render_dc_xml
+from archiver.dublin_core import render_tree as render_dc_tree
+from archiver.dublin_core import serialize_xml as serialize_dc_xml
 from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
 from archiver.fileio import hash_file, staging_dir
 from archiver.findings import Severity
 from archiver.package_plan import PayloadFile, bag_info_tags, plan_tag_files
-from archiver.premis import render_xml as render_premis_xml
+from archiver.premis import render_tree as render_premis_tree
+from archiver.premis import serialize_xml as serialize_premis_xml
 from archiver.premis_events import Ingest, agents_for, current_toolset, describe_ingest
 from archiver.schemas import SchemaSet
 from archiver.tagfiles import parse_manifest, split_lines
@@ -240,15 +242,15 @@ class Builder:
         label = f"{self.config.collection_id}/{name}"
         self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
         self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
-        dc_xml = render_dc_xml(dc)
-        premis_xml = render_premis_xml(premis_json)
-        self.schemas.validate_xml(dc_xml, "dc", f"{label}: metadata/dc.xml")
-        self.schemas.validate_xml(premis_xml, "premis", f"{label}: metadata/premis.xml")
-        metadata = {
+        dc_tree = render_dc_tree(dc)
+        premis_tree = render_premis_tree(premis_json)
+        self.schemas.validate_tree(dc_tree, "dc", f"{label}: metadata/dc.xml")
+        self.schemas.validate_tree(premis_tree, "premis", f"{label}: metadata/premis.xml")
+        metadata = {  # the XML written is the serialization of the trees just validated
             "metadata/dc.json": _json_bytes(dc_json),
-            "metadata/dc.xml": dc_xml,
+            "metadata/dc.xml": serialize_dc_xml(dc_tree),
             "metadata/premis.json": _json_bytes(premis_json),
-            "metadata/premis.xml": premis_xml,
+            "metadata/premis.xml": serialize_premis_xml(premis_tree),
         }
         payload = [PayloadFile(payload_path, size, digests)]
         bag_info = bag_info_tags(

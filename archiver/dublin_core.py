@@ -287,6 +287,16 @@ def _xsi_type(term: str, value: str) -> str | None:
 
 def render_xml(record: DublinCoreRecord) -> bytes:
     """Qualified DC XML for ``record`` (UTF-8, deterministic bytes for identical input)."""
+    return serialize_xml(render_tree(record))
+
+
+def serialize_xml(root: etree._Element) -> bytes:
+    """A Dublin Core document's bytes: UTF-8 with an XML declaration, indented."""
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def render_tree(record: DublinCoreRecord) -> etree._Element:
+    """The element tree of :func:`render_xml` (to validate it before writing)."""
     xsi_type = f"{{{XSI_NS}}}type"
     root = etree.Element(ROOT_ELEMENT, nsmap={"dc": DC_NS, "dcterms": DCTERMS_NS, "xsi": XSI_NS})
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
@@ -301,4 +311,4 @@ def render_xml(record: DublinCoreRecord) -> bytes:
             scheme = _xsi_type(term, value)
             if scheme:
                 element.set(xsi_type, scheme)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return root

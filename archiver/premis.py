@@ -585,12 +585,18 @@ def _rights_xml(root: etree._Element, rights: Mapping[str, Any]) -> None:
         _add(container, "linkingAgentRole", link["role"])
 
 
-def _serialize(root: etree._Element) -> bytes:
+def serialize_xml(root: etree._Element) -> bytes:
+    """A PREMIS document's bytes: UTF-8 with an XML declaration, indented."""
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
 def render_xml(record_json: Mapping[str, Any]) -> bytes:
     """PREMIS 3.0 XML rendered from a record's JSON form (deterministic bytes)."""
+    return serialize_xml(render_tree(record_json))
+
+
+def render_tree(record_json: Mapping[str, Any]) -> etree._Element:
+    """The PREMIS 3.0 element tree of :func:`render_xml` (to validate it before writing)."""
     try:
         root = _root()
         _entity_xml(root, record_json["intellectualEntity"])
@@ -603,7 +609,7 @@ def render_xml(record_json: Mapping[str, Any]) -> bytes:
             _rights_xml(root, rights)
     except (KeyError, TypeError) as exc:
         raise MetadataError(f"PREMIS JSON record: missing or malformed field {exc}") from exc
-    return _serialize(root)
+    return root
 
 
 def render_events_xml(
@@ -633,4 +639,4 @@ def render_events_xml(
         _event_xml(root, event_json(event))
     for agent in agents:
         _agent_xml(root, agent_json(agent))
-    return _serialize(root)
+    return serialize_xml(root)

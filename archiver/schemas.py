@@ -271,6 +271,24 @@ class SchemaSet:
             suffix = f" (and {more} more)" if more else ""
             raise MetadataError(f"{name}: line {error.line}: {_first_line(error.message)}{suffix}")
 
+    def validate_tree(self, root: etree._Element, which: XmlSchemaName, name: str) -> None:
+        """Validate an element tree just built (no serializing and re-parsing).
+
+        A tree the XSD rejects is serialized and checked again by :meth:`validate_xml`,
+        whose message names the line; if the bytes pass where the tree did not, the
+        tree's own first error is raised.
+        """
+        schema = self.xml_schema(which)
+        if schema.validate(root):
+            return
+        error = schema.error_log[0]
+        self.validate_xml(
+            etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True),
+            which,
+            name,
+        )
+        raise MetadataError(f"{name}: {_first_line(error.message)}")
+
     # -- XML with xmlschema (independent second validator) ------------------------------
 
     def xmlschema_schema(self, which: XmlSchemaName) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,35 @@ def test_a_format_only_one_validator_checks_still_fails(monkeypatch: pytest.Monk
     record["events"][0]["dateTime"] = "2024-13-01T00:00:00Z"
     with pytest.raises(MetadataError, match=r"premis.json: #/events/0/dateTime: .*date-time"):
         schemas.validate_json(record, "premis", "premis.json")
+
+
+@pytest.mark.parametrize(("which", "good"), [("dc", DC_GOOD), ("premis", PREMIS_GOOD)])
+def test_good_tree_passes(which: str, good: bytes, schemas: SchemaSet) -> None:
+    schemas.validate_tree(etree.fromstring(good), which, "good.xml")  # type: ignore[arg-type]
+
+
+def _well_formed(which: str, old: bytes, new: bytes) -> bool:
+    try:
+        etree.fromstring((DC_GOOD if which == "dc" else PREMIS_GOOD).replace(old, new, 1))
+    except etree.XMLSyntaxError:
+        return False
+    return True
+
+
+BAD_TREES = [case for case in BAD_XML if _well_formed(*case[:3])]
+
+
+@pytest.mark.parametrize(("which", "old", "new", "hint"), BAD_TREES)
+def test_bad_tree_fails_like_its_bytes(
+    which: str, old: bytes, new: bytes, hint: str, schemas: SchemaSet
+) -> None:
+    bad = (DC_GOOD if which == "dc" else PREMIS_GOOD).replace(old, new, 1)
+    tree = etree.fromstring(bad)
+    with pytest.raises(MetadataError) as from_tree:
+        schemas.validate_tree(tree, which, "bad.xml")  # type: ignore[arg-type]
+    with pytest.raises(MetadataError) as from_bytes:
+        schemas.validate_xml(bad, which, "bad.xml")  # type: ignore[arg-type]
+    # The same finding; the line is that of the tree's serialization, not of ``bad``.
+    line = re.compile(r"^bad\.xml: line \d+: ")
+    assert line.match(str(from_tree.value)) and line.match(str(from_bytes.value))
+    assert line.sub("", str(from_tree.value)) == line.sub("", str(from_bytes.value))
