@@ -1,23 +1,29 @@
 """Audit fixity across a whole collection: find bags, hash every file in one pool, report.
 
-``audit`` plans each bag once (``archiver.validator.plan_bag``), then hashes the files of
-all bags in ONE ``ProcessPoolExecutor``: largest files first, small files batched into
-chunks, each worker reusing one buffer for every file it reads. With many bags the
-workers plan them too (tag files, profile and metadata checks). Bags are planned and
-hashed in windows of ``window_jobs`` files so memory stays flat however large the
-collection. The report records (``AuditReport``) are a stable contract: the ledger
+``audit`` runs ONE ``ProcessPoolExecutor`` for all bags. With many bags (the common case:
+one small text per bag) per-bag work dominates, so each worker task takes a batch of bags
+and plans (``archiver.validator.plan_bag``: tag files, profile), hashes and finishes them
+itself, returning only their ``BagReport``; a bag with much to read (``LARGE_FILE`` or
+more, or more than ``BATCH_FILES`` files) comes back planned instead, and its files are
+spread over the workers, largest first, small ones batched, each worker reusing one
+buffer. With few bags, or checkers given by the caller, bags are planned here and only
+their hashing goes to the pool. Memory stays flat however large the collection: the
+parent holds the reports and at most ``window_bags`` planned bags or ``window_jobs`` files.
+The report records (``AuditReport``) are a stable contract: the ledger
 (``archiver.ledger``) stores them.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
 import mmap
 import multiprocessing
 import multiprocessing.context
 import os
 import platform
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -47,15 +53,18 @@ from archiver.validator import (
 )
 
 ProgressCallback = Callable[[int, int], None]
-"""Called as ``progress(bytes_done, bytes_total)`` while an audit hashes."""
+"""Called as ``progress(bytes_done, bytes_total)`` while an audit hashes; while workers
+are still planning bags, ``bytes_total`` is an estimate (bytes per bag so far)."""
 
 LARGE_FILE = 4 << 20  # files this big get a task of their own
 BATCH_FILES = 256  # small files per task at most
 BATCH_BYTES = 16 << 20  # bytes per small-file task at most
 WINDOW_JOBS = 50_000  # files planned and held in memory at once
+WINDOW_BAGS = 2_000  # planned bags held in memory at once
 POOL_MIN_BYTES = 64 << 20  # below this much to read, hashing in-process is faster
 POOL_MIN_BAGS = 48  # from this many bags on, workers plan them too
-PLAN_GROUP = 256  # bags planned per round
+PLAN_GROUP = 256  # bags planned per round in this process
+BAG_BATCH = 32  # bags a worker audits whole in one task
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,32 +239,71 @@ def _audit_archive(archive: Path, mode: Mode, checkers: Sequence[Checker]) -> Ba
         return BagReport(bag=str(archive), findings=(finding,))
 
 
-def _plan_task(bags: Sequence[str], mode: Mode) -> list[BagPlan | BagReport]:
-    """Run in a worker: plan bags with this process's own default checkers."""
-    checkers = _checkers_for(os.getpid())
-    return [_plan(Path(bag), mode, checkers) for bag in bags]
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What auditing a batch of bags gave: finished reports, and the bags planned but left
+    to hash across the pool (much to read), and the bytes hashed."""
+
+    reports: tuple[BagReport, ...]
+    deferred: tuple[BagPlan, ...]
+    bytes: int
 
 
-@functools.lru_cache(maxsize=1)
-def _checkers_for(pid: int) -> list[Checker]:
-    """The default checkers of one process (schemas compiled once per worker)."""
-    return default_checkers()
+def hash_here(plan: BagPlan) -> bool:
+    """True when a planned bag is best hashed by whoever planned it (little to read)."""
+    return len(plan.jobs) <= BATCH_FILES and plan.job_bytes < LARGE_FILE
+
+
+def audit_batch(
+    bags: Iterable[Path], mode: Mode, checkers: Sequence[Checker], buffer: mmap.mmap
+) -> BatchOutcome:
+    """Plan each bag; hash and finish those with little to read; defer the others."""
+    reports: list[BagReport] = []
+    deferred: list[BagPlan] = []
+    done = 0
+    for bag in bags:
+        planned = _plan(bag, mode, checkers)
+        if isinstance(planned, BagReport):
+            reports.append(planned)
+        elif hash_here(planned):
+            results = hash_jobs(planned.jobs, buffer)
+            done += sum(r.size for r in results)
+            reports.append(finish_bag(planned, results))
+        else:
+            deferred.append(planned)
+    return BatchOutcome(tuple(reports), tuple(deferred), done)
+
+
+def _batch_task(bags: Sequence[str], mode: Mode, metadata: bool | None) -> BatchOutcome:
+    """Run in a worker: audit a batch of bags with this process's own checkers."""
+    checkers = _checkers_for(os.getpid(), metadata)
+    return audit_batch([Path(b) for b in bags], mode, checkers, _worker_buffer())
+
+
+@functools.lru_cache(maxsize=2)
+def _checkers_for(pid: int, metadata: bool | None) -> list[Checker]:
+    """The default checkers of one process (schemas compiled once per worker); none for
+    ``metadata=None``."""
+    return [] if metadata is None else default_checkers(metadata=metadata)
 
 
 def _windows(
     bags: Sequence[Path],
     plan: Callable[[Sequence[Path]], list[BagPlan | BagReport]],
     window_jobs: int,
+    window_bags: int,
 ) -> Iterator[list[BagPlan | BagReport]]:
-    """Plan bags a group at a time; yield windows of about ``window_jobs`` files."""
+    """Plan bags a group at a time; yield windows of about ``window_jobs`` files or
+    ``window_bags`` bags, whichever comes first."""
     window: list[BagPlan | BagReport] = []
     jobs = 0
-    for start in range(0, len(bags), PLAN_GROUP):
-        for planned in plan(bags[start : start + PLAN_GROUP]):
+    group = max(1, min(PLAN_GROUP, window_bags))
+    for start in range(0, len(bags), group):
+        for planned in plan(bags[start : start + group]):
             window.append(planned)
             if isinstance(planned, BagPlan):
                 jobs += len(planned.jobs)
-            if jobs >= window_jobs:
+            if jobs >= window_jobs or len(window) >= window_bags:
                 yield window
                 window, jobs = [], 0
     if window:
@@ -292,12 +340,15 @@ def _run_tasks(
 class _Collector:
     """Route hash results to their bags and finish each bag when its last file is in."""
 
-    def __init__(self, progress: ProgressCallback | None) -> None:
+    def __init__(self, progress: ProgressCallback | None, bags: int) -> None:
         self.progress = progress
+        self.bags = bags  # bags in the whole audit, for the progress estimate
         self.reports: list[BagReport] = []
         self.plans: dict[str, BagPlan] = {}
         self.left: dict[str, int] = {}
         self.results: dict[str, list[HashResult]] = {}
+        self.held_jobs = 0  # files of planned bags not hashed yet
+        self.seen = 0  # bags planned so far
         self.done_bytes = 0
         self.total_bytes = 0
 
@@ -305,6 +356,7 @@ class _Collector:
         """Take a window of planned bags; return the jobs still to hash."""
         jobs: list[HashJob] = []
         for planned in window:
+            self.seen += 1
             if isinstance(planned, BagReport):
                 self.reports.append(planned)
             elif not planned.jobs:
@@ -314,15 +366,25 @@ class _Collector:
                 self.left[planned.bag] = len(planned.jobs)
                 self.results[planned.bag] = []
                 jobs.extend(planned.jobs)
+                self.held_jobs += len(planned.jobs)
                 self.total_bytes += planned.job_bytes
         self._report_progress()
         return jobs
+
+    def add_batch(self, outcome: BatchOutcome) -> list[HashJob]:
+        """Take a worker's finished reports and deferred bags; return the jobs to hash."""
+        self.reports.extend(outcome.reports)
+        self.seen += len(outcome.reports)
+        self.done_bytes += outcome.bytes
+        self.total_bytes += outcome.bytes
+        return self.add(outcome.deferred)
 
     def done(self, batch: list[HashResult]) -> None:
         """Record a finished task's results."""
         for result in batch:
             self.results[result.bag].append(result)
             self.done_bytes += result.size
+            self.held_jobs -= 1
             self.left[result.bag] -= 1
             if self.left[result.bag] == 0:
                 plan = self.plans.pop(result.bag)
@@ -331,16 +393,72 @@ class _Collector:
         self._report_progress()
 
     def _report_progress(self) -> None:
-        if self.progress is not None:
-            self.progress(self.done_bytes, self.total_bytes)
+        if self.progress is None:
+            return
+        total = self.total_bytes
+        if 0 < self.seen < self.bags:  # bags still to plan: assume they are like the others
+            total = max(total, self.total_bytes * self.bags // self.seen)
+        self.progress(self.done_bytes, total)
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Workers start from a fork server where there is one: forking the caller directly
-    would copy whatever threads it runs (a progress bar's refresh thread, for one)."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
+    """How workers start: forked from this process when it runs no other thread (cheap:
+    they inherit what it imported); otherwise from a fork server preloaded with this
+    module, since forking a process that runs threads (a progress bar's refresh thread,
+    for one) would copy locks those threads may hold."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
     return multiprocessing.get_context()
+
+
+def _pooled(
+    targets: Sequence[Path],
+    pool: ProcessPoolExecutor,
+    workers: int,
+    mode: Mode,
+    metadata: bool | None,
+    collector: _Collector,
+    window_jobs: int,
+    window_bags: int,
+) -> None:
+    """Workers audit batches of bags whole; deferred bags' files are spread over them,
+    largest tasks first. New batches wait while ``window_jobs`` files or ``window_bags``
+    planned bags are held."""
+    names = [str(b) for b in targets]
+    size = max(1, min(BAG_BATCH, len(names) // (workers * 4) or 1))
+    batches = iter(range(0, len(names), size))
+    queue: list[tuple[int, int, list[HashJob]]] = []  # (-bytes, order, task): a heap
+    order = 0
+    pending: dict[Future[Any], bool] = {}  # future -> is a batch of bags
+    limit = max(2, workers * 2)
+    while True:
+        while len(pending) < limit:
+            if queue:
+                task = heapq.heappop(queue)[2]
+                pending[pool.submit(_hash_task, task)] = False
+                continue
+            if collector.held_jobs >= window_jobs or len(collector.plans) >= window_bags:
+                break
+            start = next(batches, None)
+            if start is None:
+                break
+            batch = names[start : start + size]
+            pending[pool.submit(_batch_task, batch, mode, metadata)] = True
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            if pending.pop(future):
+                for task in schedule(collector.add_batch(future.result())):
+                    order += 1
+                    heapq.heappush(queue, (-sum(j.size for j in task), order, task))
+            else:
+                collector.done(future.result())
 
 
 def _utc_now() -> datetime:
@@ -355,27 +473,35 @@ def audit(
     progress: ProgressCallback | None = None,
     bags: Sequence[Path | str] | None = None,
     checkers: Sequence[Checker] | None = None,
+    metadata: bool = False,
     clock: Callable[[], datetime] = _utc_now,
     timer: Callable[[], float] = time.monotonic,
     run_id: str | None = None,
     window_jobs: int = WINDOW_JOBS,
+    window_bags: int = WINDOW_BAGS,
     pool_min_bytes: int = POOL_MIN_BYTES,
     pool_min_bags: int = POOL_MIN_BAGS,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
+    Every bag gets the BagIt checks of ``mode`` (``full``: every checksum) and, when it
+    declares our profile, the profile check. ``checkers`` default to
+    ``default_checkers(metadata=metadata)``: the schema checks of the DC and PREMIS records
+    (JSON Schema and XSD, ``invalid-metadata``) run only with ``metadata=True``; by default
+    the tag manifests' checksums vouch that the records are the bytes the build validated
+    (``archiver validate`` always checks them). Pass ``checkers=()`` to skip the profile too.
+
     ``workers`` defaults to every core; 1 works in this process, and so does a run with
     fewer than ``pool_min_bags`` bags and less than ``pool_min_bytes`` to read (starting
-    workers would cost more than it saves). With the default checkers, workers also plan
-    the bags (tag files, profile, metadata records), since per-bag work dominates for
-    many small bags; explicit ``checkers`` run in this process. Serialized bags (archive
-    roots, or archives among ``bags``) are extracted one at a time into a temporary
-    directory and validated in this process (``validator.validate_serialized``), in the
-    same run, each reported under the archive's path.
-    Workers start from a fork server: a script that calls ``audit`` with several workers
-    needs the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the
-    timezone-aware start and end times, ``timer`` the elapsed seconds. ``checkers`` default
-    to ``default_checkers()`` (our profile and metadata); pass ``()`` to skip them.
+    workers would cost more than it saves). With the default checkers (or none), workers
+    audit whole batches of bags, since per-bag work dominates for many small bags;
+    explicit ``checkers`` run in this process. Serialized bags (archive roots, or archives
+    among ``bags``) are extracted one at a time into a temporary directory and validated
+    in this process (``validator.validate_serialized``), in the same run, each reported
+    under the archive's path. Workers are forked, or started from a fork server when this
+    process runs other threads: a script that calls ``audit`` with several workers needs
+    the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the timezone-aware
+    start and end times, ``timer`` the elapsed seconds.
     """
     started = clock()
     t0 = timer()
@@ -385,29 +511,33 @@ def audit(
     found = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
     archives = {b for b in found if is_serialized(b)}
     targets = [b for b in found if b not in archives]
-    plan_in_workers = checkers is None  # workers build the default checkers themselves
-    local_checkers = default_checkers() if checkers is None else checkers
-    collector = _Collector(progress)
+    # workers build the default checkers themselves (None: no checkers at all)
+    plan_in_workers = checkers is None or len(checkers) == 0
+    worker_metadata = metadata if checkers is None else None
+    collector = _Collector(progress, len(targets))
     pool: ProcessPoolExecutor | None = None
-    if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
-        pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+
+    @functools.cache
+    def local_checkers() -> Sequence[Checker]:
+        return default_checkers(metadata=metadata) if checkers is None else checkers
 
     def plan(group: Sequence[Path]) -> list[BagPlan | BagReport]:
-        if pool is None or not plan_in_workers:
-            return [_plan(bag, mode, local_checkers) for bag in group]
-        size = max(1, len(group) // (count * 2))
-        chunks = [[str(b) for b in group[i : i + size]] for i in range(0, len(group), size)]
-        futures = [pool.submit(_plan_task, chunk, mode) for chunk in chunks]
-        return [planned for future in futures for planned in future.result()]
+        return [_plan(bag, mode, local_checkers()) for bag in group]
 
     try:
         for archive in sorted(archives):  # extracted one at a time, hashed in this process
-            collector.reports.append(_audit_archive(archive, mode, local_checkers))
-        for window in _windows(targets, plan, window_jobs):
-            jobs = collector.add(window)
-            if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
-                pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
-            _run_tasks(schedule(jobs), pool, count, collector.done)
+            collector.reports.append(_audit_archive(archive, mode, local_checkers()))
+        if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
+            pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+            _pooled(
+                targets, pool, count, mode, worker_metadata, collector, window_jobs, window_bags
+            )
+        else:
+            for window in _windows(targets, plan, window_jobs, window_bags):
+                jobs = collector.add(window)
+                if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
+                    pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+                _run_tasks(schedule(jobs), pool, count, collector.done)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

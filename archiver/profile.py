@@ -174,9 +174,12 @@ class MetadataChecker:
         return found
 
 
-def default_checkers(profile_path: Path | None = None) -> list[Checker]:
-    """The profile and metadata checks for bags that declare our profile."""
+def default_checkers(profile_path: Path | None = None, *, metadata: bool = True) -> list[Checker]:
+    """The profile check, and unless ``metadata`` is False the metadata records' schema
+    checks, for bags that declare our profile."""
     profile = load_profile(profile_path)
     schemas = SchemaSet()
     checker = ProfileChecker(profile, schemas)
+    if not metadata:
+        return [checker]
     return [checker, MetadataChecker(checker.identifier, schemas)]

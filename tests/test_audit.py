@@ -208,10 +208,28 @@ def test_audit_catches_fault_in_built_bag(
     collection_copy: Path, bag_copy: Path, fault: Callable[[Path], str], kind: Kind
 ) -> None:
     path = fault(bag_copy)
-    report = audit([collection_copy], workers=1)
+    report = audit([collection_copy], workers=1, metadata=kind is Kind.INVALID_METADATA)
     failed = [b for b in report.bags if not b.valid]
     assert [b.bag for b in failed] == [str(bag_copy)]
     assert (kind, path) in {(f.kind, f.path) for f in failed[0].errors}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("metadata", "kinds"),
+    [
+        (False, {Kind.CHECKSUM_MISMATCH}),
+        (True, {Kind.CHECKSUM_MISMATCH, Kind.INVALID_METADATA}),
+    ],
+)
+def test_metadata_schema_checks_only_when_asked(
+    collection_copy: Path, bag_copy: Path, workers: int, metadata: bool, kinds: set[Kind]
+) -> None:
+    # an edited record always fails fixity (the tag manifests); its schema is checked on demand
+    path = _built_edit_metadata(bag_copy)
+    report = audit([collection_copy], workers=workers, metadata=metadata, pool_min_bags=0)
+    (failed,) = [b for b in report.bags if not b.valid]
+    assert {f.kind for f in failed.errors if f.path == path} == kinds
 
 
 def test_workers_never_share_a_buffer_inherited_from_the_parent(tmp_path: Path) -> None:
@@ -255,8 +273,8 @@ def test_selected_bag_that_vanished_fails(collection: Path) -> None:
 def test_workers_plan_bags_with_their_own_checkers(collection_copy: Path, bag_copy: Path) -> None:
     (bag_copy / "notes.txt").write_text("not allowed by the profile")
     _built_edit_metadata(bag_copy)
-    local = audit([collection_copy], workers=1)
-    pooled = audit([collection_copy], workers=2, pool_min_bags=0)
+    local = audit([collection_copy], workers=1, metadata=True)
+    pooled = audit([collection_copy], workers=2, pool_min_bags=0, metadata=True)
     assert pooled.bags == local.bags
     kinds = {(f.kind, f.path) for f in pooled.findings}
     assert {

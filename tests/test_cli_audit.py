@@ -37,6 +37,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in ("--workers", "--json", "--ledger", "--oldest", "--budget", "--fast"):
         assert option in out
+    assert "--metadata" in out and "default: off" in out
 
 
 def test_clean_collection_exits_0(collection: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,6 +80,26 @@ def test_json_to_file_and_custom_ledger(
     assert json.loads(report.read_text())["status"] == "intact"
     assert ledger.is_file()
     assert not (collection / ".audit-ledger.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "kinds"),
+    [([], {"checksum-mismatch"}), (["--metadata"], {"checksum-mismatch", "invalid-metadata"})],
+)
+def test_metadata_option(
+    collection_copy: Path,
+    bag_copy: Path,
+    extra: list[str],
+    kinds: set[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    record = bag_copy / "metadata" / "dc.json"
+    record.write_bytes(record.read_bytes().replace(b'"dc.title"', b'"dc.titel"'))
+    argv = ["audit", str(collection_copy), "--workers", "1", "--json", "-", *extra]
+    assert cli.main(argv) == 1
+    document = json.loads(capsys.readouterr().out)
+    (failed,) = [b for b in document["bags"] if b["status"] == "invalid"]
+    assert {p["kind"] for p in failed["problems"] if p["path"] == "metadata/dc.json"} == kinds
 
 
 def test_oldest_audits_the_most_overdue(collection: Path, tmp_path: Path) -> None:

@@ -71,6 +71,11 @@ def register(subparsers: Any) -> None:
         "run, under the archive's path (archives inside a ROOT directory are not searched "
         "for: name them as ROOTs). Record the run in the audit ledger (default: "
         "ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag or an archive). "
+        "Every bag gets the BagIt checks (every checksum unless --fast or "
+        "--completeness-only) and, when it declares our BagIt profile, the profile check; "
+        "the DC and PREMIS records' schema checks run only with --metadata (by default the "
+        "tag manifests' checksums vouch that they are the bytes the build validated; "
+        "'archiver validate' always checks them). "
         "Exit 0 all intact, 1 a bag failed, 2 the audit could not run.",
     )
     parser.add_argument(
@@ -91,6 +96,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--ledger", metavar="F", type=Path, default=None, help="ledger database")
     add_mode_arguments(parser)
+    parser.add_argument(
+        "--metadata",
+        action="store_true",
+        help="also validate each bag's DC and PREMIS records against their JSON Schemas and "
+        "XSDs (invalid-metadata), as 'archiver validate' does (default: off; fixity, BagIt "
+        "and the profile are always checked)",
+    )
     parser.add_argument(
         "--oldest",
         metavar="N",
@@ -155,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
                 roots,
                 workers=args.workers,
                 mode=args.mode,
+                metadata=args.metadata,
                 progress=progress,
                 bags=[Path(b) for b in selected],
             )
