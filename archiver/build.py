@@ -9,13 +9,15 @@ one source never stop the others, and never leave a partial bag.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.queues
 import os
+import queue
 import re
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring as _encode_string
@@ -48,6 +50,7 @@ from archiver.tagfiles import parse_manifest, split_lines
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
 PARALLEL_CHUNK = 16  # sources handed to a worker at a time
+CLOSE_GRACE_SECONDS = 60.0  # how long a closing pool waits for a worker to finish its chunk
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_NAME_BYTES = 200  # leaves room for the staging directory's prefix and suffix
 
@@ -372,21 +375,19 @@ def build_collection(
     File-level problems (catalog unreadable, output unusable) raise ArchiverError;
     per-source problems become ``failed`` outcomes and the other sources are still built.
     With ``workers`` > 1 (default: every core) and at least ``PARALLEL_MIN_SOURCES``
-    sources going to distinct bags, the bags are built by a pool of worker processes,
-    each with its own Builder; outcomes still arrive in source order.
+    sources going to distinct bags, the bags are built by a :class:`BuildPool` of worker
+    processes, each with its own Builder; outcomes still arrive in source order.
     """
     count = workers if workers is not None else (os.cpu_count() or 1)
     pool = None
     if count > 1 and _expected_sources(catalog_path, sources) >= PARALLEL_MIN_SOURCES:
-        pool = _start_pool(config, out_dir, clock, replace, count)
+        pool = BuildPool(config, out_dir, clock, replace=replace, workers=count)
     try:
         catalog = load_catalog(catalog_path)
         prepare_output(out_dir)
         planned = plan_sources(catalog, catalog_path.parent, sources)
         if pool is not None and len(planned) >= PARALLEL_MIN_SOURCES and _distinct_bags(planned):
-            results: Iterable[BuildOutcome] = pool.map(
-                _build_one, planned, chunksize=PARALLEL_CHUNK
-            )
+            results: Iterable[BuildOutcome] = pool.build_all(planned)
         else:
             builder = Builder(config, out_dir, clock, replace=replace, schemas=SchemaSet())
             results = (builder.build(name, path, row) for name, path, row in planned)
@@ -397,7 +398,7 @@ def build_collection(
                 on_outcome(outcome)
     finally:
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()
     return BuildReport(tuple(outcomes))
 
 
@@ -426,46 +427,107 @@ def _distinct_bags(planned: Sequence[tuple[str, Path, CatalogRow | None]]) -> bo
     return True
 
 
-@functools.lru_cache(maxsize=1)
-def _worker_slot() -> list[Builder]:
-    """This worker process's Builder, made by ``_init_worker``."""
-    return []
+class WorkerError(ArchiverError):
+    """A build worker process died or failed outside any one source's build."""
 
 
-def _init_worker(
-    config: ArchiveConfig, out_dir: Path, clock: Callable[[], datetime], replace: bool
-) -> None:
-    builder = Builder(config, out_dir, clock, replace=replace)
-    builder.prepare()
-    _worker_slot().append(builder)
+_Planned = tuple[str, Path, CatalogRow | None]
+_Chunk = tuple[int, list[_Planned]]
+_Result = tuple[int, "list[BuildOutcome] | BaseException"]
 
 
-def _ready() -> bool:
-    return True
+class BuildPool:
+    """Worker processes that build bags, each with its own Builder; results in order.
 
-
-def _build_one(item: tuple[str, Path, CatalogRow | None]) -> BuildOutcome:
-    return _worker_slot()[0].build(*item)
-
-
-def _start_pool(
-    config: ArchiveConfig,
-    out_dir: Path,
-    clock: Callable[[], datetime],
-    replace: bool,
-    workers: int,
-) -> ProcessPoolExecutor:
-    """Fork the workers now, before the catalog is loaded, so they do not carry it.
-
-    Forking passes the (possibly unpicklable) clock as it is; each worker builds and
-    prepares its own Builder (FIDO signatures, schemas) while this process reads the
-    catalog.
+    The workers are forked when the pool is made, before the catalog is loaded, so they
+    do not carry it. Each process's target is this object's :meth:`_serve`: the settings
+    (and the clock, picklable or not) reach it through the fork, and it makes and
+    prepares its own Builder (FIDO signatures, schemas) as a local variable while the
+    parent reads the catalog. Sources then go out in chunks of ``PARALLEL_CHUNK``
+    (never more than two chunks per worker in flight) and :meth:`build_all` yields the
+    outcomes in source order. No state lives in module globals.
     """
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(config, out_dir, clock, replace),
-    )
-    pool.submit(_ready)  # with fork, every worker process starts on the first submit
-    return pool
+
+    def __init__(
+        self,
+        config: ArchiveConfig,
+        out_dir: Path,
+        clock: Callable[[], datetime],
+        *,
+        replace: bool,
+        workers: int,
+    ) -> None:
+        context = multiprocessing.get_context("fork")
+        self._settings = (config, out_dir, clock, replace)
+        self._tasks: multiprocessing.queues.Queue[_Chunk | None] = context.Queue()
+        self._results: multiprocessing.queues.SimpleQueue[_Result] = context.SimpleQueue()
+        self._processes = [
+            context.Process(target=self._serve, name=f"archiver-build-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for process in self._processes:
+            process.start()
+
+    def _serve(self) -> None:
+        """A worker's whole life: make a Builder, then build chunks until told to stop."""
+        config, out_dir, clock, replace = self._settings
+        builder = Builder(config, out_dir, clock, replace=replace)
+        builder.prepare()
+        while (task := self._tasks.get()) is not None:
+            index, chunk = task
+            result: list[BuildOutcome] | BaseException
+            try:
+                result = [builder.build(name, path, row) for name, path, row in chunk]
+            except Exception as exc:  # a bug, not a source's failure: the parent raises it
+                result = WorkerError(f"build worker {os.getpid()}: {type(exc).__name__}: {exc}")
+            self._results.put((index, result))
+
+    def build_all(self, planned: Sequence[_Planned]) -> Iterator[BuildOutcome]:
+        """Build every planned source in the workers; yield the outcomes in source order."""
+        chunks = [
+            list(planned[i : i + PARALLEL_CHUNK]) for i in range(0, len(planned), PARALLEL_CHUNK)
+        ]
+        sent = 0
+        done: dict[int, list[BuildOutcome]] = {}
+        for next_index in range(len(chunks)):
+            while sent < len(chunks) and sent < next_index + 2 * len(self._processes):
+                self._tasks.put((sent, chunks[sent]))
+                sent += 1
+            while next_index not in done:
+                index, result = self._receive()
+                if isinstance(result, BaseException):
+                    raise result
+                done[index] = result
+            yield from done.pop(next_index)
+
+    def _receive(self) -> _Result:
+        """The next result; WorkerError if a worker has died meanwhile."""
+        reader = self._results._reader  # type: ignore[attr-defined]
+        sentinels = {process.sentinel: process for process in self._processes}
+        while True:
+            ready = multiprocessing.connection.wait([reader, *sentinels])
+            if reader in ready:
+                return self._results.get()
+            for sentinel in ready:
+                process = sentinels[sentinel]  # type: ignore[index]
+                process.join()  # it has ended: reap it for its exit code
+                raise WorkerError(
+                    f"build worker {process.pid} exited with status {process.exitcode}"
+                )
+
+    def close(self) -> None:
+        """Take back the chunks not yet started, let every worker finish the one it holds
+        and exit, and wait for them (so no staging directory is left behind)."""
+        with contextlib.suppress(queue.Empty, OSError, ValueError):
+            while True:
+                self._tasks.get(timeout=0.01)
+        for process in self._processes:
+            if process.is_alive():
+                self._tasks.put(None)
+        for process in self._processes:
+            process.join(CLOSE_GRACE_SECONDS)
+            if process.is_alive():  # stuck (e.g. a sibling died holding the queue's lock)
+                process.terminate()
+                process.join()
+        self._tasks.close()
+        self._tasks.join_thread()

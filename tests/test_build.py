@@ -464,7 +464,7 @@ def test_a_concurrent_build_that_won_the_race(
 JSON_RECORDS = [
     {},
     {"a": []},
-    {"title": "Ünïcødé — “quotes” \\ \" \n\t\u0001 \u2028", "n": 0, "big": 10**30, "neg": -7},
+    {"title": 'Ünïcødé — “quotes” \\ " \n\t\u0001 \u2028', "n": 0, "big": 10**30, "neg": -7},
     {"flags": [True, False, None], "nested": {"x": [{"y": {}}, [], [[1, 2], "s"]]}},
     {"tuple": (1, "two"), "empty": {"inner": []}},
     {"float": 1.5, "inf": float("inf")},  # not in our records: handed to json.dumps
@@ -478,3 +478,102 @@ def test_json_rendering_matches_json_dumps(record: dict[str, object]) -> None:
 
     expected = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     assert _json_bytes(record) == expected.encode()
+
+
+# -- the parallel path ------------------------------------------------------------------
+
+
+def many_sources(tmp_path: Path, names: list[str]) -> Path:
+    """A source tree whose files (seed texts, each made unique) and rows are ``names``."""
+    rows = list(csv.reader(io.StringIO((SOURCES / "metadata.csv").read_text("utf-8"))))
+    header, seeds = rows[0], rows[1:]
+    ident = header.index("dc.identifier")
+    target = tmp_path / "many"
+    target.mkdir()
+    out_rows = [header]
+    for i, name in enumerate(names):
+        row = list(seeds[i % len(seeds)])
+        text = (SOURCES / row[0]).read_bytes() + f"\n{i}\n".encode()
+        row[0], row[ident] = name, f"many-{i:03d}"
+        (target / name).write_bytes(text)
+        out_rows.append(row)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(out_rows)
+    (target / "metadata.csv").write_text(out.getvalue(), encoding="utf-8")
+    return target
+
+
+def spy_on_pool(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the sources handed to BuildPool.build_all (the parallel path)."""
+    from archiver import build as build_module
+
+    handed: list[int] = []
+    real = build_module.BuildPool.build_all
+
+    def build_all(self, planned):  # type: ignore[no-untyped-def]
+        handed.append(len(planned))
+        return real(self, planned)
+
+    monkeypatch.setattr(build_module.BuildPool, "build_all", build_all)
+    return handed
+
+
+def test_parallel_build_matches_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [f"s{i:03d}.txt" for i in range(70)]
+    sources = many_sources(tmp_path, names)
+    (sources / "s033.txt").unlink()  # a failure in the middle keeps its place
+    handed = spy_on_pool(monkeypatch)
+    one = build(sources, tmp_path / "one", workers=1)
+    assert handed == []
+    two = build(sources, tmp_path / "two", workers=2)
+    assert handed == [70]
+    assert [(o.source, o.status, o.reason) for o in one.outcomes] == [
+        (o.source, o.status, o.reason) for o in two.outcomes
+    ]
+    assert [o.source for o in two.outcomes] == names
+    assert two.count("built") == 69 and two.outcomes[33].status == "failed"
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+    assert len(tree_digest(tmp_path / "two")) == 69 * 11
+    assert no_debris(tmp_path / "two")
+
+
+def test_sources_sharing_a_bag_name_are_built_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"s{i:03d}.txt" for i in range(65)] + ["s000.md"]  # both go to bag s000
+    sources = many_sources(tmp_path, names)
+    handed = spy_on_pool(monkeypatch)
+    report = build(sources, tmp_path / "out", workers=2)
+    assert handed == []
+    assert [o.source for o in report.outcomes] == sorted(names)
+    by_source = {o.source: o for o in report.outcomes}
+    assert by_source["s000.md"].status == "built"  # first in source order
+    assert by_source["s000.txt"].status == "failed"
+    assert "bag exists" in by_source["s000.txt"].reason
+    assert report.count("built") == 65
+
+
+def _raise_bug(*args: object) -> None:
+    raise RuntimeError("a bug")
+
+
+def _die(*args: object) -> None:
+    os._exit(3)
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [(_raise_bug, r"RuntimeError: a bug"), (_die, r"exited with status 3")],
+)
+def test_a_broken_worker_stops_the_build(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[..., None],
+    message: str,
+) -> None:
+    from archiver import build as build_module
+
+    sources = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(64)])
+    monkeypatch.setattr(build_module.Builder, "build", fault)  # inherited by the fork
+    with pytest.raises(build_module.WorkerError, match=message):
+        build(sources, tmp_path / "out", workers=2)
