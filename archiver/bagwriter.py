@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import bagit
@@ -91,7 +91,29 @@ class _StagedBag(bagit.Bag):  # type: ignore[misc]
     copied byte by byte, the tag files are written by us), so rejecting absolute paths,
     ``~`` and any ``..`` that leaves the bag decides the same; everything else (manifests,
     Oxum, completeness, every digest) is still bagit-python's own validation.
+
+    bagit-python (and the profile check) also look for its manifests by testing
+    ``manifest-<alg>.txt`` for each of 14 algorithms, several times per bag; here the bag
+    root, which does not change while it is checked, is listed once and the same files
+    are reported in the same order.
     """
+
+    _root_files: frozenset[str] | None = None
+
+    def _files_named(self, prefix: str) -> Iterator[str]:
+        if self._root_files is None:
+            with os.scandir(self.path) as entries:
+                self._root_files = frozenset(e.name for e in entries if e.is_file())
+        for alg in bagit.CHECKSUM_ALGOS:
+            name = f"{prefix}-{alg}.txt"
+            if name in self._root_files:
+                yield os.path.join(self.path, name)
+
+    def manifest_files(self) -> Iterator[str]:
+        return self._files_named("manifest")
+
+    def tagmanifest_files(self) -> Iterator[str]:
+        return self._files_named("tagmanifest")
 
     def _path_is_dangerous(self, path: str) -> bool:
         if os.path.isabs(path) or os.path.expanduser(path) != path:

@@ -148,3 +148,19 @@ def test_tag_files_never_overwrite(tmp_path: Path, existing: str) -> None:
     with pytest.raises(OutputError, match=f"{tmp_path / existing}: cannot write"):
         write_tag_files(tmp_path, {"bagit.txt": b"new", "metadata/dc.json": b"new"})
     assert (tmp_path / existing).read_bytes() == b"old"
+
+
+def test_staged_bag_finds_the_manifests_bagit_python_finds(bag_copy: Path) -> None:
+    import bagit
+
+    from archiver.bagwriter import _StagedBag
+
+    (bag_copy / "manifest-md5.txt").mkdir()  # a directory is not a manifest
+    (bag_copy / "tagmanifest-sha1.txt").write_text("")
+    (bag_copy / "manifest-nope.txt").write_text("")  # not an algorithm
+    staged, reference = _StagedBag(str(bag_copy)), bagit.Bag(str(bag_copy))
+    for method in ("manifest_files", "tagmanifest_files"):
+        ours = sorted(getattr(staged, method)())
+        assert ours == sorted(getattr(reference, method)())
+        assert ours  # sha256 and sha512 at least
+    assert any(p.endswith("tagmanifest-sha1.txt") for p in staged.tagmanifest_files())
