@@ -23,6 +23,7 @@ import multiprocessing.context
 import os
 import platform
 import ssl
+import stat
 import threading
 import time
 import uuid
@@ -38,7 +39,7 @@ from archiver.digest import new_buffer
 from archiver.errors import BagReadError
 from archiver.findings import BagReport, Finding, Kind
 from archiver.profile import default_checkers
-from archiver.unpack import is_serialized
+from archiver.unpack import ARCHIVE_SUFFIXES, is_serialized
 from archiver.validator import (
     BagPlan,
     Checker,
@@ -153,19 +154,22 @@ def find_bags(roots: Iterable[Path | str]) -> list[Path]:
     staging directory) are skipped and links are not followed. Raises ``BagReadError`` for a
     root that is missing or neither a directory nor a serialized bag.
     """
-    found: set[Path] = set()
+    found: set[str] = set()
     for root in roots:
-        start = Path(os.path.abspath(root))
-        if not start.exists():
+        start = os.path.abspath(root)
+        if not os.path.exists(start):
             raise BagReadError(f"{root}: does not exist")
-        if is_serialized(start):
+        if is_serialized(Path(start)):
             found.add(start)
             continue
-        if not start.is_dir():
+        if not os.path.isdir(start):
             raise BagReadError(f"{root}: is neither a directory nor a serialized bag")
         stack = [start]
         while stack:
             directory = stack.pop()
+            if _has_declaration(directory):  # one lstat instead of a listing, for most bags
+                found.add(directory)
+                continue
             try:
                 with os.scandir(directory) as it:
                     items = list(it)
@@ -177,11 +181,24 @@ def find_bags(roots: Iterable[Path | str]) -> list[Path]:
                 found.add(directory)
                 continue
             stack.extend(
-                Path(i.path)
+                i.path
                 for i in items
                 if i.is_dir(follow_symlinks=False) and not i.name.startswith(".")
             )
-    return sorted(found)
+    return [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
+
+
+def _has_declaration(directory: str) -> bool:
+    """True when the directory holds a bagit.txt that is not a directory (not followed)."""
+    try:
+        return not stat.S_ISDIR(os.lstat(os.path.join(directory, "bagit.txt")).st_mode)
+    except OSError:
+        return False
+
+
+def _archive_name(path: Path) -> bool:
+    """True for a serialized bag (the suffix is checked before the file system)."""
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES) and is_serialized(path)
 
 
 @functools.lru_cache(maxsize=1)
@@ -508,8 +525,13 @@ def audit(
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count < 1:
         raise ValueError(f"workers must be at least 1, not {count}")
-    found = [Path(os.path.abspath(b)) for b in bags] if bags is not None else find_bags(roots)
-    archives = {b for b in found if is_serialized(b)}
+    if bags is None:
+        found = find_bags(roots)
+    else:
+        found = [
+            b if isinstance(b, Path) and b.is_absolute() else Path(os.path.abspath(b)) for b in bags
+        ]
+    archives = {b for b in found if _archive_name(b)}
     targets = [b for b in found if b not in archives]
     # workers build the default checkers themselves (None: no checkers at all)
     plan_in_workers = checkers is None or len(checkers) == 0

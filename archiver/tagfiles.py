@@ -96,6 +96,8 @@ class FetchEntry:
 
 def manifest_name(name: str) -> ManifestName | None:
     """Parse ``manifest-ALG.txt`` / ``tagmanifest-ALG.txt``; None for any other name."""
+    if "manifest-" not in name:  # most names: no regular expression
+        return None
     match = _MANIFEST_NAME.fullmatch(name)
     if match is None:
         return None
@@ -245,6 +247,8 @@ def parse_oxum(value: str) -> tuple[int, int] | None:
 
 def decode_path(raw: str) -> str:
     """Undo the manifest/fetch escapes %0A, %0D and %25 (any case); nothing else."""
+    if "%" not in raw:
+        return raw
     return _ESCAPES.sub(lambda m: _ESCAPED[m.group(1).lower()], raw)
 
 
@@ -254,17 +258,17 @@ def path_problem(path: str) -> str | None:
         return "is empty"
     if "\x00" in path:
         return "contains a NUL byte"
-    if path.startswith("/"):
+    if path[0] == "/":
         return "is absolute"
     if "\\" in path:
         return "contains a backslash (a Windows path separator)"
     if _DRIVE.match(path):
         return "starts with a drive letter"
-    if path.startswith("~"):
+    if path[0] == "~":
         return "starts with '~' (a home directory)"
-    if _ENV_VAR.search(path):
+    if "%" in path and _ENV_VAR.search(path):
         return "contains a %VARIABLE% expansion"
-    if ".." in path.split("/"):
+    if ".." in path and ".." in path.split("/"):
         return "has a '..' component"
     return None
 
@@ -275,6 +279,13 @@ def _normalize_relative(path: str) -> tuple[str, bool, str | None]:
     while path.startswith("./"):
         path = path[2:]
         stripped = True
+    if (
+        path not in ("", ".")
+        and "/." not in path
+        and "//" not in path
+        and path[0] != "/" != path[-1]
+    ):
+        return path, stripped, None  # no '.' or empty component possible (the common case)
     parts = path.split("/")
     if any(part in ("", ".") for part in parts):
         return path, stripped, "has an empty or '.' component"

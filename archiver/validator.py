@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from archiver.digest import ALGORITHMS, digest_bytes, new_buffer
+from archiver.digest import ALGORITHMS, digest_bytes, digest_stream, new_buffer
 from archiver.errors import BagReadError
 from archiver.fileio import hash_file
 from archiver.findings import BagReport, Finding, Kind, Severity, sort_findings
@@ -186,11 +186,27 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
     return entries, problems, has_data
 
 
-def _read_tag(root: Path, rel: str) -> bytes:
+def _read_tag(root: str, rel: str) -> bytes:
     """Read a tag file whole, refusing to follow a link swapped in after listing."""
-    fd = os.open(root / rel, os.O_RDONLY | os.O_NOFOLLOW)
+    fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as fh:
         return fh.read()
+
+
+def _open_nofollow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
+def hash_path(
+    path: str, algorithms: Iterable[str], buffer: mmap.mmap | None = None
+) -> tuple[dict[str, str], int]:
+    """Digest a file in a bag with every algorithm from one read; returns (digests, size).
+
+    Like ``fileio.hash_file``, but a link (swapped in after the bag was listed) is refused
+    (``OSError``), never followed, and the path is a plain string (no ``Path`` per file).
+    """
+    with open(path, "rb", buffering=0, opener=_open_nofollow) as stream:
+        return digest_stream(stream, algorithms, buffer)
 
 
 class _Planner:
@@ -198,6 +214,7 @@ class _Planner:
 
     def __init__(self, root: Path, bag: str, mode: Mode) -> None:
         self.root = root
+        self.root_text = str(root)
         self.bag = bag
         self.mode = mode
         self.findings: list[Finding] = []
@@ -223,7 +240,7 @@ class _Planner:
         if entry is None or entry.kind != "file":
             return None
         try:
-            data = _read_tag(self.root, rel)
+            data = _read_tag(self.root_text, rel)
         except OSError as exc:
             self.add(Kind.MISSING_FILE, rel, f"cannot be read: {exc.strerror}")
             return None
@@ -386,10 +403,10 @@ def plan_bag(
         bytes=size,
         checks=tuple(p.checks),
     )
-    if checkers:
-        extra: list[Finding] = []
-        for checker in checkers:
-            extra.extend(checker(plan))
+    extra: list[Finding] = []
+    for checker in checkers:
+        extra.extend(checker(plan))
+    if extra:
         plan = replace(plan, findings=plan.findings + tuple(extra))
     return plan
 
@@ -426,7 +443,7 @@ def _check_payload(
     jobs: list[HashJob] = []
     matched: set[str] = set()
     missing_system = 0
-    root = str(p.root)
+    root = p.root_text
     for path in sorted(listed):
         digests = listed[path]
         entry = payload.get(path)
@@ -518,7 +535,7 @@ def _tag_jobs(
         if data is None:
             expected[path] = digests
             jobs.append(
-                HashJob(p.bag, str(p.root), path, path, entries[path].size, tuple(sorted(digests)))
+                HashJob(p.bag, p.root_text, path, path, entries[path].size, tuple(sorted(digests)))
             )
             continue
         found = digest_bytes(data, digests)
@@ -593,7 +610,7 @@ def hash_jobs(jobs: Iterable[HashJob], buffer: mmap.mmap | None = None) -> list[
     results: list[HashResult] = []
     for job in jobs:
         try:
-            digests, size = hash_file(Path(job.root, job.file), job.algorithms, buf)
+            digests, size = hash_path(os.path.join(job.root, job.file), job.algorithms, buf)
         except OSError as exc:
             results.append(HashResult(job.bag, job.path, {}, 0, exc.strerror or str(exc)))
             continue

@@ -106,11 +106,48 @@ def test_pool_and_in_process_agree(collection: Path) -> None:
     assert pooled.totals.failed == 1
 
 
+def test_find_bags_a_directory_named_bagit_txt_does_not_make_a_bag(tmp_path: Path) -> None:
+    (tmp_path / "odd" / "bagit.txt").mkdir(parents=True)
+    assert find_bags([tmp_path]) == []
+
+
+@pytest.mark.parametrize(("window_jobs", "window_bags"), [(50_000, 2_000), (1, 1)])
+def test_workers_audit_batches_and_spread_big_bags(
+    tmp_path: Path, window_jobs: int, window_bags: int
+) -> None:
+    root = tmp_path / "bags"
+    many = {f"f{i:03}.txt": f"file {i}".encode() for i in range(300)}  # > BATCH_FILES
+    for name, payload in (("a", None), ("b", many), ("c", None), ("d", many)):
+        build_fixture_bag(root / name, payload)
+    flip_bit(root / "c")
+    target = root / "d" / "data" / "f123.txt"
+    target.write_bytes(b"changed")
+    local = audit([root], workers=1)
+    pooled = audit(
+        [root], workers=2, pool_min_bags=0, window_jobs=window_jobs, window_bags=window_bags
+    )
+    assert pooled.bags == local.bags
+    assert [b.valid for b in pooled.bags] == [True, True, False, False]
+    assert (Kind.CHECKSUM_MISMATCH, "data/f123.txt") in {
+        (f.kind, f.path) for f in pooled.bags[3].errors
+    }
+    assert pooled.totals.files == 2 * 3 + 2 * 300
+
+
+def test_pooled_progress_ends_at_the_total(collection: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    audit([collection], workers=2, pool_min_bags=0, progress=lambda d, t: calls.append((d, t)))
+    done, total = calls[-1]
+    assert done == total > 3 * sum(len(d) for d in PAYLOAD.values())
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
 def test_windows_do_not_change_the_result(collection: Path) -> None:
     flip_bit(collection / "one")
     whole = audit([collection], workers=1)
     windowed = audit([collection], workers=1, window_jobs=1)
     assert whole.bags == windowed.bags
+    assert audit([collection], workers=1, window_bags=1).bags == whole.bags
 
 
 @pytest.mark.parametrize(
@@ -146,7 +183,7 @@ def test_fast_mode_reads_no_payload(collection: Path, monkeypatch: pytest.Monkey
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("fast mode must not hash files")
 
-    monkeypatch.setattr(validator, "hash_file", refuse)
+    monkeypatch.setattr(validator, "hash_path", refuse)
     report = audit([collection], workers=1, mode="fast")
     assert report.valid
     assert report.mode == "fast"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tarfile
 import unicodedata
@@ -12,6 +13,7 @@ import bagit
 import pytest
 
 import archiver.validator as validator
+from archiver.digest import new_buffer
 from archiver.errors import BagReadError
 from archiver.findings import Finding, Kind, Severity
 from archiver.serialize import DEFAULT_EPOCH, serialize_bag
@@ -239,13 +241,13 @@ def test_all_findings_are_collected(bag: Path) -> None:
 def test_link_is_never_read(bag: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     link_outside(bag)
     opened: list[Path] = []
-    real = validator.hash_file
+    real = validator.hash_path
 
-    def spy(path: Path, *args: object, **kwargs: object) -> object:
+    def spy(path: str, *args: object, **kwargs: object) -> object:
         opened.append(Path(path))
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(validator, "hash_file", spy)
+    monkeypatch.setattr(validator, "hash_path", spy)
     validate_bag(bag)
     assert bag / "data/a.txt" not in opened
     assert opened  # the other files were hashed
@@ -566,3 +568,24 @@ def test_validate_serialized_unsafe_archive(tmp_path: Path) -> None:
         (Kind.UNSAFE_PATH, "named", "bag/data/link")
     }
     assert list(scratch.iterdir()) == []
+
+
+def test_a_file_swapped_for_a_link_after_planning_is_not_followed(bag: Path) -> None:
+    plan = validator.plan_bag(bag)
+    (bag / "data/a.txt").unlink()
+    os.symlink(bag / "bagit.txt", bag / "data/a.txt")  # after the listing: must not be read
+    report = validator.finish_bag(plan, validator.hash_jobs(plan.jobs))
+    assert (Kind.MISSING_FILE, "data/a.txt") in {(f.kind, f.path) for f in report.errors}
+    assert Kind.CHECKSUM_MISMATCH not in {f.kind for f in report.errors}
+
+
+def test_hash_path_matches_hashlib(tmp_path: Path) -> None:
+    target = tmp_path / "f.bin"
+    data = bytes(range(256)) * 5000  # more than one buffer
+    target.write_bytes(data)
+    digests, size = validator.hash_path(str(target), ["sha256", "sha512"], new_buffer(4096))
+    assert size == len(data)
+    assert digests == {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha512": hashlib.sha512(data).hexdigest(),
+    }

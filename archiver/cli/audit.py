@@ -158,10 +158,10 @@ def run(args: argparse.Namespace) -> int:
         raise BagReadError(f"{', '.join(roots)}: no bags found")
     ledger_path = args.ledger or default_ledger_path([_ledger_home(roots[0], candidates)])
     with Ledger.open(ledger_path) as ledger:
+        selected = candidates
         if args.oldest is not None or args.budget is not None:
-            selected = ledger.select_bags([str(b) for b in candidates], args.oldest, args.budget)
-        else:
-            selected = [str(b) for b in candidates]
+            names = ledger.select_bags([str(b) for b in candidates], args.oldest, args.budget)
+            selected = [Path(b) for b in names]
         with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
             report = audit(
                 roots,
@@ -169,15 +169,16 @@ def run(args: argparse.Namespace) -> int:
                 mode=args.mode,
                 metadata=args.metadata,
                 progress=progress,
-                bags=[Path(b) for b in selected],
+                bags=selected,
             )
         ledger.record_run(report)
-    document = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
-    if json_to_stdout:
-        sys.stdout.write(document)
-    else:
-        if args.json is not None:
+    if args.json is not None:
+        document = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        if json_to_stdout:
+            sys.stdout.write(document)
+        else:
             write_bytes_atomic(Path(args.json), document.encode("utf-8"))
+    if not json_to_stdout:
         print_summary(make_console(), report, ledger_path)
     return EXIT_OK if report.valid else EXIT_INTEGRITY
 
