@@ -41,7 +41,7 @@ from archiver.errors import ArchiverError, ConflictError, OutputError, SourceErr
 from archiver.fileio import hash_file, staging_dir
 from archiver.findings import Severity
 from archiver.package_plan import PayloadFile, bag_info_tags, plan_tag_files
-from archiver.premis import render_tree as render_premis_tree
+from archiver.premis import TreeRenderer
 from archiver.premis import serialize_xml as serialize_premis_xml
 from archiver.premis_events import Ingest, agents_for, current_toolset, describe_ingest
 from archiver.schemas import SchemaSet
@@ -141,6 +141,7 @@ class Builder:
         self.schemas = schemas or SchemaSet()
         self.identifier = FormatIdentifier()
         self.verifier = BagVerifier(config.profile)
+        self.premis_renderer = TreeRenderer()
         self.agents = agents_for(
             config, current_toolset(self.identifier.agent_version, self.verifier.bagit_version)
         )
@@ -246,7 +247,7 @@ class Builder:
         self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
         self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
         dc_tree = render_dc_tree(dc)
-        premis_tree = render_premis_tree(premis_json)
+        premis_tree = self.premis_renderer.render(premis_json)
         self.schemas.validate_tree(dc_tree, "dc", f"{label}: metadata/dc.xml")
         self.schemas.validate_tree(premis_tree, "premis", f"{label}: metadata/premis.xml")
         metadata = {  # the XML written is the serialization of the trees just validated

@@ -19,6 +19,7 @@ identical JSON and identical XML bytes.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
 import uuid
@@ -597,19 +598,44 @@ def render_xml(record_json: Mapping[str, Any]) -> bytes:
 
 def render_tree(record_json: Mapping[str, Any]) -> etree._Element:
     """The PREMIS 3.0 element tree of :func:`render_xml` (to validate it before writing)."""
-    try:
-        root = _root()
-        _entity_xml(root, record_json["intellectualEntity"])
-        _file_xml(root, record_json["file"])
-        for event in record_json["events"]:
-            _event_xml(root, event)
-        for agent in record_json["agents"]:
-            _agent_xml(root, agent)
-        for rights in record_json.get("rights", []):
-            _rights_xml(root, rights)
-    except (KeyError, TypeError) as exc:
-        raise MetadataError(f"PREMIS JSON record: missing or malformed field {exc}") from exc
-    return root
+    return TreeRenderer().render(record_json)
+
+
+class TreeRenderer:
+    """Renders records as PREMIS element trees, reusing each agent's rendered subtree.
+
+    The agents of a build run are the same in every record; a renderer kept for the run
+    renders each distinct agent once and appends a copy of it (the bytes serialized are
+    identical to rendering it afresh).
+    """
+
+    def __init__(self) -> None:
+        self._agents: dict[str, etree._Element] = {}
+
+    def _agent(self, agent: Mapping[str, Any]) -> etree._Element:
+        key = repr(sorted(agent.items()))
+        element = self._agents.get(key)
+        if element is None:
+            scratch = _root()
+            _agent_xml(scratch, agent)
+            element = self._agents[key] = scratch[0]
+        return copy.deepcopy(element)
+
+    def render(self, record_json: Mapping[str, Any]) -> etree._Element:
+        """The PREMIS 3.0 element tree of a record's JSON form."""
+        try:
+            root = _root()
+            _entity_xml(root, record_json["intellectualEntity"])
+            _file_xml(root, record_json["file"])
+            for event in record_json["events"]:
+                _event_xml(root, event)
+            for agent in record_json["agents"]:
+                root.append(self._agent(agent))
+            for rights in record_json.get("rights", []):
+                _rights_xml(root, rights)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise MetadataError(f"PREMIS JSON record: missing or malformed field {exc}") from exc
+        return root
 
 
 def render_events_xml(

@@ -298,3 +298,25 @@ def test_derive_uuid_is_stable_and_separates_parts() -> None:
     assert derive_uuid("a", "b") != derive_uuid("ab")
     assert derive_uuid("a", "b") != derive_uuid("b", "a")
     assert identifier_type(derive_uuid("x")) == "UUID"
+
+
+def test_tree_renderer_reuses_agents_without_changing_bytes() -> None:
+    from archiver.premis import TreeRenderer, serialize_xml
+
+    renderer = TreeRenderer()
+    first = record().to_json()
+    other_org = dataclasses.replace(ORG, name="Another Archive", note="Other depositor")
+    second = build_record(ENTITY, FILE, EVENTS, [other_org, ARCHIVER], RIGHTS).to_json()
+    for record_json in (first, second, first, second):  # cached agents on the second pass
+        assert serialize_xml(renderer.render(record_json)) == render_xml(record_json)
+    assert b"Another Archive" in serialize_xml(renderer.render(second))
+    assert b"Another Archive" not in serialize_xml(renderer.render(first))
+
+
+@pytest.mark.parametrize("agents", [None, [1], ["x"]])
+def test_tree_renderer_rejects_malformed_agents(agents: Any) -> None:
+    from archiver.premis import TreeRenderer
+
+    broken = dict(record().to_json(), agents=agents)
+    with pytest.raises(MetadataError, match="PREMIS JSON record: missing or malformed field"):
+        TreeRenderer().render(broken)
