@@ -203,12 +203,14 @@ def derive_uuid(*parts: str) -> str:
     return str(uuid.uuid5(ARCHIVER_UUID_NAMESPACE, "\x1f".join(parts)))
 
 
+# What str(uuid.UUID(...)) gives: 32 lowercase hex digits grouped 8-4-4-4-12.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def identifier_type(value: str) -> str:
-    """``UUID`` for a canonical UUID string, ``local`` for anything else."""
-    try:
-        return "UUID" if str(uuid.UUID(value)) == value else "local"
-    except ValueError:
-        return "local"
+    """``UUID`` for a canonical UUID string (as ``str(uuid.UUID(...))`` writes it),
+    ``local`` for anything else."""
+    return "UUID" if _CANONICAL_UUID.fullmatch(value) else "local"
 
 
 def identifier_json(value: str) -> dict[str, str]:

@@ -320,3 +320,29 @@ def test_tree_renderer_rejects_malformed_agents(agents: Any) -> None:
     broken = dict(record().to_json(), agents=agents)
     with pytest.raises(MetadataError, match="PREMIS JSON record: missing or malformed field"):
         TreeRenderer().render(broken)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "c784d2e7-66f8-56f4-b24c-6fe23a43d733",
+        "C784D2E7-66F8-56F4-B24C-6FE23A43D733",
+        "{c784d2e7-66f8-56f4-b24c-6fe23a43d733}",
+        "urn:uuid:c784d2e7-66f8-56f4-b24c-6fe23a43d733",
+        "c784d2e766f856f4b24c6fe23a43d733",
+        "c784d2e7-66f8-56f4-b24c-6fe23a43d733\n",
+        "c784d2e7-66f8-56f4-b24c-6fe23a43d73",
+        "g784d2e7-66f8-56f4-b24c-6fe23a43d733",
+        "00000000-0000-0000-0000-000000000000",
+        "archiver",
+        "",
+    ],
+)
+def test_identifier_type_is_uuid_only_for_the_canonical_form(value: str) -> None:
+    import uuid
+
+    try:
+        canonical = str(uuid.UUID(value)) == value
+    except ValueError:
+        canonical = False
+    assert identifier_type(value) == ("UUID" if canonical else "local")
