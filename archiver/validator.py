@@ -47,7 +47,6 @@ from archiver.errors import BagReadError
 from archiver.fileio import hash_file
 from archiver.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.profile import default_checkers
-from archiver.serialize import SIDECAR_ALGORITHMS, read_sidecar
 from archiver.tagfiles import (
     Declaration,
     FetchEntry,
@@ -690,6 +689,8 @@ def sidecar_findings(
 
 def check_sidecars(archive: Path, bag: str, buffer: mmap.mmap | None = None) -> tuple[Finding, ...]:
     """Verify the ``.sha256``/``.sha512`` sidecars present beside an archive (one read)."""
+    from archiver.serialize import SIDECAR_ALGORITHMS, read_sidecar  # archives only
+
     sidecars: dict[str, tuple[str, str]] = {}
     findings: list[Finding] = []
     for alg in SIDECAR_ALGORITHMS:

@@ -13,13 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from archiver.audit import AuditReport, ProgressCallback, audit, find_bags
 from archiver.cli.validate import add_mode_arguments, make_console, print_problems
@@ -133,6 +126,14 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
     if not enabled:
         yield None
         return
+    from rich.progress import (  # only on a terminal: cron jobs and scripts skip the import
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     columns = (
         BarColumn(),
         DownloadColumn(),
