@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +133,24 @@ def test_workers_audit_batches_and_spread_big_bags(
         (f.kind, f.path) for f in pooled.bags[3].errors
     }
     assert pooled.totals.files == 2 * 3 + 2 * 300
+
+
+def test_workers_come_from_a_fork_server_while_other_threads_run(
+    collection: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert audit_module._context().get_start_method() == "fork"  # this process: one thread
+    flip_bit(collection / "two")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)  # like a progress bar's refresh thread
+    thread.start()
+    try:
+        assert audit_module._context().get_start_method() == "forkserver"
+        report = audit([collection], workers=2, pool_min_bags=0)
+    finally:
+        stop.set()
+        thread.join()
+    assert report.bags == audit([collection], workers=1).bags
+    assert [b.valid for b in report.bags] == [True, True, False]
 
 
 def test_pooled_progress_ends_at_the_total(collection: Path) -> None:
