@@ -80,6 +80,17 @@ def test_default_checkers_are_profile_then_metadata() -> None:
     assert profile.identifier == metadata.identifier != ""
 
 
+def test_default_checkers_without_metadata_check_the_profile_alone(bag_copy: Path) -> None:
+    (profile,) = default_checkers(metadata=False)
+    assert isinstance(profile, ProfileChecker)
+    record = bag_copy / "metadata" / "dc.json"
+    record.write_bytes(record.read_bytes().replace(b'"dc.title"', b'"dc.titel"'))
+    (bag_copy / "notes.txt").write_text("not allowed by the profile")
+    found = {(f.kind, f.path) for f in plan_bag(bag_copy, checkers=[profile]).findings}
+    assert (Kind.PROFILE_VIOLATION, "notes.txt") in found
+    assert Kind.INVALID_METADATA not in {kind for kind, _ in found}
+
+
 def test_declared_profile(bag_copy: Path) -> None:
     identifier = ProfileChecker(load_profile()).identifier
     assert declared_profile(plan_bag(bag_copy, checkers=())) == identifier
