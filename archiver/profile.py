@@ -120,8 +120,11 @@ class ProfileChecker:
         if info_path not in plan.tag_files:
             violation(info_path, "the profile requires bag-info.txt")
             return
+        by_label: dict[str, list[str]] = {}
+        for key, value in plan.info:
+            by_label.setdefault(key, []).append(value)
         for label, rules in self.profile.get("Bag-Info", {}).items():
-            values = [v for k, v in plan.info if k == label]
+            values = by_label.get(label, [])
             if rules.get("required") and not values:
                 violation(info_path, f"required label {label!r} is missing")
             if rules.get("repeatable") is False and len(values) > 1:
