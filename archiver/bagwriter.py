@@ -116,10 +116,12 @@ class _StagedBag(bagit.Bag):  # type: ignore[misc]
         return self._files_named("tagmanifest")
 
     def _path_is_dangerous(self, path: str) -> bool:
-        if os.path.isabs(path) or os.path.expanduser(path) != path:
+        # Absolute, or '~' (which bagit-python would expand): dangerous. bagit-python has
+        # already normalized the path, so only a leading '..' can leave the bag.
+        if path.startswith(("/", "~")):
             return True
         normal = os.path.normpath(path)
-        return normal == os.pardir or normal.startswith(os.pardir + os.sep)
+        return normal == ".." or normal.startswith("../")
 
 
 class BagVerifier:

@@ -164,3 +164,28 @@ def test_staged_bag_finds_the_manifests_bagit_python_finds(bag_copy: Path) -> No
         assert ours == sorted(getattr(reference, method)())
         assert ours  # sha256 and sha512 at least
     assert any(p.endswith("tagmanifest-sha1.txt") for p in staged.tagmanifest_files())
+
+
+@pytest.mark.parametrize(
+    ("path", "dangerous"),
+    [
+        ("/etc/passwd", True),
+        ("~/x", True),
+        ("~root/x", True),
+        ("~", True),
+        ("..", True),
+        ("../x", True),
+        ("data/../../x", True),
+        ("data/../..", True),
+        ("data/x.txt", False),
+        ("data/..x", False),
+        ("data/~x", False),
+        ("data/a/../b", False),
+        ("..data/x", False),
+        ("manifest-sha256.txt", False),
+    ],
+)
+def test_staged_bag_path_safety(bag_copy: Path, path: str, dangerous: bool) -> None:
+    from archiver.bagwriter import _StagedBag
+
+    assert _StagedBag(str(bag_copy))._path_is_dangerous(path) is dangerous
