@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring as _encode_string
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -461,15 +462,19 @@ class BuildPool:
         context = multiprocessing.get_context("fork")
         self._settings = (config, out_dir, clock, replace)
         self._tasks: multiprocessing.queues.Queue[_Chunk | None] = context.Queue()
-        self._results: multiprocessing.queues.SimpleQueue[_Result] = context.SimpleQueue()
-        self._processes = [
-            context.Process(target=self._serve, name=f"archiver-build-{n}", daemon=True)
-            for n in range(workers)
-        ]
-        for process in self._processes:
+        self._results: list[Connection] = []
+        self._processes = []
+        for n in range(workers):
+            reader, writer = context.Pipe(duplex=False)  # one result pipe per worker
+            process = context.Process(
+                target=self._serve, args=(writer,), name=f"archiver-build-{n}", daemon=True
+            )
             process.start()
+            writer.close()  # the worker holds it now
+            self._results.append(reader)
+            self._processes.append(process)
 
-    def _serve(self) -> None:
+    def _serve(self, results: Connection) -> None:
         """A worker's whole life: make a Builder, then build chunks until told to stop."""
         config, out_dir, clock, replace = self._settings
         builder = Builder(config, out_dir, clock, replace=replace)
@@ -481,7 +486,7 @@ class BuildPool:
                 result = [builder.build(name, path, row) for name, path, row in chunk]
             except Exception as exc:  # a bug, not a source's failure: the parent raises it
                 result = WorkerError(f"build worker {os.getpid()}: {type(exc).__name__}: {exc}")
-            self._results.put((index, result))
+            results.send((index, result))
 
     def build_all(self, planned: Sequence[_Planned]) -> Iterator[BuildOutcome]:
         """Build every planned source in the workers; yield the outcomes in source order."""
@@ -502,19 +507,22 @@ class BuildPool:
             yield from done.pop(next_index)
 
     def _receive(self) -> _Result:
-        """The next result; WorkerError if a worker has died meanwhile."""
-        reader = self._results._reader  # type: ignore[attr-defined]
-        sentinels = {process.sentinel: process for process in self._processes}
-        while True:
-            ready = multiprocessing.connection.wait([reader, *sentinels])
+        """The next result from any worker; WorkerError if a worker has died meanwhile."""
+        sentinels = [process.sentinel for process in self._processes]
+        ready = multiprocessing.connection.wait([*self._results, *sentinels])
+        for reader, process in zip(self._results, self._processes, strict=True):
             if reader in ready:
-                return self._results.get()
-            for sentinel in ready:
-                process = sentinels[sentinel]  # type: ignore[index]
-                process.join()  # it has ended: reap it for its exit code
-                raise WorkerError(
-                    f"build worker {process.pid} exited with status {process.exitcode}"
-                )
+                try:
+                    result: _Result = reader.recv()
+                except EOFError:  # its worker has exited
+                    pass
+                else:
+                    return result
+            elif process.sentinel not in ready:
+                continue
+            process.join()  # it has ended: reap it for its exit code
+            raise WorkerError(f"build worker {process.pid} exited with status {process.exitcode}")
+        raise AssertionError("unreachable: wait() returned nothing ready")
 
     def close(self) -> None:
         """Take back the chunks not yet started, let every worker finish the one it holds
@@ -530,5 +538,7 @@ class BuildPool:
             if process.is_alive():  # stuck (e.g. a sibling died holding the queue's lock)
                 process.terminate()
                 process.join()
+        for reader in self._results:
+            reader.close()
         self._tasks.close()
         self._tasks.join_thread()
