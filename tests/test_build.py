@@ -577,3 +577,24 @@ def test_a_broken_worker_stops_the_build(
     monkeypatch.setattr(build_module.Builder, "build", fault)  # inherited by the fork
     with pytest.raises(build_module.WorkerError, match=message):
         build(sources, tmp_path / "out", workers=2)
+
+
+def test_plan_sources_pairs_each_file_with_its_catalog_row(
+    source_tree: Callable[..., Path],
+) -> None:
+    from archiver.build import plan_sources
+    from archiver.catalog import load_catalog
+
+    sources = source_tree()
+    (sources / "stray.txt").write_text("no row\n")
+    (sources / SEED_NAMES[1]).unlink()  # a row without a file
+    catalog = load_catalog(sources / "metadata.csv")
+    planned = plan_sources(catalog, sources, [])
+    assert [name for name, _, _ in planned] == sorted([*SEED_NAMES, "stray.txt"])
+    for name, path, row in planned:
+        assert path == sources / name and row is catalog.row_for(name)
+    requested = [sources / SEED_NAMES[2], sources / "stray.txt"]
+    assert [(n, r) for n, _, r in plan_sources(catalog, sources, requested)] == [
+        (SEED_NAMES[2], catalog.row_for(SEED_NAMES[2])),
+        ("stray.txt", None),
+    ]
