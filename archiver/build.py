@@ -20,10 +20,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from json.encoder import encode_basestring as _encode_string
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from archiver.bagwriter import (
     BagExistsError,
@@ -289,60 +290,13 @@ def check_source(source: Path, where: str) -> None:
 
 
 def _json_bytes(record: dict[str, Any]) -> bytes:
-    """``json.dumps(record, ensure_ascii=False, indent=2)`` plus a newline, as UTF-8.
+    """The record as indented UTF-8 JSON plus a newline.
 
-    Python 3.11's C encoder does not indent, and its pure-Python fallback was about 0.2 ms
-    per PREMIS record; this renders the same bytes for the values records hold (str,
-    int, bool, None, lists, dicts with str keys) about 2.5x faster, and hands anything
-    else to ``json.dumps``.
+    Byte-identical to ``json.dumps(record, ensure_ascii=False, indent=2) + "\n"`` (tested),
+    with orjson's C encoder: Python 3.11's json cannot indent without its slow
+    pure-Python encoder.
     """
-    parts: list[str] = []
-    try:
-        _render_json(record, "", parts)
-    except TypeError:
-        return (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode()
-    parts.append("\n")
-    return "".join(parts).encode()
-
-
-def _render_json(value: object, indent: str, parts: list[str]) -> None:
-    """Append ``value`` as indented JSON; TypeError for a value it does not render."""
-    if isinstance(value, str):
-        parts.append(_encode_string(value))
-    elif isinstance(value, dict):
-        if not value:
-            parts.append("{}")
-            return
-        inner = indent + "  "
-        separator = "{\n" + inner
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(key)
-            parts += (separator, _encode_string(key), ": ")
-            _render_json(item, inner, parts)
-            separator = ",\n" + inner
-        parts.append("\n" + indent + "}")
-    elif isinstance(value, list | tuple):
-        if not value:
-            parts.append("[]")
-            return
-        inner = indent + "  "
-        separator = "[\n" + inner
-        for item in value:
-            parts.append(separator)
-            _render_json(item, inner, parts)
-            separator = ",\n" + inner
-        parts.append("\n" + indent + "]")
-    elif value is None:
-        parts.append("null")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif type(value) is int:
-        parts.append(int.__repr__(value))
-    else:
-        raise TypeError(value)
+    return orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def _read_source(path: Path, algorithms: Iterable[str]) -> tuple[dict[str, str], int]:

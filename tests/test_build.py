@@ -464,11 +464,9 @@ def test_a_concurrent_build_that_won_the_race(
 JSON_RECORDS = [
     {},
     {"a": []},
-    {"title": 'Ünïcødé — “quotes” \\ " \n\t\u0001 \u2028', "n": 0, "big": 10**30, "neg": -7},
+    {"title": 'Ünïcødé — “quotes” \\ " \n\t\u0001 \u2028', "n": 0, "big": 2**62, "neg": -7},
     {"flags": [True, False, None], "nested": {"x": [{"y": {}}, [], [[1, 2], "s"]]}},
     {"tuple": (1, "two"), "empty": {"inner": []}},
-    {"float": 1.5, "inf": float("inf")},  # not in our records: handed to json.dumps
-    {1: "non-str key"},  # likewise
 ]
 
 
