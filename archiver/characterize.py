@@ -315,12 +315,12 @@ def _required_first_byte(signature: _Signature) -> int | None:
     position, regex = patterns[0]
     if position != "BOF" or regex is None or regex.flags & re.IGNORECASE:
         return None
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parser  # type: ignore[attr-defined]
+    try:  # CPython's regex parser: private, so any surprise means "no filter", not an error
+        from re import _constants as sre_constants  # type: ignore[attr-defined]
+        from re import _parser as sre_parser  # type: ignore[attr-defined]
 
-    try:
         items = list(sre_parser.parse(regex.pattern, regex.flags))
-    except re.error:
+    except (ImportError, AttributeError, re.error):
         return None
     starts = (sre_constants.AT_BEGINNING, sre_constants.AT_BEGINNING_STRING)
     while items and items[0][0] is sre_constants.AT and items[0][1] in starts:
