@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archiver.build import BuildOutcome, build_collection
 from archiver.cli.clock import clock_from_environment
-from archiver.cli.validate import make_console
+from archiver.cli.output import make_console
 from archiver.config import load_config
 from archiver.errors import EXIT_OK, EXIT_UNUSABLE
 

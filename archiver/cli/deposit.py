@@ -18,7 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from archiver.audit import versions
-from archiver.cli.validate import make_console, print_problems
+from archiver.cli.output import make_console, print_problems
 from archiver.config import load_config
 from archiver.deposit import (
     DamagedTargetError,

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from archiver.characterize import FormatIdentifier, characterize_file
-from archiver.cli.validate import make_console
+from archiver.cli.output import make_console
 from archiver.errors import EXIT_OK
 
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.cli.validate import make_console
+from archiver.cli.output import make_console
 from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.fileio import write_bytes_atomic

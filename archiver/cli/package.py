@@ -11,7 +11,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.cli.validate import make_console, print_problems, summary_line
+from archiver.cli.output import make_console, print_problems, summary_line
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
 from archiver.findings import Finding
 from archiver.profile import default_checkers
