@@ -209,8 +209,9 @@ def _buffer_for(pid: int) -> mmap.mmap:
 def _worker_buffer() -> mmap.mmap:
     """This process's reusable read buffer, made on first use (one per worker).
 
-    Keyed by process id: an anonymous mmap is shared across fork, so a worker must never
-    reuse a buffer its parent made, or concurrent reads would overwrite each other.
+    This and ``_checkers_for`` are archiver's only module-level state: caches a pool
+    worker keeps across tasks, keyed by process id so a forked worker makes its own
+    (``new_buffer`` is a private mapping, so even an inherited one would not be shared).
     """
     return _buffer_for(os.getpid())
 
