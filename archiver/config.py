@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError, MetadataError
-from archiver.schemas import SchemaSet
+from archiver.metadata.validation import SchemaSet
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from archiver.digest import digest_stream
+from archiver.bag.digest import digest_stream
 from archiver.errors import OutputError
 
 

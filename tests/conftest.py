@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.build import build_collection
+from archiver.build.collection import build_collection
 from archiver.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent

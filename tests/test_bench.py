@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from archiver.catalog import load_catalog
-from archiver.dublin_core import record_from_row
+from archiver.metadata.catalog import load_catalog
+from archiver.metadata.dublin_core import record_from_row
 from bench import contenders, corpus, report, run
 from bench.report import Result, Sample, Target
 

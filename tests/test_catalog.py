@@ -1,4 +1,4 @@
-"""Tests for archiver.catalog: parsing sources/metadata.csv and its file-level errors."""
+"""Tests for archiver.metadata.catalog: parsing sources/metadata.csv and its file-level errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.catalog import load_catalog, parse_catalog
 from archiver.errors import CatalogError
+from archiver.metadata.catalog import load_catalog, parse_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "metadata"

@@ -1,4 +1,4 @@
-"""archiver.characterize: text profile fed block by block, FIDO identification."""
+"""archiver.build.characterize: text profile fed block by block, FIDO identification."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED_NAMES, SOURCES
 
-from archiver.characterize import FormatIdentifier, TextProfiler, characterize_file
+from archiver.build.characterize import FormatIdentifier, TextProfiler, characterize_file
 from archiver.errors import SourceError
 
 

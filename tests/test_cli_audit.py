@@ -13,9 +13,9 @@ import pytest
 from test_validator import build_fixture_bag, flip_bit
 
 import archiver.cli as cli
+from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
 from archiver.cli.audit import parse_duration
-from archiver.ledger import Ledger
-from archiver.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
+from archiver.ledger.store import Ledger
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import archiver.cli
 import archiver.cli.deposit as cli_deposit
 from archiver.cli import main
 from archiver.deposit import ocfl_root
-from archiver.ledger import Ledger
+from archiver.ledger.store import Ledger
 
 PREMIS = "{http://www.loc.gov/premis/v3}"
 

@@ -10,11 +10,11 @@ import pytest
 from lxml import etree
 
 import archiver.cli
-from archiver.audit import AuditReport, AuditTotals
+from archiver.audit.collection import AuditReport, AuditTotals
+from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.cli import main
-from archiver.findings import BagReport, Finding, Kind
-from archiver.ledger import LEDGER_FILENAME, Ledger, LedgerEvent
-from archiver.schemas import SchemaSet
+from archiver.ledger.store import LEDGER_FILENAME, Ledger, LedgerEvent
+from archiver.metadata.validation import SchemaSet
 
 NS = {"p": "http://www.loc.gov/premis/v3"}
 

@@ -12,7 +12,7 @@ import pytest
 from test_validator import build_fixture_bag, delete, flip_bit
 
 import archiver.cli as cli
-from archiver.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
+from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
 
 SUITE = Path(__file__).parent / "data" / "bagit-conformance-suite"
 

@@ -3,7 +3,7 @@
 ``valid`` → no errors; ``warning`` → no errors and at least one warning; ``invalid`` and
 ``linux-only`` → at least one error. ``windows-only`` cases (drive letters, UNC paths,
 ``%VAR%``, backslashes) are invalid here on every platform, by decision: see
-``archiver.tagfiles`` (a bag must validate the same wherever it is checked).
+``archiver.bag.tagfiles`` (a bag must validate the same wherever it is checked).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.findings import Kind
-from archiver.validator import validate_bag
+from archiver.bag.findings import Kind
+from archiver.bag.validator import validate_bag
 
 SUITE = Path(__file__).parent / "data" / "bagit-conformance-suite"
 CASES = sorted(p for p in SUITE.glob("v*/*/*") if p.is_dir())

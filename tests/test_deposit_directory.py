@@ -9,6 +9,7 @@ import bagit
 import pytest
 from deposit_helpers import NOW, change_bag, make_bag
 
+from archiver.bag.findings import Kind
 from archiver.deposit import (
     DepositStatus,
     InvalidBagError,
@@ -18,7 +19,6 @@ from archiver.deposit import (
 )
 from archiver.deposit import directory as directory_mod
 from archiver.errors import ConflictError, DepositError
-from archiver.findings import Kind
 
 
 def deposit(bag: Path, uri: str) -> object:

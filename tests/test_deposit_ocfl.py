@@ -14,6 +14,7 @@ import ocfl
 import pytest
 from deposit_helpers import NOW, change_bag
 
+from archiver.bag.findings import Kind
 from archiver.deposit import (
     DamagedTargetError,
     DepositResult,
@@ -26,7 +27,6 @@ from archiver.deposit import (
     verify_deposit,
 )
 from archiver.errors import EXIT_INTEGRITY, DepositError
-from archiver.findings import Kind
 
 IDENT = "urn:uuid:0f6c7d4e-1111-4222-8333-944455556666"
 make_bag = functools.partial(deposit_helpers.make_bag, ident=IDENT)

@@ -20,6 +20,7 @@ import deposit_helpers
 import pytest
 from deposit_helpers import NOW
 
+from archiver.bag.findings import Kind
 from archiver.deposit import (
     DepositStatus,
     InvalidBagError,
@@ -29,7 +30,6 @@ from archiver.deposit import (
 )
 from archiver.deposit import s3 as s3_mod
 from archiver.errors import ConfigError, DepositError
-from archiver.findings import Kind
 
 IDENT = "urn:test:s3:1"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import bagit
 import pytest
 
+from archiver.bag.findings import Kind
 from archiver.deposit.source import (
     InvalidBagError,
     bag_identifier,
@@ -17,7 +18,6 @@ from archiver.deposit.source import (
     require_valid,
 )
 from archiver.errors import BagReadError
-from archiver.findings import Kind
 
 
 def make_bag(root: Path, info: dict[str, str] | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""archiver.digest: every algorithm from one read, large reused buffer, sinks."""
+"""archiver.bag.digest: every algorithm from one read, large reused buffer, sinks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from archiver.digest import ALGORITHMS, HEX_LENGTHS, digest_bytes, digest_stream, new_buffer
+from archiver.bag.digest import ALGORITHMS, HEX_LENGTHS, digest_bytes, digest_stream, new_buffer
 
 
 class CountingStream(io.BytesIO):

@@ -1,4 +1,4 @@
-"""Tests for archiver.dublin_core: row checks, the JSON record and qualified DC XML."""
+"""Tests for archiver.metadata.dublin_core: row checks, the JSON record and qualified DC XML."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from archiver.catalog import CatalogRow, load_catalog, parse_catalog
-from archiver.dublin_core import (
+from archiver.errors import CatalogError
+from archiver.metadata.catalog import CatalogRow, load_catalog, parse_catalog
+from archiver.metadata.dublin_core import (
     DublinCoreRecord,
     date_problem,
     language_scheme,
@@ -17,8 +18,7 @@ from archiver.dublin_core import (
     record_from_row,
     render_xml,
 )
-from archiver.errors import CatalogError
-from archiver.schemas import SchemaSet
+from archiver.metadata.validation import SchemaSet
 
 REPO = Path(__file__).resolve().parent.parent
 DC = "{http://purl.org/dc/elements/1.1/}"

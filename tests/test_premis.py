@@ -1,4 +1,4 @@
-"""Tests for archiver.premis: checks, the JSON record, PREMIS XML and the events document."""
+"""Tests for metadata.premis: checks, the JSON record, PREMIS XML and the events document."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from archiver.errors import MetadataError
-from archiver.premis import (
+from archiver.metadata.premis import (
     EVENT_TYPES,
     Agent,
     Event,
@@ -24,7 +24,7 @@ from archiver.premis import (
     render_events_xml,
     render_xml,
 )
-from archiver.schemas import SchemaSet
+from archiver.metadata.validation import SchemaSet
 
 P = "{http://www.loc.gov/premis/v3}"
 WHEN = "2024-05-01T12:00:00Z"
@@ -301,7 +301,7 @@ def test_derive_uuid_is_stable_and_separates_parts() -> None:
 
 
 def test_tree_renderer_reuses_agents_without_changing_bytes() -> None:
-    from archiver.premis import TreeRenderer, serialize_xml
+    from archiver.metadata.premis import TreeRenderer, serialize_xml
 
     renderer = TreeRenderer()
     first = record().to_json()
@@ -315,7 +315,7 @@ def test_tree_renderer_reuses_agents_without_changing_bytes() -> None:
 
 @pytest.mark.parametrize("agents", [None, [1], ["x"]])
 def test_tree_renderer_rejects_malformed_agents(agents: Any) -> None:
-    from archiver.premis import TreeRenderer
+    from archiver.metadata.premis import TreeRenderer
 
     broken = dict(record().to_json(), agents=agents)
     with pytest.raises(MetadataError, match="PREMIS JSON record: missing or malformed field"):

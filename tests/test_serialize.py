@@ -1,4 +1,4 @@
-"""Tests for archiver.serialize: reproducible tar / tar.gz / zip and sidecars."""
+"""Tests for archiver.archive.serialize: reproducible tar / tar.gz / zip and sidecars."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import bagit
 import pytest
 
-from archiver import serialize
+from archiver.archive import serialize
+from archiver.archive.unpack import open_serialized
+from archiver.bag.validator import validate_bag
 from archiver.errors import BagReadError, ConfigError, OutputError
-from archiver.unpack import open_serialized
-from archiver.validator import validate_bag
 
 
 def make_bag(root: Path, name: str = "statement-1") -> Path:

@@ -1,11 +1,11 @@
-"""Tests for archiver.tagfiles: pure parsing of bagit.txt, bag-info.txt, manifests, fetch.txt."""
+"""Tests for bag.tagfiles: pure parsing of bagit.txt, bag-info.txt, manifests, fetch.txt."""
 
 from __future__ import annotations
 
 import pytest
 
-from archiver.findings import Kind, Severity
-from archiver.tagfiles import (
+from archiver.bag.findings import Kind, Severity
+from archiver.bag.tagfiles import (
     Declaration,
     Manifest,
     TagIssue,

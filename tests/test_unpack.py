@@ -1,4 +1,4 @@
-"""Tests for archiver.unpack: member checks (pure), zip-slip refusal, open_serialized."""
+"""Tests for archiver.archive.unpack: member checks (pure), zip-slip refusal, open_serialized."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.errors import BagReadError
-from archiver.findings import Kind
-from archiver.unpack import (
+from archiver.archive.unpack import (
     Limits,
     Member,
     MemberType,
@@ -24,6 +22,8 @@ from archiver.unpack import (
     list_members,
     open_serialized,
 )
+from archiver.bag.findings import Kind
+from archiver.errors import BagReadError
 
 F, D = MemberType.FILE, MemberType.DIR
 GOOD = [Member("bag", D), Member("bag/bagit.txt", F, 55), Member("bag/data/x", F, 3)]

@@ -1,4 +1,4 @@
-"""Tests for archiver.validator: faults on a copy of a bag, each with its kind and path."""
+"""Tests for archiver.bag.validator: faults on a copy of a bag, each with its kind and path."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import bagit
 import pytest
 
-import archiver.validator as validator
-from archiver.digest import new_buffer
+import archiver.bag.validator as validator
+from archiver.archive.serialize import DEFAULT_EPOCH, serialize_bag
+from archiver.bag.digest import new_buffer
+from archiver.bag.findings import Finding, Kind, Severity
+from archiver.bag.validator import BagPlan, finish_bag, hash_jobs, plan_bag, validate_bag
 from archiver.errors import BagReadError
-from archiver.findings import Finding, Kind, Severity
-from archiver.serialize import DEFAULT_EPOCH, serialize_bag
-from archiver.validator import BagPlan, finish_bag, hash_jobs, plan_bag, validate_bag
 
 PAYLOAD = {
     "a.txt": b"The quick brown fox jumps over the lazy dog.\n",

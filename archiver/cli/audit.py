@@ -14,12 +14,12 @@ from typing import Any
 
 from rich.console import Console
 
-from archiver.audit import AuditReport, ProgressCallback, audit, find_bags
+from archiver.audit.collection import AuditReport, ProgressCallback, audit, find_bags
 from archiver.cli.output import make_console, print_problems
 from archiver.cli.validate import add_mode_arguments
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError
 from archiver.fileio import write_bytes_atomic
-from archiver.ledger import Ledger, default_ledger_path
+from archiver.ledger.store import Ledger, default_ledger_path
 
 DEFAULT_ROOT = "bags"
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")

@@ -12,7 +12,7 @@ from typing import Any
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archiver.build import BuildOutcome, build_collection
+from archiver.build.collection import BuildOutcome, build_collection
 from archiver.cli.clock import clock_from_environment
 from archiver.cli.output import make_console
 from archiver.config import load_config

@@ -17,7 +17,8 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from archiver.audit import versions
+from archiver.audit.collection import versions
+from archiver.bag.findings import Finding
 from archiver.cli.output import make_console, print_problems
 from archiver.config import load_config
 from archiver.deposit import (
@@ -31,8 +32,7 @@ from archiver.deposit import (
 )
 from archiver.deposit.events import deposit_event, failure_event, verification_event
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
-from archiver.findings import Finding
-from archiver.ledger import Ledger, LedgerEvent, default_ledger_path
+from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
 
 DEFAULT_CONFIG = Path("archive.toml")
 

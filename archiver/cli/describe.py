@@ -11,7 +11,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.characterize import FormatIdentifier, characterize_file
+from archiver.build.characterize import FormatIdentifier, characterize_file
 from archiver.cli.output import make_console
 from archiver.errors import EXIT_OK
 

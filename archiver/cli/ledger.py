@@ -17,7 +17,7 @@ from archiver.cli.output import make_console
 from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.fileio import write_bytes_atomic
-from archiver.ledger import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
+from archiver.ledger.store import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
 
 
 def register(subparsers: Any) -> None:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.findings import BagReport, Finding
+from archiver.bag.findings import BagReport, Finding
 
 
 def make_console() -> Console:

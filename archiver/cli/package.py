@@ -11,12 +11,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag, source_date_epoch
+from archiver.bag.findings import Finding
+from archiver.bag.validator import validate_bag
 from archiver.cli.output import make_console, print_problems, summary_line
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
-from archiver.findings import Finding
-from archiver.profile import default_checkers
-from archiver.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag, source_date_epoch
-from archiver.validator import validate_bag
+from archiver.policy import default_checkers
 
 DEFAULT_OUT = Path("packages")
 

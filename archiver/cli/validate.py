@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archiver.bag.findings import BagReport
+from archiver.bag.validator import Mode, validate_path
 from archiver.cli.output import make_console, print_problems, summary_line
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
-from archiver.findings import BagReport
-from archiver.profile import default_checkers
-from archiver.validator import Mode, validate_path
+from archiver.policy import default_checkers
 
 
 def register(subparsers: Any) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archiver.archive.serialize import source_date_epoch
 from archiver.deposit.records import (
     DamagedTargetError,
     DepositResult,
@@ -25,7 +26,6 @@ from archiver.deposit.records import (
     parse_target,
 )
 from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag, require_valid
-from archiver.serialize import source_date_epoch
 
 __all__ = [
     "DamagedTargetError",

@@ -14,11 +14,11 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint, validate
 from archiver.errors import ConflictError, DepositError, OutputError
 from archiver.fileio import staging_dir
-from archiver.findings import Finding, Kind
 
 EVENT_TYPE = "replication"
 

@@ -1,6 +1,6 @@
 """Deposits as ledger events, which ``archiver ledger premis`` turns into PREMIS events.
 
-Pure: builds ``archiver.ledger.LedgerEvent`` records from deposit results. The PREMIS
+Pure: builds ``archiver.ledger.store.LedgerEvent`` records from deposit results. The PREMIS
 event type is "replication" for a bag copied as it is (OCFL root, directory) and
 "transfer" for a serialized bag sent to an S3 store; a deposit that failed after it
 started is recorded with outcome "failure"; re-verification (``deposit --verify``) is a
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from archiver.bag.findings import Finding
 from archiver.deposit.records import DepositResult, DepositStatus, Target
-from archiver.findings import Finding
-from archiver.ledger import LedgerEvent
+from archiver.ledger.store import LedgerEvent
 
 FIXITY_CHECK = "fixity check"
 EVENT_TYPES = {"ocfl": "replication", "file": "replication", "s3": "transfer"}

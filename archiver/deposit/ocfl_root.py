@@ -42,6 +42,7 @@ from ocfl.fsw import fsw_openfs
 from ocfl.validator import Validator
 
 from archiver import __version__
+from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import (
     DamagedTargetError,
     DepositResult,
@@ -52,7 +53,6 @@ from archiver.deposit.records import (
 from archiver.deposit.source import compare_digests, file_digests
 from archiver.errors import DepositError, OutputError
 from archiver.fileio import staging_dir
-from archiver.findings import Finding, Kind
 
 LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
 DIGEST_ALGORITHM = "sha512"

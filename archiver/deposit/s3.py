@@ -7,7 +7,7 @@ from ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else ``region`` there. ``[deposit.
 also set ``format`` (tar, tar.gz, zip; default tar), ``multipart_threshold`` and
 ``multipart_chunksize`` (bytes).
 
-The bag is serialized reproducibly (``archiver.serialize``) and uploaded to
+The bag is serialized reproducibly (``archiver.archive.serialize``) and uploaded to
 ``<prefix>/<bag>.<format>`` with ``ChecksumAlgorithm=SHA256`` so the server verifies every
 part, multipart above the threshold. The archive is then read back and its sha256 and
 sha512 compared with the local archive's; only after that are the ``.sha256`` and
@@ -33,11 +33,11 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from archiver.archive.serialize import FORMATS, SIDECAR_ALGORITHMS, parse_sidecar, serialize_bag
+from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint
 from archiver.errors import ConfigError, DepositError
-from archiver.findings import Finding, Kind
-from archiver.serialize import FORMATS, SIDECAR_ALGORITHMS, parse_sidecar, serialize_bag
 
 EVENT_TYPE = "transfer"
 DEFAULT_THRESHOLD = 64 << 20

@@ -12,10 +12,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from archiver.bag.findings import BagReport, Finding, Kind
+from archiver.bag.validator import validate_bag
 from archiver.errors import BagReadError, IntegrityError
 from archiver.fileio import hash_file
-from archiver.findings import BagReport, Finding, Kind
-from archiver.validator import validate_bag
 
 
 class InvalidBagError(IntegrityError):

@@ -1,0 +1,1 @@
+"""Serialized bags: reproducible tar/zip writing, checksum sidecars and safe unpacking."""

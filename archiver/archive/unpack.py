@@ -1,0 +1,317 @@
+"""Safe reading of a serialized bag (tar, tar.gz, tar.bz2, tar.xz, zip).
+
+Nothing is extracted until the whole member list has passed ``check_members`` (pure,
+testable without disk): every member must be a plain file or directory inside one
+top-level directory, with no absolute path, no ``..`` component, no duplicate, and sizes
+and counts within ``Limits``. Links, devices and FIFOs are refused. Extraction then writes
+each member to a path computed and checked under the target, copying at most the declared
+size, so nothing is ever written outside the target.
+
+``open_serialized(path)`` extracts into a temporary directory, yields the bag directory
+inside it and removes everything on exit: the validator and audit use it to read
+serialized bags directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import IO
+
+from archiver.bag.findings import Finding, Kind
+from archiver.errors import BagReadError
+
+ARCHIVE_SUFFIXES: tuple[str, ...] = (
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tar.xz",
+    ".zip",
+)
+_COPY_BLOCK = 1 << 20
+
+
+class MemberType(StrEnum):
+    """What an archive member is."""
+
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    DEVICE = "device"
+    FIFO = "fifo"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One archive member as its header declares it."""
+
+    name: str
+    type: MemberType
+    size: int = 0
+    compressed_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds above which an archive is refused as absurd."""
+
+    max_members: int = 1_000_000
+    max_member_size: int = 1 << 40  # 1 TiB
+    max_total_size: int = 1 << 42  # 4 TiB
+    max_ratio: int = 1000  # zip: uncompressed / compressed size
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class UnsafeArchiveError(BagReadError):
+    """A serialized bag was refused; ``findings`` lists every unsafe member."""
+
+    def __init__(self, message: str, findings: Sequence[Finding]) -> None:
+        super().__init__(message)
+        self.findings: tuple[Finding, ...] = tuple(findings)
+
+
+def is_serialized(path: Path) -> bool:
+    """True when ``path`` names a file with an archive suffix archiver can read."""
+    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _unsafe(archive: str, path: str, message: str) -> Finding:
+    return Finding(kind=Kind.UNSAFE_PATH, bag=archive, path=path, message=message)
+
+
+def _name_problem(name: str) -> str | None:
+    if not name or name in {".", "./"}:
+        return "empty member name"
+    if "\x00" in name:
+        return "member name contains a NUL byte"
+    if "\\" in name:
+        return "member name contains a backslash"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "absolute member path"
+    parts = [p for p in name.split("/") if p not in {"", "."}]
+    if ".." in parts:
+        return "member path contains '..'"
+    if parts and parts[0].startswith("~"):
+        return "member path starts with '~'"
+    return None
+
+
+def check_members(
+    members: Iterable[Member], archive: str, limits: Limits = DEFAULT_LIMITS
+) -> list[Finding]:
+    """Every reason the member list is unsafe to extract, as ``unsafe-path`` findings.
+
+    Pure: works on the declared names, types and sizes only. An empty list means safe.
+    """
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    tops: set[str] = set()
+    count = 0
+    total = 0
+    for member in members:
+        count += 1
+        problem = _name_problem(member.name)
+        if problem is not None:
+            findings.append(_unsafe(archive, member.name, problem))
+            continue
+        norm = _normalize(member.name)
+        tops.add(norm.split("/", 1)[0])
+        if member.type not in (MemberType.FILE, MemberType.DIR):
+            findings.append(_unsafe(archive, norm, f"member is a {member.type}, not followed"))
+            continue
+        if norm in seen and member.type is MemberType.FILE:
+            findings.append(_unsafe(archive, norm, "duplicate member would overwrite another"))
+        seen.add(norm)
+        if member.size < 0 or member.size > limits.max_member_size:
+            findings.append(_unsafe(archive, norm, f"member size {member.size} exceeds the limit"))
+        total += max(member.size, 0)
+        if (
+            member.compressed_size is not None
+            and member.size > (1 << 20)
+            and member.size > limits.max_ratio * max(member.compressed_size, 1)
+        ):
+            findings.append(_unsafe(archive, norm, f"compression ratio over {limits.max_ratio}:1"))
+    if count > limits.max_members:
+        findings.append(_unsafe(archive, "", f"{count} members exceed {limits.max_members}"))
+    if total > limits.max_total_size:
+        findings.append(_unsafe(archive, "", f"total size {total} exceeds the limit"))
+    if len(tops) > 1:
+        findings.append(
+            _unsafe(archive, "", f"members outside one top-level directory: {sorted(tops)}")
+        )
+    return findings
+
+
+def _tar_type(info: tarfile.TarInfo) -> MemberType:
+    if info.isreg():
+        return MemberType.FILE
+    if info.isdir():
+        return MemberType.DIR
+    if info.issym():
+        return MemberType.SYMLINK
+    if info.islnk():
+        return MemberType.HARDLINK
+    if info.ischr() or info.isblk():
+        return MemberType.DEVICE
+    if info.isfifo():
+        return MemberType.FIFO
+    return MemberType.OTHER
+
+
+def _zip_type(info: zipfile.ZipInfo) -> MemberType:
+    mode = info.external_attr >> 16
+    if info.create_system == 3 and mode:
+        if stat.S_ISLNK(mode):
+            return MemberType.SYMLINK
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            return MemberType.DEVICE
+        if stat.S_ISFIFO(mode):
+            return MemberType.FIFO
+        if stat.S_ISSOCK(mode):
+            return MemberType.OTHER
+    return MemberType.DIR if info.is_dir() else MemberType.FILE
+
+
+def list_members(path: Path, max_members: int | None = None) -> list[Member]:
+    """Read the member list of a tar (any compression) or zip archive, without extracting.
+
+    With ``max_members``, stops reading after ``max_members + 1`` entries, so an archive
+    with absurdly many members costs bounded memory (the extra entry trips the limit).
+    """
+    stop = None if max_members is None else max_members + 1
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                infos = zf.infolist()[:stop]
+                return [
+                    Member(i.filename, _zip_type(i), i.file_size, i.compress_size) for i in infos
+                ]
+        members: list[Member] = []
+        with tarfile.open(path, mode="r:*") as tar:
+            for info in tar:
+                members.append(Member(info.name, _tar_type(info), info.size))
+                if stop is not None and len(members) >= stop:
+                    break
+        return members
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
+        raise BagReadError(f"{path}: not a readable tar or zip archive ({_one_line(exc)})") from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message with its whitespace folded (tarfile's span several lines)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _normalize(name: str) -> str:
+    return "/".join(p for p in name.split("/") if p not in {"", "."})
+
+
+def _destination(target: Path, name: str) -> Path:
+    dest = target.joinpath(*_normalize(name).split("/"))
+    if not dest.resolve().is_relative_to(target.resolve()):
+        raise BagReadError(f"{name}: would be written outside {target}, refusing")
+    return dest
+
+
+def copy_bounded(src: IO[bytes], dest: Path, size: int, name: str) -> None:
+    """Copy exactly ``size`` bytes to a new file; BagReadError if the source has more or less."""
+    written = 0
+    with open(dest, "xb") as out:
+        while True:
+            block = src.read(min(_COPY_BLOCK, size - written + 1))
+            if not block:
+                break
+            written += len(block)
+            if written > size:
+                raise BagReadError(f"{name}: holds more bytes than its declared size {size}")
+            out.write(block)
+    if written != size:
+        raise BagReadError(f"{name}: holds {written} bytes, header declares {size}")
+
+
+def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> Path:
+    """Check every member, then extract into the empty directory ``target``.
+
+    Returns the bag directory (the single top-level directory). Raises
+    UnsafeArchiveError with the findings if any member is unsafe.
+    """
+    members = list_members(path, limits.max_members)
+    findings = check_members(members, path.name, limits)
+    if findings:
+        raise UnsafeArchiveError(
+            f"{path}: refused, {len(findings)} unsafe member(s), first: "
+            f"{findings[0].path or '(archive)'}: {findings[0].message}",
+            findings,
+        )
+    if not members:
+        raise BagReadError(f"{path}: archive is empty")
+    try:
+        if zipfile.is_zipfile(path):
+            _extract_zip(path, target)
+        else:
+            _extract_tar(path, target)
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
+        raise BagReadError(f"{path}: extraction failed ({_one_line(exc)})") from exc
+    top = _normalize(members[0].name).split("/", 1)[0]
+    bag = target / top
+    if not bag.is_dir():
+        raise BagReadError(f"{path}: top-level entry {top!r} is not a directory")
+    return bag
+
+
+def _extract_tar(path: Path, target: Path) -> None:
+    with tarfile.open(path, mode="r:*") as tar:
+        for info in tar:
+            dest = _destination(target, info.name)
+            if info.isdir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            src = tar.extractfile(info)
+            if src is None:
+                raise BagReadError(f"{path}: member {info.name} has no data")
+            with src:
+                copy_bounded(src, dest, info.size, info.name)
+
+
+def _extract_zip(path: Path, target: Path) -> None:
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            dest = _destination(target, info.filename)
+            if info.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src:
+                copy_bounded(src, dest, info.file_size, info.filename)
+
+
+@contextlib.contextmanager
+def open_serialized(
+    path: Path, limits: Limits = DEFAULT_LIMITS, tmp_dir: Path | None = None
+) -> Iterator[Path]:
+    """Extract a serialized bag into a temporary directory and yield the bag directory.
+
+    The temporary directory (in ``tmp_dir``, default ``$TMPDIR``) is removed on exit,
+    whatever happens.
+    """
+    if not path.is_file():
+        raise BagReadError(f"{path}: no such archive file")
+    tmp = Path(tempfile.mkdtemp(prefix="archiver-unpack-", dir=tmp_dir))
+    try:
+        yield extract_safe(path, tmp, limits)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

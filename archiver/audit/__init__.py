@@ -1,0 +1,1 @@
+"""Auditing the fixity of whole collections in one worker pool."""

@@ -1,0 +1,589 @@
+"""Audit fixity across a whole collection: find bags, hash every file in one pool, report.
+
+``audit`` runs ONE ``ProcessPoolExecutor`` for all bags. With many bags (the common case:
+one small text per bag) per-bag work dominates, so each worker task takes a batch of bags
+and plans (``archiver.bag.validator.plan_bag``: tag files, profile), hashes and finishes them
+itself, returning only their ``BagReport``; a bag with much to read (``LARGE_FILE`` or
+more, or more than ``BATCH_FILES`` files) comes back planned instead, and its files are
+spread over the workers, largest first, small ones batched, each worker reusing one
+buffer. With few bags, or checkers given by the caller, bags are planned here and only
+their hashing goes to the pool. Memory stays flat however large the collection: the
+parent holds the reports and at most ``window_bags`` planned bags or ``window_jobs`` files.
+The report records (``AuditReport``) are a stable contract: the ledger
+(``archiver.ledger.store``) stores them.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import mmap
+import multiprocessing
+import multiprocessing.context
+import os
+import platform
+import ssl
+import stat
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archiver import __version__
+from archiver.archive.unpack import ARCHIVE_SUFFIXES, is_serialized
+from archiver.bag.digest import new_buffer
+from archiver.bag.findings import BagReport, Finding, Kind
+from archiver.bag.validator import (
+    BagPlan,
+    Checker,
+    HashJob,
+    HashResult,
+    Mode,
+    finish_bag,
+    hash_jobs,
+    looks_like_bag,
+    plan_bag,
+    validate_serialized,
+)
+from archiver.errors import BagReadError
+from archiver.policy import default_checkers
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(bytes_done, bytes_total)`` while an audit hashes; while workers
+are still planning bags, ``bytes_total`` is an estimate (bytes per bag so far)."""
+
+LARGE_FILE = 4 << 20  # files this big get a task of their own
+BATCH_FILES = 256  # small files per task at most
+BATCH_BYTES = 16 << 20  # bytes per small-file task at most
+WINDOW_JOBS = 50_000  # files planned and held in memory at once
+WINDOW_BAGS = 2_000  # planned bags held in memory at once
+POOL_MIN_BYTES = 64 << 20  # below this much to read, hashing in-process is faster
+POOL_MIN_BAGS = 48  # from this many bags on, workers plan them too
+PLAN_GROUP = 256  # bags planned per round in this process
+BAG_BATCH = 32  # bags a worker audits whole in one task
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTotals:
+    """Counts for one audit run."""
+
+    bags: int = 0
+    intact: int = 0
+    failed: int = 0
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The totals as a JSON-ready dict (with MB/s)."""
+        rate = self.bytes / self.seconds / 1e6 if self.seconds > 0 else 0.0
+        return {
+            "bags": self.bags,
+            "intact": self.intact,
+            "failed": self.failed,
+            "files": self.files,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "mb_per_second": round(rate, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """The outcome of one audit run over one or more roots.
+
+    ``started`` and ``ended`` are timezone-aware ISO 8601 times from the injected clock;
+    ``bags`` holds one ``BagReport`` per bag (``BagReport.bag`` is the bag's absolute path),
+    in a stable order (sorted by path).
+    """
+
+    run_id: str
+    started: str
+    ended: str
+    mode: str
+    roots: tuple[str, ...]
+    versions: Mapping[str, str]
+    bags: tuple[BagReport, ...]
+    totals: AuditTotals = field(default_factory=AuditTotals)
+
+    @property
+    def valid(self) -> bool:
+        """True when every bag is intact."""
+        return all(b.valid for b in self.bags)
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every finding of every bag, in bag order."""
+        return tuple(f for b in self.bags for f in b.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine report: run id, times, versions, totals, per bag status and problems."""
+        return {
+            "run_id": self.run_id,
+            "started": self.started,
+            "ended": self.ended,
+            "mode": self.mode,
+            "roots": list(self.roots),
+            "versions": dict(self.versions),
+            "status": "intact" if self.valid else "failed",
+            "totals": self.totals.to_json(),
+            "bags": [b.to_json() for b in self.bags],
+        }
+
+
+def versions() -> dict[str, str]:
+    """The software that did the work, for the report and the ledger."""
+    return {
+        "archiver": __version__,
+        "python": platform.python_version(),
+        "hashlib": ssl.OPENSSL_VERSION,
+    }
+
+
+def find_bags(roots: Iterable[Path | str]) -> list[Path]:
+    """Every bag under the roots, as absolute paths, sorted; a bag's insides are not searched.
+
+    A root that is itself a serialized bag (``archiver.archive.unpack.is_serialized``) is one bag;
+    archives found while searching a directory are not (``archiver package`` output kept
+    beside the bags would be audited twice). Hidden directories (such as a build's temporary
+    staging directory) are skipped and links are not followed. Raises ``BagReadError`` for a
+    root that is missing or neither a directory nor a serialized bag.
+    """
+    found: set[str] = set()
+    for root in roots:
+        start = os.path.abspath(root)
+        if not os.path.exists(start):
+            raise BagReadError(f"{root}: does not exist")
+        if is_serialized(Path(start)):
+            found.add(start)
+            continue
+        if not os.path.isdir(start):
+            raise BagReadError(f"{root}: is neither a directory nor a serialized bag")
+        stack = [start]
+        while stack:
+            directory = stack.pop()
+            if _has_declaration(directory):  # one lstat instead of a listing, for most bags
+                found.add(directory)
+                continue
+            try:
+                with os.scandir(directory) as it:
+                    items = list(it)
+            except OSError as exc:
+                raise BagReadError(f"{directory}: cannot be listed: {exc.strerror}") from exc
+            names = [i.name for i in items if not i.is_dir(follow_symlinks=False)]
+            has_data = any(i.name == "data" and i.is_dir(follow_symlinks=False) for i in items)
+            if looks_like_bag(names, has_data):
+                found.add(directory)
+                continue
+            stack.extend(
+                i.path
+                for i in items
+                if i.is_dir(follow_symlinks=False) and not i.name.startswith(".")
+            )
+    return [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
+
+
+def _has_declaration(directory: str) -> bool:
+    """True when the directory holds a bagit.txt that is not a directory (not followed)."""
+    try:
+        return not stat.S_ISDIR(os.lstat(os.path.join(directory, "bagit.txt")).st_mode)
+    except OSError:
+        return False
+
+
+def _archive_name(path: Path) -> bool:
+    """True for a serialized bag (the suffix is checked before the file system)."""
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES) and is_serialized(path)
+
+
+@functools.lru_cache(maxsize=1)
+def _buffer_for(pid: int) -> mmap.mmap:
+    return new_buffer()
+
+
+def _worker_buffer() -> mmap.mmap:
+    """This process's reusable read buffer, made on first use (one per worker).
+
+    This and ``_checkers_for`` are archiver's only module-level state: caches a pool
+    worker keeps across tasks, keyed by process id so a forked worker makes its own
+    (``new_buffer`` is a private mapping, so even an inherited one would not be shared).
+    """
+    return _buffer_for(os.getpid())
+
+
+def _hash_task(jobs: Sequence[HashJob]) -> list[HashResult]:
+    """Run in a worker: hash a batch of jobs with the worker's one buffer."""
+    return hash_jobs(jobs, _worker_buffer())
+
+
+def schedule(jobs: Iterable[HashJob]) -> list[list[HashJob]]:
+    """Group jobs into tasks: largest first, one task per large file, small files batched."""
+    tasks: list[list[HashJob]] = []
+    batch: list[HashJob] = []
+    batch_bytes = 0
+    for job in sorted(jobs, key=lambda j: j.size, reverse=True):
+        if job.size >= LARGE_FILE:
+            tasks.append([job])
+            continue
+        if batch and (len(batch) >= BATCH_FILES or batch_bytes + job.size > BATCH_BYTES):
+            tasks.append(batch)
+            batch, batch_bytes = [], 0
+        batch.append(job)
+        batch_bytes += job.size
+    if batch:
+        tasks.append(batch)
+    return tasks
+
+
+def _plan(bag: Path, mode: Mode, checkers: Sequence[Checker]) -> BagPlan | BagReport:
+    try:
+        return plan_bag(bag, mode=mode, checkers=checkers)
+    except BagReadError as exc:
+        finding = Finding(Kind.MISSING_FILE, str(bag), ".", str(exc))
+        return BagReport(bag=str(bag), findings=(finding,))
+
+
+def _audit_archive(archive: Path, mode: Mode, checkers: Sequence[Checker]) -> BagReport:
+    """A serialized bag, checked and validated under the archive's path."""
+    try:
+        return validate_serialized(archive, mode=mode, checkers=checkers, buffer=_worker_buffer())
+    except BagReadError as exc:
+        finding = Finding(Kind.MISSING_FILE, str(archive), ".", str(exc))
+        return BagReport(bag=str(archive), findings=(finding,))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What auditing a batch of bags gave: finished reports, and the bags planned but left
+    to hash across the pool (much to read), and the bytes hashed."""
+
+    reports: tuple[BagReport, ...]
+    deferred: tuple[BagPlan, ...]
+    bytes: int
+
+
+def hash_here(plan: BagPlan) -> bool:
+    """True when a planned bag is best hashed by whoever planned it (little to read)."""
+    return len(plan.jobs) <= BATCH_FILES and plan.job_bytes < LARGE_FILE
+
+
+def audit_batch(
+    bags: Iterable[Path], mode: Mode, checkers: Sequence[Checker], buffer: mmap.mmap
+) -> BatchOutcome:
+    """Plan each bag; hash and finish those with little to read; defer the others."""
+    reports: list[BagReport] = []
+    deferred: list[BagPlan] = []
+    done = 0
+    for bag in bags:
+        planned = _plan(bag, mode, checkers)
+        if isinstance(planned, BagReport):
+            reports.append(planned)
+        elif hash_here(planned):
+            results = hash_jobs(planned.jobs, buffer)
+            done += sum(r.size for r in results)
+            reports.append(finish_bag(planned, results))
+        else:
+            deferred.append(planned)
+    return BatchOutcome(tuple(reports), tuple(deferred), done)
+
+
+def _batch_task(bags: Sequence[str], mode: Mode, metadata: bool | None) -> BatchOutcome:
+    """Run in a worker: audit a batch of bags with this process's own checkers."""
+    checkers = _checkers_for(os.getpid(), metadata)
+    return audit_batch([Path(b) for b in bags], mode, checkers, _worker_buffer())
+
+
+@functools.lru_cache(maxsize=2)
+def _checkers_for(pid: int, metadata: bool | None) -> list[Checker]:
+    """The default checkers of one process (schemas compiled once per worker); none for
+    ``metadata=None``."""
+    return [] if metadata is None else default_checkers(metadata=metadata)
+
+
+def _windows(
+    bags: Sequence[Path],
+    plan: Callable[[Sequence[Path]], list[BagPlan | BagReport]],
+    window_jobs: int,
+    window_bags: int,
+) -> Iterator[list[BagPlan | BagReport]]:
+    """Plan bags a group at a time; yield windows of about ``window_jobs`` files or
+    ``window_bags`` bags, whichever comes first."""
+    window: list[BagPlan | BagReport] = []
+    jobs = 0
+    group = max(1, min(PLAN_GROUP, window_bags))
+    for start in range(0, len(bags), group):
+        for planned in plan(bags[start : start + group]):
+            window.append(planned)
+            if isinstance(planned, BagPlan):
+                jobs += len(planned.jobs)
+            if jobs >= window_jobs or len(window) >= window_bags:
+                yield window
+                window, jobs = [], 0
+    if window:
+        yield window
+
+
+def _run_tasks(
+    tasks: list[list[HashJob]],
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    on_done: Callable[[list[HashResult]], None],
+) -> None:
+    """Run tasks in order of submission, at most 2 per worker in flight."""
+    if pool is None:
+        buffer = _worker_buffer()
+        for task in tasks:
+            on_done(hash_jobs(task, buffer))
+        return
+    pending: set[Future[list[HashResult]]] = set()
+    queue = iter(tasks)
+    limit = max(2, workers * 2)
+    for task in queue:
+        pending.add(pool.submit(_hash_task, task))
+        if len(pending) >= limit:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                on_done(future.result())
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            on_done(future.result())
+
+
+class _Collector:
+    """Route hash results to their bags and finish each bag when its last file is in."""
+
+    def __init__(self, progress: ProgressCallback | None, bags: int) -> None:
+        self.progress = progress
+        self.bags = bags  # bags in the whole audit, for the progress estimate
+        self.reports: list[BagReport] = []
+        self.plans: dict[str, BagPlan] = {}
+        self.left: dict[str, int] = {}
+        self.results: dict[str, list[HashResult]] = {}
+        self.held_jobs = 0  # files of planned bags not hashed yet
+        self.seen = 0  # bags planned so far
+        self.done_bytes = 0
+        self.total_bytes = 0
+
+    def add(self, window: Iterable[BagPlan | BagReport]) -> list[HashJob]:
+        """Take a window of planned bags; return the jobs still to hash."""
+        jobs: list[HashJob] = []
+        for planned in window:
+            self.seen += 1
+            if isinstance(planned, BagReport):
+                self.reports.append(planned)
+            elif not planned.jobs:
+                self.reports.append(finish_bag(planned, ()))
+            else:
+                self.plans[planned.bag] = planned
+                self.left[planned.bag] = len(planned.jobs)
+                self.results[planned.bag] = []
+                jobs.extend(planned.jobs)
+                self.held_jobs += len(planned.jobs)
+                self.total_bytes += planned.job_bytes
+        self._report_progress()
+        return jobs
+
+    def add_batch(self, outcome: BatchOutcome) -> list[HashJob]:
+        """Take a worker's finished reports and deferred bags; return the jobs to hash."""
+        self.reports.extend(outcome.reports)
+        self.seen += len(outcome.reports)
+        self.done_bytes += outcome.bytes
+        self.total_bytes += outcome.bytes
+        return self.add(outcome.deferred)
+
+    def done(self, batch: list[HashResult]) -> None:
+        """Record a finished task's results."""
+        for result in batch:
+            self.results[result.bag].append(result)
+            self.done_bytes += result.size
+            self.held_jobs -= 1
+            self.left[result.bag] -= 1
+            if self.left[result.bag] == 0:
+                plan = self.plans.pop(result.bag)
+                self.reports.append(finish_bag(plan, self.results.pop(result.bag)))
+                del self.left[result.bag]
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.progress is None:
+            return
+        total = self.total_bytes
+        if 0 < self.seen < self.bags:  # bags still to plan: assume they are like the others
+            total = max(total, self.total_bytes * self.bags // self.seen)
+        self.progress(self.done_bytes, total)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """How workers start: forked from this process when it runs no other thread (cheap:
+    they inherit what it imported); otherwise from a fork server preloaded with this
+    module, since forking a process that runs threads (a progress bar's refresh thread,
+    for one) would copy locks those threads may hold."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context()
+
+
+def _pooled(
+    targets: Sequence[Path],
+    pool: ProcessPoolExecutor,
+    workers: int,
+    mode: Mode,
+    metadata: bool | None,
+    collector: _Collector,
+    window_jobs: int,
+    window_bags: int,
+) -> None:
+    """Workers audit batches of bags whole; deferred bags' files are spread over them,
+    largest tasks first. New batches wait while ``window_jobs`` files or ``window_bags``
+    planned bags are held."""
+    names = [str(b) for b in targets]
+    size = max(1, min(BAG_BATCH, len(names) // (workers * 4) or 1))
+    batches = iter(range(0, len(names), size))
+    queue: list[tuple[int, int, list[HashJob]]] = []  # (-bytes, order, task): a heap
+    order = 0
+    pending: dict[Future[Any], bool] = {}  # future -> is a batch of bags
+    limit = max(2, workers * 2)
+    while True:
+        while len(pending) < limit:
+            if queue:
+                task = heapq.heappop(queue)[2]
+                pending[pool.submit(_hash_task, task)] = False
+                continue
+            if collector.held_jobs >= window_jobs or len(collector.plans) >= window_bags:
+                break
+            start = next(batches, None)
+            if start is None:
+                break
+            batch = names[start : start + size]
+            pending[pool.submit(_batch_task, batch, mode, metadata)] = True
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            if pending.pop(future):
+                for task in schedule(collector.add_batch(future.result())):
+                    order += 1
+                    heapq.heappush(queue, (-sum(j.size for j in task), order, task))
+            else:
+                collector.done(future.result())
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def audit(
+    roots: Sequence[Path | str],
+    *,
+    workers: int | None = None,
+    mode: Mode = "full",
+    progress: ProgressCallback | None = None,
+    bags: Sequence[Path | str] | None = None,
+    checkers: Sequence[Checker] | None = None,
+    metadata: bool = False,
+    clock: Callable[[], datetime] = _utc_now,
+    timer: Callable[[], float] = time.monotonic,
+    run_id: str | None = None,
+    window_jobs: int = WINDOW_JOBS,
+    window_bags: int = WINDOW_BAGS,
+    pool_min_bytes: int = POOL_MIN_BYTES,
+    pool_min_bags: int = POOL_MIN_BAGS,
+) -> AuditReport:
+    """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
+
+    Every bag gets the BagIt checks of ``mode`` (``full``: every checksum) and, when it
+    declares our profile, the profile check. ``checkers`` default to
+    ``default_checkers(metadata=metadata)``: the schema checks of the DC and PREMIS records
+    (JSON Schema and XSD, ``invalid-metadata``) run only with ``metadata=True``; by default
+    the tag manifests' checksums vouch that the records are the bytes the build validated
+    (``archiver validate`` always checks them). Pass ``checkers=()`` to skip the profile too.
+
+    ``workers`` defaults to every core; 1 works in this process, and so does a run with
+    fewer than ``pool_min_bags`` bags and less than ``pool_min_bytes`` to read (starting
+    workers would cost more than it saves). With the default checkers (or none), workers
+    audit whole batches of bags, since per-bag work dominates for many small bags;
+    explicit ``checkers`` run in this process. Serialized bags (archive roots, or archives
+    among ``bags``) are extracted one at a time into a temporary directory and validated
+    in this process (``validator.validate_serialized``), in the same run, each reported
+    under the archive's path. Workers are forked, or started from a fork server when this
+    process runs other threads: a script that calls ``audit`` with several workers needs
+    the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the timezone-aware
+    start and end times, ``timer`` the elapsed seconds.
+    """
+    started = clock()
+    t0 = timer()
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 1:
+        raise ValueError(f"workers must be at least 1, not {count}")
+    if bags is None:
+        found = find_bags(roots)
+    else:
+        found = [
+            b if isinstance(b, Path) and b.is_absolute() else Path(os.path.abspath(b)) for b in bags
+        ]
+    archives = {b for b in found if _archive_name(b)}
+    targets = [b for b in found if b not in archives]
+    # workers build the default checkers themselves (None: no checkers at all)
+    plan_in_workers = checkers is None or len(checkers) == 0
+    worker_metadata = metadata if checkers is None else None
+    collector = _Collector(progress, len(targets))
+    pool: ProcessPoolExecutor | None = None
+
+    @functools.cache
+    def local_checkers() -> Sequence[Checker]:
+        return default_checkers(metadata=metadata) if checkers is None else checkers
+
+    def plan(group: Sequence[Path]) -> list[BagPlan | BagReport]:
+        return [_plan(bag, mode, local_checkers()) for bag in group]
+
+    try:
+        for archive in sorted(archives):  # extracted one at a time, hashed in this process
+            collector.reports.append(_audit_archive(archive, mode, local_checkers()))
+        if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
+            pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+            _pooled(
+                targets, pool, count, mode, worker_metadata, collector, window_jobs, window_bags
+            )
+        else:
+            for window in _windows(targets, plan, window_jobs, window_bags):
+                jobs = collector.add(window)
+                if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
+                    pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+                _run_tasks(schedule(jobs), pool, count, collector.done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    reports = collector.reports
+    reports.sort(key=lambda r: r.bag)
+    seconds = timer() - t0
+    ended = clock()
+    intact = sum(1 for r in reports if r.valid)
+    totals = AuditTotals(
+        bags=len(reports),
+        intact=intact,
+        failed=len(reports) - intact,
+        files=sum(r.files for r in reports),
+        bytes=sum(r.bytes for r in reports),
+        seconds=seconds,
+    )
+    return AuditReport(
+        run_id=run_id or str(uuid.uuid4()),
+        started=started.isoformat(),
+        ended=ended.isoformat(),
+        mode=mode,
+        roots=tuple(str(r) for r in roots),
+        versions=versions(),
+        bags=tuple(reports),
+        totals=totals,
+    )

@@ -1,0 +1,200 @@
+"""Writing a bag to disk: payload copied while hashed, tag files, verification, install.
+
+Everything is written inside a staging directory beside the destination; ``install_bag``
+renames it into place only after ``BagVerifier`` has accepted it.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import bagit
+import bagit_profile
+
+from archiver.bag.digest import digest_stream
+from archiver.build.characterize import TextProfile, TextProfiler
+from archiver.errors import ArchiverError, OutputError, SourceError
+from archiver.fileio import exchange_paths
+from archiver.metadata.validation import schemas_dir
+
+
+class BagVerificationError(ArchiverError):
+    """A freshly written bag failed bagit-python's validator or the BagIt profile."""
+
+
+def write_payload(
+    source: Path, destination: Path, algorithms: Sequence[str]
+) -> tuple[dict[str, str], int, TextProfile]:
+    """Copy ``source`` to ``destination`` in one read that also hashes and profiles it."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    profiler = TextProfiler()
+    try:
+        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(f"{source}: is a symbolic link (links are not followed)") from None
+        raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    src = os.fdopen(fd, "rb", buffering=0)
+    with src:
+        try:
+            with open(destination, "xb") as out:
+                digests, size = digest_stream(src, algorithms, sinks=(out.write, profiler))
+        except OSError as exc:
+            where = source if exc.filename is None else exc.filename
+            raise OutputError(f"{where}: cannot copy payload: {exc.strerror or exc}") from None
+    shutil.copystat(source, destination, follow_symlinks=False)
+    return digests, size, profiler.result()
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def write_tag_files(bag: Path, files: Mapping[str, bytes]) -> None:
+    """Write every tag file (relative path -> bytes) into the staging bag.
+
+    Each file is new (``O_EXCL``) and written with one ``os.write`` where the system
+    allows; each subdirectory is made once.
+    """
+    root = os.fspath(bag)
+    made: set[str] = set()
+    path = root
+    try:
+        for relpath, data in sorted(files.items()):
+            directory = relpath.rpartition("/")[0]
+            if directory and directory not in made:
+                path = os.path.join(root, directory)
+                os.makedirs(path, exist_ok=True)
+                made.add(directory)
+            path = os.path.join(root, relpath)
+            fd = os.open(path, _NEW_FILE, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+class _StagedBag(bagit.Bag):  # type: ignore[misc]
+    """bagit-python's Bag with a lexical path-safety check for a staging bag we just wrote.
+
+    bagit-python resolves every manifest entry and the bag itself with ``realpath`` (about
+    two thirds of its time on a small bag). A staging bag holds no links (the payload is
+    copied byte by byte, the tag files are written by us), so rejecting absolute paths,
+    ``~`` and any ``..`` that leaves the bag decides the same; everything else (manifests,
+    Oxum, completeness, every digest) is still bagit-python's own validation.
+
+    bagit-python (and the profile check) also look for its manifests by testing
+    ``manifest-<alg>.txt`` for each of 14 algorithms, several times per bag; here the bag
+    root, which does not change while it is checked, is listed once and the same files
+    are reported in the same order.
+    """
+
+    _root_files: frozenset[str] | None = None
+
+    def _files_named(self, prefix: str) -> Iterator[str]:
+        if self._root_files is None:
+            with os.scandir(self.path) as entries:
+                self._root_files = frozenset(e.name for e in entries if e.is_file())
+        for alg in bagit.CHECKSUM_ALGOS:
+            name = f"{prefix}-{alg}.txt"
+            if name in self._root_files:
+                yield os.path.join(self.path, name)
+
+    def manifest_files(self) -> Iterator[str]:
+        return self._files_named("manifest")
+
+    def tagmanifest_files(self) -> Iterator[str]:
+        return self._files_named("tagmanifest")
+
+    def _path_is_dangerous(self, path: str) -> bool:
+        # Absolute, or '~' (which bagit-python would expand): dangerous. bagit-python has
+        # already normalized the path, so only a leading '..' can leave the bag.
+        if path.startswith(("/", "~")):
+            return True
+        normal = os.path.normpath(path)
+        return normal == ".." or normal.startswith("../")
+
+
+class BagVerifier:
+    """Checks a written bag with bagit-python's validator and our BagIt profile."""
+
+    def __init__(self, profile_id: str, profile_path: Path | None = None) -> None:
+        path = profile_path or schemas_dir() / "bagit-profile.json"
+        profile = json.loads(path.read_text(encoding="utf-8"))
+        self._profile = bagit_profile.Profile(profile_id, profile=profile)
+        self.bagit_version: str = bagit.VERSION
+
+    def verify(self, bag: Path, label: str) -> None:
+        """Raise BagVerificationError naming the bag and every problem found."""
+        logger = logging.getLogger("bagit")
+        previous = logger.level
+        logger.setLevel(logging.CRITICAL)
+        try:
+            reference = _StagedBag(str(bag))
+            reference.validate()
+        except bagit.BagValidationError as exc:
+            details = "; ".join(str(d) for d in exc.details) or str(exc)
+            raise BagVerificationError(
+                f"{label}: bagit-python rejects the bag: {details}"
+            ) from None
+        except bagit.BagError as exc:
+            raise BagVerificationError(f"{label}: bagit-python rejects the bag: {exc}") from None
+        finally:
+            logger.setLevel(previous)
+        profile_logger = logging.getLogger()
+        root_level = profile_logger.level
+        profile_logger.setLevel(logging.CRITICAL)
+        try:
+            valid = self._profile.validate(reference)
+        finally:
+            profile_logger.setLevel(root_level)
+        if not valid:
+            problems = "; ".join(str(e) for e in self._profile.report.errors)
+            raise BagVerificationError(f"{label}: violates the BagIt profile: {problems}")
+
+
+class BagExistsError(OutputError):
+    """Another process installed a bag at the destination first."""
+
+
+def install_bag(staging: Path, destination: Path, *, replace: bool) -> None:
+    """Rename the verified staging bag to ``destination``.
+
+    With ``replace``, the two directories are exchanged atomically (renameat2
+    RENAME_EXCHANGE), so readers always see one complete bag, and the old one is then
+    removed. Where the system cannot exchange, the old bag is renamed aside, the new
+    one renamed in, and the old one put back if that fails.
+    """
+    if not replace:
+        try:
+            os.rename(staging, destination)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise BagExistsError(f"{destination}: a bag appeared there meanwhile") from None
+            raise OutputError(
+                f"{destination}: cannot move bag into place: {exc.strerror}"
+            ) from None
+        return
+    try:
+        if exchange_paths(staging, destination):
+            shutil.rmtree(staging, ignore_errors=True)  # now holds the old bag
+            return
+        aside = staging.with_name(staging.name + ".old")
+        os.rename(destination, aside)
+        try:
+            os.rename(staging, destination)
+        except OSError:
+            os.rename(aside, destination)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{destination}: cannot swap in the new bag: {exc.strerror}") from None
+    shutil.rmtree(aside, ignore_errors=True)

@@ -1,0 +1,139 @@
+"""The audit ledger's history as PREMIS 3 events (pure: no disk, no clock).
+
+A bag's fixity checks (audits that hashed every file) and its deposit / replication /
+transfer events become PREMIS events linked to the bag's object and to the archiver
+version that ran them; ``archiver.metadata.premis.render_events_xml`` writes the document.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Mapping, Sequence
+
+from archiver.bag.findings import Finding, Severity
+from archiver.errors import LedgerError
+from archiver.ledger.records import BagOutcome, LedgerEvent, RecordedEvent
+from archiver.metadata.premis import EVENT_OUTCOMES, EVENT_TYPES, Agent, Event, render_events_xml
+
+
+def premis_document(
+    object_identifier: str,
+    history: Sequence[BagOutcome],
+    events: Sequence[RecordedEvent],
+    versions_by_run: Mapping[str, Mapping[str, str]],
+) -> bytes | None:
+    """The PREMIS 3 document of ``premis_events``; None when there is nothing to export."""
+    premis, agents = premis_events(object_identifier, history, events, versions_by_run)
+    if not premis:
+        return None
+    return render_events_xml(premis, agents, [object_identifier])
+
+
+def _agent_id(versions: Mapping[str, str]) -> str:
+    return f"archiver {versions.get('archiver', 'unknown')}"
+
+
+def _problem_summary(findings: Sequence[Finding]) -> str:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = len(findings) - len(errors)
+    parts = [
+        f"{f.kind} {f.path}"
+        + (f" ({f.algorithm} expected {f.expected}, found {f.found})" if f.algorithm else "")
+        for f in errors
+    ]
+    if warnings:
+        parts.append(f"{warnings} warnings")
+    return "; ".join(parts)
+
+
+def premis_events(
+    object_identifier: str,
+    history: Sequence[BagOutcome],
+    events: Sequence[RecordedEvent],
+    versions_by_run: Mapping[str, Mapping[str, str]],
+) -> tuple[list[Event], list[Agent]]:
+    """A bag's fixity checks and deposit events as PREMIS events and their agents (pure).
+
+    Only audits that hashed every file (mode "full") are fixity checks; a "fast" or
+    "completeness" audit is not exported. Each event is linked to ``object_identifier``
+    (role "source") and to the archiver version that ran it ("executing program").
+    """
+    premis: list[Event] = []
+    agents: dict[str, Agent] = {}
+
+    def agent_for(run_id: str) -> str:
+        versions = versions_by_run.get(run_id, {})
+        identifier = _agent_id(versions)
+        agents.setdefault(
+            identifier,
+            Agent(
+                identifier=identifier,
+                name="archiver",
+                agent_type="software",
+                version=versions.get("archiver"),
+            ),
+        )
+        return identifier
+
+    for outcome in history:
+        if not outcome.is_fixity_check:
+            continue
+        summary = _problem_summary(outcome.findings)
+        if outcome.status == "valid":
+            result = "success"
+            detail = "every checksum matches" + (f" ({summary})" if summary else "")
+        else:
+            result = "failure"
+            detail = summary or f"status {outcome.status}"
+        premis.append(
+            Event(
+                identifier=_premis_event_id("fixity check", outcome.run_id, outcome.bag),
+                event_type="fixity check",
+                date_time=outcome.checked,
+                detail=f"archiver audit run {outcome.run_id}: every file in every manifest "
+                f"re-hashed ({outcome.files} files, {outcome.bytes} bytes)",
+                outcome=result,
+                outcome_detail=detail,
+                agents=((agent_for(outcome.run_id), "executing program"),),
+                objects=((object_identifier, "source"),),
+            )
+        )
+    for recorded in events:
+        event = recorded.event
+        target = f" to {event.target}" if event.target else ""
+        premis.append(
+            Event(
+                identifier=event.identifier,
+                event_type=event.event_type,
+                date_time=event.date_time,
+                detail=f"{event.detail}{target} (archiver run {recorded.run_id})",
+                outcome=event.outcome,
+                outcome_detail=event.outcome_detail or event.outcome,
+                agents=((agent_for(recorded.run_id), "executing program"),),
+                objects=((object_identifier, "source"),),
+            )
+        )
+    return premis, sorted(agents.values(), key=lambda a: a.identifier)
+
+
+def _premis_event_id(event_type: str, run_id: str, bag: str) -> str:
+    name = "\x1f".join(("archiver:ledger", event_type, run_id, bag))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def check_event(event: LedgerEvent) -> None:
+    """Refuse an event PREMIS could not express (unknown type or outcome, naive time)."""
+    where = f"event {event.event_type!r} for {event.bag}"
+    if event.event_type not in EVENT_TYPES:
+        raise LedgerError(f"{where}: unknown event type (known: {', '.join(sorted(EVENT_TYPES))})")
+    if event.outcome not in EVENT_OUTCOMES:
+        raise LedgerError(
+            f"{where}: outcome {event.outcome!r} is not one of {', '.join(sorted(EVENT_OUTCOMES))}"
+        )
+    try:
+        moment = datetime.datetime.fromisoformat(event.date_time)
+    except ValueError:
+        raise LedgerError(f"{where}: date_time {event.date_time!r} is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise LedgerError(f"{where}: date_time {event.date_time!r} has no timezone")

@@ -1,0 +1,314 @@
+"""Dublin Core records: built from a catalog row, checked, and rendered as qualified DC XML.
+
+A :class:`DublinCoreRecord` keeps the terms as the catalog names them (``dc.title``,
+``dcterms.spatial``), each with its values in catalog order. Its JSON form
+(:meth:`DublinCoreRecord.to_json`) is the source of truth, checked against
+``schemas/dublin-core.schema.json``; :func:`render_xml` writes the XML from it.
+
+The XML follows DCMI's XML guidelines for qualified DC: an unqualified ``qualifieddc``
+root of the DCMI type ``dcterms:elementOrRefinementContainer`` holding ``dc:*`` and
+``dcterms:*`` elements, with encoding schemes as ``xsi:type`` (``dcterms:W3CDTF`` for
+dates, ``dcterms:RFC4646``/``dcterms:ISO639-2``/``dcterms:ISO639-3`` for languages,
+``dcterms:DCMIType`` for DCMI types). It validates against the vendored DCMI XSDs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pycountry
+from lxml import etree
+
+from archiver.errors import CatalogError, MetadataError
+from archiver.metadata.catalog import DATE_REFINEMENTS, DC_ELEMENTS, CatalogRow
+
+DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+NAMESPACES: Mapping[str, str] = {"dc": DC_NS, "dcterms": DCTERMS_NS}
+SCHEMA_LOCATION = (
+    f"{DC_NS} http://dublincore.org/schemas/xmls/qdc/2008/02/11/dc.xsd "
+    f"{DCTERMS_NS} http://dublincore.org/schemas/xmls/qdc/2008/02/11/dcterms.xsd"
+)
+ROOT_ELEMENT = "qualifieddc"
+
+REQUIRED_TERMS: tuple[str, ...] = ("dc.title", "dc.date", "dc.creator", "dc.language")
+
+# Terms whose values are dates (or, for temporal coverage, dates and intervals).
+DATE_TERMS: frozenset[str] = frozenset(
+    {"dc.date"} | {f"dcterms.{t}" for t in ("date", *DATE_REFINEMENTS, "temporal")}
+)
+LANGUAGE_TERMS: frozenset[str] = frozenset({"dc.language", "dcterms.language"})
+
+DCMI_TYPES: frozenset[str] = frozenset(
+    {
+        "Collection",
+        "Dataset",
+        "Event",
+        "Image",
+        "InteractiveResource",
+        "MovingImage",
+        "PhysicalObject",
+        "Service",
+        "Software",
+        "Sound",
+        "StillImage",
+        "Text",
+    }
+)
+
+COPYRIGHT_STATUSES: frozenset[str] = frozenset({"copyrighted", "publicdomain", "unknown"})
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+DATE_EXPECTED = "expected YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+def _term_order(term: str) -> tuple[int, int, str]:
+    prefix, _, name = term.partition(".")
+    if prefix == "dc":
+        return (0, DC_ELEMENTS.index(name), name)
+    return (1, 0, name)
+
+
+def _bounds(value: str) -> tuple[datetime.date, datetime.date] | None:
+    """First and last day covered by ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None if invalid."""
+    match = _DATE_RE.match(value)
+    if match is None:
+        return None
+    year = int(match.group(1))
+    month = int(match.group(2)) if match.group(2) else None
+    day = int(match.group(3)) if match.group(3) else None
+    try:
+        if month is None:
+            return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        if day is None:
+            first = datetime.date(year, month, 1)
+            following = datetime.date(year + month // 12, month % 12 + 1, 1)
+            return first, following - datetime.timedelta(days=1)
+        exact = datetime.date(year, month, day)
+    except ValueError:
+        return None
+    return exact, exact
+
+
+def is_interval(value: str) -> bool:
+    """True for an ISO 8601 / EDTF interval such as ``2011-12-16/2011-12-17``."""
+    return "/" in value
+
+
+def date_problem(value: str) -> str | None:
+    """Why ``value`` is not an ISO 8601 date or interval (None when it is one)."""
+    if is_interval(value):
+        start, _, end = value.partition("/")
+        start_bounds, end_bounds = _bounds(start), _bounds(end)
+        if start_bounds is None or end_bounds is None:
+            return (
+                f"'{value}' is not an ISO 8601 interval "
+                f"(expected START/END, each YYYY, YYYY-MM or YYYY-MM-DD)"
+            )
+        if start_bounds[0] > end_bounds[1]:
+            return f"'{value}' is an interval that ends before it starts"
+        return None
+    if _bounds(value) is None:
+        return f"'{value}' is not an ISO 8601 date ({DATE_EXPECTED})"
+    return None
+
+
+def language_scheme(code: str) -> str | None:
+    """The ``dcterms`` encoding scheme for an ISO 639 code, or None if the code is unknown.
+
+    Two letters (ISO 639-1) are valid RFC 4646 tags; a bibliographic ISO 639-2/B code is
+    ``ISO639-2``, as is the ISO 639-2/T code of a language that also has a two-letter code;
+    other three-letter codes are checked against ISO 639-3 and ISO 639-5 (collective codes).
+    """
+    if len(code) == 2 and code.isascii() and code.islower():
+        return "RFC4646" if pycountry.languages.get(alpha_2=code) is not None else None
+    if len(code) == 3 and code.isascii() and code.islower():
+        if pycountry.languages.get(bibliographic=code) is not None:
+            return "ISO639-2"
+        language = pycountry.languages.get(alpha_3=code)
+        if language is not None:
+            return "ISO639-2" if hasattr(language, "alpha_2") else "ISO639-3"
+        if pycountry.language_families.get(alpha_3=code) is not None:
+            return "ISO639-2"
+    return None
+
+
+def _country_known(code: str) -> bool:
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
+
+
+@dataclass(frozen=True)
+class DublinCoreRecord:
+    """The Dublin Core description of one source file.
+
+    ``terms`` pairs each term (``dc.title``, ``dcterms.spatial``, ...) with its values, in
+    a canonical order: the 15 DCMES elements in their standard order, then DCMI terms by
+    name. ``copyright_status`` and ``copyright_jurisdiction`` come from the catalog's
+    ``premis.*`` columns and feed the PREMIS rights statement, not the DC record.
+    """
+
+    filename: str
+    terms: tuple[tuple[str, tuple[str, ...]], ...]
+    copyright_status: str = "unknown"
+    copyright_jurisdiction: str | None = None
+
+    def values(self, term: str) -> tuple[str, ...]:
+        """Every value of ``term``."""
+        for name, values in self.terms:
+            if name == term:
+                return values
+        return ()
+
+    def first(self, term: str) -> str:
+        """The first value of ``term`` (empty string when there is none)."""
+        values = self.values(term)
+        return values[0] if values else ""
+
+    @property
+    def identifier(self) -> str:
+        """The record's identifier (first ``dc.identifier``)."""
+        return self.first("dc.identifier")
+
+    @property
+    def title(self) -> str:
+        """The first title."""
+        return self.first("dc.title")
+
+    @property
+    def date(self) -> str:
+        """The first ``dc.date``."""
+        return self.first("dc.date")
+
+    @property
+    def creators(self) -> tuple[str, ...]:
+        """Every creator, in catalog order."""
+        return self.values("dc.creator")
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language code."""
+        return self.values("dc.language")
+
+    @property
+    def description(self) -> str:
+        """The first description (empty string when there is none)."""
+        return self.first("dc.description")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON record: ``filename`` plus every term as a list of strings."""
+        record: dict[str, Any] = {"filename": self.filename}
+        for term, values in self.terms:
+            record[term] = list(values)
+        return record
+
+
+def record_from_json(data: Mapping[str, Any]) -> DublinCoreRecord:
+    """Rebuild a record from its JSON form (as written by :meth:`DublinCoreRecord.to_json`)."""
+    terms = [
+        (key, tuple(str(v) for v in value))
+        for key, value in data.items()
+        if key != "filename" and isinstance(value, list)
+    ]
+    terms.sort(key=lambda item: _term_order(item[0]))
+    return DublinCoreRecord(filename=str(data.get("filename", "")), terms=tuple(terms))
+
+
+def record_from_row(row: CatalogRow) -> DublinCoreRecord:
+    """Check one catalog row and build its record.
+
+    Raises :class:`CatalogError` naming the catalog, row and column of the first problem:
+    a row-level problem found by the parser, a missing required term (title, date,
+    creator, language), a date that is not ISO 8601, or an unknown language code.
+    """
+    if row.problems:
+        raise CatalogError(row.problems[0])
+    for term in REQUIRED_TERMS:
+        if not row.get(term):
+            raise CatalogError(f"{row.where(term)}: required value is missing")
+    terms: dict[str, tuple[str, ...]] = {}
+    for column, values in row.values:
+        if column.startswith("premis."):
+            continue
+        for value in values:
+            _check_value(row, column, value)
+        terms[column] = values
+    terms["dc.identifier"] = row.identifiers
+    status = row.first("premis.copyrightStatus") or "unknown"
+    if status not in COPYRIGHT_STATUSES:
+        raise CatalogError(
+            f"{row.where('premis.copyrightStatus')}: '{status}' is not a copyright status "
+            f"(expected {', '.join(sorted(COPYRIGHT_STATUSES))})"
+        )
+    jurisdiction = row.first("premis.copyrightJurisdiction")
+    if jurisdiction is not None and not _country_known(jurisdiction):
+        raise CatalogError(
+            f"{row.where('premis.copyrightJurisdiction')}: '{jurisdiction}' is not an "
+            "ISO 3166-1 alpha-2 country code"
+        )
+    ordered = tuple(sorted(terms.items(), key=lambda item: _term_order(item[0])))
+    return DublinCoreRecord(
+        filename=row.filename,
+        terms=ordered,
+        copyright_status=status,
+        copyright_jurisdiction=jurisdiction.lower() if jurisdiction else None,
+    )
+
+
+def _check_value(row: CatalogRow, column: str, value: str) -> None:
+    if column in DATE_TERMS:
+        problem = date_problem(value)
+        if problem is None and is_interval(value) and column != "dcterms.temporal":
+            problem = f"'{value}' is an interval; use a single date ({DATE_EXPECTED})"
+        if problem:
+            raise CatalogError(f"{row.where(column)}: {problem}")
+    elif column in LANGUAGE_TERMS and language_scheme(value) is None:
+        raise CatalogError(
+            f"{row.where(column)}: '{value}' is not an ISO 639 language code "
+            "(expected e.g. en, eng or kaz)"
+        )
+
+
+def _xsi_type(term: str, value: str) -> str | None:
+    name = term.partition(".")[2]
+    if term in DATE_TERMS and term != "dcterms.temporal" and not is_interval(value):
+        return "dcterms:W3CDTF"
+    if term in LANGUAGE_TERMS:
+        scheme = language_scheme(value)
+        return f"dcterms:{scheme}" if scheme else None
+    if name == "type" and value in DCMI_TYPES:
+        return "dcterms:DCMIType"
+    return None
+
+
+def render_xml(record: DublinCoreRecord) -> bytes:
+    """Qualified DC XML for ``record`` (UTF-8, deterministic bytes for identical input)."""
+    return serialize_xml(render_tree(record))
+
+
+def serialize_xml(root: etree._Element) -> bytes:
+    """A Dublin Core document's bytes: UTF-8 with an XML declaration, indented."""
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def render_tree(record: DublinCoreRecord) -> etree._Element:
+    """The element tree of :func:`render_xml` (to validate it before writing)."""
+    xsi_type = f"{{{XSI_NS}}}type"
+    root = etree.Element(ROOT_ELEMENT, nsmap={"dc": DC_NS, "dcterms": DCTERMS_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
+    for term, values in record.terms:
+        prefix, _, name = term.partition(".")
+        namespace = NAMESPACES.get(prefix)
+        if namespace is None:
+            raise MetadataError(f"{record.filename}: {term}: not a dc or dcterms term")
+        for value in values:
+            element = etree.SubElement(root, f"{{{namespace}}}{name}")
+            element.text = value
+            scheme = _xsi_type(term, value)
+            if scheme:
+                element.set(xsi_type, scheme)
+    return root

@@ -1,0 +1,188 @@
+"""Our BagIt profile and metadata records, checked on a planned bag.
+
+Bags that declare our BagIt profile (``BagIt-Profile-Identifier`` in bag-info.txt) are
+also checked against ``schemas/bagit-profile.json`` (``profile-violation``) and their
+metadata records against the JSON Schemas and XSDs of ``archiver.metadata.validation``
+(``invalid-metadata``). The builder verifies each new bag with the bagit-profile library;
+here the same profile document is evaluated on the ``BagPlan`` the validator already made,
+because bagit-profile needs a ``bagit.Bag`` (re-reading every tag file and walking the
+payload), stops at the first problem of each rule and logs each one through the root
+logger, none of which suits an audit of a whole collection.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archiver.bag.findings import Finding, Kind
+from archiver.bag.tagfiles import manifest_name, tag_values
+from archiver.errors import ConfigError, MetadataError
+from archiver.metadata.validation import SchemaSet, schemas_dir
+
+if TYPE_CHECKING:  # the validator calls default_checkers(); only its types are needed here
+    from archiver.bag.validator import BagPlan, Checker
+
+METADATA_RECORDS: tuple[tuple[str, str, str], ...] = (
+    ("metadata/dc.json", "json", "dublin-core"),
+    ("metadata/premis.json", "json", "premis"),
+    ("metadata/dc.xml", "xml", "dc"),
+    ("metadata/premis.xml", "xml", "premis"),
+)
+_CORE_TAG_FILES = ("bagit.txt", "fetch.txt")
+
+
+def _read_nofollow(path: Path) -> bytes:
+    """Read a record whole, refusing to follow a link swapped in after the bag was listed."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def load_profile(path: Path | None = None) -> dict[str, Any]:
+    """Read our BagIt profile (default ``schemas/bagit-profile.json``)."""
+    target = path if path is not None else schemas_dir() / "bagit-profile.json"
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{target}: cannot read the BagIt profile: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{target}: the BagIt profile is not a JSON object")
+    return data
+
+
+def declared_profile(plan: BagPlan) -> str | None:
+    """The bag's BagIt-Profile-Identifier, if it declares one."""
+    values = tag_values(plan.info, "BagIt-Profile-Identifier")
+    return values[0] if values else None
+
+
+class ProfileChecker:
+    """Check bags that declare this BagIt profile (BagIt Profiles 1.4.0) against it."""
+
+    def __init__(self, profile: Mapping[str, Any], schemas: SchemaSet | None = None) -> None:
+        self.profile = profile
+        info = profile.get("BagIt-Profile-Info", {})
+        self.identifier: str = str(info.get("BagIt-Profile-Identifier", ""))
+        self.schemas = schemas
+
+    def __call__(self, plan: BagPlan) -> list[Finding]:
+        """The profile violations of one planned bag (none if it declares another profile)."""
+        if declared_profile(plan) != self.identifier:
+            return []
+        found: list[Finding] = []
+
+        def violation(path: str, message: str) -> None:
+            found.append(Finding(Kind.PROFILE_VIOLATION, plan.bag, path, message))
+
+        self._bag_info(plan, violation)
+        names = [described for rel in plan.tag_files if (described := manifest_name(rel))]
+        for tag, label in ((False, "Manifests"), (True, "Tag-Manifests")):
+            prefix = "tagmanifest" if tag else "manifest"
+            present = {m.algorithm for m in names if m.tag is tag}
+            for alg in self.profile.get(f"{label}-Required", []):
+                if alg not in present:
+                    violation(f"{prefix}-{alg}.txt", f"required by the profile ({label}-Required)")
+            allowed = self.profile.get(f"{label}-Allowed")
+            if allowed is not None:
+                for alg in sorted(present - set(allowed)):
+                    violation(
+                        f"{prefix}-{alg}.txt", f"not allowed by the profile ({label}-Allowed)"
+                    )
+        for rel in self.profile.get("Tag-Files-Required", []):
+            if rel not in plan.tag_files:
+                violation(rel, "required by the profile (Tag-Files-Required) but absent")
+        allowed_tags = self.profile.get("Tag-Files-Allowed")
+        if allowed_tags is not None:
+            for rel in plan.tag_files:
+                if rel in _CORE_TAG_FILES or manifest_name(rel) is not None:
+                    continue
+                if not any(fnmatch.fnmatchcase(rel, pattern) for pattern in allowed_tags):
+                    violation(rel, "tag file not allowed by the profile (Tag-Files-Allowed)")
+        if self.profile.get("Allow-Fetch.txt") is False and "fetch.txt" in plan.tag_files:
+            violation("fetch.txt", "the profile does not allow fetch.txt")
+        versions = self.profile.get("Accept-BagIt-Version")
+        if versions and plan.declaration is not None:
+            if plan.declaration.version_text not in versions:
+                violation(
+                    "bagit.txt",
+                    f"BagIt version {plan.declaration.version_text} is not one the profile "
+                    f"accepts ({', '.join(versions)})",
+                )
+        return found
+
+    def _bag_info(self, plan: BagPlan, violation: Callable[[str, str], None]) -> None:
+        info_path = "bag-info.txt"
+        if info_path not in plan.tag_files:
+            violation(info_path, "the profile requires bag-info.txt")
+            return
+        by_label: dict[str, list[str]] = {}
+        for key, value in plan.info:
+            by_label.setdefault(key, []).append(value)
+        for label, rules in self.profile.get("Bag-Info", {}).items():
+            values = by_label.get(label, [])
+            if rules.get("required") and not values:
+                violation(info_path, f"required label {label!r} is missing")
+            if rules.get("repeatable") is False and len(values) > 1:
+                violation(info_path, f"label {label!r} appears {len(values)} times")
+            allowed = rules.get("values")
+            if allowed:
+                for value in values:
+                    if value not in allowed:
+                        violation(info_path, f"{label}: {value!r} is not an allowed value")
+        if self.schemas is None:
+            return
+        labels = [k for k, _ in plan.info]
+        if len(labels) == len(set(labels)):
+            try:
+                self.schemas.validate_json(dict(plan.info), "bag-info", info_path)
+            except MetadataError as exc:
+                violation(info_path, str(exc))
+
+
+class MetadataChecker:
+    """Validate the DC and PREMIS records of bags that declare our profile."""
+
+    def __init__(self, identifier: str, schemas: SchemaSet) -> None:
+        self.identifier = identifier
+        self.schemas = schemas
+
+    def __call__(self, plan: BagPlan) -> list[Finding]:
+        """``invalid-metadata`` for each record that fails its JSON Schema or XSD."""
+        if declared_profile(plan) != self.identifier:
+            return []
+        found: list[Finding] = []
+        for rel, syntax, schema in METADATA_RECORDS:
+            if rel not in plan.tag_files:
+                continue  # the profile check reports a required record that is absent
+            try:
+                data = _read_nofollow(plan.root / rel)
+            except OSError:
+                continue  # a link or an unreadable file: reported by the plan
+            try:
+                if syntax == "json":
+                    record = json.loads(data.decode("utf-8"))
+                    if not isinstance(record, dict):
+                        raise MetadataError(f"{rel}: not a JSON object")
+                    self.schemas.validate_json(record, schema, rel)
+                else:
+                    self.schemas.validate_xml(data, "dc" if schema == "dc" else "premis", rel)
+            except (MetadataError, ValueError) as exc:
+                message = str(exc) if isinstance(exc, MetadataError) else f"{rel}: {exc}"
+                found.append(Finding(Kind.INVALID_METADATA, plan.bag, rel, message))
+        return found
+
+
+def default_checkers(profile_path: Path | None = None, *, metadata: bool = True) -> list[Checker]:
+    """The profile check, and unless ``metadata`` is False the metadata records' schema
+    checks, for bags that declare our profile."""
+    profile = load_profile(profile_path)
+    schemas = SchemaSet()
+    checker = ProfileChecker(profile, schemas)
+    if not metadata:
+        return [checker]
+    return [checker, MetadataChecker(checker.identifier, schemas)]

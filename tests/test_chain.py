@@ -1,0 +1,155 @@
+"""Tests for archiver.ledger.chain: canonical JSON, record hashes, pure chain verification."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+
+from archiver.ledger.chain import (
+    GENESIS,
+    ChildRows,
+    StoredRun,
+    canonical_json,
+    child_hash,
+    children_digest,
+    missing_tables,
+    run_fields,
+    run_hash,
+    verify_chain,
+)
+
+OUTCOME = {"bag": "/c/a", "status": "valid", "files": 1, "bytes": 2, "findings": []}
+
+
+def stored_chain(count: int) -> list[StoredRun]:
+    """``count`` runs of one valid outcome each, hashed and linked as the ledger stores them."""
+    runs: list[StoredRun] = []
+    prev, prev_id = GENESIS, ""
+    for seq in range(1, count + 1):
+        run_id = f"r{seq}"
+        lines = [f"o:{child_hash({'run_id': run_id, **OUTCOME})}"]
+        fields = run_fields(
+            run_id=run_id,
+            kind="audit",
+            started="2026-01-01T00:00:00+00:00",
+            ended="2026-01-01T00:00:01+00:00",
+            mode="full",
+            roots=["/c"],
+            versions={"archiver": "1"},
+            bags=1,
+            failed=0,
+            files=1,
+            bytes_=2,
+            seconds=1.0,
+            children=1,
+            children_hash=children_digest(lines),
+            prev_hash=prev,
+            prev_run_id=prev_id,
+        )
+        digest = run_hash(fields)
+        runs.append(
+            StoredRun(
+                seq,
+                run_id,
+                "audit",
+                fields["started"],
+                fields["ended"],
+                "full",
+                canonical_json(["/c"]).decode(),
+                canonical_json({"archiver": "1"}).decode(),
+                1,
+                0,
+                1,
+                2,
+                1.0,
+                1,
+                fields["children_hash"],
+                prev,
+                digest,
+                prev_id,
+            )
+        )
+        prev, prev_id = digest, run_id
+    return runs
+
+
+def outcome_rows(run: StoredRun, status: str = "valid") -> ChildRows:
+    row = {"run_id": str(run.run_id), **OUTCOME}
+    stored = (0, "/c/a", status, 1, 2, "[]", child_hash(row))
+    return [stored], []
+
+
+def head_of(runs: list[StoredRun]) -> dict[str, str]:
+    return {"head_seq": str(runs[-1].seq), "head_hash": str(runs[-1].hash)}
+
+
+def test_canonical_json() -> None:
+    assert canonical_json({"b": [1, "é"], "a": None}) == '{"a":null,"b":[1,"é"]}'.encode()
+    with pytest.raises(ValueError):
+        canonical_json({"x": float("nan")})
+
+
+def test_intact_chain_has_no_problems() -> None:
+    runs = stored_chain(3)
+    by_seq = {run.seq: run for run in runs}
+    assert verify_chain(runs, lambda seq: outcome_rows(by_seq[seq]), [], head_of(runs)) == []
+    problems = verify_chain(runs, lambda seq: outcome_rows(by_seq[seq]), [], head_of(runs), "0")
+    assert [(p.kind, p.seq) for p in problems] == [("head-mismatch", 3)]
+
+
+Tamper = Callable[[list[StoredRun]], list[StoredRun]]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (
+            lambda runs: [runs[0], dataclasses.replace(runs[1], mode="fast"), runs[2]],
+            [("edited-run", 2, "run seq 2 (id r2): run row edited")],
+        ),
+        (
+            lambda runs: runs[1:],
+            [("deleted-run", 2, "run seq 1 (id r1) missing before run seq 2 (id r2)")],
+        ),
+        (
+            lambda runs: [runs[0], dataclasses.replace(runs[2], seq=2)],
+            [("deleted-run", 2, "run r2 between run seq 1 (id r1) and run seq 2 (id r3)")],
+        ),
+        (
+            lambda runs: [runs[0], runs[2]],
+            [("deleted-run", 3, "run seq 2 (id r2) missing before run seq 3 (id r3)")],
+        ),
+    ],
+    ids=["edited-run", "deleted-first", "deleted-renumbered", "deleted-middle"],
+)
+def test_broken_links_are_diagnosed(tamper: Tamper, expected: list[tuple[str, int, str]]) -> None:
+    runs = tamper(stored_chain(3))
+    by_seq = {run.seq: run for run in runs}
+    problems = verify_chain(runs, lambda seq: outcome_rows(by_seq[seq]), [], head_of(runs))
+    assert len(problems) == len(expected)
+    for problem, (kind, seq, start) in zip(problems, expected, strict=True):
+        assert (problem.kind, problem.seq) == (kind, seq)
+        assert problem.message.startswith(start), problem.message
+
+
+def test_edited_outcome_orphans_and_truncated_head() -> None:
+    runs = stored_chain(2)
+    by_seq = {run.seq: run for run in runs}
+
+    def children(seq: int) -> ChildRows:
+        return outcome_rows(by_seq[seq], "invalid" if seq == 2 else "valid")
+
+    problems = verify_chain(runs, children, [7], {"head_seq": "3", "head_hash": "f" * 64})
+    assert [(p.kind, p.seq) for p in problems] == [
+        ("edited-outcome", 2),
+        ("deleted-run", 7),
+        ("truncated", 2),
+    ]
+
+
+def test_missing_tables() -> None:
+    assert missing_tables({"meta", "runs", "outcomes", "events"}) == []
+    problems = missing_tables({"meta", "outcomes"})
+    assert [p.message for p in problems] == ["table runs was dropped", "table events was dropped"]

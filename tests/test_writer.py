@@ -1,0 +1,191 @@
+"""archiver.build.writer: payload copy, verification before install, atomic swap."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEED_NAMES, SOURCES
+
+from archiver.build.writer import (
+    BagExistsError,
+    BagVerificationError,
+    BagVerifier,
+    install_bag,
+    write_payload,
+    write_tag_files,
+)
+from archiver.config import load_config
+from archiver.errors import OutputError, SourceError
+
+CONFIG = load_config(ROOT / "archive.toml")
+
+
+def test_payload_copied_hashed_and_profiled_in_one_read(tmp_path: Path) -> None:
+    source = SOURCES / SEED_NAMES[0]
+    target = tmp_path / "data" / source.name
+    digests, size, text = write_payload(source, target, ["sha256", "sha512"])
+    data = source.read_bytes()
+    assert target.read_bytes() == data and size == len(data)
+    assert digests["sha256"] == hashlib.sha256(data).hexdigest()
+    assert text.encoding == "UTF-8"
+    assert os.stat(target).st_mtime == os.stat(source).st_mtime
+
+
+def test_payload_never_overwrites(tmp_path: Path) -> None:
+    target = tmp_path / "x.txt"
+    target.write_text("existing")
+    with pytest.raises(OutputError, match="cannot copy payload"):
+        write_payload(SOURCES / SEED_NAMES[0], target, ["sha256"])
+    assert target.read_text() == "existing"
+
+
+def test_missing_source(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="nope.txt: cannot read"):
+        write_payload(tmp_path / "nope.txt", tmp_path / "out.txt", ["sha256"])
+
+
+def test_verifier_accepts_a_built_bag(bag_copy: Path) -> None:
+    BagVerifier(CONFIG.profile).verify(bag_copy, "bag")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: (b / "data" / f"{b.name}.txt").write_bytes(b"changed"), "bagit-python"),
+        (lambda b: (b / "metadata" / "dc.xml").unlink(), "bagit-python"),
+        (lambda b: (b / "manifest-sha512.txt").unlink(), "rejects the bag|profile"),
+        (lambda b: (b / "bagit.txt").unlink(), "bagit-python rejects"),
+    ],
+    ids=["payload changed", "tag file gone", "sha512 manifest gone", "no declaration"],
+)
+def test_verifier_rejects_damaged_bags(bag_copy: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+    damage(bag_copy)
+    with pytest.raises(BagVerificationError, match=message):
+        BagVerifier(CONFIG.profile).verify(bag_copy, "label")
+
+
+def test_verifier_checks_the_profile(bag_copy: Path) -> None:
+    info = bag_copy / "bag-info.txt"
+    info.write_text(info.read_text().replace("Contact-Email", "X-Contact-Email"))
+    # refresh the tag manifests so that only the profile can object
+    import bagit
+
+    bag = bagit.Bag(str(bag_copy))
+    cwd = os.getcwd()
+    try:
+        bag.save()
+    finally:
+        os.chdir(cwd)
+    with pytest.raises(BagVerificationError, match="violates the BagIt profile.*Contact-Email"):
+        BagVerifier(CONFIG.profile).verify(bag_copy, "label")
+
+
+def test_install_swaps_and_keeps_nothing_aside(tmp_path: Path, bag_copy: Path) -> None:
+    destination = tmp_path / "dest"
+    shutil.copytree(bag_copy, destination)
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    (staging / "marker").write_text("new")
+    install_bag(staging, destination, replace=True)
+    assert (destination / "marker").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bags", "dest"]
+
+
+def test_install_refuses_to_clobber(tmp_path: Path) -> None:
+    destination = tmp_path / "dest"
+    (destination / "inner").mkdir(parents=True)
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    (staging / "marker").write_text("new")
+    with pytest.raises(BagExistsError, match="a bag appeared there meanwhile"):
+        install_bag(staging, destination, replace=False)
+    assert (destination / "inner").is_dir()
+
+
+def test_install_replace_exchanges_atomically(tmp_path: Path) -> None:
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "old").write_text("old")
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    (staging / "new").write_text("new")
+    install_bag(staging, destination, replace=True)
+    assert [p.name for p in destination.iterdir()] == ["new"]
+    assert not staging.exists()
+
+
+def test_symlinked_payload_source_is_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "real.txt"
+    target.write_text("real")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    with pytest.raises(SourceError, match="symbolic link"):
+        write_payload(link, tmp_path / "out" / "link.txt", ["sha256"])
+
+
+def test_tag_files_written_with_their_directories(tmp_path: Path) -> None:
+    files = {
+        "bagit.txt": b"BagIt-Version: 1.0\n",
+        "metadata/dc.json": b"{}\n",
+        "metadata/deep/x.xml": b"<x/>" * 5000,
+        "empty.txt": b"",
+    }
+    write_tag_files(tmp_path, files)
+    written = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
+    assert written == files
+
+
+@pytest.mark.parametrize("existing", ["bagit.txt", "metadata/dc.json"])
+def test_tag_files_never_overwrite(tmp_path: Path, existing: str) -> None:
+    (tmp_path / "metadata").mkdir()
+    (tmp_path / existing).write_bytes(b"old")
+    with pytest.raises(OutputError, match=f"{tmp_path / existing}: cannot write"):
+        write_tag_files(tmp_path, {"bagit.txt": b"new", "metadata/dc.json": b"new"})
+    assert (tmp_path / existing).read_bytes() == b"old"
+
+
+def test_staged_bag_finds_the_manifests_bagit_python_finds(bag_copy: Path) -> None:
+    import bagit
+
+    from archiver.build.writer import _StagedBag
+
+    (bag_copy / "manifest-md5.txt").mkdir()  # a directory is not a manifest
+    (bag_copy / "tagmanifest-sha1.txt").write_text("")
+    (bag_copy / "manifest-nope.txt").write_text("")  # not an algorithm
+    staged, reference = _StagedBag(str(bag_copy)), bagit.Bag(str(bag_copy))
+    for method in ("manifest_files", "tagmanifest_files"):
+        ours = sorted(getattr(staged, method)())
+        assert ours == sorted(getattr(reference, method)())
+        assert ours  # sha256 and sha512 at least
+    assert any(p.endswith("tagmanifest-sha1.txt") for p in staged.tagmanifest_files())
+
+
+@pytest.mark.parametrize(
+    ("path", "dangerous"),
+    [
+        ("/etc/passwd", True),
+        ("~/x", True),
+        ("~root/x", True),
+        ("~", True),
+        ("..", True),
+        ("../x", True),
+        ("data/../../x", True),
+        ("data/../..", True),
+        ("data/x.txt", False),
+        ("data/..x", False),
+        ("data/~x", False),
+        ("data/a/../b", False),
+        ("..data/x", False),
+        ("manifest-sha256.txt", False),
+    ],
+)
+def test_staged_bag_path_safety(bag_copy: Path, path: str, dangerous: bool) -> None:
+    from archiver.build.writer import _StagedBag
+
+    assert _StagedBag(str(bag_copy))._path_is_dangerous(path) is dangerous
