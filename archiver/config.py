@@ -25,6 +25,7 @@ class ArchiveConfig:
     organization_address: str | None = None
     contact_phone: str | None = None
     collection_description: str | None = None
+    jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -48,8 +49,19 @@ def parse_config(
         collection_description=coll.get("description"),
         algorithms=tuple(bag["algorithms"]),
         profile=bag["profile"],
+        jurisdiction=_jurisdiction(data["rights"]["jurisdiction"], name),
         deposit=data.get("deposit", {}),
     )
+
+
+def _jurisdiction(code: str, name: str) -> str:
+    import pycountry
+
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ConfigError(
+            f"{name}: rights.jurisdiction: '{code}' is not an ISO 3166-1 country code"
+        )
+    return code
 
 
 def load_config(path: Path, schemas: SchemaSet | None = None) -> ArchiveConfig:

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from archiver import __version__
 from archiver.bag.findings import Severity
 from archiver.bag.tagfiles import parse_manifest, split_lines
 from archiver.build.characterize import FormatIdentifier
@@ -44,7 +45,17 @@ from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
 from archiver.metadata.dublin_core import serialize_xml as serialize_dc_xml
-from archiver.metadata.ingest import Ingest, agents_for, current_toolset, describe_ingest
+from archiver.metadata.ingest import (
+    Ingest,
+    agents_for,
+    catalog_facts,
+    catalog_facts_from_premis,
+    current_toolset,
+    describe_ingest,
+)
+from archiver.metadata.mets import MetsFile, MetsHeader
+from archiver.metadata.mets import render_tree as render_mets_tree
+from archiver.metadata.mets import serialize_xml as serialize_mets_xml
 from archiver.metadata.premis import TreeRenderer
 from archiver.metadata.premis import serialize_xml as serialize_premis_xml
 from archiver.metadata.validation import SchemaSet
@@ -158,6 +169,7 @@ class Builder:
             self.schemas.compile_json(schema_name)
         self.schemas.xml_schema("dc")
         self.schemas.xml_schema("premis")
+        self.schemas.xml_schema("mets")
 
     def build(self, name: str, source: Path, row: CatalogRow | None) -> BuildOutcome:
         """Build one bag; never raises ArchiverError (a failure is an outcome)."""
@@ -178,7 +190,7 @@ class Builder:
         destination = self.out_dir / bag_name
         existing = destination.exists()
         if existing:
-            verdict = self._compare_existing(destination, source, name, dc_json)
+            verdict = self._compare_existing(destination, source, name, dc)
             if verdict is None:
                 return BuildOutcome(name, "unchanged", str(destination))
             if not self.replace:
@@ -192,7 +204,7 @@ class Builder:
                 install_bag(staging, destination, replace=existing)
             except BagExistsError:
                 # Another build installed this bag meanwhile: fine if it is the same.
-                if self._compare_existing(destination, source, name, dc_json) is None:
+                if self._compare_existing(destination, source, name, dc) is None:
                     return BuildOutcome(name, "unchanged", str(destination))
                 raise ConflictError(
                     f"{destination}: another build installed a different bag meanwhile"
@@ -200,12 +212,15 @@ class Builder:
         return BuildOutcome(name, "replaced" if existing else "built", str(destination))
 
     def _compare_existing(
-        self, bag: Path, source: Path, name: str, dc_json: dict[str, Any]
+        self, bag: Path, source: Path, name: str, dc: DublinCoreRecord
     ) -> str | None:
         """None if the bag already holds this source and description, else what differs."""
         try:
             manifest_text = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
             old_dc = json.loads((bag / "metadata" / "dc.json").read_text(encoding="utf-8"))
+            old_premis = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
+            if not (bag / "metadata" / "mets.xml").is_file():
+                return "has no METS document (metadata/mets.xml)"
         except (OSError, ValueError):
             return "is not a complete archiver bag"
         manifest, issues = parse_manifest(
@@ -220,8 +235,12 @@ class Builder:
         digests, _ = _read_source(source, ("sha256",))
         if manifest.entries.get(f"data/{name}") != digests["sha256"]:
             return f"its payload differs from {source}"
-        if old_dc != dc_json:
+        if old_dc != dc.to_json():
             return "its Dublin Core record differs from the catalog row"
+        if not isinstance(old_premis, dict) or catalog_facts_from_premis(
+            old_premis
+        ) != catalog_facts(dc, self.config):
+            return "its PREMIS rights or capture differ from the catalog row and archive.toml"
         return None
 
     def _assemble(
@@ -255,13 +274,29 @@ class Builder:
         premis_tree = self.premis_renderer.render(premis_json)
         self.schemas.validate_tree(dc_tree, "dc", f"{label}: metadata/dc.xml")
         self.schemas.validate_tree(premis_tree, "premis", f"{label}: metadata/premis.xml")
+        payload = [PayloadFile(payload_path, size, digests)]
+        mets_tree = render_mets_tree(
+            MetsHeader(
+                created=ingest.time,
+                organization=self.config.organization,
+                contact=f"Contact: {self.config.contact_name} <{self.config.contact_email}>",
+                software="archiver",
+                software_version=__version__,
+                label=dc.title,
+                bag_name=bag_name_for(name),
+            ),
+            dc_tree,
+            premis_tree,
+            [MetsFile(f.path, f.size, f.digests, fmt.mime_type) for f in payload],
+        )
+        self.schemas.validate_tree(mets_tree, "mets", f"{label}: metadata/mets.xml")
         metadata = {  # the XML written is the serialization of the trees just validated
             "metadata/dc.json": _json_bytes(dc_json),
             "metadata/dc.xml": serialize_dc_xml(dc_tree),
+            "metadata/mets.xml": serialize_mets_xml(mets_tree),
             "metadata/premis.json": _json_bytes(premis_json),
             "metadata/premis.xml": serialize_premis_xml(premis_tree),
         }
-        payload = [PayloadFile(payload_path, size, digests)]
         bag_info = bag_info_tags(
             self.config,
             external_identifier=dc.identifier or name,

@@ -22,6 +22,7 @@ from archiver.bag.render import (
 from archiver.config import ArchiveConfig
 
 BAG_SOFTWARE_AGENT = f"archiver {__version__}"
+MAX_SIZE_ROUNDS = 8  # Bag-Size settles in two rounds; a human-readable size cannot cycle long
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,11 @@ def bag_info_tags(
     tag_bytes: int,
     bagging_time: datetime,
 ) -> list[tuple[str, str]]:
-    """The bag-info.txt labels and values, in a fixed order."""
+    """The bag-info.txt labels and values, in a fixed order.
+
+    Bag-Size here counts the payload and ``tag_bytes``; :func:`plan_tag_files` replaces
+    it with the size of the whole bag once every tag file is known.
+    """
     payload_bytes = sum(f.size for f in payload)
     tags: list[tuple[str, str]] = [
         ("Source-Organization", config.organization),
@@ -81,13 +86,29 @@ def plan_tag_files(
 
     ``metadata_files`` are extra tag files (``metadata/dc.xml`` ...). Tag manifests cover
     bagit.txt, bag-info.txt, the payload manifests and the metadata files.
+
+    ``Bag-Size``, when ``bag_info`` has it, is computed last: the size of the whole bag,
+    payload and every tag file (bag-info.txt and the tag manifests included). Its own
+    text changes bag-info.txt's length, so it is rendered until it describes the bag that
+    holds it (one or two rounds).
     """
-    files: dict[str, bytes] = {
-        "bagit.txt": render_declaration(),
-        "bag-info.txt": render_bag_info(bag_info),
-    }
+    files: dict[str, bytes] = {"bagit.txt": render_declaration()}
     files.update(manifests_for({f.path: f.digests for f in payload}, algorithms, prefix="manifest"))
     files.update(metadata_files)
     tagged = {path: digest_bytes(data, algorithms) for path, data in files.items()}
-    files.update(manifests_for(tagged, algorithms, prefix="tagmanifest"))
+    fixed_bytes = sum(f.size for f in payload) + sum(len(data) for data in files.values())
+    info = list(bag_info)
+    size_index = next((i for i, (label, _) in enumerate(info) if label == "Bag-Size"), None)
+    total = fixed_bytes
+    for _ in range(MAX_SIZE_ROUNDS):
+        if size_index is not None:
+            info[size_index] = ("Bag-Size", bag_size(total))
+        rendered = render_bag_info(info)
+        tagged["bag-info.txt"] = digest_bytes(rendered, algorithms)
+        tag_manifests = manifests_for(tagged, algorithms, prefix="tagmanifest")
+        total = fixed_bytes + len(rendered) + sum(len(data) for data in tag_manifests.values())
+        if size_index is None or info[size_index][1] == bag_size(total):
+            break
+    files["bag-info.txt"] = rendered
+    files.update(tag_manifests)
     return files

@@ -4,7 +4,10 @@ Archivematica's convention: the first column is ``filename``; the others are nam
 ``dc.<element>`` (the 15 DCMES elements) or ``dcterms.<term>`` (DCMI Metadata Terms), and
 a column name may repeat to give several values (one creator per ``dc.creator`` column).
 This project adds ``premis.*`` columns for rights (``premis.copyrightStatus``: copyrighted,
-publicdomain or unknown; ``premis.copyrightJurisdiction``: an ISO 3166 country code).
+public domain or unknown; ``premis.copyrightJurisdiction``: an ISO 3166 country code) and
+for the provenance of a captured source (``premis.captureSource``: the URL it was captured
+from; ``premis.captureDate``: when; ``premis.captureAgent`` and ``premis.captureAgentType``:
+who), which become a PREMIS capture event and ``dcterms:source``.
 
 Parsing is pure: :func:`parse_catalog` takes the text and a display name for messages.
 Problems with the file as a whole (header, unknown column, duplicate filename or
@@ -98,7 +101,16 @@ DCTERMS_TERMS: frozenset[str] = frozenset(
     )
 )
 
-PREMIS_COLUMNS: frozenset[str] = frozenset({"copyrightStatus", "copyrightJurisdiction"})
+PREMIS_COLUMNS: frozenset[str] = frozenset(
+    {
+        "copyrightStatus",
+        "copyrightJurisdiction",
+        "captureSource",
+        "captureDate",
+        "captureAgent",
+        "captureAgentType",
+    }
+)
 
 KNOWN_TERMS: dict[str, frozenset[str]] = {
     "dc": frozenset(DC_ELEMENTS),

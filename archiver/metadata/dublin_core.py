@@ -5,11 +5,14 @@ A :class:`DublinCoreRecord` keeps the terms as the catalog names them (``dc.titl
 (:meth:`DublinCoreRecord.to_json`) is the source of truth, checked against
 ``schemas/dublin-core.schema.json``; :func:`render_xml` writes the XML from it.
 
-The XML follows DCMI's XML guidelines for qualified DC: an unqualified ``qualifieddc``
-root of the DCMI type ``dcterms:elementOrRefinementContainer`` holding ``dc:*`` and
+The XML follows DCMI's XML guidelines for qualified DC: the root is DCMI's own container
+element, the unqualified ``qualifieddc`` of DCMI's ``qualifieddc.xsd`` (type
+``dcterms:elementOrRefinementContainer``), named by ``xsi:noNamespaceSchemaLocation`` so
+that a validator given only the file finds its schema; it holds ``dc:*`` and
 ``dcterms:*`` elements, with encoding schemes as ``xsi:type`` (``dcterms:W3CDTF`` for
-dates, ``dcterms:RFC4646``/``dcterms:ISO639-2``/``dcterms:ISO639-3`` for languages,
-``dcterms:DCMIType`` for DCMI types). It validates against the vendored DCMI XSDs.
+dates, ``dcterms:Period`` for date ranges, ``dcterms:RFC4646``/``dcterms:ISO639-2``/
+``dcterms:ISO639-3`` for languages, ``dcterms:DCMIType`` for DCMI types, ``dcterms:URI``
+for a source URL). It validates against the vendored DCMI XSDs.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pycountry
 from lxml import etree
@@ -34,6 +38,7 @@ SCHEMA_LOCATION = (
     f"{DC_NS} http://dublincore.org/schemas/xmls/qdc/2008/02/11/dc.xsd "
     f"{DCTERMS_NS} http://dublincore.org/schemas/xmls/qdc/2008/02/11/dcterms.xsd"
 )
+NO_NAMESPACE_SCHEMA_LOCATION = "http://dublincore.org/schemas/xmls/qdc/2008/02/11/qualifieddc.xsd"
 ROOT_ELEMENT = "qualifieddc"
 
 REQUIRED_TERMS: tuple[str, ...] = ("dc.title", "dc.date", "dc.creator", "dc.language")
@@ -61,7 +66,17 @@ DCMI_TYPES: frozenset[str] = frozenset(
     }
 )
 
-COPYRIGHT_STATUSES: frozenset[str] = frozenset({"copyrighted", "publicdomain", "unknown"})
+# Catalog spelling -> the PREMIS copyrightStatus label (as id.loc.gov spells it).
+COPYRIGHT_STATUSES: Mapping[str, str] = {
+    "copyrighted": "copyrighted",
+    "public domain": "public domain",
+    "publicdomain": "public domain",
+    "unknown": "unknown",
+}
+CAPTURE_AGENT_TYPES: frozenset[str] = frozenset({"person", "organization", "software"})
+_CAPTURE_TIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$"
+)
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 DATE_EXPECTED = "expected YYYY, YYYY-MM or YYYY-MM-DD"
@@ -143,19 +158,31 @@ def _country_known(code: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Capture:
+    """Where and when the source was captured (``premis.capture*`` catalog columns)."""
+
+    date: str  # YYYY-MM-DD, or a date and time with its offset
+    source: str | None = None  # the URL
+    agent: str | None = None
+    agent_type: str = "person"
+
+
+@dataclass(frozen=True)
 class DublinCoreRecord:
     """The Dublin Core description of one source file.
 
     ``terms`` pairs each term (``dc.title``, ``dcterms.spatial``, ...) with its values, in
     a canonical order: the 15 DCMES elements in their standard order, then DCMI terms by
-    name. ``copyright_status`` and ``copyright_jurisdiction`` come from the catalog's
-    ``premis.*`` columns and feed the PREMIS rights statement, not the DC record.
+    name. ``copyright_status``, ``copyright_jurisdiction`` and ``capture`` come from the
+    catalog's ``premis.*`` columns and feed PREMIS (the capture's URL is also
+    ``dcterms.source``).
     """
 
     filename: str
     terms: tuple[tuple[str, tuple[str, ...]], ...]
     copyright_status: str = "unknown"
     copyright_jurisdiction: str | None = None
+    capture: Capture | None = None
 
     def values(self, term: str) -> tuple[str, ...]:
         """Every value of ``term``."""
@@ -242,7 +269,7 @@ def record_from_row(row: CatalogRow) -> DublinCoreRecord:
     if status not in COPYRIGHT_STATUSES:
         raise CatalogError(
             f"{row.where('premis.copyrightStatus')}: '{status}' is not a copyright status "
-            f"(expected {', '.join(sorted(COPYRIGHT_STATUSES))})"
+            "(expected copyrighted, public domain or unknown)"
         )
     jurisdiction = row.first("premis.copyrightJurisdiction")
     if jurisdiction is not None and not _country_known(jurisdiction):
@@ -250,13 +277,69 @@ def record_from_row(row: CatalogRow) -> DublinCoreRecord:
             f"{row.where('premis.copyrightJurisdiction')}: '{jurisdiction}' is not an "
             "ISO 3166-1 alpha-2 country code"
         )
+    capture = _capture(row)
+    if capture is not None and capture.source:
+        terms["dcterms.source"] = (*terms.get("dcterms.source", ()), capture.source)
     ordered = tuple(sorted(terms.items(), key=lambda item: _term_order(item[0])))
     return DublinCoreRecord(
         filename=row.filename,
         terms=ordered,
-        copyright_status=status,
-        copyright_jurisdiction=jurisdiction.lower() if jurisdiction else None,
+        copyright_status=COPYRIGHT_STATUSES[status],
+        copyright_jurisdiction=jurisdiction.upper() if jurisdiction else None,
+        capture=capture,
     )
+
+
+def _capture(row: CatalogRow) -> Capture | None:
+    """The capture described by the row's ``premis.capture*`` columns, if any."""
+    source = row.first("premis.captureSource")
+    date = row.first("premis.captureDate")
+    agent = row.first("premis.captureAgent")
+    agent_type = row.first("premis.captureAgentType")
+    if date is None:
+        for column, value in (
+            ("premis.captureSource", source),
+            ("premis.captureAgent", agent),
+            ("premis.captureAgentType", agent_type),
+        ):
+            if value is not None:
+                raise CatalogError(
+                    f"{row.where('premis.captureDate')}: required when {column} is given"
+                )
+        return None
+    if not _CAPTURE_TIME_RE.match(date) or _capture_time_invalid(date):
+        raise CatalogError(
+            f"{row.where('premis.captureDate')}: '{date}' is not a capture date "
+            "(expected YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with Z or +hh:mm)"
+        )
+    if source is not None:
+        parts = urlsplit(source)
+        if parts.scheme not in {"http", "https", "ftp"} or not parts.netloc or " " in source:
+            raise CatalogError(
+                f"{row.where('premis.captureSource')}: '{source}' is not an absolute "
+                "http, https or ftp URL"
+            )
+    if agent_type is not None and agent_type not in CAPTURE_AGENT_TYPES:
+        raise CatalogError(
+            f"{row.where('premis.captureAgentType')}: '{agent_type}' is not one of "
+            f"{', '.join(sorted(CAPTURE_AGENT_TYPES))}"
+        )
+    if agent_type is not None and agent is None:
+        raise CatalogError(
+            f"{row.where('premis.captureAgent')}: required when premis.captureAgentType is given"
+        )
+    return Capture(date=date, source=source, agent=agent, agent_type=agent_type or "person")
+
+
+def _capture_time_invalid(value: str) -> bool:
+    try:
+        if "T" in value:
+            datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        else:
+            datetime.date.fromisoformat(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _check_value(row: CatalogRow, column: str, value: str) -> None:
@@ -273,16 +356,29 @@ def _check_value(row: CatalogRow, column: str, value: str) -> None:
         )
 
 
+def period(value: str) -> str:
+    """A date range (``START/END``) in DCMI Period syntax, the value of a ``dcterms:Period``."""
+    start, _, end = value.partition("/")
+    return f"start={start}; end={end}; scheme=W3C-DTF;"
+
+
 def _xsi_type(term: str, value: str) -> str | None:
     name = term.partition(".")[2]
-    if term in DATE_TERMS and term != "dcterms.temporal" and not is_interval(value):
-        return "dcterms:W3CDTF"
+    if term in DATE_TERMS:
+        return "dcterms:Period" if is_interval(value) else "dcterms:W3CDTF"
+    if term in {"dc.source", "dcterms.source"} and _is_url(value):
+        return "dcterms:URI"
     if term in LANGUAGE_TERMS:
         scheme = language_scheme(value)
         return f"dcterms:{scheme}" if scheme else None
     if name == "type" and value in DCMI_TYPES:
         return "dcterms:DCMIType"
     return None
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https", "ftp"} and bool(parts.netloc) and " " not in value
 
 
 def render_xml(record: DublinCoreRecord) -> bytes:
@@ -299,6 +395,7 @@ def render_tree(record: DublinCoreRecord) -> etree._Element:
     """The element tree of :func:`render_xml` (to validate it before writing)."""
     xsi_type = f"{{{XSI_NS}}}type"
     root = etree.Element(ROOT_ELEMENT, nsmap={"dc": DC_NS, "dcterms": DCTERMS_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}noNamespaceSchemaLocation", NO_NAMESPACE_SCHEMA_LOCATION)
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
     for term, values in record.terms:
         prefix, _, name = term.partition(".")
@@ -307,8 +404,8 @@ def render_tree(record: DublinCoreRecord) -> etree._Element:
             raise MetadataError(f"{record.filename}: {term}: not a dc or dcterms term")
         for value in values:
             element = etree.SubElement(root, f"{{{namespace}}}{name}")
-            element.text = value
             scheme = _xsi_type(term, value)
+            element.text = period(value) if scheme == "dcterms:Period" else value
             if scheme:
                 element.set(xsi_type, scheme)
     return root

@@ -7,10 +7,14 @@ derived from content, so a rebuild of the same inputs gives the same record.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import Any
 
 from lxml import etree
 
@@ -22,14 +26,15 @@ from archiver.metadata.premis import (
     Agent,
     Event,
     FileObject,
+    Grant,
     IntellectualEntity,
     PremisRecord,
     Rights,
     build_record,
     derive_uuid,
+    event_json,
+    software_agent_id,
 )
-
-ARCHIVER_AGENT_ID = "archiver"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,45 +76,49 @@ class Ingest:
 
 
 def agents_for(config: ArchiveConfig, tools: Toolset) -> tuple[Agent, ...]:
-    """archiver, the libraries that did the work, and the organization."""
+    """archiver, the libraries that did the work, and the organization.
+
+    Software agents are identified by name and version (:func:`software_agent_id`), so a
+    bag's premis.xml and the ledger's export name archiver by the same identifier.
+    """
     return (
         Agent(
-            ARCHIVER_AGENT_ID,
+            archiver_agent_id(),
             "archiver",
             "software",
             __version__,
-            "Builds BagIt 1.0 preservation packages with Dublin Core and PREMIS 3.",
+            "Builds BagIt 1.0 preservation packages with Dublin Core, PREMIS 3 and METS.",
         ),
         Agent(
-            "hashlib",
+            software_agent_id("hashlib", tools.hashlib),
             "Python hashlib (OpenSSL)",
             "software",
             tools.hashlib,
             "Computed the SHA-2 message digests.",
         ),
         Agent(
-            "fido",
+            software_agent_id("fido", tools.fido),
             "FIDO (Format Identification for Digital Objects)",
             "software",
             tools.fido,
             "Identified the PRONOM format.",
         ),
         Agent(
-            "jsonschema",
+            software_agent_id("jsonschema", tools.jsonschema),
             "jsonschema (Python)",
             "software",
             tools.jsonschema,
             "Validated the JSON metadata records (Draft 2020-12).",
         ),
         Agent(
-            "lxml",
+            software_agent_id("lxml", f"{tools.lxml}-libxml2-{tools.libxml2}"),
             "lxml / libxml2",
             "software",
             f"{tools.lxml} / libxml2 {tools.libxml2}",
             "Rendered the XML metadata and validated it against the official XSDs.",
         ),
         Agent(
-            "bagit-python",
+            software_agent_id("bagit-python", tools.bagit),
             "bagit-python (Library of Congress)",
             "software",
             tools.bagit,
@@ -125,13 +134,91 @@ def agents_for(config: ArchiveConfig, tools: Toolset) -> tuple[Agent, ...]:
     )
 
 
+def archiver_agent_id() -> str:
+    """The identifier of this archiver version as a PREMIS agent (``archiver-0.1.0``)."""
+    return software_agent_id("archiver", __version__)
+
+
+def _agent_id(agents: Sequence[Agent], name: str) -> str:
+    for agent in agents:
+        if agent.identifier.startswith(f"{name}-") and agent.agent_type == "software":
+            return agent.identifier
+    return software_agent_id(name, None)
+
+
+def catalog_facts(dc: DublinCoreRecord, config: ArchiveConfig) -> dict[str, Any]:
+    """What the PREMIS record takes from the catalog row beyond the DC record (and the
+    archive's default jurisdiction): a rebuild must notice when one of these changes."""
+    capture = dc.capture
+    return {
+        "copyrightStatus": dc.copyright_status,
+        "jurisdiction": dc.copyright_jurisdiction or config.jurisdiction,
+        "capture": None
+        if capture is None
+        else {"source": capture.source, "date": capture.date, "agent": capture.agent},
+    }
+
+
+def catalog_facts_from_premis(record: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`catalog_facts` as recorded in an existing ``premis.json`` (for comparison)."""
+    copyright_status = jurisdiction = None
+    for rights in record.get("rights", []):
+        if rights.get("basis") == "copyright":
+            copyright_status, jurisdiction = (
+                rights.get("copyrightStatus"),
+                rights.get("jurisdiction"),
+            )
+    capture = None
+    for event in record.get("events", []):
+        if event.get("type") == "capture":
+            capture = event.get("capture")
+    return {"copyrightStatus": copyright_status, "jurisdiction": jurisdiction, "capture": capture}
+
+
+def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent]) -> str:
+    """SHA-256 over everything an ingest's record is made from: the source (name, size,
+    digests), its catalog description, the archive's settings, the tools and the time."""
+    inputs = {
+        "collection": config.collection_id,
+        "organization": config.organization_id,
+        "profile": config.profile,
+        "algorithms": list(config.algorithms),
+        "source": ingest.source_name,
+        "size": ingest.size,
+        "digests": dict(sorted(ingest.digests.items())),
+        "dc": ingest.dc.to_json(),
+        "catalog": catalog_facts(ingest.dc, config),
+        "agents": sorted(a.identifier for a in agents),
+        "time": ingest.time,
+    }
+    encoded = json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _with_derived_id(event: Event, inputs: str) -> Event:
+    """The event with an identifier derived from all of its content and the ingest's inputs."""
+    content = event_json(event)
+    del content["identifier"]
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return dataclasses.replace(event, identifier=derive_uuid("event", inputs, encoded))
+
+
 def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent]) -> PremisRecord:
-    """The PREMIS record for one bag: entity, file, five events, agents and rights."""
+    """The PREMIS record for one bag: entity, package, file, events, agents and rights.
+
+    The intellectual entity is the catalog's ``dc.identifier`` (also the bag's
+    External-Identifier and its OCFL object id). The file's identifier is derived from
+    its content, so the same bytes keep it; the package's, the events' and the rights
+    statements' are derived from every input of the ingest (see :func:`_inputs_digest`),
+    so a rebuild after a catalog edit gets new ones and a reproducible rebuild the same.
+    """
     sha256 = ingest.digests["sha256"]
-    key = (config.collection_id, ingest.source_name, sha256)
-    entity_id = derive_uuid("entity", *key)
-    file_id = derive_uuid("file", *key)
+    entity_id = ingest.dc.identifier or ingest.source_name
+    file_id = derive_uuid("file", config.collection_id, ingest.source_name, sha256)
+    inputs = _inputs_digest(ingest, config, agents)
+    package_id = derive_uuid("package", entity_id, inputs)
     org = config.organization_id
+    archiver = archiver_agent_id()
 
     def event(
         kind: str,
@@ -139,50 +226,84 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
         outcome_detail: str,
         actors: Sequence[tuple[str, str]],
         outcome: str = "success",
+        *,
+        date_time: str | None = None,
+        objects: Sequence[tuple[str, str]] = ((file_id, "source"),),
     ) -> Event:
         return Event(
-            identifier=derive_uuid("event", kind, *key),
+            identifier="",
             event_type=kind,
-            date_time=ingest.time,
+            date_time=date_time or ingest.time,
             detail=detail,
             outcome=outcome,
             outcome_detail=outcome_detail,
             agents=tuple(actors),
-            objects=((file_id, "source"),),
+            objects=tuple(objects),
         )
 
     fmt = ingest.format
     digest_list = ", ".join(f"{alg} {d}" for alg, d in sorted(ingest.digests.items()))
-    events = (
+    extra_agents: list[Agent] = []
+    events: list[Event] = []
+    capture = ingest.dc.capture
+    if capture is not None:
+        actors: list[tuple[str, str]] = [(org, "implementer")]
+        if capture.agent:
+            capturer = Agent(
+                derive_uuid("agent", capture.agent_type, capture.agent),
+                capture.agent,
+                capture.agent_type,
+                None,
+                "Captured the source (catalog column premis.captureAgent).",
+            )
+            extra_agents.append(capturer)
+            actors = [(capturer.identifier, "implementer")]
+        where = f" from {capture.source}" if capture.source else ""
+        captured = event(
+            "capture",
+            f"Source captured{where}",
+            f"Captured {capture.date} as recorded in the catalog; the file "
+            f"{ingest.source_name} is the captured text",
+            actors,
+            date_time=capture.date,
+            objects=((file_id, "outcome"),),
+        )
+        events.append(
+            dataclasses.replace(
+                captured,
+                capture={"source": capture.source, "date": capture.date, "agent": capture.agent},
+            )
+        )
+    events += [
         event(
             "ingestion",
             f"Source file {ingest.source_name} received from {config.organization}",
             f"{ingest.size} bytes copied unmodified into {ingest.payload_path}",
-            ((ARCHIVER_AGENT_ID, "executing program"), (org, "implementer")),
+            ((archiver, "executing program"), (org, "implementer")),
         ),
         event(
             "message digest calculation",
             f"Digests computed in one read of the file: {', '.join(sorted(ingest.digests))}",
             digest_list,
-            ((ARCHIVER_AGENT_ID, "executing program"), ("hashlib", "executing program")),
+            ((archiver, "executing program"), (_agent_id(agents, "hashlib"), "executing program")),
         ),
         event(
             "format identification",
             "PRONOM format identification by signature, then "
             "by extension; valid text chooses Plain Text File among extension matches",
             fmt.describe(),
-            (("fido", "executing program"),),
+            ((_agent_id(agents, "fido"), "executing program"),),
             "success" if fmt.puid else "warning",
         ),
         event(
             "validation",
-            "Text encoding checked; Dublin Core and PREMIS records validated "
+            "Text encoding checked; Dublin Core, PREMIS and METS records validated "
             "against their JSON Schemas and the official XSDs",
             f"{ingest.text.describe()}; metadata valid",
             (
-                ("jsonschema", "validator"),
-                ("lxml", "validator"),
-                (ARCHIVER_AGENT_ID, "executing program"),
+                (_agent_id(agents, "jsonschema"), "validator"),
+                (_agent_id(agents, "lxml"), "validator"),
+                (archiver, "executing program"),
             ),
             "success" if ingest.text.is_text else "warning",
         ),
@@ -193,12 +314,14 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
             "Bag written in a staging directory, validated by bagit-python and the BagIt "
             "profile, then moved into place",
             (
-                (ARCHIVER_AGENT_ID, "executing program"),
-                ("bagit-python", "validator"),
+                (archiver, "executing program"),
+                (_agent_id(agents, "bagit-python"), "validator"),
                 (org, "implementer"),
             ),
+            objects=((file_id, "source"), (package_id, "outcome")),
         ),
-    )
+    ]
+    events = [_with_derived_id(e, inputs) for e in events]
     file_object = FileObject(
         identifier=file_id,
         original_name=ingest.source_name,
@@ -212,19 +335,40 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
         encoding=ingest.text.encoding,
     )
     status = ingest.dc.copyright_status
-    rights = Rights(
-        identifier=derive_uuid("rights", *key),
-        basis="copyright",
-        copyright_status=status,
-        jurisdiction=ingest.dc.copyright_jurisdiction,
-        note=(
-            "Copyright status as recorded in the catalog"
-            if status != "unknown"
-            else "Copyright status not stated in the catalog"
+    jurisdiction = ingest.dc.copyright_jurisdiction or config.jurisdiction
+    copyright_note = (
+        "Copyright status as recorded in the catalog"
+        if status != "unknown"
+        else "Copyright status not stated in the catalog"
+    )
+    preservation_note = (
+        f"{config.organization} keeps this work for preservation under its institutional "
+        "policy: it may replicate the files and migrate them to new formats."
+    )
+    rights = (
+        Rights(
+            identifier=derive_uuid("rights", "copyright", package_id),
+            basis="copyright",
+            note=copyright_note,
+            copyright_status=status,
+            jurisdiction=jurisdiction,
+            agents=((org, "contact"),),
+            objects=(entity_id,),
         ),
-        agents=((org, "implementer"),),
-        objects=(entity_id,),
+        Rights(
+            identifier=derive_uuid("rights", "institutional policy", package_id),
+            basis="institutional policy",
+            note=preservation_note,
+            granted=(Grant("replication"), Grant("migration")),
+            agents=((org, "assignee"),),
+            objects=(entity_id,),
+        ),
     )
     return build_record(
-        IntellectualEntity(entity_id, ingest.dc.title), file_object, events, agents, rights
+        IntellectualEntity(entity_id),
+        package_id,
+        file_object,
+        events,
+        (*agents, *extra_agents),
+        rights,
     )

@@ -62,6 +62,8 @@ EVENT_TYPES: Mapping[str, str] = _terms(
         "replication": "rep",
         "transfer": "tra",
         "packing": "pac",
+        "capture": "cap",
+        "migration": "mig",
     },
 )
 AGENT_TYPES: Mapping[str, str] = _terms(
@@ -99,11 +101,33 @@ HASH_FUNCTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
 RELATIONSHIP_STRUCTURAL = ("structural", f"{VOCABULARY}/relationshipType/str")
 SUBTYPE_INCLUDES = ("includes", f"{VOCABULARY}/relationshipSubType/inc")
 SUBTYPE_INCLUDED_IN = ("is Included In", f"{VOCABULARY}/relationshipSubType/isi")
+SUBTYPE_REPRESENTS = ("represents", f"{VOCABULARY}/relationshipSubType/rep")
+SUBTYPE_REPRESENTED_BY = ("is Represented By", f"{VOCABULARY}/relationshipSubType/isr")
 RELATIONSHIP_SUBTYPES: Mapping[str, str] = MappingProxyType(
-    dict((SUBTYPE_INCLUDES, SUBTYPE_INCLUDED_IN))
+    dict((SUBTYPE_INCLUDES, SUBTYPE_INCLUDED_IN, SUBTYPE_REPRESENTS, SUBTYPE_REPRESENTED_BY))
 )
-COPYRIGHT_STATUSES = frozenset({"copyrighted", "publicdomain", "unknown"})
-UNKNOWN_JURISDICTION = "unknown"
+# Rights vocabularies (id.loc.gov): basis, copyright status (labels as the vocabulary
+# spells them) and the agent roles of a rights statement (not the event roles).
+RIGHTS_BASES: Mapping[str, str] = _terms(
+    "rightsBasis",
+    {
+        "copyright": "cop",
+        "institutional policy": "ins",
+        "license": "lic",
+        "statute": "sta",
+        "other": "oth",
+    },
+)
+COPYRIGHT_STATUSES: Mapping[str, str] = _terms(
+    "copyrightStatus", {"copyrighted": "cpr", "public domain": "pub", "unknown": "unk"}
+)
+RIGHTS_AGENT_ROLES: Mapping[str, str] = _terms(
+    "rightsRelatedAgentRole",
+    {"assignee": "ase", "contact": "con", "grantor": "gra", "rightsholder": "rig"},
+)
+# The acts a rights statement grants are eventType terms: id.loc.gov deprecated its
+# actionsGranted vocabulary in 2018 and points to eventType instead (rep, mig, ...).
+JURISDICTION_AUTHORITY = ("iso3166-1", "https://www.iso.org/iso-3166-country-codes.html")
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,7 @@ class Event:
     outcome_detail: str
     agents: tuple[tuple[str, str], ...] = ()
     objects: tuple[tuple[str, str], ...] = ()
+    capture: Mapping[str, str | None] | None = None  # a capture event's catalog values
 
 
 @dataclass(frozen=True)
@@ -150,30 +175,49 @@ class FileObject:
 
 @dataclass(frozen=True)
 class IntellectualEntity:
-    """The work the file carries (one statement)."""
+    """The work the file carries (one statement), by the identifier shared with
+    ``dc.identifier``, ``External-Identifier`` and the OCFL object. Its title and the
+    rest of its description are in the Dublin Core record, not in PREMIS."""
 
     identifier: str
-    title: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An act a rights statement permits (an eventType label, e.g. "replication")."""
+
+    act: str
+    note: str | None = None
 
 
 @dataclass(frozen=True)
 class Rights:
-    """A copyright rights statement; ``agents`` are (agent id, role), ``objects`` object ids."""
+    """A rights statement; ``agents`` are (agent id, rights role), ``objects`` object ids.
+
+    ``basis`` is a rightsBasis label; a copyright statement has ``copyright_status`` (a
+    copyrightStatus label) and ``jurisdiction`` (an ISO 3166-1 alpha-2 code).
+    """
 
     identifier: str
     basis: str
-    copyright_status: str
-    jurisdiction: str | None
     note: str
+    copyright_status: str | None = None
+    jurisdiction: str | None = None
+    granted: tuple[Grant, ...] = ()
     agents: tuple[tuple[str, str], ...] = ()
     objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class PremisRecord:
-    """A checked PREMIS record; :meth:`to_json` gives its JSON form."""
+    """A checked PREMIS record; :meth:`to_json` gives its JSON form.
+
+    ``package`` identifies the package itself (the bag, a PREMIS representation): the
+    entity is represented by it, and it includes the file.
+    """
 
     entity: IntellectualEntity
+    package: str
     file: FileObject
     events: tuple[Event, ...]
     agents: tuple[Agent, ...]
@@ -185,10 +229,16 @@ class PremisRecord:
             "premisVersion": PREMIS_VERSION,
             "intellectualEntity": {
                 "identifier": identifier_json(self.entity.identifier),
-                "title": self.entity.title,
-                "relationships": [_relationship_json(SUBTYPE_INCLUDES[0], self.file.identifier)],
+                "relationships": [_relationship_json(SUBTYPE_REPRESENTED_BY[0], self.package)],
             },
-            "file": _file_json(self.file, self.entity.identifier),
+            "package": {
+                "identifier": identifier_json(self.package),
+                "relationships": [
+                    _relationship_json(SUBTYPE_REPRESENTS[0], self.entity.identifier),
+                    _relationship_json(SUBTYPE_INCLUDES[0], self.file.identifier),
+                ],
+            },
+            "file": _file_json(self.file, self.package),
             "events": [event_json(event) for event in self.events],
             "agents": [agent_json(agent) for agent in self.agents],
             "rights": [_rights_json(rights) for rights in self.rights],
@@ -201,6 +251,19 @@ class PremisRecord:
 def derive_uuid(*parts: str) -> str:
     """A UUID (version 5) derived from ``parts``: the same parts always give the same UUID."""
     return str(uuid.uuid5(ARCHIVER_UUID_NAMESPACE, "\x1f".join(parts)))
+
+
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+def software_agent_id(name: str, version: str | None) -> str:
+    """A software agent's identifier: its name and version (``archiver-0.1.0``).
+
+    One version of a program is one agent, so every record naming it (a bag's
+    premis.xml, the ledger's export) uses the same identifier.
+    """
+    token = _UNSAFE_ID_CHARS.sub("-", version or "unknown").strip("-") or "unknown"
+    return f"{name}-{token}"
 
 
 # What str(uuid.UUID(...)) gives: 32 lowercase hex digits grouped 8-4-4-4-12.
@@ -224,7 +287,17 @@ def identifier_json(value: str) -> dict[str, str]:
 _DATE_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _check_time(where: str, value: str) -> None:
+    if _DATE_RE.match(value):  # a day (e.g. when a capture happened, no time recorded)
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return
     try:
         parsed = datetime.datetime.fromisoformat(value)
     except ValueError:
@@ -280,9 +353,20 @@ def _check_file(file_object: FileObject) -> None:
 
 def _check_rights(rights: Rights, agent_ids: set[str], object_ids: set[str]) -> None:
     where = f"rights {rights.identifier}"
-    _check_choice(where, "basis", rights.basis, {"copyright"})
-    _check_choice(where, "copyright_status", rights.copyright_status, COPYRIGHT_STATUSES)
-    for agent_id, _role in rights.agents:
+    _check_choice(where, "basis", rights.basis, RIGHTS_BASES)
+    if rights.basis == "copyright":
+        _check_choice(where, "copyright_status", rights.copyright_status or "", COPYRIGHT_STATUSES)
+        jurisdiction = rights.jurisdiction or ""
+        if not re.fullmatch(r"[A-Z]{2}", jurisdiction):
+            raise MetadataError(
+                f"{where}: jurisdiction '{jurisdiction}' is not an ISO 3166-1 alpha-2 code"
+            )
+    elif rights.copyright_status is not None or rights.jurisdiction is not None:
+        raise MetadataError(f"{where}: copyright status and jurisdiction need basis copyright")
+    for grant in rights.granted:
+        _check_choice(where, "granted act", grant.act, EVENT_TYPES)
+    for agent_id, role in rights.agents:
+        _check_choice(where, "agent role", role, RIGHTS_AGENT_ROLES)
         if agent_id not in agent_ids:
             raise MetadataError(f"{where}: links agent '{agent_id}', which is not described")
     for object_id in rights.objects:
@@ -301,13 +385,15 @@ def _check_unique(identifiers: Iterable[str]) -> None:
 def _sorted_events(events: Iterable[Event]) -> tuple[Event, ...]:
     # Chronological; events at the same instant keep the caller's (logical) order.
     def instant(event: Event) -> datetime.datetime:
-        return datetime.datetime.fromisoformat(event.date_time)
+        moment = datetime.datetime.fromisoformat(event.date_time)
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
     return tuple(sorted(events, key=instant))
 
 
 def build_record(
     entity: IntellectualEntity,
+    package: str,
     file_object: FileObject,
     events: Iterable[Event],
     agents: Iterable[Agent],
@@ -319,7 +405,7 @@ def build_record(
     agents = tuple(sorted(agents, key=lambda a: a.identifier))
     rights_list = (rights,) if isinstance(rights, Rights) else tuple(rights)
     _check_unique(
-        [entity.identifier, file_object.identifier]
+        [entity.identifier, package, file_object.identifier]
         + [e.identifier for e in events]
         + [a.identifier for a in agents]
         + [r.identifier for r in rights_list]
@@ -328,13 +414,14 @@ def build_record(
     for agent in agents:
         _check_agent(agent)
     agent_ids = {a.identifier for a in agents}
-    object_ids = {entity.identifier, file_object.identifier}
+    object_ids = {entity.identifier, package, file_object.identifier}
     for event in events:
         _check_event(event, agent_ids, object_ids)
     for statement in rights_list:
         _check_rights(statement, agent_ids, object_ids)
     return PremisRecord(
         entity=entity,
+        package=package,
         file=file_object,
         events=_sorted_events(events),
         agents=agents,
@@ -353,7 +440,7 @@ def _relationship_json(subtype: str, related: str) -> dict[str, Any]:
     }
 
 
-def _file_json(file_object: FileObject, entity_id: str) -> dict[str, Any]:
+def _file_json(file_object: FileObject, package_id: str) -> dict[str, Any]:
     return {
         "identifier": identifier_json(file_object.identifier),
         "originalName": file_object.original_name,
@@ -371,7 +458,7 @@ def _file_json(file_object: FileObject, entity_id: str) -> dict[str, Any]:
         },
         "encoding": file_object.encoding,
         "creatingApplication": file_object.creating_application,
-        "relationships": [_relationship_json(SUBTYPE_INCLUDED_IN[0], entity_id)],
+        "relationships": [_relationship_json(SUBTYPE_INCLUDED_IN[0], package_id)],
     }
 
 
@@ -393,7 +480,7 @@ def event_json(event: Event) -> dict[str, Any]:
             {"identifier": identifier_json(object_id), "role": role}
             for object_id, role in event.objects
         ],
-    }
+    } | ({"capture": dict(event.capture)} if event.capture is not None else {})
 
 
 def agent_json(agent: Agent) -> dict[str, Any]:
@@ -414,6 +501,7 @@ def _rights_json(rights: Rights) -> dict[str, Any]:
         "copyrightStatus": rights.copyright_status,
         "jurisdiction": rights.jurisdiction,
         "note": rights.note,
+        "granted": [{"act": grant.act, "note": grant.note} for grant in rights.granted],
         "linkingObjects": [identifier_json(object_id) for object_id in rights.objects],
         "linkingAgents": [
             {"identifier": identifier_json(agent_id), "role": role}
@@ -485,12 +573,9 @@ def _add_relationship(parent: etree._Element, relationship: Mapping[str, Any]) -
     )  # fmt: skip
 
 
-def _entity_xml(root: etree._Element, entity: Mapping[str, Any]) -> None:
-    element = _object(root, "intellectualEntity")
+def _entity_xml(root: etree._Element, entity: Mapping[str, Any], kind: str) -> None:
+    element = _object(root, kind)
     _add_identifier(element, "objectIdentifier", "objectIdentifier", entity["identifier"])
-    properties = _add(element, "significantProperties")
-    _add(properties, "significantPropertiesType", "title")
-    _add(properties, "significantPropertiesValue", entity["title"])
     for relationship in entity.get("relationships", []):
         _add_relationship(element, relationship)
 
@@ -574,18 +659,38 @@ def _rights_xml(root: etree._Element, rights: Mapping[str, Any]) -> None:
     _add_identifier(
         statement, "rightsStatementIdentifier", "rightsStatementIdentifier", rights["identifier"]
     )
-    _add(statement, "rightsBasis", rights["basis"])
-    copyright_info = _add(statement, "copyrightInformation")
-    _add(copyright_info, "copyrightStatus", rights["copyrightStatus"])
-    _add(copyright_info, "copyrightJurisdiction", rights["jurisdiction"] or UNKNOWN_JURISDICTION)
-    _add(copyright_info, "copyrightNote", rights["note"])
+    basis = rights["basis"]
+    _add_term(statement, "rightsBasis", basis, "rightsBasis", RIGHTS_BASES[basis])
+    if basis == "copyright":
+        copyright_info = _add(statement, "copyrightInformation")
+        status = rights["copyrightStatus"]
+        _add_term(
+            copyright_info, "copyrightStatus", status, "copyrightStatus",
+            COPYRIGHT_STATUSES[status],
+        )  # fmt: skip
+        authority, authority_uri = JURISDICTION_AUTHORITY
+        _add(
+            copyright_info, "copyrightJurisdiction", rights["jurisdiction"],
+            authority=authority, authorityURI=authority_uri,
+        )  # fmt: skip
+        _add(copyright_info, "copyrightNote", rights["note"])
+    for grant in rights.get("granted", []):
+        granted = _add(statement, "rightsGranted")
+        _add_term(granted, "act", grant["act"], "eventType", EVENT_TYPES[grant["act"]])
+        if basis != "copyright" and rights["note"]:
+            _add(granted, "rightsGrantedNote", rights["note"])
+        if grant.get("note"):
+            _add(granted, "rightsGrantedNote", grant["note"])
     for ident in rights["linkingObjects"]:
         _add_identifier(statement, "linkingObjectIdentifier", "linkingObjectIdentifier", ident)
     for link in rights["linkingAgents"]:
         container = _add_identifier(
             statement, "linkingAgentIdentifier", "linkingAgentIdentifier", link["identifier"]
         )
-        _add(container, "linkingAgentRole", link["role"])
+        _add_term(
+            container, "linkingAgentRole", link["role"], "rightsRelatedAgentRole",
+            RIGHTS_AGENT_ROLES[link["role"]],
+        )  # fmt: skip
 
 
 def serialize_xml(root: etree._Element) -> bytes:
@@ -627,7 +732,8 @@ class TreeRenderer:
         """The PREMIS 3.0 element tree of a record's JSON form."""
         try:
             root = _root()
-            _entity_xml(root, record_json["intellectualEntity"])
+            _entity_xml(root, record_json["intellectualEntity"], "intellectualEntity")
+            _entity_xml(root, record_json["package"], "representation")
             _file_xml(root, record_json["file"])
             for event in record_json["events"]:
                 _event_xml(root, event)
@@ -641,13 +747,19 @@ class TreeRenderer:
 
 
 def render_events_xml(
-    events: Sequence[Event], agents: Sequence[Agent], object_identifiers: Iterable[str]
+    events: Sequence[Event],
+    agents: Sequence[Agent],
+    object_identifiers: Iterable[str],
+    *,
+    entity_identifier: str | None = None,
 ) -> bytes:
     """A standalone, XSD-valid PREMIS document holding just ``events`` and their agents.
 
     PREMIS requires at least one object: each identifier in ``object_identifiers`` is
     written as a minimal ``representation`` object that only carries the identifier, a
-    reference to the object described in full elsewhere (e.g. in the bag's premis.xml).
+    reference to the object described in full elsewhere (the package object of the bag's
+    premis.xml). With ``entity_identifier`` the intellectual entity is written too, and
+    each representation says it represents it, as in the bag's premis.xml.
     """
     object_ids = sorted(set(object_identifiers))
     if not object_ids:
@@ -657,12 +769,33 @@ def render_events_xml(
     for agent in agents:
         _check_agent(agent)
     agent_ids = {a.identifier for a in agents}
+    known = set(object_ids) | ({entity_identifier} if entity_identifier else set())
     for event in events:
-        _check_event(event, agent_ids, set(object_ids))
+        _check_event(event, agent_ids, known)
     root = _root()
+    if entity_identifier:
+        _entity_xml(
+            root,
+            {
+                "identifier": identifier_json(entity_identifier),
+                "relationships": [
+                    _relationship_json(SUBTYPE_REPRESENTED_BY[0], object_id)
+                    for object_id in object_ids
+                ],
+            },
+            "intellectualEntity",
+        )
     for object_id in object_ids:
-        element = _object(root, "representation")
-        _add_identifier(element, "objectIdentifier", "objectIdentifier", identifier_json(object_id))
+        relationships = (
+            [_relationship_json(SUBTYPE_REPRESENTS[0], entity_identifier)]
+            if entity_identifier
+            else []
+        )
+        _entity_xml(
+            root,
+            {"identifier": identifier_json(object_id), "relationships": relationships},
+            "representation",
+        )
     for event in _sorted_events(events):
         _event_xml(root, event_json(event))
     for agent in agents:

@@ -7,12 +7,12 @@ a resolver built from the catalog (no environment variable is set), and the seco
 independent validator (the ``xmlschema`` package) gets the same mapping with
 ``allow="local"``.
 
-Qualified Dublin Core has no root element of its own: the DCMI schemas offer the type
-``dcterms:elementOrRefinementContainer`` for "schema authors who need to define a root or
-container element". Following DCMI's sample application schema, the root is an
-unqualified ``qualifieddc`` element of that type; the one-element driver schema that
-declares it is built here, in memory, and imports the unmodified ``dcterms.xsd`` (DCMI's own
-sample container schema, ``qualifieddc.xsd``, is not vendored).
+Qualified Dublin Core is checked against DCMI's container schema ``qualifieddc.xsd``
+(an unqualified ``qualifieddc`` root of type ``dcterms:elementOrRefinementContainer``),
+the schema that dc.xml itself names in ``xsi:noNamespaceSchemaLocation``. METS is checked
+against a driver schema built here, in memory, that imports METS 1.12.1, PREMIS 3.0 and
+the DCMI schemas, so the PREMIS and DC records wrapped in its ``xmlData`` (which METS
+validates laxly) are checked strictly too.
 
 A :class:`SchemaSet` compiles each schema once and keeps it; create one per run.
 
@@ -40,7 +40,8 @@ from archiver.errors import ConfigError, MetadataError
 if TYPE_CHECKING:
     import jsonschema
 
-XmlSchemaName = Literal["dc", "premis"]
+XmlSchemaName = Literal["dc", "premis", "mets"]
+XML_SCHEMAS = "dc, premis or mets"
 
 JSON_SCHEMA_FILES: Mapping[str, str] = {
     "dublin-core": "dublin-core.schema.json",
@@ -48,9 +49,18 @@ JSON_SCHEMA_FILES: Mapping[str, str] = {
 }
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
+DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"
+METS_NS = "http://www.loc.gov/METS/"
+PREMIS_NS = "http://www.loc.gov/premis/v3"
 CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
-QUALIFIED_DC_ROOT = "qualifieddc"
+# The schemas the METS driver imports: namespace -> vendored file.
+METS_DRIVER_IMPORTS: tuple[tuple[str, str], ...] = (
+    (METS_NS, "mets.xsd"),
+    (PREMIS_NS, "premis-v3-0.xsd"),
+    (DC_NS, "dc.xsd"),
+    (DCTERMS_NS, "dcterms.xsd"),
+)
 
 
 def schemas_dir() -> Path:
@@ -110,26 +120,16 @@ class CatalogResolver(etree.Resolver):
         return None
 
 
-def _dc_driver_schema(xsd_dir: Path) -> etree._Element:
-    """The in-memory application schema declaring the ``qualifieddc`` container element."""
-    root = etree.Element(
-        f"{{{XSD_NS}}}schema",
-        nsmap={"xs": XSD_NS, "dcterms": DCTERMS_NS},
-        elementFormDefault="qualified",
-        attributeFormDefault="unqualified",
-    )
-    etree.SubElement(
-        root,
-        f"{{{XSD_NS}}}import",
-        namespace=DCTERMS_NS,
-        schemaLocation=(xsd_dir / "dcterms.xsd").as_uri(),
-    )
-    etree.SubElement(
-        root,
-        f"{{{XSD_NS}}}element",
-        name=QUALIFIED_DC_ROOT,
-        type="dcterms:elementOrRefinementContainer",
-    )
+def _mets_driver_schema(xsd_dir: Path) -> etree._Element:
+    """The in-memory schema importing METS, PREMIS and DC (for METS and its wrapped records)."""
+    root = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+    for namespace, filename in METS_DRIVER_IMPORTS:
+        etree.SubElement(
+            root,
+            f"{{{XSD_NS}}}import",
+            namespace=namespace,
+            schemaLocation=(xsd_dir / filename).as_uri(),
+        )
     return root
 
 
@@ -247,19 +247,24 @@ class SchemaSet:
         return parser
 
     def xml_schema(self, which: XmlSchemaName) -> etree.XMLSchema:
-        """The lxml ``XMLSchema`` for ``"dc"`` (qualified DC) or ``"premis"`` (PREMIS 3.0)."""
+        """The lxml ``XMLSchema`` for ``"dc"`` (qualified DC), ``"premis"`` (PREMIS 3.0) or
+        ``"mets"`` (METS 1.12.1 with the PREMIS and DC it wraps)."""
         schema = self._lxml.get(which)
         if schema is None:
             parser = self._parser()
             try:
                 if which == "dc":
-                    source = etree.tostring(_dc_driver_schema(self.xsd_dir))
-                    base = (self.xsd_dir / "qualifieddc-driver.xsd").as_uri()
-                    doc = etree.fromstring(source, parser, base_url=base).getroottree()
+                    doc = etree.parse(str(self.xsd_dir / "qualifieddc.xsd"), parser)
                 elif which == "premis":
                     doc = etree.parse(str(self.xsd_dir / "premis-v3-0.xsd"), parser)
+                elif which == "mets":
+                    source = etree.tostring(_mets_driver_schema(self.xsd_dir))
+                    base = (self.xsd_dir / "mets-driver.xsd").as_uri()
+                    doc = etree.fromstring(source, parser, base_url=base).getroottree()
                 else:
-                    raise MetadataError(f"{which}: unknown XML schema (expected dc or premis)")
+                    raise MetadataError(
+                        f"{which}: unknown XML schema (expected dc, premis or mets)"
+                    )
                 schema = etree.XMLSchema(doc)
             except (etree.XMLSchemaParseError, etree.XMLSyntaxError, OSError) as exc:
                 raise MetadataError(f"{which}: cannot compile XSD: {exc}") from exc
@@ -308,20 +313,23 @@ class SchemaSet:
 
             mapping = {url: str(path) for url, path in self.xml_catalog().items()}
             try:
-                if which == "dc":
-                    source = etree.tostring(_dc_driver_schema(self.xsd_dir)).decode("utf-8")
+                if which == "mets":
+                    source = etree.tostring(_mets_driver_schema(self.xsd_dir)).decode("utf-8")
                     schema = xmlschema.XMLSchema(
                         source,
                         base_url=str(self.xsd_dir),
                         uri_mapper=mapping,
                         allow="local",
                     )
-                elif which == "premis":
+                elif which in ("dc", "premis"):
+                    filename = "qualifieddc.xsd" if which == "dc" else "premis-v3-0.xsd"
                     schema = xmlschema.XMLSchema(
-                        str(self.xsd_dir / "premis-v3-0.xsd"), uri_mapper=mapping, allow="local"
+                        str(self.xsd_dir / filename), uri_mapper=mapping, allow="local"
                     )
                 else:
-                    raise MetadataError(f"{which}: unknown XML schema (expected dc or premis)")
+                    raise MetadataError(
+                        f"{which}: unknown XML schema (expected dc, premis or mets)"
+                    )
             except (xmlschema.XMLSchemaException, OSError) as exc:
                 raise MetadataError(f"{which}: cannot compile XSD: {exc}") from exc
             self._xmlschema[which] = schema
@@ -355,7 +363,7 @@ def validate_json(record: Mapping[str, Any], schema_name: str, name: str = "reco
 
 
 def validate_xml(xml_bytes: bytes, which: XmlSchemaName, name: str) -> None:
-    """Validate XML with lxml against the ``dc`` or ``premis`` XSD; compiles the XSD anew."""
+    """Validate XML with lxml against the ``dc``, ``premis`` or ``mets`` XSD; compiles anew."""
     SchemaSet().validate_xml(xml_bytes, which, name)
 
 
