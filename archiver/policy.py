@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from archiver.bag.findings import Finding, Kind
 from archiver.bag.tagfiles import manifest_name, tag_values
 from archiver.errors import ConfigError, MetadataError
-from archiver.metadata.validation import SchemaSet, schemas_dir
+from archiver.metadata.mets import file_checksums
+from archiver.metadata.validation import SchemaSet, XmlSchemaName, schemas_dir
 
 if TYPE_CHECKING:  # the validator calls default_checkers(); only its types are needed here
     from archiver.bag.validator import BagPlan, Checker
@@ -32,7 +33,9 @@ METADATA_RECORDS: tuple[tuple[str, str, str], ...] = (
     ("metadata/premis.json", "json", "premis"),
     ("metadata/dc.xml", "xml", "dc"),
     ("metadata/premis.xml", "xml", "premis"),
+    ("metadata/mets.xml", "xml", "mets"),
 )
+METS_RECORD = "metadata/mets.xml"
 _CORE_TAG_FILES = ("bagit.txt", "fetch.txt")
 
 
@@ -145,7 +148,8 @@ class ProfileChecker:
 
 
 class MetadataChecker:
-    """Validate the DC and PREMIS records of bags that declare our profile."""
+    """Validate the DC, PREMIS and METS records of bags that declare our profile, and the
+    METS fileSec against the manifests."""
 
     def __init__(self, identifier: str, schemas: SchemaSet) -> None:
         self.identifier = identifier
@@ -170,11 +174,63 @@ class MetadataChecker:
                         raise MetadataError(f"{rel}: not a JSON object")
                     self.schemas.validate_json(record, schema, rel)
                 else:
-                    self.schemas.validate_xml(data, "dc" if schema == "dc" else "premis", rel)
+                    self.schemas.validate_xml(data, _xml_schema(schema), rel)
+                    if rel == METS_RECORD:
+                        found += mets_consistency(plan, data)
             except (MetadataError, ValueError) as exc:
                 message = str(exc) if isinstance(exc, MetadataError) else f"{rel}: {exc}"
                 found.append(Finding(Kind.INVALID_METADATA, plan.bag, rel, message))
         return found
+
+
+def _xml_schema(name: str) -> XmlSchemaName:
+    if name == "dc":
+        return "dc"
+    if name == "mets":
+        return "mets"
+    return "premis"
+
+
+def mets_consistency(plan: BagPlan, mets_xml: bytes) -> list[Finding]:
+    """``invalid-metadata`` where the METS fileSec and the payload manifests disagree.
+
+    Every payload file of the manifests must be in the fileSec, every fileSec file in the
+    manifests, and each fileSec CHECKSUM must equal the manifest's digest for its
+    CHECKSUMTYPE (when the bag has a manifest of that algorithm).
+    """
+    listed = file_checksums(mets_xml, METS_RECORD)
+    manifests = {m.algorithm: m.entries for m in plan.manifests if not m.tag}
+    payload = {path for entries in manifests.values() for path in entries}
+    found: list[Finding] = []
+
+    def problem(path: str, message: str, digests: tuple[str, str, str] | None = None) -> None:
+        algorithm, expected, seen = digests if digests is not None else (None, None, None)
+        found.append(
+            Finding(
+                Kind.INVALID_METADATA,
+                plan.bag,
+                METS_RECORD,
+                f"{path}: {message}",
+                algorithm=algorithm,
+                expected=expected,
+                found=seen,
+            )
+        )
+
+    for path in sorted(payload - listed.keys()):
+        problem(path, "payload file missing from the METS fileSec")
+    for path, (algorithm, digest) in sorted(listed.items()):
+        if path not in payload:
+            problem(path, "in the METS fileSec but not in the payload manifests")
+            continue
+        expected = manifests.get(algorithm, {}).get(path)
+        if expected is not None and expected.lower() != digest:
+            problem(
+                path,
+                f"METS fileSec {algorithm} checksum differs from manifest-{algorithm}.txt",
+                (algorithm, expected.lower(), digest),
+            )
+    return found
 
 
 def default_checkers(profile_path: Path | None = None, *, metadata: bool = True) -> list[Checker]:

@@ -87,6 +87,7 @@ def test_bag_layout_is_exactly_the_design(built_collection: Path, stem: str) -> 
             f"data/{stem}.txt",
             "metadata/dc.json",
             "metadata/dc.xml",
+            "metadata/mets.xml",
             "metadata/premis.json",
             "metadata/premis.xml",
         ]
@@ -158,7 +159,14 @@ def test_premis_describes_the_ingest(built_collection: Path) -> None:
     assert "2026-01-02T03:04:05+00:00" in xml
     agent_names = {a["name"] for a in premis["agents"]}
     assert {"archiver", CONFIG.organization} <= agent_names
-    assert premis["rights"][0]["copyrightStatus"] in {"unknown", "copyrighted", "publicdomain"}
+    rights = {r["basis"]: r for r in premis["rights"]}
+    assert rights["copyright"]["copyrightStatus"] in {"unknown", "copyrighted", "public domain"}
+    assert rights["copyright"]["jurisdiction"] == "KZ"
+    assert [g["act"] for g in rights["institutional policy"]["granted"]] == [
+        "replication",
+        "migration",
+    ]
+    assert premis["intellectualEntity"]["identifier"]["value"] == stem  # = dc.identifier
 
 
 def test_bag_info_carries_the_archive_settings(built_collection: Path) -> None:
@@ -531,7 +539,7 @@ def test_parallel_build_matches_sequential(tmp_path: Path, monkeypatch: pytest.M
     assert [o.source for o in two.outcomes] == names
     assert two.count("built") == 69 and two.outcomes[33].status == "failed"
     assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
-    assert len(tree_digest(tmp_path / "two")) == 69 * 11
+    assert len(tree_digest(tmp_path / "two")) == 69 * 12
     assert no_debris(tmp_path / "two")
 
 

@@ -11,6 +11,7 @@ from lxml import etree
 from archiver.errors import CatalogError
 from archiver.metadata.catalog import CatalogRow, load_catalog, parse_catalog
 from archiver.metadata.dublin_core import (
+    Capture,
     DublinCoreRecord,
     date_problem,
     language_scheme,
@@ -23,7 +24,8 @@ from archiver.metadata.validation import SchemaSet
 REPO = Path(__file__).resolve().parent.parent
 DC = "{http://purl.org/dc/elements/1.1/}"
 DCTERMS = "{http://purl.org/dc/terms/}"
-XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSI_TYPE = f"{{{XSI}}}type"
 
 GOOD = {
     "filename": "a.txt",
@@ -106,8 +108,67 @@ def test_premis_columns_stay_out_of_dc_json() -> None:
     ).rows[0]
     record = record_from_row(row)
     assert record.copyright_status == "copyrighted"
-    assert record.copyright_jurisdiction == "kz"
+    assert record.copyright_jurisdiction == "KZ"
     assert not any(key.startswith("premis.") for key in record.to_json())
+
+
+@pytest.mark.parametrize(("given", "label"), [("publicdomain", "public domain"),
+                                              ("public domain", "public domain")])  # fmt: skip
+def test_copyright_status_takes_the_vocabulary_label(given: str, label: str) -> None:
+    row = parse_catalog(
+        f"filename,dc.title,dc.creator,dc.date,dc.language,premis.copyrightStatus\n"
+        f"a.txt,T,C,2011,en,{given}\n",
+        "t.csv",
+    ).rows[0]
+    assert record_from_row(row).copyright_status == label
+
+
+CAPTURE_HEADER = (
+    "filename,dc.title,dc.creator,dc.date,dc.language,premis.captureSource,"
+    "premis.captureDate,premis.captureAgent,premis.captureAgentType\n"
+)
+
+
+def test_capture_columns_become_capture_and_dcterms_source() -> None:
+    row = parse_catalog(
+        CAPTURE_HEADER + "a.txt,T,C,2011,en,https://example.org/s?a=1,2011-12-21,A. V.,person\n",
+        "t.csv",
+    ).rows[0]
+    record = record_from_row(row)
+    assert record.capture == Capture("2011-12-21", "https://example.org/s?a=1", "A. V.", "person")
+    assert record.values("dcterms.source") == ("https://example.org/s?a=1",)
+    root = etree.fromstring(render_xml(record))
+    source = root.find(f"{DCTERMS}source")
+    assert source is not None
+    assert (source.text, source.get(XSI_TYPE)) == ("https://example.org/s?a=1", "dcterms:URI")
+    SchemaSet().validate_xml(render_xml(record), "dc", "dc.xml")
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("https://example.org/s,,,", "column premis.captureDate: required when"),
+        ("https://example.org/s,21.12.2011,,", "'21.12.2011' is not a capture date"),
+        ("https://example.org/s,2011-02-30,,", "'2011-02-30' is not a capture date"),
+        ("https://example.org/s,2011-12-21T10:00:00,,", "is not a capture date"),
+        ("example.org/s,2011-12-21,,", "column premis.captureSource: 'example.org/s' is not"),
+        (",2011-12-21,A,robot", "column premis.captureAgentType: 'robot' is not one of"),
+        (",2011-12-21,,person", "column premis.captureAgent: required when"),
+    ],
+)
+def test_bad_capture_columns(cells: str, message: str) -> None:
+    row = parse_catalog(CAPTURE_HEADER + f"a.txt,T,C,2011,en,{cells}\n", "t.csv").rows[0]
+    with pytest.raises(CatalogError, match=message):
+        record_from_row(row)
+
+
+def test_capture_date_may_have_a_time_with_offset() -> None:
+    row = parse_catalog(
+        CAPTURE_HEADER + "a.txt,T,C,2011,en,,2011-12-21T10:00:00+06:00,,\n", "t.csv"
+    ).rows[0]
+    capture = record_from_row(row).capture
+    assert capture is not None
+    assert (capture.date, capture.source) == ("2011-12-21T10:00:00+06:00", None)
 
 
 BAD_ROWS = [
@@ -219,13 +280,20 @@ def test_xml_carries_encoding_schemes() -> None:
     ).rows[0]
     root = etree.fromstring(render_xml(record_from_row(row)))
     assert root.tag == "qualifieddc"
+    assert root.get(f"{{{XSI}}}noNamespaceSchemaLocation") == (
+        "http://dublincore.org/schemas/xmls/qdc/2008/02/11/qualifieddc.xsd"
+    )
     assert root.find(f"{DC}date").get(XSI_TYPE) == "dcterms:W3CDTF"
     assert [e.get(XSI_TYPE) for e in root.iter(f"{DC}language")] == [
         "dcterms:RFC4646",
         "dcterms:ISO639-2",
     ]
     assert root.find(f"{DC}type").get(XSI_TYPE) == "dcterms:DCMIType"
-    assert [e.get(XSI_TYPE) for e in root.iter(f"{DCTERMS}temporal")] == [None, None]
+    temporal = [(e.text, e.get(XSI_TYPE)) for e in root.iter(f"{DCTERMS}temporal")]
+    assert temporal == [
+        ("start=2011-12-16; end=2011-12-17; scheme=W3C-DTF;", "dcterms:Period"),
+        ("2011-12-16", "dcterms:W3CDTF"),
+    ]
     assert root.find(f"{DC}title").get(XSI_TYPE) is None
 
 

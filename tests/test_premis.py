@@ -15,6 +15,7 @@ from archiver.metadata.premis import (
     Agent,
     Event,
     FileObject,
+    Grant,
     IntellectualEntity,
     PremisRecord,
     Rights,
@@ -23,13 +24,15 @@ from archiver.metadata.premis import (
     identifier_type,
     render_events_xml,
     render_xml,
+    software_agent_id,
 )
 from archiver.metadata.validation import SchemaSet
 
 P = "{http://www.loc.gov/premis/v3}"
 WHEN = "2024-05-01T12:00:00Z"
 
-ENTITY = IntellectualEntity(derive_uuid("entity", "000"), "A statement")
+ENTITY = IntellectualEntity("000")
+PACKAGE = derive_uuid("package", "000")
 FILE = FileObject(
     identifier=derive_uuid("file", "000"),
     original_name="000.txt",
@@ -79,11 +82,19 @@ EVENTS = (
 RIGHTS = Rights(
     derive_uuid("rights", "000"),
     "copyright",
-    "unknown",
-    None,
     "The source does not state its copyright status.",
-    (("org-example", "custodian"),),
-    (ENTITY.identifier, FILE.identifier),
+    copyright_status="public domain",
+    jurisdiction="KZ",
+    agents=(("org-example", "contact"),),
+    objects=(ENTITY.identifier, FILE.identifier),
+)
+POLICY = Rights(
+    derive_uuid("rights", "policy"),
+    "institutional policy",
+    "The archive may preserve the work.",
+    granted=(Grant("replication"), Grant("migration", "to keep it readable")),
+    agents=(("org-example", "assignee"),),
+    objects=(ENTITY.identifier,),
 )
 
 
@@ -93,7 +104,7 @@ def schemas() -> SchemaSet:
 
 
 def record() -> PremisRecord:
-    return build_record(ENTITY, FILE, EVENTS, [ORG, ARCHIVER], RIGHTS)
+    return build_record(ENTITY, PACKAGE, FILE, EVENTS, [ORG, ARCHIVER], [RIGHTS, POLICY])
 
 
 @pytest.mark.parametrize(
@@ -107,6 +118,8 @@ def record() -> PremisRecord:
         ("fixity check", "fix"),
         ("replication", "rep"),
         ("transfer", "tra"),
+        ("capture", "cap"),
+        ("migration", "mig"),
     ],
 )
 def test_event_types_map_to_loc_uris(label: str, code: str) -> None:
@@ -156,14 +169,101 @@ def test_xml_carries_value_uris() -> None:
     ]
     assert root.findtext(f".//{P}formatRegistryKey") == "x-fmt/111"
     assert root.findtext(f".//{P}originalName") == "000.txt"
-    assert root.findtext(f".//{P}copyrightStatus") == "unknown"
+    status = root.find(f".//{P}copyrightStatus")
+    assert status is not None
+    assert (status.text, status.get("valueURI")) == (
+        "public domain",
+        "http://id.loc.gov/vocabulary/preservation/copyrightStatus/pub",
+    )
     roles = [e.get("valueURI") for e in root.iter(f"{P}linkingAgentRole") if e.get("valueURI")]
     assert roles[0].endswith("/eventRelatedAgentRole/exe")
 
 
+def test_rights_use_the_rights_vocabularies() -> None:
+    root = etree.fromstring(render_xml(record().to_json()))
+    statements = {
+        s.findtext(f"{P}rightsBasis"): s for s in root.findall(f"{P}rights/{P}rightsStatement")
+    }
+    assert {b: s.find(f"{P}rightsBasis").get("valueURI") for b, s in statements.items()} == {
+        "copyright": "http://id.loc.gov/vocabulary/preservation/rightsBasis/cop",
+        "institutional policy": "http://id.loc.gov/vocabulary/preservation/rightsBasis/ins",
+    }
+    jurisdiction = root.find(f".//{P}copyrightJurisdiction")
+    assert jurisdiction is not None
+    assert (jurisdiction.text, jurisdiction.get("authority")) == ("KZ", "iso3166-1")
+    rights_roles = {
+        basis: [(e.text, e.get("valueURI")) for e in s.iter(f"{P}linkingAgentRole")]
+        for basis, s in statements.items()
+    }
+    assert rights_roles == {
+        "copyright": [
+            ("contact", "http://id.loc.gov/vocabulary/preservation/rightsRelatedAgentRole/con")
+        ],
+        "institutional policy": [
+            ("assignee", "http://id.loc.gov/vocabulary/preservation/rightsRelatedAgentRole/ase")
+        ],
+    }
+    acts = [(e.text, e.get("valueURI")) for e in root.iter(f"{P}act")]
+    assert acts == [
+        ("replication", "http://id.loc.gov/vocabulary/preservation/eventType/rep"),
+        ("migration", "http://id.loc.gov/vocabulary/preservation/eventType/mig"),
+    ]
+    # every controlled value carries its authority
+    for name in ("rightsBasis", "copyrightStatus", "act", "linkingAgentRole", "eventType"):
+        for element in root.iter(f"{P}{name}"):
+            assert element.get("authority") and element.get("authorityURI"), name
+
+
+def test_entity_package_and_file_are_related_and_the_title_is_not_premis() -> None:
+    data = record().to_json()
+    assert data["intellectualEntity"]["identifier"] == {"type": "local", "value": "000"}
+    assert "title" not in data["intellectualEntity"]
+    related = {
+        kind: [(r["subType"], r["relatedObject"]["value"]) for r in data[kind]["relationships"]]
+        for kind in ("intellectualEntity", "package", "file")
+    }
+    assert related == {
+        "intellectualEntity": [("is Represented By", PACKAGE)],
+        "package": [("represents", "000"), ("includes", FILE.identifier)],
+        "file": [("is Included In", PACKAGE)],
+    }
+    root = etree.fromstring(render_xml(data))
+    kinds = [
+        o.get("{http://www.w3.org/2001/XMLSchema-instance}type") for o in root.iter(f"{P}object")
+    ]
+    assert kinds == ["premis:intellectualEntity", "premis:representation", "premis:file"]
+    assert root.find(f".//{P}significantProperties") is None
+
+
+def test_software_agent_id_names_the_version() -> None:
+    assert software_agent_id("archiver", "0.1.0") == "archiver-0.1.0"
+    assert software_agent_id("hashlib", "OpenSSL 3.0.19 1 Jul 2025") == (
+        "hashlib-OpenSSL-3.0.19-1-Jul-2025"
+    )
+    assert software_agent_id("archiver", None) == "archiver-unknown"
+
+
+def test_capture_event_may_give_only_a_day(schemas: SchemaSet) -> None:
+    capture = Event(
+        derive_uuid("event", "capture"),
+        "capture",
+        "2011-12-21",
+        "Source captured from https://example.org/statement",
+        "success",
+        "Captured 2011-12-21",
+        (("org-example", "implementer"),),
+        ((FILE.identifier, "outcome"),),
+        capture={"source": "https://example.org/statement", "date": "2011-12-21", "agent": None},
+    )
+    built = build_record(ENTITY, PACKAGE, FILE, [*EVENTS, capture], [ORG, ARCHIVER])
+    assert built.events[0].event_type == "capture"  # a day sorts as its midnight UTC
+    schemas.validate_json(built.to_json(), "premis", "premis.json")
+    schemas.validate_xml(render_xml(built.to_json()), "premis", "premis.xml")
+
+
 def test_failure_outcome_uses_loc_label() -> None:
     failed = dataclasses.replace(EVENTS[0], outcome="failure")
-    built = build_record(ENTITY, FILE, [failed], [ORG, ARCHIVER])
+    built = build_record(ENTITY, PACKAGE, FILE, [failed], [ORG, ARCHIVER])
     outcome = etree.fromstring(render_xml(built.to_json())).find(f".//{P}eventOutcome")
     assert outcome is not None
     assert (outcome.text, outcome.get("valueURI")) == (
@@ -175,13 +275,13 @@ def test_failure_outcome_uses_loc_label() -> None:
 def test_output_is_deterministic() -> None:
     assert render_xml(record().to_json()) == render_xml(record().to_json())
     assert record().to_json() == record().to_json()
-    reordered = build_record(ENTITY, FILE, EVENTS, [ARCHIVER, ORG], [RIGHTS])
+    reordered = build_record(ENTITY, PACKAGE, FILE, EVENTS, [ARCHIVER, ORG], [POLICY, RIGHTS])
     assert render_xml(reordered.to_json()) == render_xml(record().to_json())
 
 
 def test_optional_parts_are_left_out_of_xml(schemas: SchemaSet) -> None:
     bare = dataclasses.replace(FILE, puid=None, mime_type=None, encoding=None, format_version="1")
-    built = build_record(ENTITY, bare, EVENTS[:1], [ORG, ARCHIVER])
+    built = build_record(ENTITY, PACKAGE, bare, EVENTS[:1], [ORG, ARCHIVER])
     xml = render_xml(built.to_json())
     schemas.validate_xml(xml, "premis", "bare.xml")
     root = etree.fromstring(xml)
@@ -216,10 +316,17 @@ BAD_PARTS = [
     ("file", {"digests": {"sha256": "b" * 63}}, "is not 64 lowercase hex digits"),
     ("file", {"digests": {}}, "no digests"),
     ("file", {"size": -1}, "size -1 is negative"),
+    ("event", {"date_time": "2024-02-30"}, "is not an ISO 8601 date and time"),
     ("rights", {"copyright_status": "maybe"}, "copyright_status 'maybe' is not one of"),
-    ("rights", {"basis": "license"}, "basis 'license' is not one of: copyright"),
+    ("rights", {"copyright_status": "publicdomain"}, "copyright_status 'publicdomain'"),
+    ("rights", {"basis": "licence"}, "basis 'licence' is not one of"),
+    ("rights", {"basis": "license"}, "copyright status and jurisdiction need basis copyright"),
+    ("rights", {"jurisdiction": "unknown"}, "jurisdiction 'unknown' is not an ISO 3166-1"),
+    ("rights", {"jurisdiction": "kz"}, "jurisdiction 'kz' is not an ISO 3166-1"),
+    ("rights", {"granted": (Grant("replicate"),)}, "granted act 'replicate' is not one of"),
     ("rights", {"objects": ("ghost",)}, "links object 'ghost'"),
-    ("rights", {"agents": (("ghost", "holder"),)}, "links agent 'ghost'"),
+    ("rights", {"agents": (("org-example", "implementer"),)}, "agent role 'implementer'"),
+    ("rights", {"agents": (("ghost", "contact"),)}, "links agent 'ghost'"),
     ("rights", {"identifier": ENTITY.identifier}, "is used twice"),
 ]
 
@@ -236,7 +343,7 @@ def test_build_record_rejects(part: str, changes: dict[str, Any], message: str) 
     else:
         rights = swap(rights, **changes)
     with pytest.raises(MetadataError) as caught:
-        build_record(ENTITY, file_object, [event], [agent, ORG], rights)
+        build_record(ENTITY, PACKAGE, file_object, [event], [agent, ORG], rights)
     assert message in str(caught.value)
 
 
@@ -258,6 +365,28 @@ def test_events_document_validates_with_both_validators(schemas: SchemaSet) -> N
     assert len(root.findall(f"{P}object")) == 2
     assert len(root.findall(f"{P}event")) == 1
     assert xml == render_events_xml([fixity], [ARCHIVER], [ENTITY.identifier, FILE.identifier])
+
+
+def test_events_document_names_the_entity_the_package_represents(schemas: SchemaSet) -> None:
+    fixity = Event(
+        derive_uuid("fixity", "bag-1"),
+        "fixity check",
+        WHEN,
+        "Audit",
+        "success",
+        "every checksum matches",
+        (("archiver-0.1.0", "executing program"),),
+        ((PACKAGE, "source"),),
+    )
+    xml = render_events_xml([fixity], [ARCHIVER], [PACKAGE], entity_identifier="000")
+    schemas.validate_xml(xml, "premis", "events.xml")
+    root = etree.fromstring(xml)
+    objects = root.findall(f"{P}object")
+    assert [o.findtext(f"{P}objectIdentifier/{P}objectIdentifierValue") for o in objects] == [
+        "000",
+        PACKAGE,
+    ]
+    assert objects[1].findtext(f".//{P}relationshipSubType") == "represents"
 
 
 @pytest.mark.parametrize(
@@ -306,7 +435,7 @@ def test_tree_renderer_reuses_agents_without_changing_bytes() -> None:
     renderer = TreeRenderer()
     first = record().to_json()
     other_org = dataclasses.replace(ORG, name="Another Archive", note="Other depositor")
-    second = build_record(ENTITY, FILE, EVENTS, [other_org, ARCHIVER], RIGHTS).to_json()
+    second = build_record(ENTITY, PACKAGE, FILE, EVENTS, [other_org, ARCHIVER], RIGHTS).to_json()
     for record_json in (first, second, first, second):  # cached agents on the second pass
         assert serialize_xml(renderer.render(record_json)) == render_xml(record_json)
     assert b"Another Archive" in serialize_xml(renderer.render(second))

@@ -63,7 +63,7 @@ def test_only_full_audits_are_fixity_checks() -> None:
     ]
     assert events[0].outcome_detail == "checksum-mismatch data/x (sha256 expected 1, found 2)"
     assert events[1].detail == "deposited to ocfl:///r (archiver run r2)"
-    assert [a.identifier for a in agents] == ["archiver 1.2", "archiver 1.3"]
+    assert [a.identifier for a in agents] == ["archiver-1.2", "archiver-1.3"]
     assert all(e.objects == (("urn:x", "source"),) for e in events)
 
 

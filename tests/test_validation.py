@@ -151,8 +151,8 @@ def test_not_well_formed(method: str, schemas: SchemaSet) -> None:
 
 
 def test_unknown_xml_schema(schemas: SchemaSet) -> None:
-    with pytest.raises(MetadataError, match="mets: unknown XML schema"):
-        schemas.xml_schema("mets")  # type: ignore[arg-type]
+    with pytest.raises(MetadataError, match="mods: unknown XML schema"):
+        schemas.xml_schema("mods")  # type: ignore[arg-type]
 
 
 def test_module_level_helpers() -> None:
@@ -228,9 +228,14 @@ def premis_json() -> dict[str, Any]:
         "e1", "ingestion", "2024-01-01T00:00:00Z", "d", "success", "od",
         (("a1", "executing program"),), (("f1", "source"),),
     )  # fmt: skip
-    rights = Rights("r1", "copyright", "unknown", None, "not stated", (), ("ie1",))
+    rights = Rights("r1", "copyright", "not stated", "unknown", "KZ", objects=("ie1",))
     built = build_record(
-        IntellectualEntity("ie1", "T"), file_object, [event], [Agent("a1", "x", "software")], rights
+        IntellectualEntity("ie1"),
+        "p1",
+        file_object,
+        [event],
+        [Agent("a1", "x", "software")],
+        rights,
     )
     return built.to_json()
 

@@ -47,9 +47,7 @@ def errors_xmlschema(path: Path, catalog: Path) -> list[str]:
     """Validate with xmlschema from the file's own hints, local files only."""
     mapping = catalog_mapping(catalog)
     try:
-        found: list[Any] = list(
-            xmlschema.iter_errors(str(path), uri_mapper=mapping, allow="local")
-        )
+        found: list[Any] = list(xmlschema.iter_errors(str(path), uri_mapper=mapping, allow="local"))
     except xmlschema.XMLSchemaException as exc:
         return [f"{type(exc).__name__}: {exc}"]
     return [str(error) for error in found]

@@ -17,6 +17,7 @@ from archiver.cli.output import make_console
 from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.fileio import write_bytes_atomic
+from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
 
 
@@ -62,12 +63,17 @@ def register(subparsers: Any) -> None:
         help="a bag's fixity checks (and deposits) as PREMIS 3 events",
         description="Write the bag's recorded fixity checks (full audits), and its "
         "replication / transfer events, as a PREMIS 3 document, checked against the "
-        "PREMIS 3.0 XSD. The events link to the bag's object by its External-Identifier "
-        "(read from bag-info.txt when the bag is still there), else its directory name.",
+        "PREMIS 3.0 XSD. When the bag is still there, the events link to the package "
+        "object of its metadata/premis.json (with the intellectual entity it represents) "
+        "and name archiver as that file does, so the two documents join; else to its "
+        "External-Identifier or directory name.",
     )
     premis.add_argument("bag", metavar="BAG", help="a bag path or name")
     premis.add_argument(
-        "--object-id", metavar="ID", default=None, help="the object identifier to link to"
+        "--object-id",
+        metavar="ID",
+        default=None,
+        help="the object identifier to link to (instead of the bag's package object)",
     )
     premis.add_argument("--out", metavar="FILE", type=Path, default=None, help="default: stdout")
     premis.set_defaults(run=run_premis)
@@ -229,14 +235,28 @@ def run_verify(args: argparse.Namespace) -> int:
     return status
 
 
+def _package_identity(bag: Path) -> tuple[str, str] | None:
+    """(entity, package) identifiers from the bag's metadata/premis.json, if readable."""
+    try:
+        record = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return package_identity(record) if isinstance(record, dict) else None
+
+
 def run_premis(args: argparse.Namespace) -> int:
     """Write one bag's fixity checks and deposit events as PREMIS 3 XML."""
     with Ledger.open(args.ledger, create=False) as ledger:
         name = _bag_name(ledger, args.bag)
         identifier = args.object_id
+        entity = None
         if identifier is None and Path(name).is_dir():
-            identifier, _ = bag_identifier(Path(name))
-        document = ledger.premis_xml(name, identifier)
+            identity = _package_identity(Path(name))
+            if identity is not None:
+                entity, identifier = identity
+            else:
+                identifier, _ = bag_identifier(Path(name))
+        document = ledger.premis_xml(name, identifier, entity_identifier=entity)
     if args.out is None:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()

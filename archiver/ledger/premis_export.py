@@ -3,6 +3,11 @@
 A bag's fixity checks (audits that hashed every file) and its deposit / replication /
 transfer events become PREMIS events linked to the bag's object and to the archiver
 version that ran them; ``archiver.metadata.premis.render_events_xml`` writes the document.
+
+The identifiers are the bag's own: the object is the package object of the bag's
+premis.xml (:func:`package_identity` reads it from ``premis.json``), the intellectual
+entity its entity, and archiver the agent ``archiver-<version>``
+(:func:`archiver.metadata.premis.software_agent_id`), so the two documents join.
 """
 
 from __future__ import annotations
@@ -10,11 +15,31 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from archiver.bag.findings import Finding, Severity
 from archiver.errors import LedgerError
 from archiver.ledger.records import BagOutcome, LedgerEvent, RecordedEvent
-from archiver.metadata.premis import EVENT_OUTCOMES, EVENT_TYPES, Agent, Event, render_events_xml
+from archiver.metadata.premis import (
+    EVENT_OUTCOMES,
+    EVENT_TYPES,
+    Agent,
+    Event,
+    render_events_xml,
+    software_agent_id,
+)
+
+
+def package_identity(record: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(intellectual entity, package) identifiers of a bag's ``premis.json``, if it has them."""
+    try:
+        entity = record["intellectualEntity"]["identifier"]["value"]
+        package = record["package"]["identifier"]["value"]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(entity, str) and isinstance(package, str) and entity and package:
+        return entity, package
+    return None
 
 
 def premis_document(
@@ -22,16 +47,24 @@ def premis_document(
     history: Sequence[BagOutcome],
     events: Sequence[RecordedEvent],
     versions_by_run: Mapping[str, Mapping[str, str]],
+    *,
+    entity_identifier: str | None = None,
 ) -> bytes | None:
-    """The PREMIS 3 document of ``premis_events``; None when there is nothing to export."""
+    """The PREMIS 3 document of ``premis_events``; None when there is nothing to export.
+
+    ``object_identifier`` is the package the events happened to; with
+    ``entity_identifier`` the document also names the intellectual entity it represents.
+    """
     premis, agents = premis_events(object_identifier, history, events, versions_by_run)
     if not premis:
         return None
-    return render_events_xml(premis, agents, [object_identifier])
+    return render_events_xml(
+        premis, agents, [object_identifier], entity_identifier=entity_identifier
+    )
 
 
 def _agent_id(versions: Mapping[str, str]) -> str:
-    return f"archiver {versions.get('archiver', 'unknown')}"
+    return software_agent_id("archiver", versions.get("archiver"))
 
 
 def _problem_summary(findings: Sequence[Finding]) -> str:

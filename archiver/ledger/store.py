@@ -625,18 +625,27 @@ class Ledger:
         return seq, digest
 
     def premis_xml(
-        self, bag: str, object_identifier: str | None = None, *, schemas: SchemaSet | None = None
+        self,
+        bag: str,
+        object_identifier: str | None = None,
+        *,
+        entity_identifier: str | None = None,
+        schemas: SchemaSet | None = None,
     ) -> bytes:
         """The bag's fixity checks and deposit events as a PREMIS 3 document, XSD-checked.
 
-        ``object_identifier`` names the bag's object (e.g. its External-Identifier); by
-        default the bag's directory name. Raises ``LedgerError`` when nothing is recorded.
+        ``object_identifier`` names the bag's object (its package object in premis.xml,
+        or its External-Identifier); by default the bag's directory name.
+        ``entity_identifier`` adds the intellectual entity the object represents. Raises
+        ``LedgerError`` when nothing is recorded.
         """
         history = self.history(bag)
         events = self.events(bag)
         versions = {run.run_id: run.versions for run in self.runs()}
         identifier = object_identifier or Path(bag).name or bag
-        document = premis_document(identifier, history, events, versions)
+        document = premis_document(
+            identifier, history, events, versions, entity_identifier=entity_identifier
+        )
         if document is None:
             raise LedgerError(f"{self.path}: no fixity checks or deposit events recorded for {bag}")
         (schemas or SchemaSet()).validate_xml(document, "premis", f"PREMIS events for {bag}")
