@@ -378,3 +378,24 @@ def test_profile_requires_mets() -> None:
 def test_outside_helpers_do_not_import_archiver() -> None:
     text = (Path(__file__).parent / "xml_outside.py").read_text()
     assert "archiver" not in re.sub(r'""".*?"""', "", text, flags=re.S)
+
+
+def test_ocfl_object_id_is_the_intellectual_entity(bag_copy: Path, tmp_path: Path) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from archiver.deposit import deposit_bag
+    from archiver.deposit.records import parse_target
+
+    root = tmp_path / "ocfl-root"
+    result = deposit_bag(
+        bag_copy,
+        parse_target(f"ocfl://{root}"),
+        now=datetime(2026, 1, 3, tzinfo=UTC),
+        environ={},
+        settings={},
+    )
+    premis = json.loads((bag_copy / "metadata" / "premis.json").read_text())
+    entity = premis["intellectualEntity"]["identifier"]["value"]
+    ids = {json.loads(path.read_text())["id"] for path in root.rglob("inventory.json")}
+    assert ids == {entity} and result.identifier == entity

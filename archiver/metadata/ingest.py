@@ -2,7 +2,9 @@
 
 Pure: it turns what characterization found (digests, size, text profile, PRONOM match)
 and the archive's settings into a :class:`archiver.metadata.premis.PremisRecord`. Identifiers are
-derived from content, so a rebuild of the same inputs gives the same record.
+derived from the inputs, so a rebuild of the same inputs gives the same record and a
+rebuild after any change (a catalog edit, another time) new event, package and rights
+identifiers.
 """
 
 from __future__ import annotations

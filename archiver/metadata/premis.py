@@ -9,8 +9,12 @@ form (:meth:`PremisRecord.to_json`) is the source of truth, checked against
 :func:`render_events_xml` renders a standalone document holding only some events (for the
 audit ledger's fixity checks).
 
-Controlled values carry their id.loc.gov URIs (``valueURI``): event types, event outcomes,
-agent types, agent and object roles in events, hash functions and relationship types.
+Three objects: the intellectual entity, the package (a ``representation``: the bag) and
+the file, related structurally (entity "is Represented By" package, package "includes"
+file). Controlled values carry ``authority``/``authorityURI`` and their id.loc.gov URIs
+(``valueURI``): event types, event outcomes, agent types, agent and object roles in events,
+hash functions, relationship types, rights bases, copyright statuses, rights agent roles
+and granted acts (eventType terms: id.loc.gov deprecated actionsGranted for eventType).
 Identifiers are PREMIS type/value pairs: a canonical UUID string is typed ``UUID``, any
 other string ``local``; :func:`derive_uuid` makes UUIDs from content, so rebuilding the
 same input yields the same identifiers. Output is deterministic: identical input gives
