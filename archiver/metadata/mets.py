@@ -13,9 +13,10 @@ and the payload files:
   path relative to the bag's root (``LOCTYPE="OTHER" OTHERLOCTYPE="SYSTEM"``);
 - ``structMap`` (physical): the bag, its ``data/`` directory and the files.
 
-Every ``ID`` is an XML ID (an NCName): a kind prefix and a UUID derived from the
-package's identifier and the described thing, so IDs are unique across bags and
-rebuilds, and a reproducible rebuild gives the same bytes. :func:`file_checksums` reads
+Every ``ID`` is an XML ID (an NCName): a kind prefix and a UUID, the event's or rights
+statement's own (minted for this package) or else one derived from the package's
+identifier and the described thing, so IDs are unique across bags and rebuilds, and a
+reproducible rebuild gives the same bytes. :func:`file_checksums` reads
 the fileSec back for the validator's consistency check against the manifests.
 
 Written with lxml, not Artefactual's ``metsrw``: see the README ("METS").
@@ -33,7 +34,7 @@ from lxml import etree
 from archiver.errors import MetadataError
 from archiver.metadata.dublin_core import DC_NS, DCTERMS_NS
 from archiver.metadata.dublin_core import SCHEMA_LOCATION as DC_SCHEMA_LOCATION
-from archiver.metadata.premis import PREMIS_NS, PREMIS_VERSION, derive_uuid
+from archiver.metadata.premis import PREMIS_NS, PREMIS_VERSION, derive_uuid, identifier_type
 from archiver.metadata.premis import SCHEMA_LOCATION as PREMIS_SCHEMA_LOCATION
 
 METS_NS = "http://www.loc.gov/METS/"
@@ -99,6 +100,7 @@ def _sub(parent: etree._Element, name: str, **attrs: str) -> etree._Element:
 def _wrap(
     parent: etree._Element, section: str, ident: str, mdtype: str, content: list[etree._Element]
 ) -> None:
+    """Append ``<section ID><mdWrap MDTYPE><xmlData>`` and move ``content`` into it."""
     element = _sub(parent, section, ID=ident)
     attrs = {"MDTYPE": mdtype}
     if mdtype.startswith("PREMIS"):
@@ -106,11 +108,14 @@ def _wrap(
     wrap = _sub(element, "mdWrap", **attrs)
     data = _sub(wrap, "xmlData")
     for item in content:
-        data.append(copy.deepcopy(item))
+        data.append(item)  # moved: the callers hand in elements of a private copy
 
 
 def _identifier(element: etree._Element, container: str) -> str:
-    value = element.findtext(f"{_p(container)}/{_p(container + 'Value')}")
+    holder = element[0] if len(element) else None  # PREMIS puts the identifier first
+    if holder is None or holder.tag != _p(container):
+        holder = element.find(_p(container))
+    value = holder.findtext(_p(container + "Value")) if holder is not None else None
     if not value:
         raise MetadataError(f"PREMIS {etree.QName(element).localname} without {container}")
     return value
@@ -122,10 +127,19 @@ def render_tree(
     premis_root: etree._Element,
     files: Sequence[MetsFile],
 ) -> etree._Element:
-    """The METS element tree of a bag (validate it, then serialize it)."""
+    """The METS element tree of a bag (validate it, then serialize it).
+
+    ``dc_root`` and ``premis_root`` are not changed: each is copied once and the copy's
+    elements are moved into the METS document (measured cheaper than copying each).
+    """
+    dc_root = copy.deepcopy(dc_root)
+    parts: dict[str, list[etree._Element]] = {}
+    for child in copy.deepcopy(premis_root):  # one pass over the copy's top-level elements
+        if isinstance(child.tag, str):
+            parts.setdefault(etree.QName(child).localname, []).append(child)
     objects = {
         (obj.get(f"{{{XSI_NS}}}type") or "").removeprefix("premis:"): obj
-        for obj in premis_root.iter(_p("object"))
+        for obj in parts.get("object", [])
     }
     for kind in ("intellectualEntity", "representation", "file"):
         if kind not in objects:
@@ -138,6 +152,13 @@ def render_tree(
 
     def xml_id(prefix: str, *parts: str) -> str:
         return f"{prefix}-{derive_uuid('mets', package_id, prefix, *parts)}"
+
+    def own_id(prefix: str, identifier: str) -> str:
+        # Events and rights statements have UUIDs of their own, minted for this package:
+        # their METS IDs carry them (digiprovmd-<event UUID>), with no second derivation.
+        if identifier_type(identifier) == "UUID":
+            return f"{prefix}-{identifier}"
+        return xml_id(prefix, identifier)
 
     root = etree.Element(_q("mets"), nsmap=NSMAP)
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
@@ -159,22 +180,25 @@ def render_tree(
     _wrap(root, "dmdSec", dmd_id, "DC", [child for child in dc_root if isinstance(child.tag, str)])
 
     amd = _sub(root, "amdSec", ID=xml_id("amd", package_id))
-    tech = {kind: xml_id("techmd", kind, _identifier(obj, "objectIdentifier"))
-            for kind, obj in objects.items()}  # fmt: skip
+    tech = {
+        "intellectualEntity": xml_id("techmd", "intellectualEntity", entity_id),
+        "representation": xml_id("techmd", "representation", package_id),
+        "file": xml_id("techmd", "file", file_id),
+    }
     for kind in ("intellectualEntity", "representation", "file"):
         _wrap(amd, "techMD", tech[kind], "PREMIS:OBJECT", [objects[kind]])
     rights_ids: list[str] = []
-    for rights in premis_root.iter(_p("rights")):
+    for rights in parts.get("rights", []):
         statement = rights.find(_p("rightsStatement"))
         ident = _identifier(statement, "rightsStatementIdentifier") if statement is not None else ""
-        rights_ids.append(xml_id("rightsmd", ident))
+        rights_ids.append(own_id("rightsmd", ident))
         _wrap(amd, "rightsMD", rights_ids[-1], "PREMIS:RIGHTS", [rights])
     event_ids: list[str] = []
-    for event in premis_root.iter(_p("event")):
-        event_ids.append(xml_id("digiprovmd", "event", _identifier(event, "eventIdentifier")))
+    for event in parts.get("event", []):
+        event_ids.append(own_id("digiprovmd", _identifier(event, "eventIdentifier")))
         _wrap(amd, "digiprovMD", event_ids[-1], "PREMIS:EVENT", [event])
     agent_ids: list[str] = []
-    for agent in premis_root.iter(_p("agent")):
+    for agent in parts.get("agent", []):
         agent_ids.append(xml_id("digiprovmd", "agent", _identifier(agent, "agentIdentifier")))
         _wrap(amd, "digiprovMD", agent_ids[-1], "PREMIS:AGENT", [agent])
 
