@@ -229,6 +229,20 @@ def test_changed_source_is_refused_then_replaced(
     assert not [p for p in collection_copy.iterdir() if p.name.startswith(".")]
 
 
+def test_changed_rights_column_is_a_change(
+    collection_copy: Path, source_tree: Callable[..., Path]
+) -> None:
+    sources = source_tree(edit_catalog(set_cell(1, "premis.copyrightStatus", "public domain")))
+    report = build(sources, collection_copy)
+    reasons = {o.source: o.reason for o in report.outcomes if o.status == "failed"}
+    assert list(reasons) == [SEED_NAMES[0]]
+    assert "PREMIS rights or capture differ" in reasons[SEED_NAMES[0]]
+    report = build(sources, collection_copy, replace=True)
+    premis = json.loads((collection_copy / STEMS[0] / "metadata" / "premis.json").read_text())
+    statuses = {r["basis"]: r["copyrightStatus"] for r in premis["rights"]}
+    assert statuses["copyright"] == "public domain"
+
+
 def test_changed_description_is_a_change(
     collection_copy: Path, source_tree: Callable[..., Path]
 ) -> None:

@@ -18,6 +18,7 @@ def test_the_archive_settings_load() -> None:
     assert config.algorithms == ("sha256", "sha512")
     assert config.profile.startswith("https://")
     assert config.collection_id
+    assert config.jurisdiction == "KZ"
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,9 @@ def test_the_archive_settings_load() -> None:
         (lambda t: t.replace("https://archiver.example.org", "ftp://x"), "bag/profile"),
         (lambda t: t.split("[bag]")[0], "bag"),
         (lambda t: t + "\n[[broken", "not valid TOML"),
+        (lambda t: t.replace('jurisdiction = "KZ"', 'jurisdiction = "kz"'), "rights/jurisdiction"),
+        (lambda t: t.replace('jurisdiction = "KZ"', 'jurisdiction = "XX"'), "'XX' is not an ISO"),
+        (lambda t: t.replace("[rights]", "[rightz]"), "'rights' is a required property"),
     ],
     ids=[
         "email",
@@ -47,6 +51,9 @@ def test_the_archive_settings_load() -> None:
         "profile scheme",
         "missing table",
         "toml syntax",
+        "jurisdiction lowercase",
+        "jurisdiction unknown",
+        "no rights table",
     ],
 )
 def test_invalid_settings_name_the_field(tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -399,3 +400,37 @@ def test_ocfl_object_id_is_the_intellectual_entity(bag_copy: Path, tmp_path: Pat
     entity = premis["intellectualEntity"]["identifier"]["value"]
     ids = {json.loads(path.read_text())["id"] for path in root.rglob("inventory.json")}
     assert ids == {entity} and result.identifier == entity
+
+
+def test_capture_columns_reach_premis_dc_and_mets(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SOURCES, sources)
+    rows = list(csv.reader(io.StringIO((SOURCES / "metadata.csv").read_text("utf-8"))))
+    rows[0] += ["premis.captureSource", "premis.captureDate", "premis.captureAgent"]
+    rows[1] += ["https://example.org/statement?id=1", "2011-12-21", "Collections Archivist"]
+    for row in rows[2:]:
+        row += ["", "", ""]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    (sources / "metadata.csv").write_text(out.getvalue(), encoding="utf-8")
+    bags = tmp_path / "bags"
+    report = build_collection(
+        config=load_config(ROOT / "archive.toml"),
+        catalog_path=sources / "metadata.csv",
+        out_dir=bags,
+        clock=fixed_clock,
+        sources=[sources / SEED_NAMES[0]],
+    )
+    assert not report.failed, report.failed
+    bag = bags / STEMS[0]
+    for record in RECORDS:
+        assert errors_xmlschema(bag / record, CATALOG) == []
+        assert errors_lxml(bag / record, CATALOG) == []
+    dc = etree.parse(str(bag / "metadata" / "dc.xml")).getroot()
+    source = dc.find("{http://purl.org/dc/terms/}source")
+    assert source is not None and source.text == "https://example.org/statement?id=1"
+    mets = (bag / "metadata" / "mets.xml").read_bytes()
+    assert b'valueURI="http://id.loc.gov/vocabulary/preservation/eventType/cap"' in mets
+    assert b"<premis:eventDateTime>2011-12-21</premis:eventDateTime>" in mets
+    assert b"<premis:agentName>Collections Archivist</premis:agentName>" in mets
+    assert findings(bag) == []
