@@ -253,7 +253,12 @@ def test_capture_event_may_give_only_a_day(schemas: SchemaSet) -> None:
         "Captured 2011-12-21",
         (("org-example", "implementer"),),
         ((FILE.identifier, "outcome"),),
-        capture={"source": "https://example.org/statement", "date": "2011-12-21", "agent": None},
+        capture={
+            "source": "https://example.org/statement",
+            "date": "2011-12-21",
+            "agent": None,
+            "agentType": None,
+        },
     )
     built = build_record(ENTITY, PACKAGE, FILE, [*EVENTS, capture], [ORG, ARCHIVER])
     assert built.events[0].event_type == "capture"  # a day sorts as its midnight UTC

@@ -23,7 +23,7 @@ from lxml import etree
 from archiver import __version__
 from archiver.build.characterize import FormatMatch, TextProfile
 from archiver.config import ArchiveConfig
-from archiver.metadata.dublin_core import DublinCoreRecord
+from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.premis import (
     Agent,
     Event,
@@ -155,9 +155,16 @@ def catalog_facts(dc: DublinCoreRecord, config: ArchiveConfig) -> dict[str, Any]
     return {
         "copyrightStatus": dc.copyright_status,
         "jurisdiction": dc.copyright_jurisdiction or config.jurisdiction,
-        "capture": None
-        if capture is None
-        else {"source": capture.source, "date": capture.date, "agent": capture.agent},
+        "capture": None if capture is None else _capture_json(capture),
+    }
+
+
+def _capture_json(capture: Capture) -> dict[str, str | None]:
+    return {
+        "source": capture.source,
+        "date": capture.date,
+        "agent": capture.agent,
+        "agentType": capture.agent_type if capture.agent else None,
     }
 
 
@@ -273,7 +280,7 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
         events.append(
             dataclasses.replace(
                 captured,
-                capture={"source": capture.source, "date": capture.date, "agent": capture.agent},
+                capture=_capture_json(capture),
             )
         )
     events += [
