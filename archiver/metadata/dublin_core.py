@@ -279,7 +279,9 @@ def record_from_row(row: CatalogRow) -> DublinCoreRecord:
         )
     capture = _capture(row)
     if capture is not None and capture.source:
-        terms["dcterms.source"] = (*terms.get("dcterms.source", ()), capture.source)
+        sources = terms.get("dcterms.source", ())
+        if capture.source not in sources:
+            terms["dcterms.source"] = (*sources, capture.source)
     ordered = tuple(sorted(terms.items(), key=lambda item: _term_order(item[0])))
     return DublinCoreRecord(
         filename=row.filename,
