@@ -34,7 +34,6 @@ from archiver.metadata.premis import (
     Rights,
     build_record,
     derive_uuid,
-    event_json,
     software_agent_id,
 )
 
@@ -206,10 +205,12 @@ def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent
 
 def _with_derived_id(event: Event, inputs: str) -> Event:
     """The event with an identifier derived from all of its content and the ingest's inputs."""
-    content = event_json(event)
-    del content["identifier"]
-    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False)
-    return dataclasses.replace(event, identifier=derive_uuid("event", inputs, encoded))
+    parts = [event.event_type, event.date_time, event.detail, event.outcome, event.outcome_detail]
+    parts += [f"{agent}\x1e{role}" for agent, role in event.agents]
+    parts += [f"{obj}\x1e{role}" for obj, role in event.objects]
+    if event.capture is not None:
+        parts += [f"{key}\x1e{value}" for key, value in sorted(event.capture.items())]
+    return dataclasses.replace(event, identifier=derive_uuid("event", inputs, *parts))
 
 
 def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent]) -> PremisRecord:
