@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -23,17 +28,23 @@ from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.errors import LedgerError
 from archiver.ledger.store import (
+    FORMAT,
+    FORMAT_V1,
     GENESIS,
     LEDGER_FILENAME,
+    EVENT_FIELDS,
     BagStats,
     Ledger,
     LedgerEvent,
     child_hash,
+    collection_key,
+    content_hash,
     default_ledger_path,
     plan_selection,
     run_fields,
     run_hash,
 )
+from archiver.ledger.chain import encode_members
 from archiver.metadata.validation import SchemaSet
 
 MISSING = Finding(Kind.MISSING_FILE, "/c/b", "data/gone.txt", "listed in manifest-sha256.txt")
@@ -105,8 +116,22 @@ def ledger_path(tmp_path: Path) -> Path:
     return path
 
 
-def verify(path: Path, expected_head: str | None = None) -> list[tuple[str, int | None, str]]:
-    with Ledger.open(path, create=False) as ledger:
+V1_LEDGER = Path(__file__).parent / "data" / "ledger-v1.sqlite"  # see make_ledger_v1.py
+
+
+@pytest.fixture
+def ledger_v1(tmp_path: Path) -> Path:
+    """A format 1 ledger as archiver wrote it before format 2 (the same history as
+    ``ledger_path``: four audits of /c/a and /c/b, then a deposit)."""
+    path = tmp_path / "v1.sqlite"
+    shutil.copyfile(V1_LEDGER, path)
+    return path
+
+
+def verify(
+    path: Path, expected_head: str | None = None, *, readonly: bool = False
+) -> list[tuple[str, int | None, str]]:
+    with Ledger.open(path, create=False, readonly=readonly) as ledger:
         return [(p.kind, p.seq, p.message) for p in ledger.verify(expected_head)]
 
 
@@ -175,9 +200,26 @@ def test_events_recorded_and_chained(ledger_path: Path) -> None:
         assert ledger.verify() == []
 
 
-def test_default_ledger_path() -> None:
-    assert default_ledger_path(["/srv/bags", "/other"]) == Path("/srv/bags/.audit-ledger.sqlite")
-    assert default_ledger_path() == Path("bags/.audit-ledger.sqlite")
+def test_default_ledger_path(tmp_path: Path, user_data_home: Path) -> None:
+    home = user_data_home / "archiver" / "ledgers"
+    (tmp_path / "c").mkdir()
+    ours = default_ledger_path([tmp_path / "c", "/other"])
+    # keyed by the resolved roots, whatever their order or spelling
+    assert ours == default_ledger_path(["/other", tmp_path / "x" / ".." / "c"])
+    assert ours.parent == home
+    assert ours.name == f"{collection_key([tmp_path / 'c', '/other'])}.sqlite"
+    assert ours.name.startswith("other-")  # the first of the sorted roots names it
+    assert default_ledger_path([tmp_path / "c"]) != ours
+    assert default_ledger_path() == home / f"{collection_key(['bags'])}.sqlite"
+    # a ledger an earlier version kept inside the root is still the one used
+    (tmp_path / "c" / LEDGER_FILENAME).write_bytes(b"")
+    assert default_ledger_path([tmp_path / "c", "/other"]) == tmp_path / "c" / LEDGER_FILENAME
+
+
+def test_collection_key_is_documented() -> None:
+    digest = hashlib.sha256(b"/a/other\n/srv/bags").hexdigest()[:16]
+    assert collection_key(["/srv/bags", "/a/other", "/srv/bags/"]) == f"other-{digest}"
+    assert collection_key(["/"]) == f"root-{hashlib.sha256(b'/').hexdigest()[:16]}"
 
 
 def test_resolve_bag(tmp_path: Path) -> None:
@@ -230,7 +272,7 @@ def _future(path: Path) -> None:
     with Ledger.open(path):
         pass
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.execute("PRAGMA user_version = 2")
+        db.execute("PRAGMA user_version = 3")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +281,7 @@ def _future(path: Path) -> None:
         (None, False, r"missing\.sqlite: no ledger here"),
         (_garbage, False, r"not a readable ledger \(file is not a database\)"),
         (_other_db, True, r"not an archiver ledger \(another SQLite database\)"),
-        (_future, False, r"ledger format version 2 is not supported \(expected 1\)"),
+        (_future, False, r"ledger format version 3 is not supported \(expected 2, or 1 to"),
     ],
     ids=["missing", "garbage", "other-sqlite", "future-version"],
 )
@@ -303,6 +345,10 @@ def rehash_run(seq: int, **changes: str) -> Tamper:
     def run(db: sqlite3.Connection) -> None:
         for column, value in changes.items():
             db.execute(f"UPDATE runs SET {column} = ? WHERE seq = ?", (value, seq))
+        columns = {str(r[1]) for r in db.execute("PRAGMA table_info(runs)")}
+        format_ = FORMAT_V1
+        if "format" in columns:
+            format_ = db.execute("SELECT format FROM runs WHERE seq = ?", (seq,)).fetchone()[0]
         row = db.execute(
             "SELECT run_id, kind, started, ended, mode, roots, versions, bags, failed, files, "
             "bytes, seconds, children, children_hash, prev_hash, prev_run_id FROM runs "
@@ -326,6 +372,7 @@ def rehash_run(seq: int, **changes: str) -> Tamper:
             children_hash=row[13],
             prev_hash=row[14],
             prev_run_id=row[15],
+            format_=format_,
         )
         db.execute("UPDATE runs SET hash = ? WHERE seq = ?", (run_hash(fields), seq))
 
@@ -355,7 +402,7 @@ def rehash_outcome(seq: int, bag: str, **changes: str) -> Tamper:
         }
         db.execute(
             "UPDATE outcomes SET hash = ? WHERE seq = ? AND bag = ?",
-            (child_hash(fields), seq, bag),
+            (child_hash(fields, FORMAT_V1), seq, bag),
         )
 
     return run
@@ -535,25 +582,172 @@ TAMPERING: list[tuple[str, Tamper, str, int | None, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("tamper", "kind", "seq", "message"),
-    [case[1:] for case in TAMPERING],
-    ids=[case[0] for case in TAMPERING],
-)
-def test_tampering_is_detected(
-    ledger_path: Path, tamper: Tamper, kind: str, seq: int | None, message: str
-) -> None:
-    db = sqlite3.connect(ledger_path)
+def _tamper(path: Path, tamper: Tamper) -> None:
+    db = sqlite3.connect(path)
     try:
         tamper(db)
         db.commit()
     finally:
         db.close()
-    problems = verify(ledger_path)
+
+
+def _first_problem(
+    problems: list[tuple[str, int | None, str]], kind: str, seq: int | None, message: str
+) -> None:
     assert problems, "tampering went unnoticed"
     first_kind, first_seq, first_message = problems[0]
     assert (first_kind, first_seq) == (kind, seq), problems
     assert message in first_message, problems
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind", "seq", "message"),
+    [case[1:] for case in TAMPERING],
+    ids=[case[0] for case in TAMPERING],
+)
+def test_tampering_is_detected_in_format_1(
+    ledger_v1: Path, tamper: Tamper, kind: str, seq: int | None, message: str
+) -> None:
+    """A format 1 ledger, read as written (read-only, not migrated)."""
+    _tamper(ledger_v1, tamper)
+    _first_problem(verify(ledger_v1, readonly=True), kind, seq, message)
+
+
+RUN_TAMPERING = [case for case in TAMPERING if "outcome" not in case[0]]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind", "seq", "message"),
+    [case[1:] for case in RUN_TAMPERING],
+    ids=[case[0] for case in RUN_TAMPERING],
+)
+def test_tampering_is_detected(
+    ledger_path: Path, tamper: Tamper, kind: str, seq: int | None, message: str
+) -> None:
+    _tamper(ledger_path, tamper)
+    _first_problem(verify(ledger_path), kind, seq, message)
+
+
+def rehash_content(seq: int, bag: str, **changes: str) -> Tamper:
+    """Edit a format 2 outcome and recompute its own hash (but not its run's root)."""
+
+    def run(db: sqlite3.Connection) -> None:
+        for column, value in changes.items():
+            db.execute(
+                f"UPDATE outcomes SET {column} = ? WHERE seq = ? AND bag = ?", (value, seq, bag)
+            )
+        row = db.execute(
+            "SELECT status, files, bytes, findings FROM outcomes WHERE seq = ? AND bag = ?",
+            (seq, bag),
+        ).fetchone()
+        fields = {
+            "bag": bag,
+            "status": row[0],
+            "files": row[1],
+            "bytes": row[2],
+            "findings": json.loads(row[3]),
+        }
+        db.execute(
+            "UPDATE outcomes SET hash = ? WHERE seq = ? AND bag = ?",
+            (content_hash(fields), seq, bag),
+        )
+
+    return run
+
+
+BAG_B = "(SELECT id FROM bags WHERE bag = '/c/b')"
+TAMPERING_V2: list[tuple[str, Tamper, str, int | None, str]] = [
+    (
+        "edit-stored-outcome",
+        sql("UPDATE outcomes SET status = 'valid' WHERE seq = 1 AND bag = '/c/b'"),
+        "edited-outcome",
+        1,
+        "run seq 1 (id r0): bag outcome for /c/b edited",
+    ),
+    (
+        "edit-stored-outcome-and-rehash-it",
+        rehash_content(1, "/c/b", status="valid", findings="[]"),
+        "changed-outcomes",
+        1,
+        "run seq 1 (id r0): its bag outcomes were replaced, re-hashed, deleted or reordered",
+    ),
+    (
+        "delete-stored-outcome",
+        sql("DELETE FROM outcomes WHERE seq = 1 AND bag = '/c/b'"),
+        "changed-outcomes",
+        1,
+        "1 checked bags have no recorded outcome",
+    ),
+    (
+        "insert-a-good-outcome-later",
+        lambda db: (
+            db.execute(
+                "INSERT INTO outcomes SELECT 3, 0, bag, status, files, bytes, findings, hash "
+                "FROM outcomes WHERE seq = 1 AND bag = '/c/b'"
+            ),
+            rehash_content(3, "/c/b", status="valid", findings="[]")(db),
+        ),
+        "changed-outcomes",
+        3,
+        "the Merkle root differs",
+    ),
+    (
+        "drop-a-bag-from-a-run",
+        lambda db: db.execute(
+            "UPDATE members SET bitmap = ? WHERE seq = 3", (encode_members([1]),)
+        ),
+        "changed-outcomes",
+        3,
+        "1 bags listed as checked, the run recorded 2",
+    ),
+    (
+        "unreadable-members",
+        sql("UPDATE members SET bitmap = x'00' WHERE seq = 2"),
+        "changed-outcomes",
+        2,
+        "the list of bags it checked is missing or unreadable",
+    ),
+    (
+        "delete-members",
+        sql("DELETE FROM members WHERE seq = 2"),
+        "changed-outcomes",
+        2,
+        "the list of bags it checked is missing or unreadable",
+    ),
+    (
+        "swap-bag-names",
+        sql(
+            "UPDATE bags SET bag = '/c/tmp' WHERE bag = '/c/a'",
+            "UPDATE bags SET bag = '/c/a' WHERE bag = '/c/b'",
+            "UPDATE bags SET bag = '/c/b' WHERE bag = '/c/tmp'",
+        ),
+        "changed-outcomes",
+        1,
+        "the Merkle root differs",
+    ),
+    (
+        "mark-a-failed-bag-good-in-the-state-cache",
+        sql(f"UPDATE bag_state SET good_seq = 4 WHERE bag_id = {BAG_B}"),
+        "edited-state",
+        4,
+        "bag /c/b: the last-check table says last audit seq 4, last fixity audit seq 4, "
+        "last good seq 4, the chain says last audit seq 4, last fixity audit seq 4, "
+        "last good seq None",
+    ),
+    ("drop-members", sql("DROP TABLE members"), "missing-table", None, "table members"),
+]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind", "seq", "message"),
+    [case[1:] for case in TAMPERING_V2],
+    ids=[case[0] for case in TAMPERING_V2],
+)
+def test_tampering_is_detected_in_format_2(
+    ledger_path: Path, tamper: Tamper, kind: str, seq: int | None, message: str
+) -> None:
+    _tamper(ledger_path, tamper)
+    _first_problem(verify(ledger_path, readonly=True), kind, seq, message)
 
 
 def test_expected_head(ledger_path: Path) -> None:
@@ -813,3 +1007,263 @@ def test_record_events_refuses_bad_events(
             )
         assert len(ledger.runs()) == 5
         assert ledger.verify() == []
+
+
+# ---------------------------------------------------------------- format 2 and migration
+
+
+def test_format_2_stores_only_changed_outcomes(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as ledger:
+        ledger.record_run(make_report("r0", 1, [good("/c/a"), good("/c/b")]))
+        ledger.record_run(make_report("r1", 2, [good("/c/a"), good("/c/b")]))
+        ledger.record_run(make_report("r2", 3, [good("/c/a"), bad("/c/b")]))
+        ledger.record_run(make_report("r3", 4, [good("/c/b")], mode="fast"))
+        ledger.record_run(make_report("r4", 5, [good("/c/a"), bad("/c/b")]))
+        assert ledger.verify() == []
+        history = ledger.history("/c/b")
+        assert [(h.run_id, h.status, h.mode) for h in history] == [
+            ("r0", "valid", "full"),
+            ("r1", "valid", "full"),
+            ("r2", "invalid", "full"),
+            ("r3", "valid", "fast"),
+            ("r4", "invalid", "full"),
+        ]
+        assert [h.checked[:10] for h in history] == [f"2026-01-0{d}" for d in range(1, 6)]
+        assert [h.run_id for h in ledger.history("/c/a")] == ["r0", "r1", "r2", "r4"]
+        stats = ledger.bag_stats(["/c/a", "/c/b"])
+        assert stats["/c/b"] == BagStats(5, 2, 300 * 4.0 / 400)
+        assert stats["/c/a"] == BagStats(5, 5, 100 * 4.0 / 400)
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        stored = db.execute("SELECT seq, bag, status FROM outcomes ORDER BY seq, ord").fetchall()
+    # first sight of each bag, /c/b turning invalid, valid (fast), invalid again
+    assert stored == [
+        (1, "/c/a", "valid"),
+        (1, "/c/b", "valid"),
+        (3, "/c/b", "invalid"),
+        (4, "/c/b", "valid"),
+        (5, "/c/b", "invalid"),
+    ]
+
+
+def _merkle(leaves: list[bytes]) -> bytes:
+    """RFC 6962 section 2.1, written from the RFC (split at the largest power of two < n)."""
+    if len(leaves) == 1:
+        return hashlib.sha256(b"\x00" + leaves[0]).digest()
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _merkle(leaves[:k]) + _merkle(leaves[k:])).digest()
+
+
+def test_hashes_recomputed_with_rfc8785_independently(tmp_path: Path) -> None:
+    """A third party's check: only rfc8785, hashlib, sqlite3 and the README's description."""
+    import rfc8785
+
+    path = tmp_path / "l.sqlite"
+    weird = BagReport(bag="/c/\u00e9t\u00e9 \U0001f600", files=1, bytes=7, findings=(MISMATCH,))
+    with Ledger.open(path) as ledger:
+        ledger.record_run(make_report("r0", 1, [good("/c/a"), bad("/c/b"), weird], seconds=2.0))
+        ledger.record_run(make_report("r1", 2, [good("/c/a"), good("/c/b"), good("/c/c")]))
+        ledger.record_events(
+            [LedgerEvent("transfer", "/c/a", "2026-01-09T00:00:00+00:00", "success", "s3")],
+            run_id="d0",
+            started="2026-01-09T00:00:00+00:00",
+            ended="2026-01-09T00:00:01+00:00",
+            versions={"archiver": "0.1.0"},
+        )
+    db = sqlite3.connect(path)
+    try:
+        names = dict(db.execute("SELECT id, bag FROM bags"))
+        current: dict[int, str] = {}
+        prev = "0" * 64
+        runs = db.execute(
+            "SELECT seq, run_id, kind, started, ended, mode, roots, versions, bags, failed, "
+            "files, bytes, seconds, children, children_hash, prev_hash, hash, prev_run_id, "
+            "format FROM runs ORDER BY seq"
+        ).fetchall()
+        for run in runs:
+            seq, run_id, kind = run[0], run[1], run[2]
+            if kind == "audit":
+                for bag, status, files, size, findings, stored in db.execute(
+                    "SELECT bag, status, files, bytes, findings, hash FROM outcomes "
+                    "WHERE seq = ? ORDER BY ord",
+                    (seq,),
+                ):
+                    content = {
+                        "bag": bag,
+                        "status": status,
+                        "files": files,
+                        "bytes": size,
+                        "findings": json.loads(findings),
+                    }
+                    assert hashlib.sha256(rfc8785.dumps(content)).hexdigest() == stored
+                    current[next(i for i, n in names.items() if n == bag)] = stored
+                bitmap = zlib.decompress(
+                    db.execute("SELECT bitmap FROM members WHERE seq = ?", (seq,)).fetchone()[0]
+                )
+                ids = [i for i in range(len(bitmap) * 8) if bitmap[i // 8] >> (i % 8) & 1]
+                root = _merkle([bytes.fromhex(current[i]) for i in ids]).hex()
+                assert (len(ids), root) == (run[13], run[14])
+            else:
+                lines = b""
+                for row in db.execute(
+                    "SELECT identifier, event_type, bag, date_time, outcome, detail, "
+                    "outcome_detail, target, hash FROM events WHERE seq = ? ORDER BY ord",
+                    (seq,),
+                ):
+                    keys = EVENT_FIELDS
+                    event = {"run_id": run_id, **dict(zip(keys, row[:-1], strict=True))}
+                    assert hashlib.sha256(rfc8785.dumps(event)).hexdigest() == row[-1]
+                    lines += f"e:{row[-1]}\n".encode()
+                assert hashlib.sha256(lines).hexdigest() == run[14]
+            fields = {
+                "format": run[18],
+                "run_id": run_id,
+                "kind": kind,
+                "started": run[3],
+                "ended": run[4],
+                "mode": run[5],
+                "roots": json.loads(run[6]),
+                "versions": json.loads(run[7]),
+                "bags": run[8],
+                "failed": run[9],
+                "files": run[10],
+                "bytes": run[11],
+                "seconds": run[12],
+                "children": run[13],
+                "children_hash": run[14],
+                "prev": prev,
+                "prev_run_id": run[17],
+            }
+            assert run[18] == FORMAT == "archiver-ledger/2"
+            assert run[15] == prev
+            assert hashlib.sha256(rfc8785.dumps(fields)).hexdigest() == run[16]
+            prev = run[16]
+        # RFC 8785, not Python's json: 2.0 is written 2, keys sorted by UTF-16 code units
+        assert rfc8785.dumps({"seconds": 2.0}) == b'{"seconds":2}'
+    finally:
+        db.close()
+
+
+def _bytes_of(path: Path) -> bytes:
+    return b"".join(
+        Path(f"{path}{s}").read_bytes() for s in ("", "-wal") if Path(f"{path}{s}").exists()
+    )
+
+
+def test_read_only_open_leaves_a_format_1_ledger_as_it_is(ledger_v1: Path) -> None:
+    before = ledger_v1.read_bytes()
+    with Ledger.open(ledger_v1, readonly=True) as ledger:
+        assert ledger.version == 1
+        assert ledger.verify() == []
+        assert [r.run_id for r in ledger.runs()] == ["r0", "r1", "r2", "r3", "d0"]
+        assert [h.status for h in ledger.history("/c/b")] == ["invalid"] * 4
+        assert ledger.bag_stats(["/c/a", "/c/b"])["/c/b"] == BagStats(4, None, 3.0)
+        with pytest.raises(LedgerError, match="the ledger is open read-only"):
+            ledger.record_run(make_report("r9", 9, [good("/c/a")]))
+    assert ledger_v1.read_bytes() == before
+    with contextlib.closing(sqlite3.connect(ledger_v1)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_migration_keeps_a_format_1_ledger_verifiable(ledger_v1: Path) -> None:
+    with Ledger.open(ledger_v1, readonly=True) as ledger:
+        head = ledger.head()
+        history = ledger.history("/c/b")
+        stats = ledger.bag_stats(["/c/a", "/c/b"])
+        events = ledger.events()
+    with Ledger.open(ledger_v1) as ledger:  # opened for writing: migrated
+        assert ledger.version == 2
+        assert ledger.verify(head[1]) == []
+        assert ledger.head() == head
+        assert [r.format for r in _stored_runs(ledger_v1)] == ["archiver-ledger/1"] * 5
+        assert ledger.history("/c/b") == history
+        assert ledger.bag_stats(["/c/a", "/c/b"]) == stats
+        assert ledger.events() == events
+        ledger.record_run(make_report("r9", 10, [good("/c/a"), good("/c/b"), good("/c/new")]))
+        assert ledger.verify() == []
+        assert [h.status for h in ledger.history("/c/b")] == ["invalid"] * 4 + ["valid"]
+        assert ledger.bag_stats(["/c/b"])["/c/b"].last_good_seq == 6
+        assert ledger.bags() == ["/c/a", "/c/b", "/c/new"]
+    assert [r.format for r in _stored_runs(ledger_v1)][-1] == "archiver-ledger/2"
+    # tampering with a migrated format 1 run is still caught
+    _tamper(ledger_v1, sql("UPDATE outcomes SET status = 'valid' WHERE seq = 2 AND bag = '/c/b'"))
+    problems = verify(ledger_v1)
+    assert problems[0][:2] == ("edited-outcome", 2)
+
+
+def _stored_runs(path: Path) -> list[Any]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT seq, format FROM runs ORDER BY seq").fetchall()
+    return [type("Run", (), {"seq": r[0], "format": r[1]}) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not an archiver ledger (an empty file)"),
+        (None, "not an archiver ledger (another SQLite database)"),
+    ],
+    ids=["empty", "foreign-sqlite"],
+)
+@pytest.mark.parametrize("readonly", [True, False])
+def test_empty_or_foreign_file_is_not_a_ledger(
+    tmp_path: Path, content: bytes | None, message: str, readonly: bool
+) -> None:
+    path = tmp_path / "l.sqlite"
+    if content is None:
+        _other_db(path)
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match=re.escape(message)), Ledger.open(
+        path, readonly=readonly
+    ):
+        pass
+    assert path.read_bytes() == before  # never reinitialized
+
+
+CREATE = textwrap.dedent(
+    """
+    import sys
+    from archiver.audit.collection import AuditReport, AuditTotals
+    from archiver.bag.findings import BagReport
+    from archiver.ledger.store import Ledger
+
+    path, name, go = sys.argv[1], sys.argv[2], sys.argv[3]
+    import os, time
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    with Ledger.open(path) as ledger:
+        ledger.record_run(AuditReport(run_id=name, started="2026-01-01T00:00:00+00:00",
+            ended="2026-01-01T00:01:00+00:00", mode="full", roots=("/c",),
+            versions={"archiver": "0.1.0"}, bags=(BagReport(bag="/c/" + name, files=1, bytes=1),),
+            totals=AuditTotals(bags=1, files=1, bytes=1, seconds=1.0)))
+    """
+)
+
+
+def test_first_runs_racing_on_a_new_ledger_all_land(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "l.sqlite"
+    path.parent.mkdir()
+    go = tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": str(Path(archiver.__file__).parent.parent)}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CREATE, str(path), f"w{i}", str(go)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(6)
+    ]
+    go.touch()  # all start creating at once
+    errors = [child.communicate()[1] for child in children]
+    assert [child.returncode for child in children] == [0] * 6, errors
+    with Ledger.open(path, readonly=True) as ledger:
+        assert sorted(r.run_id for r in ledger.runs()) == [f"w{i}" for i in range(6)]
+        assert ledger.verify() == []
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "l.sqlite"
+    ]

@@ -1,12 +1,27 @@
 """The audit ledger's hash chain (pure: no disk, no SQLite, no clock).
 
-Every child row (outcome or event) carries ``hash = SHA-256(canonical JSON of its fields
-and its run id)``. A run's ``children_hash`` is the SHA-256 of the lines ``o:<hash>`` /
-``e:<hash>`` of its children in order (outcomes sorted by bag). The run's own ``hash`` is
-the SHA-256 of the canonical JSON of its fields, ``children_hash`` and ``prev`` (the
-previous run's hash; 64 zeros for the first run). Canonical JSON: UTF-8, sorted keys, no
-whitespace (``canonical_json``). ``seq`` is deliberately outside the hash: order is proved
-by the links, so a reordering shows up as a link to a later run.
+Two formats live in one chain; each run names its own in its hashed ``format`` field.
+
+``archiver-ledger/2`` (written today; canonical JSON is RFC 8785, ``canonical_json``):
+
+- an audit run's bag outcome ``{"bag", "status", "files", "bytes", "findings"}`` hashes to
+  ``SHA-256(canonical JSON)`` (``content_hash``; no run id, so an unchanged outcome has the
+  same hash every night and is stored once, in the run where it changed);
+- the run's ``children_hash`` is the RFC 6962 Merkle root (``merkle_root``) over the
+  outcome hashes of every bag the run checked, in ascending bag id (``bags`` table) order,
+  and ``children`` is their count;
+- a deposit run's events hash as ``SHA-256(canonical JSON of the event and its run id)``;
+  its ``children_hash`` is the SHA-256 of the lines ``e:<hash>\n`` in order.
+
+``archiver-ledger/1`` (ledgers written before; still verified as written): canonical JSON
+is Python's ``json.dumps(sort_keys, separators=(",", ":"), ensure_ascii=False)``; every
+outcome row includes its run id and every run stores every bag's outcome; the
+``children_hash`` is the SHA-256 of the lines ``o:<hash>\n`` / ``e:<hash>\n``.
+
+In both, the run's own ``hash`` is the SHA-256 of the canonical JSON of its fields,
+``children_hash`` and ``prev`` (the previous run's hash; 64 zeros for the first run).
+``seq`` is deliberately outside the hash: order is proved by the links, so a reordering
+shows up as a link to a later run.
 
 ``verify_chain`` recomputes all of it from the stored rows and names the first broken
 link: an edited run row, an edited / added / removed bag outcome, a deleted run, a
@@ -19,15 +34,27 @@ import dataclasses
 import hashlib
 import json
 import uuid
+import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from archiver.bag.findings import sort_findings
-from archiver.ledger.records import EVENT_FIELDS, BagReportLike, LedgerEvent, Problem
+import rfc8785
 
-FORMAT = "archiver-ledger/1"
+from archiver.bag.findings import sort_findings
+from archiver.ledger.records import (
+    EVENT_FIELDS,
+    FIXITY_MODES,
+    BagReportLike,
+    LedgerEvent,
+    Problem,
+)
+
+FORMAT_V1 = "archiver-ledger/1"
+FORMAT = "archiver-ledger/2"
+FORMATS = (FORMAT_V1, FORMAT)
 GENESIS = "0" * 64
 TABLES = ("meta", "runs", "outcomes", "events")
+TABLES_V2 = (*TABLES, "bags", "members", "bag_state")
 RUN_COLUMNS = (
     "seq",
     "run_id",
@@ -47,6 +74,7 @@ RUN_COLUMNS = (
     "prev_hash",
     "hash",
     "prev_run_id",
+    "format",
 )
 OUTCOME_COLUMNS = ("ord", "bag", "status", "files", "bytes", "findings", "hash")
 EVENT_COLUMNS = ("ord", *EVENT_FIELDS, "hash")
@@ -78,16 +106,58 @@ class StoredRun:
     prev_hash: Any
     hash: Any
     prev_run_id: Any
+    format: Any = FORMAT_V1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BagState:
+    """What the chain says of one bag: the seqs of its last audit, last fixity audit and
+    last fixity audit that found it valid (the ledger's ``bag_state`` caches this)."""
+
+    last_seq: int | None = None
+    fixity_seq: int | None = None
+    good_seq: int | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class Replay:
+    """Format 2 verification state, carried from run to run (bag ids from ``bags``)."""
+
+    bag_ids: Mapping[str, int]
+    current: dict[int, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    states: dict[int, BagState] = dataclasses.field(default_factory=dict)
+
+    def checked(self, bag_id: int, seq: int, fixity: bool, valid: bool) -> None:
+        """Note that run ``seq`` checked the bag."""
+        old = self.states.get(bag_id, BagState())
+        self.states[bag_id] = BagState(
+            last_seq=seq,
+            fixity_seq=seq if fixity else old.fixity_seq,
+            good_seq=seq if fixity and valid else old.good_seq,
+        )
 
 
 # ---------------------------------------------------------------- hashing
 
 
 def canonical_json(value: Any) -> bytes:
-    """Canonical JSON bytes: UTF-8, sorted keys, no insignificant whitespace, no NaN."""
+    """RFC 8785 (JSON Canonicalization Scheme) bytes of ``value`` (format 2)."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:
+        raise ValueError(f"cannot canonicalize for the ledger: {exc}") from exc
+
+
+def canonical_json_v1(value: Any) -> bytes:
+    """Format 1's canonical JSON: UTF-8, Python's sorted keys, no whitespace, no NaN."""
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+def canonical_for(format_: str) -> Callable[[Any], bytes]:
+    """The canonical JSON of a format (format 1's for ``archiver-ledger/1``)."""
+    return canonical_json_v1 if format_ == FORMAT_V1 else canonical_json
 
 
 def sha256_hex(data: bytes) -> str:
@@ -96,9 +166,13 @@ def sha256_hex(data: bytes) -> str:
 
 
 def outcome_fields(run_id: str, report: BagReportLike) -> dict[str, Any]:
-    """The hashed fields of one bag outcome (findings sorted, as JSON)."""
+    """Format 1's hashed fields of one bag outcome (findings sorted, as JSON)."""
+    return {"run_id": run_id, **outcome_content(report)}
+
+
+def outcome_content(report: BagReportLike) -> dict[str, Any]:
+    """Format 2's hashed fields of one bag outcome: what was found, not when."""
     return {
-        "run_id": run_id,
         "bag": report.bag,
         "status": report.status,
         "files": int(report.files),
@@ -107,14 +181,69 @@ def outcome_fields(run_id: str, report: BagReportLike) -> dict[str, Any]:
     }
 
 
+def content_hash(fields: Mapping[str, Any]) -> str:
+    """Format 2: the hash of one bag outcome (``outcome_content``), its Merkle leaf."""
+    return sha256_hex(canonical_json(fields))
+
+
+def merkle_root(leaves: Sequence[str]) -> str:
+    """RFC 6962 Merkle tree hash over hex digests (each leaf's data: its 32 raw bytes).
+
+    Leaf: SHA-256(0x00 || data); node: SHA-256(0x01 || left || right); the empty tree
+    hashes to SHA-256 of nothing. Bottom-up, an odd last node moves up unchanged, which
+    gives the same root as RFC 6962's split at the largest power of two.
+    """
+    if not leaves:
+        return sha256_hex(b"")
+    sha = hashlib.sha256
+    level = [sha(b"\x00" + bytes.fromhex(leaf)).digest() for leaf in leaves]
+    while len(level) > 1:
+        nxt = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0].hex()
+
+
+def encode_members(ids: Iterable[int]) -> bytes:
+    """A run's bag ids as a zlib-compressed bitmap (bit ``i % 8`` of byte ``i // 8``)."""
+    bits = bytearray()
+    for i in ids:
+        if i >= len(bits) * 8:
+            bits.extend(bytes(i // 8 + 1 - len(bits)))
+        bits[i // 8] |= 1 << (i % 8)
+    return zlib.compress(bytes(bits), 6)
+
+
+def decode_members(blob: bytes) -> list[int]:
+    """The ascending bag ids of an ``encode_members`` bitmap."""
+    bits = zlib.decompress(blob)
+    ids: list[int] = []
+    for index, byte in enumerate(bits):
+        if byte == 0xFF:
+            base = index * 8
+            ids.extend(range(base, base + 8))
+        elif byte:
+            base = index * 8
+            ids.extend(base + b for b in range(8) if byte >> b & 1)
+    return ids
+
+
+def is_member(blob: bytes, bag_id: int) -> bool:
+    """True when bag ``bag_id`` is in an ``encode_members`` bitmap."""
+    bits = zlib.decompress(blob)
+    index = bag_id // 8
+    return index < len(bits) and bool(bits[index] >> (bag_id % 8) & 1)
+
+
 def event_fields(run_id: str, event: LedgerEvent) -> dict[str, Any]:
     """The hashed fields of one recorded event."""
     return {"run_id": run_id, **event.to_json()}
 
 
-def child_hash(fields: Mapping[str, Any]) -> str:
-    """The hash of one outcome or event row."""
-    return sha256_hex(canonical_json(fields))
+def child_hash(fields: Mapping[str, Any], format_: str = FORMAT) -> str:
+    """The hash of one event row (and, in format 1, of one outcome row)."""
+    return sha256_hex(canonical_for(format_)(fields))
 
 
 def children_digest(lines: Iterable[str]) -> str:
@@ -143,10 +272,11 @@ def run_fields(
     children_hash: str,
     prev_hash: str,
     prev_run_id: str,
+    format_: str = FORMAT,
 ) -> dict[str, Any]:
     """The hashed fields of one run (``seq`` excluded: the links prove the order)."""
     return {
-        "format": FORMAT,
+        "format": format_,
         "run_id": run_id,
         "kind": kind,
         "started": started,
@@ -167,13 +297,15 @@ def run_fields(
 
 
 def run_hash(fields: Mapping[str, Any]) -> str:
-    """The hash of one run record (its fields include ``prev`` and ``children_hash``)."""
-    return sha256_hex(canonical_json(fields))
+    """The hash of one run record (its fields include ``format``, ``prev`` and
+    ``children_hash``), in the canonical JSON of its format."""
+    return sha256_hex(canonical_for(str(fields.get("format", FORMAT)))(fields))
 
 
 def event_identifier(run_id: str, event: LedgerEvent) -> str:
     """A stable identifier for an event: a UUID 5 derived from its run and content."""
-    name = canonical_json(event_fields(run_id, event)).decode("utf-8")
+    # format 1's JSON, so an event's identifier does not depend on the ledger format
+    name = canonical_json_v1(event_fields(run_id, event)).decode("utf-8")
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "archiver:event:" + name))
 
 
@@ -191,13 +323,21 @@ def verify_chain(
     orphans: Iterable[int],
     meta: Mapping[str, str],
     expected_head: str | None = None,
+    *,
+    members: Callable[[int], bytes | None] | None = None,
+    bag_ids: Mapping[str, int] | None = None,
+    stored_states: Mapping[int, BagState] | None = None,
 ) -> list[Problem]:
     """Recompute the whole chain from its stored rows; the problems, first broken link first.
 
     ``runs`` in ``seq`` order; ``children(seq)`` gives a run's stored child rows;
     ``orphans``: the seqs of child rows whose run is gone; ``meta``: the meta table;
-    ``expected_head``: a head hash kept elsewhere, to catch a rewritten chain.
+    ``expected_head``: a head hash kept elsewhere, to catch a rewritten chain. Format 2
+    ledgers also give ``members(seq)`` (a run's bitmap of bag ids), ``bag_ids`` (the
+    ``bags`` table) and ``stored_states`` (the ``bag_state`` cache, checked against the
+    chain so that ``--oldest`` cannot be steered by editing it).
     """
+    replay = Replay(bag_ids) if bag_ids is not None else None
     problems: list[Problem] = []
     position_of = {str(run.hash): int(run.seq) for run in runs}
     seq_of_id = {str(run.run_id): int(run.seq) for run in runs}
@@ -232,7 +372,23 @@ def verify_chain(
             )
             if link is not None:
                 problems.append(link)
-        problems.extend(_children_problems(run, children(seq), where))
+        format_ = str(run.format)
+        if format_ not in FORMATS:
+            problems.append(
+                Problem("edited-run", f"{where}: unknown format {format_!r}", seq, run_id)
+            )
+        rows = children(seq)
+        if format_ == FORMAT and str(run.kind) == "audit":
+            blob = members(seq) if members is not None else None
+            problems.extend(_members_problems(run, rows[0], blob, where, replay))
+        else:
+            problems.extend(_children_problems(run, rows, where, format_))
+            if replay is not None and str(run.kind) == "audit":
+                fixity = str(run.mode) in FIXITY_MODES
+                for o in rows[0]:
+                    bag_id = replay.bag_ids.get(str(o[1]))
+                    if bag_id is not None:
+                        replay.checked(bag_id, seq, fixity, o[2] == "valid")
         fields = run_fields(
             run_id=run_id,
             kind=str(run.kind),
@@ -250,8 +406,12 @@ def verify_chain(
             children_hash=str(run.children_hash),
             prev_hash=stored_prev,
             prev_run_id=str(run.prev_run_id),
+            format_=format_,
         )
-        recomputed = run_hash(fields)
+        try:
+            recomputed = run_hash(fields)
+        except ValueError:  # a tampered value canonical JSON cannot express
+            recomputed = "?" * 64
         if recomputed != str(run.hash):
             problems.append(
                 Problem(
@@ -275,10 +435,147 @@ def verify_chain(
         for orphan in orphans
     )
     problems.extend(_head_problems(runs, meta, expected_head))
+    if replay is not None and stored_states is not None:
+        problems.extend(_state_problems(replay, stored_states))
     return problems
 
 
-def _children_problems(run: StoredRun, rows: ChildRows, where: str) -> list[Problem]:
+def _state_problems(replay: Replay, stored: Mapping[int, BagState]) -> list[Problem]:
+    """Compare the ``bag_state`` cache with what the chain says (one problem at most)."""
+    names = {bag_id: name for name, bag_id in replay.bag_ids.items()}
+    for bag_id in sorted(set(stored) | set(replay.states)):
+        want, have = replay.states.get(bag_id, BagState()), stored.get(bag_id, BagState())
+        if want != have:
+            return [
+                Problem(
+                    "edited-state",
+                    f"bag {names.get(bag_id, f'id {bag_id}')}: the last-check table says "
+                    f"{_state_text(have)}, the chain says {_state_text(want)}",
+                    have.last_seq,
+                )
+            ]
+    return []
+
+
+def _state_text(state: BagState) -> str:
+    return (
+        f"last audit seq {state.last_seq}, last fixity audit seq {state.fixity_seq}, "
+        f"last good seq {state.good_seq}"
+    )
+
+
+def _members_problems(
+    run: StoredRun,
+    outcomes: Sequence[Sequence[Any]],
+    blob: bytes | None,
+    where: str,
+    replay: Replay | None,
+) -> list[Problem]:
+    """Format 2 audit run: check its changed outcomes, then the Merkle root over every
+    bag it checked (each bag's outcome is the last one stored for it)."""
+    seq, run_id = int(run.seq), str(run.run_id)
+    problems: list[Problem] = []
+    if replay is None:
+        return [Problem("missing-table", f"{where}: the format 2 tables are missing", seq, run_id)]
+    stored: set[int] = set()
+    for o in outcomes:
+        fields = {
+            "bag": o[1],
+            "status": o[2],
+            "files": _int_or(o[3]),
+            "bytes": _int_or(o[4]),
+            "findings": _json_or(o[5], None),
+        }
+        try:
+            edited = content_hash(fields) != o[6]
+        except ValueError:
+            edited = True
+        if edited:
+            problems.append(
+                Problem(
+                    "edited-outcome",
+                    f"{where}: bag outcome for {o[1]} edited (its fields no longer match its hash)",
+                    seq,
+                    run_id,
+                )
+            )
+        bag_id = replay.bag_ids.get(str(o[1]))
+        if bag_id is None:
+            problems.append(
+                Problem("changed-outcomes", f"{where}: outcome for unknown bag {o[1]}", seq, run_id)
+            )
+            continue
+        replay.current[bag_id] = (str(o[6]), str(o[2]))
+        stored.add(bag_id)
+    try:
+        ids = decode_members(blob) if blob is not None else None
+    except zlib.error:
+        ids = None
+    if ids is None:
+        problems.append(
+            Problem(
+                "changed-outcomes",
+                f"{where}: the list of bags it checked is missing or unreadable",
+                seq,
+                run_id,
+            )
+        )
+        return problems
+    if not stored <= set(ids):
+        problems.append(
+            Problem(
+                "changed-outcomes",
+                f"{where}: an outcome is stored for a bag the run did not check",
+                seq,
+                run_id,
+            )
+        )
+    fixity = str(run.mode) in FIXITY_MODES
+    leaves: list[str] = []
+    missing = 0
+    for bag_id in ids:
+        current = replay.current.get(bag_id)
+        if current is None:
+            missing += 1
+            continue
+        leaves.append(current[0])
+        replay.checked(bag_id, seq, fixity, current[1] == "valid")
+    recorded = _int_or(run.children)
+    if len(ids) != recorded:
+        problems.append(
+            Problem(
+                "changed-outcomes",
+                f"{where}: {len(ids)} bags listed as checked, the run recorded {recorded} "
+                "(bags added to or removed from the run)",
+                seq,
+                run_id,
+            )
+        )
+    elif missing:
+        problems.append(
+            Problem(
+                "changed-outcomes",
+                f"{where}: {missing} checked bags have no recorded outcome (rows deleted)",
+                seq,
+                run_id,
+            )
+        )
+    elif merkle_root(leaves) != str(run.children_hash):
+        problems.append(
+            Problem(
+                "changed-outcomes",
+                f"{where}: its bag outcomes were replaced, re-hashed, deleted or reordered "
+                "(the Merkle root differs)",
+                seq,
+                run_id,
+            )
+        )
+    return problems
+
+
+def _children_problems(
+    run: StoredRun, rows: ChildRows, where: str, format_: str = FORMAT_V1
+) -> list[Problem]:
     """Check each child row against its hash, and the run's count and children hash."""
     seq, run_id = int(run.seq), str(run.run_id)
     outcomes, events = rows
@@ -293,7 +590,7 @@ def _children_problems(run: StoredRun, rows: ChildRows, where: str) -> list[Prob
             "bytes": _int_or(o[4]),
             "findings": _json_or(o[5], None),
         }
-        if child_hash(fields) != o[6]:
+        if _child_hash_or(fields, format_) != o[6]:
             problems.append(
                 Problem(
                     "edited-outcome",
@@ -305,7 +602,7 @@ def _children_problems(run: StoredRun, rows: ChildRows, where: str) -> list[Prob
         lines.append(f"o:{o[6]}")
     for e in events:
         fields = {"run_id": run_id, **dict(zip(EVENT_FIELDS, e[1:-1], strict=True))}
-        if child_hash(fields) != e[-1]:
+        if _child_hash_or(fields, format_) != e[-1]:
             problems.append(
                 Problem(
                     "edited-event",
@@ -432,6 +729,14 @@ def _link_problem(
         seq,
         run_id,
     )
+
+
+def _child_hash_or(fields: Mapping[str, Any], format_: str) -> str:
+    """``child_hash``, or "" for fields that cannot be canonicalized (tampered values)."""
+    try:
+        return child_hash(fields, format_)
+    except ValueError:
+        return ""
 
 
 def _json_or(text: Any, default: Any) -> Any:

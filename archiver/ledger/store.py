@@ -1,21 +1,34 @@
 """The audit ledger: an append-only, hash-chained SQLite history of audits and deposits.
 
-Location: ``archiver audit ROOT`` keeps it at ``<first ROOT>/.audit-ledger.sqlite`` unless
-``--ledger F`` says otherwise (``make audit`` passes ``--ledger bags/.audit-ledger.sqlite``);
-``archiver ledger`` defaults to ``bags/.audit-ledger.sqlite`` (see ``default_ledger_path``).
+Location (``default_ledger_path``): ``--ledger F`` when given; else a ledger kept inside the
+collection by an earlier version (``<first ROOT>/.audit-ledger.sqlite``) when there is one;
+else one file per collection in the per-user data directory (``platformdirs``; on Linux
+``~/.local/share/archiver/ledgers/<name>-<key>.sqlite``), keyed by the SHA-256 of the
+collection's resolved root paths, so a read-only collection can be audited.
 
-Layout (SQLite, WAL journal, ``synchronous=FULL``)::
+Layout (SQLite, WAL journal, ``synchronous=FULL``; format 2, ``PRAGMA user_version = 2``)::
 
-    meta      key -> value: format version, head seq and head hash
-    runs      one row per chain entry (an audit run, or a batch of deposit events), in
-              chain order ``seq`` 1, 2, 3 ...
-    outcomes  one row per bag checked in an audit run (status, files, bytes, findings)
-    events    one row per deposit / replication / transfer event (issue 5)
+    meta       key -> value: format, head seq and head hash
+    runs       one row per chain entry (an audit run, or a batch of deposit events), in
+               chain order ``seq`` 1, 2, 3 ... ; ``format`` says how it is hashed
+    outcomes   a bag's outcome, stored in the run where it changed (format 2), or one
+               row per bag per run (format 1 runs, kept as written)
+    bags       bag id -> bag path, one row per bag ever audited
+    members    per format 2 audit run: the ids of the bags it checked, a compressed bitmap
+    bag_state  per bag: last audit, last fixity audit, last good fixity audit, cost
+               estimate, current outcome hash (a cache the chain vouches for: ``verify``
+               recomputes it)
+    events     one row per deposit / replication / transfer event (issue 5)
 
 Each run is written in ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a process
 killed mid-write leaves at most uncommitted pages in the WAL, which SQLite ignores, so the
 partial run is absent and the chain intact. SQLite's atomic commit takes the place of the
 write-to-temp-and-rename used for files. Writers queue (busy timeout), never interleave.
+A new ledger is made complete in a temporary file and hard-linked into place, so
+concurrent first runs never see a half-made one; an existing file that is empty or not an
+archiver ledger is refused, never reinitialized. A format 1 ledger is migrated when opened
+for writing (in one transaction; its runs keep verifying as written); opened read-only
+(``readonly=True``, SQLite ``mode=ro``, as ``archiver ledger`` does) nothing is written.
 
 The hash chain and its verification are ``archiver.ledger.chain`` (pure); the records are
 ``archiver.ledger.records``; the PREMIS export is ``archiver.ledger.premis_export``. Their public
@@ -28,8 +41,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import fcntl
+import hashlib
 import json
+import os
+import re
 import sqlite3
+import uuid
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,17 +58,24 @@ from archiver.errors import LedgerError
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
     FORMAT,
+    FORMAT_V1,
     GENESIS,
     OUTCOME_COLUMNS,
     RUN_COLUMNS,
+    TABLES_V2,
+    BagState,
     ChildRows,
     StoredRun,
     canonical_json,
     child_hash,
     children_digest,
+    content_hash,
+    encode_members,
     event_fields,
     event_identifier,
+    merkle_root,
     missing_tables,
+    outcome_content,
     outcome_fields,
     run_fields,
     run_hash,
@@ -77,6 +104,7 @@ __all__ = [
     "DEFAULT_LEDGER",
     "FIXITY_MODES",
     "FORMAT",
+    "FORMAT_V1",
     "GENESIS",
     "LEDGER_FILENAME",
     "SCHEMA_VERSION",
@@ -94,10 +122,15 @@ __all__ = [
     "check_event",
     "child_hash",
     "children_digest",
+    "collection_key",
+    "content_hash",
     "default_ledger_path",
     "event_fields",
     "event_identifier",
     "finding_from_json",
+    "ledger_directory",
+    "merkle_root",
+    "outcome_content",
     "outcome_fields",
     "plan_selection",
     "premis_events",
@@ -106,11 +139,26 @@ __all__ = [
     "sha256_hex",
 ]
 
-LEDGER_FILENAME = ".audit-ledger.sqlite"
-DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME
+LEDGER_FILENAME = ".audit-ledger.sqlite"  # where earlier versions kept it, in the root
+DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME  # earlier versions' default (still honoured)
 APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledger
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 10.0  # seconds to wait for another writer
+_CHUNK = 500  # ids per IN (...) query
+
+_V2_TABLES = (
+    "CREATE TABLE bags (id INTEGER PRIMARY KEY, bag TEXT NOT NULL UNIQUE)",
+    """CREATE TABLE members (
+        seq INTEGER PRIMARY KEY REFERENCES runs (seq) DEFERRABLE INITIALLY DEFERRED,
+        bitmap BLOB NOT NULL)""",
+    """CREATE TABLE bag_state (
+        bag_id INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL,
+        fixity_seq INTEGER,
+        good_seq INTEGER,
+        estimate REAL,
+        content TEXT)""",
+)
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -132,7 +180,8 @@ _SCHEMA = (
         children_hash TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL,
-        prev_run_id TEXT NOT NULL)""",
+        prev_run_id TEXT NOT NULL,
+        format TEXT NOT NULL DEFAULT 'archiver-ledger/1')""",
     """CREATE TABLE outcomes (
         seq INTEGER NOT NULL REFERENCES runs (seq) DEFERRABLE INITIALLY DEFERRED,
         ord INTEGER NOT NULL,
@@ -158,9 +207,26 @@ _SCHEMA = (
         hash TEXT NOT NULL,
         PRIMARY KEY (seq, ord))""",
     "CREATE INDEX events_bag ON events (bag, seq)",
+    *_V2_TABLES,
+)
+
+# format 1 -> 2, in one transaction: the new tables, and the cache of each bag's last checks
+_MIGRATE_V1 = (
+    "ALTER TABLE runs ADD COLUMN format TEXT NOT NULL DEFAULT 'archiver-ledger/1'",
+    *_V2_TABLES,
+    "INSERT INTO bags (bag) SELECT DISTINCT bag FROM outcomes ORDER BY bag",
+    """INSERT INTO bag_state (bag_id, last_seq, fixity_seq, good_seq)
+        SELECT b.id, MAX(o.seq),
+            MAX(CASE WHEN r.mode IN ({modes}) THEN o.seq END),
+            MAX(CASE WHEN o.status = 'valid' AND r.mode IN ({modes}) THEN o.seq END)
+        FROM outcomes o JOIN runs r ON r.seq = o.seq JOIN bags b ON b.bag = o.bag
+        WHERE r.kind = 'audit' GROUP BY b.id""".format(
+        modes=", ".join(f"'{m}'" for m in sorted(FIXITY_MODES))
+    ),
 )
 
 _RUN_SELECT = ", ".join(RUN_COLUMNS)
+_RUN_SELECT_V1 = ", ".join(RUN_COLUMNS[:-1]) + f", '{FORMAT_V1}'"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -224,41 +290,157 @@ def plan_selection(
     return selected
 
 
+def collection_key(roots: Sequence[str | Path]) -> str:
+    """A collection's ledger name: ``<name>-<16 hex>``: the hex is the start of the SHA-256
+    of its resolved root paths (sorted, unique, joined by newlines, UTF-8), the name the
+    last part of the first of them (for people; only the hex identifies)."""
+    resolved = sorted({str(Path(r).resolve()) for r in roots})
+    digest = hashlib.sha256("\n".join(resolved).encode("utf-8", "surrogateescape")).hexdigest()
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved[0]).name)[:40]
+    return f"{name.strip('.') or 'root'}-{digest[:16]}"
+
+
+def ledger_directory() -> Path:
+    """The per-user directory of default ledgers (``platformdirs.user_data_dir``)."""
+    import platformdirs  # only when no --ledger is given
+
+    return Path(platformdirs.user_data_dir("archiver", appauthor=False)) / "ledgers"
+
+
 def default_ledger_path(roots: Sequence[str | Path] = ()) -> Path:
-    """The documented default: ``<first root>/.audit-ledger.sqlite``, else ``bags/...``."""
-    return Path(roots[0]) / LEDGER_FILENAME if roots else DEFAULT_LEDGER
+    """The ledger of the collection at ``roots`` (default ``bags``) when none is named.
+
+    A ledger an earlier version kept inside the first root (``.audit-ledger.sqlite``) is
+    still used; otherwise ``ledger_directory()/<collection_key(roots)>.sqlite``.
+    """
+    homes = list(roots) or [DEFAULT_LEDGER.parent]
+    legacy = Path(homes[0]) / LEDGER_FILENAME
+    if legacy.is_file():
+        return legacy
+    return ledger_directory() / f"{collection_key(homes)}.sqlite"
 
 
 # ---------------------------------------------------------------- the ledger (I/O)
 
 
+def _create(target: Path, timeout: float) -> None:
+    """Make a complete empty ledger in a temporary file, then hard-link it into place.
+
+    ``link`` never replaces a file, so when several first runs race, one ledger wins and
+    every process opens it; where hard links are not supported, the check and a rename
+    happen under an exclusive lock on the directory.
+    """
+    temporary = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    try:
+        connection = sqlite3.connect(temporary, isolation_level=None, timeout=timeout)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            connection.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            connection.execute("COMMIT")
+        finally:
+            connection.close()  # checkpoints the WAL into the file and removes it
+        _fsync(temporary)
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            _rename_if_absent(temporary, target)
+        _fsync(target.parent)
+    except (OSError, sqlite3.Error) as exc:
+        raise LedgerError(f"{target}: cannot create the ledger ({exc})") from exc
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+
+
+def _rename_if_absent(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target`` unless it exists, under a lock on the directory."""
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not target.exists():
+            os.replace(source, target)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _estimate(tx: sqlite3.Connection, bag: str, seq: int) -> float | None:
+    """A bag's cost estimate from its fixity audit in run ``seq`` (format 1 rows)."""
+    row = tx.execute(
+        "SELECT o.bytes, r.bytes, r.seconds, r.bags FROM outcomes o "
+        "JOIN runs r ON r.seq = o.seq WHERE o.seq = ? AND o.bag = ?",
+        (seq, bag),
+    ).fetchone()
+    if row is None:
+        return None
+    return estimate_seconds(int(row[0]), int(row[1]), float(row[2]), int(row[3]))
+
+
+def estimate_seconds(bag_bytes: int, run_bytes: int, run_seconds: float, run_bags: int) -> float:
+    """A bag's share of its run's time: by bytes, else an equal share (pure)."""
+    if run_bytes > 0:
+        return run_seconds * bag_bytes / run_bytes
+    return run_seconds / max(run_bags, 1)
+
+
 class Ledger:
     """An open audit ledger. Use ``Ledger.open(path)`` as a context manager."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, readonly: bool = False):
         self.path = path
         self._db = connection
+        self.readonly = readonly
+        self.version = SCHEMA_VERSION
+        self._bitmaps: dict[int, bytes] = {}  # a reader's cache of decompressed members
 
     @classmethod
     @contextlib.contextmanager
     def open(
-        cls, path: str | Path, *, create: bool = True, timeout: float = BUSY_TIMEOUT
+        cls,
+        path: str | Path,
+        *,
+        create: bool = True,
+        timeout: float = BUSY_TIMEOUT,
+        readonly: bool = False,
     ) -> Iterator[Ledger]:
         """Open (with ``create``, create if missing) the ledger at ``path``; closed on exit.
 
-        ``timeout``: seconds to wait for another process writing the ledger.
+        ``timeout``: seconds to wait for another process writing the ledger. ``readonly``:
+        open with SQLite ``mode=ro`` and never write (no creation, no migration); a format 1
+        ledger is then read as it is.
         """
         target = Path(path)
+        create = create and not readonly
         if not create and not target.is_file():
             raise LedgerError(f"{target}: no ledger here (no such file)")
         if create and not target.parent.is_dir():
             raise LedgerError(
                 f"{target}: cannot create the ledger, {target.parent} is not a directory"
             )
-        mode = "rwc" if create else "rw"
+        if create and not target.exists():
+            _create(target, timeout)
+        if target.is_file() and target.stat().st_size == 0:
+            raise LedgerError(f"{target}: not an archiver ledger (an empty file)")
         try:
             connection = sqlite3.connect(
-                f"{target.resolve().as_uri()}?mode={mode}",
+                f"{target.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}",
                 uri=True,
                 isolation_level=None,
                 timeout=timeout,
@@ -266,7 +448,7 @@ class Ledger:
         except sqlite3.Error as exc:
             raise LedgerError(f"{target}: cannot open the ledger ({exc})") from exc
         try:
-            ledger = cls(target, connection)
+            ledger = cls(target, connection, readonly=readonly)
             ledger._setup(timeout)
             yield ledger
         finally:
@@ -285,6 +467,8 @@ class Ledger:
     @contextlib.contextmanager
     def _transaction(self, doing: str, *, write: bool) -> Iterator[sqlite3.Connection]:
         db = self._db
+        if write and self.readonly:
+            raise LedgerError(f"{self.path}: cannot {doing}: the ledger is open read-only")
         try:
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.Error as exc:
@@ -310,14 +494,17 @@ class Ledger:
             tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlite3.Error as exc:
             raise self._error(exc, "read the ledger") from exc
-        if app_id == APPLICATION_ID:
-            if version != SCHEMA_VERSION:
-                raise LedgerError(
-                    f"{self.path}: ledger format version {version} is not supported "
-                    f"(expected {SCHEMA_VERSION})"
-                )
-        elif app_id != 0 or tables:
-            raise LedgerError(f"{self.path}: not an archiver ledger (another SQLite database)")
+        if app_id != APPLICATION_ID:
+            what = "another SQLite database" if tables or app_id else "an empty SQLite database"
+            raise LedgerError(f"{self.path}: not an archiver ledger ({what})")
+        if version not in (1, SCHEMA_VERSION):
+            raise LedgerError(
+                f"{self.path}: ledger format version {version} is not supported "
+                f"(expected {SCHEMA_VERSION}, or 1 to migrate)"
+            )
+        self.version = int(version)
+        if self.readonly:
+            return
         try:
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")
@@ -325,14 +512,26 @@ class Ledger:
             db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise self._error(exc, "configure the ledger") from exc
-        if app_id == 0:
-            with self._transaction("create the ledger", write=True) as tx:
-                if tx.execute("PRAGMA application_id").fetchone()[0] == 0:
-                    for statement in _SCHEMA:
-                        tx.execute(statement)
-                    tx.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
-                    tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        if self.version == 1:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Format 1 -> 2 in one transaction; format 1 runs stay as they were hashed."""
+        with self._transaction("migrate the ledger to format 2", write=True) as tx:
+            if tx.execute("PRAGMA user_version").fetchone()[0] == 1:  # not done meanwhile
+                for statement in _MIGRATE_V1:
+                    tx.execute(statement)
+                for bag_id, bag, seq in tx.execute(
+                    "SELECT s.bag_id, b.bag, s.fixity_seq FROM bag_state s "
+                    "JOIN bags b ON b.id = s.bag_id WHERE s.fixity_seq IS NOT NULL"
+                ).fetchall():
+                    estimate = _estimate(tx, str(bag), int(seq))
+                    tx.execute(
+                        "UPDATE bag_state SET estimate = ? WHERE bag_id = ?", (estimate, bag_id)
+                    )
+                tx.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
+                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.version = SCHEMA_VERSION
 
     def _head(self, tx: sqlite3.Connection) -> tuple[int, str, str]:
         row = tx.execute("SELECT seq, hash, run_id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -342,7 +541,7 @@ class Ledger:
         digest = run_hash(fields)
         tx.execute(
             f"INSERT INTO runs ({_RUN_SELECT}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 seq,
                 fields["run_id"],
@@ -362,6 +561,7 @@ class Ledger:
                 fields["prev"],
                 digest,
                 fields["prev_run_id"],
+                fields["format"],
             ),
         )
         tx.execute(
@@ -382,29 +582,63 @@ class Ledger:
     # -- writing
 
     def record_run(self, report: AuditReportLike) -> str:
-        """Append one audit run and every bag's outcome, in one transaction; returns the id."""
+        """Append one audit run in one transaction; returns the run id.
+
+        Format 2: the bags checked go in ``members``; a bag's outcome is stored only when it
+        differs from the bag's last stored one; the run's ``children_hash`` is the Merkle
+        root over every checked bag's outcome hash; ``bag_state`` is updated.
+        """
         run_id = report.run_id
+        reports = sorted(report.bags, key=lambda b: b.bag)
         with self._transaction(f"record run {run_id}", write=True) as tx:
             seq, prev, prev_id = self._next_run(tx, run_id)
-            lines: list[str] = []
-            for ordinal, bag in enumerate(sorted(report.bags, key=lambda b: b.bag)):
-                fields = outcome_fields(run_id, bag)
-                digest = child_hash(fields)
-                tx.execute(
-                    "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        seq,
-                        ordinal,
-                        fields["bag"],
-                        fields["status"],
-                        fields["files"],
-                        fields["bytes"],
-                        canonical_json(fields["findings"]).decode("utf-8"),
-                        digest,
-                    ),
-                )
-                lines.append(f"o:{digest}")
+            ids = self._bag_ids(tx, [b.bag for b in reports])
+            previous = self._contents(tx, list(ids.values()))
+            fixity = report.mode in FIXITY_MODES
             totals = report.totals
+            leaves: dict[int, str] = {}
+            changed = 0
+            states: list[tuple[Any, ...]] = []
+            for bag in reports:
+                fields = outcome_content(bag)
+                digest = content_hash(fields)
+                bag_id = ids[bag.bag]
+                if bag_id in leaves:
+                    raise LedgerError(f"{self.path}: run {run_id} lists bag {bag.bag} twice")
+                leaves[bag_id] = digest
+                if previous.get(bag_id) != digest:  # written as we go: memory stays flat
+                    tx.execute(
+                        "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            seq,
+                            changed,
+                            fields["bag"],
+                            fields["status"],
+                            fields["files"],
+                            fields["bytes"],
+                            canonical_json(fields["findings"]).decode("utf-8"),
+                            digest,
+                        ),
+                    )
+                    changed += 1
+                estimate = None
+                if fixity:
+                    estimate = estimate_seconds(
+                        int(bag.bytes), int(totals.bytes), float(totals.seconds), int(totals.bags)
+                    )
+                states.append((bag_id, seq, fixity, fixity and bag.status == "valid", estimate, digest))
+            tx.execute(
+                "INSERT INTO members VALUES (?, ?)", (seq, encode_members(sorted(leaves)))
+            )
+            tx.executemany(
+                "INSERT INTO bag_state (bag_id, last_seq, fixity_seq, good_seq, estimate, content) "
+                "VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, CASE WHEN ?4 THEN ?2 END, ?5, ?6) "
+                "ON CONFLICT (bag_id) DO UPDATE SET last_seq = ?2, "
+                "fixity_seq = CASE WHEN ?3 THEN ?2 ELSE fixity_seq END, "
+                "good_seq = CASE WHEN ?4 THEN ?2 ELSE good_seq END, "
+                "estimate = CASE WHEN ?3 THEN ?5 ELSE estimate END, content = ?6",
+                states,
+            )
             header = run_fields(
                 run_id=run_id,
                 kind="audit",
@@ -418,13 +652,44 @@ class Ledger:
                 files=int(totals.files),
                 bytes_=int(totals.bytes),
                 seconds=float(totals.seconds),
-                children=len(lines),
-                children_hash=children_digest(lines),
+                children=len(leaves),
+                children_hash=merkle_root([leaves[i] for i in sorted(leaves)]),
                 prev_hash=prev,
                 prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
         return run_id
+
+    def _bag_ids(self, tx: sqlite3.Connection, names: Sequence[str]) -> dict[str, int]:
+        """The bag ids of ``names``, new ones added to ``bags``."""
+        ids: dict[str, int] = {}
+        for start in range(0, len(names), _CHUNK):
+            chunk = names[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            ids.update(tx.execute(f"SELECT bag, id FROM bags WHERE bag IN ({marks})", chunk))
+        new = [(name,) for name in names if name not in ids]
+        if new:
+            tx.executemany("INSERT INTO bags (bag) VALUES (?)", new)
+            for start in range(0, len(new), _CHUNK):
+                chunk = [n for (n,) in new[start : start + _CHUNK]]
+                marks = ", ".join("?" * len(chunk))
+                ids.update(tx.execute(f"SELECT bag, id FROM bags WHERE bag IN ({marks})", chunk))
+        return {str(k): int(v) for k, v in ids.items()}
+
+    @staticmethod
+    def _contents(tx: sqlite3.Connection, ids: Sequence[int]) -> dict[int, str]:
+        """Each bag's last stored outcome hash (format 2), by bag id."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for bag_id, content in tx.execute(
+                f"SELECT bag_id, content FROM bag_state WHERE bag_id IN ({marks}) "
+                "AND content IS NOT NULL",
+                chunk,
+            ):
+                found[int(bag_id)] = str(content)
+        return found
 
     def record_events(
         self,
@@ -505,8 +770,12 @@ class Ledger:
     def runs(self) -> list[RunRecord]:
         """Every run, in chain order."""
         with self._transaction("read the runs", write=False) as tx:
-            rows = tx.execute(f"SELECT {_RUN_SELECT} FROM runs ORDER BY seq").fetchall()
+            rows = tx.execute(f"SELECT {self._run_select} FROM runs ORDER BY seq").fetchall()
         return [self._run_record(row) for row in rows]
+
+    @property
+    def _run_select(self) -> str:
+        return _RUN_SELECT if self.version >= 2 else _RUN_SELECT_V1
 
     def _run_record(self, row: Sequence[Any]) -> RunRecord:
         try:
@@ -535,9 +804,10 @@ class Ledger:
 
     def bags(self) -> list[str]:
         """Every bag the ledger has an outcome or event for, sorted."""
+        table = "bags" if self.version >= 2 else "outcomes"
         with self._transaction("read the bags", write=False) as tx:
             rows = tx.execute(
-                "SELECT bag FROM outcomes UNION SELECT bag FROM events ORDER BY bag"
+                f"SELECT bag FROM {table} UNION SELECT bag FROM events ORDER BY bag"
             ).fetchall()
         return [str(row[0]) for row in rows]
 
@@ -554,15 +824,25 @@ class Ledger:
         return matches[0] if matches else query
 
     def history(self, bag: str) -> list[BagOutcome]:
-        """One bag's audit outcomes, oldest first."""
+        """One bag's audit outcomes, oldest first: one per audit run that checked it.
+
+        Format 2 runs store an outcome only when it changed; the others are the bag's last
+        stored outcome, under the run that checked it (``seq``, ``run_id``, ``checked``).
+        """
         with self._transaction(f"read the history of {bag}", write=False) as tx:
             rows = tx.execute(
-                "SELECT o.seq, r.run_id, o.bag, o.status, o.files, o.bytes, o.findings, "
-                "r.ended, r.mode, o.hash FROM outcomes o JOIN runs r ON r.seq = o.seq "
-                "WHERE o.bag = ? ORDER BY o.seq",
+                f"SELECT o.seq, r.run_id, o.bag, o.status, o.files, o.bytes, o.findings, "
+                f"r.ended, r.mode, o.hash, {'r.format' if self.version >= 2 else repr(FORMAT_V1)} "
+                "FROM outcomes o JOIN runs r ON r.seq = o.seq WHERE o.bag = ? ORDER BY o.seq",
                 (bag,),
             ).fetchall()
-        outcomes = []
+            checks: list[tuple[int, str, str, str]] = []
+            if self.version >= 2:
+                row = tx.execute("SELECT id FROM bags WHERE bag = ?", (bag,)).fetchone()
+                if row is not None:
+                    checks = self._checks(tx, int(row[0]))
+        outcomes: list[BagOutcome] = []
+        stored: list[BagOutcome] = []  # format 2 rows, in seq order
         for row in rows:
             try:
                 findings = tuple(finding_from_json(f) for f in json.loads(row[6]))
@@ -570,21 +850,50 @@ class Ledger:
                 raise LedgerError(
                     f"{self.path}: run seq {row[0]}, bag {row[2]}: unreadable findings ({exc})"
                 ) from exc
+            outcome = BagOutcome(
+                seq=int(row[0]),
+                run_id=str(row[1]),
+                bag=str(row[2]),
+                status=str(row[3]),
+                files=int(row[4]),
+                bytes=int(row[5]),
+                findings=findings,
+                checked=str(row[7]),
+                mode=str(row[8]),
+                hash=str(row[9]),
+            )
+            (outcomes if row[10] == FORMAT_V1 else stored).append(outcome)
+        position = 0
+        for seq, run_id, ended, mode in checks:
+            while position + 1 < len(stored) and stored[position + 1].seq <= seq:
+                position += 1
+            if not stored or stored[position].seq > seq:
+                continue  # no outcome stored for it: ``verify`` reports that
             outcomes.append(
-                BagOutcome(
-                    seq=int(row[0]),
-                    run_id=str(row[1]),
-                    bag=str(row[2]),
-                    status=str(row[3]),
-                    files=int(row[4]),
-                    bytes=int(row[5]),
-                    findings=findings,
-                    checked=str(row[7]),
-                    mode=str(row[8]),
-                    hash=str(row[9]),
+                dataclasses.replace(
+                    stored[position], seq=seq, run_id=run_id, checked=ended, mode=mode
                 )
             )
+        outcomes.sort(key=lambda o: o.seq)
         return outcomes
+
+    def _checks(self, tx: sqlite3.Connection, bag_id: int) -> list[tuple[int, str, str, str]]:
+        """The format 2 audit runs that checked bag ``bag_id``: (seq, run id, ended, mode)."""
+        found = []
+        for seq, run_id, ended, mode in tx.execute(
+            "SELECT r.seq, r.run_id, r.ended, r.mode FROM runs r "
+            "WHERE r.format = ? AND r.kind = 'audit' ORDER BY r.seq",
+            (FORMAT,),
+        ):
+            bits = self._bitmaps.get(int(seq))
+            if bits is None:
+                blob = tx.execute("SELECT bitmap FROM members WHERE seq = ?", (seq,)).fetchone()
+                if blob is None:
+                    continue
+                bits = self._bitmaps[int(seq)] = zlib.decompress(blob[0])
+            if bag_id // 8 < len(bits) and bits[bag_id // 8] >> (bag_id % 8) & 1:
+                found.append((int(seq), str(run_id), str(ended), str(mode)))
+        return found
 
     def events(self, bag: str | None = None) -> list[RecordedEvent]:
         """Recorded deposit/replication/transfer events (of one bag), oldest first."""
@@ -654,44 +963,49 @@ class Ledger:
     # -- incremental audits
 
     def bag_stats(self, candidates: Sequence[str]) -> dict[str, BagStats]:
-        """For each candidate with history: last audit, last good fixity check, estimate."""
+        """For each candidate with history: last audit, last good fixity check, estimate.
+
+        Read from ``bag_state`` (one row per bag): the cost does not grow with the number
+        of runs recorded. A read-only format 1 ledger is read from its outcomes.
+        """
         wanted = set(candidates)
         stats: dict[str, BagStats] = {}
         with self._transaction("read the audit history", write=False) as tx:
-            rows = tx.execute(
-                "SELECT o.bag, MAX(o.seq), "
-                "MAX(CASE WHEN o.status = 'valid' AND r.mode IN ({modes}) THEN o.seq END), "
-                "MAX(CASE WHEN r.mode IN ({modes}) THEN o.seq END) "
-                "FROM outcomes o JOIN runs r ON r.seq = o.seq WHERE r.kind = 'audit' "
-                "GROUP BY o.bag".format(modes=", ".join("?" * len(FIXITY_MODES))),
-                (*sorted(FIXITY_MODES), *sorted(FIXITY_MODES)),
-            ).fetchall()
-            for bag, last_seq, good_seq, fixity_seq in rows:
-                if bag not in wanted:
-                    continue
-                estimate = None
-                if fixity_seq is not None:
-                    estimate = self._estimate(tx, str(bag), int(fixity_seq))
-                stats[str(bag)] = BagStats(
-                    last_checked_seq=int(last_seq),
-                    last_good_seq=None if good_seq is None else int(good_seq),
-                    estimate_seconds=estimate,
-                )
+            if self.version == 1:
+                return self._bag_stats_v1(tx, wanted)
+            for bag, last_seq, good_seq, estimate in tx.execute(
+                "SELECT b.bag, s.last_seq, s.good_seq, s.estimate FROM bag_state s "
+                "JOIN bags b ON b.id = s.bag_id"
+            ):
+                if bag in wanted:
+                    stats[str(bag)] = BagStats(
+                        last_checked_seq=int(last_seq),
+                        last_good_seq=None if good_seq is None else int(good_seq),
+                        estimate_seconds=None if estimate is None else float(estimate),
+                    )
         return stats
 
     @staticmethod
-    def _estimate(tx: sqlite3.Connection, bag: str, seq: int) -> float | None:
-        row = tx.execute(
-            "SELECT o.bytes, r.bytes, r.seconds, r.bags FROM outcomes o "
-            "JOIN runs r ON r.seq = o.seq WHERE o.seq = ? AND o.bag = ?",
-            (seq, bag),
-        ).fetchone()
-        if row is None:
-            return None
-        bag_bytes, run_bytes, run_seconds, run_bags = row
-        if run_bytes and run_bytes > 0:
-            return float(run_seconds) * int(bag_bytes) / int(run_bytes)
-        return float(run_seconds) / max(int(run_bags), 1)
+    def _bag_stats_v1(tx: sqlite3.Connection, wanted: set[str]) -> dict[str, BagStats]:
+        stats: dict[str, BagStats] = {}
+        rows = tx.execute(
+            "SELECT o.bag, MAX(o.seq), "
+            "MAX(CASE WHEN o.status = 'valid' AND r.mode IN ({modes}) THEN o.seq END), "
+            "MAX(CASE WHEN r.mode IN ({modes}) THEN o.seq END) "
+            "FROM outcomes o JOIN runs r ON r.seq = o.seq WHERE r.kind = 'audit' "
+            "GROUP BY o.bag".format(modes=", ".join("?" * len(FIXITY_MODES))),
+            (*sorted(FIXITY_MODES), *sorted(FIXITY_MODES)),
+        ).fetchall()
+        for bag, last_seq, good_seq, fixity_seq in rows:
+            if bag not in wanted:
+                continue
+            estimate = None if fixity_seq is None else _estimate(tx, str(bag), int(fixity_seq))
+            stats[str(bag)] = BagStats(
+                last_checked_seq=int(last_seq),
+                last_good_seq=None if good_seq is None else int(good_seq),
+                estimate_seconds=estimate,
+            )
+        return stats
 
     def select_bags(
         self, candidates: Sequence[str], oldest: int | None, budget_seconds: float | None
@@ -711,12 +1025,20 @@ class Ledger:
             return self._verify(tx, expected_head)
 
     def _verify(self, tx: sqlite3.Connection, expected_head: str | None) -> list[Problem]:
-        dropped = missing_tables({str(r[0]) for r in tx.execute("SELECT name FROM sqlite_master")})
+        v2 = self.version >= 2
+        names = {str(r[0]) for r in tx.execute("SELECT name FROM sqlite_master")}
+        dropped = missing_tables(names)
+        if v2:
+            dropped += [
+                Problem("missing-table", f"table {t} was dropped")
+                for t in TABLES_V2
+                if t not in names and t not in {p.message.split()[1] for p in dropped}
+            ]
         if dropped:
             return dropped
         runs = [
             StoredRun(*row)
-            for row in tx.execute(f"SELECT {_RUN_SELECT} FROM runs ORDER BY seq").fetchall()
+            for row in tx.execute(f"SELECT {self._run_select} FROM runs ORDER BY seq").fetchall()
         ]
 
         def children(seq: int) -> ChildRows:
@@ -730,13 +1052,34 @@ class Ledger:
             ).fetchall()
             return outcomes, events
 
+        def members(seq: int) -> bytes | None:
+            row = tx.execute("SELECT bitmap FROM members WHERE seq = ?", (seq,)).fetchone()
+            return None if row is None else bytes(row[0])
+
         orphans = [
             int(row[0])
             for row in tx.execute(
                 "SELECT DISTINCT seq FROM outcomes WHERE seq NOT IN (SELECT seq FROM runs) "
                 "UNION SELECT DISTINCT seq FROM events WHERE seq NOT IN (SELECT seq FROM runs) "
-                "ORDER BY 1"
+                + ("UNION SELECT seq FROM members WHERE seq NOT IN (SELECT seq FROM runs) " if v2 else "")
+                + "ORDER BY 1"
             )
         ]
         meta = dict(tx.execute("SELECT key, value FROM meta").fetchall())
-        return verify_chain(runs, children, orphans, meta, expected_head)
+        if not v2:
+            return verify_chain(runs, children, orphans, meta, expected_head)
+        bag_ids = {str(b): int(i) for i, b in tx.execute("SELECT id, bag FROM bags")}
+        states = {
+            int(row[0]): BagState(row[1], row[2], row[3])
+            for row in tx.execute("SELECT bag_id, last_seq, fixity_seq, good_seq FROM bag_state")
+        }
+        return verify_chain(
+            runs,
+            children,
+            orphans,
+            meta,
+            expected_head,
+            members=members,
+            bag_ids=bag_ids,
+            stored_states=states,
+        )
