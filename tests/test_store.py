@@ -27,12 +27,13 @@ import archiver
 from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.errors import LedgerError
+from archiver.ledger.chain import encode_members
 from archiver.ledger.store import (
+    EVENT_FIELDS,
     FORMAT,
     FORMAT_V1,
     GENESIS,
     LEDGER_FILENAME,
-    EVENT_FIELDS,
     BagStats,
     Ledger,
     LedgerEvent,
@@ -44,7 +45,6 @@ from archiver.ledger.store import (
     run_fields,
     run_hash,
 )
-from archiver.ledger.chain import encode_members
 from archiver.metadata.validation import SchemaSet
 
 MISSING = Finding(Kind.MISSING_FILE, "/c/b", "data/gone.txt", "listed in manifest-sha256.txt")
@@ -1217,9 +1217,7 @@ def test_empty_or_foreign_file_is_not_a_ledger(
     else:
         path.write_bytes(content)
     before = path.read_bytes()
-    with pytest.raises(LedgerError, match=re.escape(message)), Ledger.open(
-        path, readonly=readonly
-    ):
+    with pytest.raises(LedgerError, match=re.escape(message)), Ledger.open(path, readonly=readonly):
         pass
     assert path.read_bytes() == before  # never reinitialized
 
@@ -1264,6 +1262,6 @@ def test_first_runs_racing_on_a_new_ledger_all_land(tmp_path: Path) -> None:
     with Ledger.open(path, readonly=True) as ledger:
         assert sorted(r.run_id for r in ledger.runs()) == [f"w{i}" for i in range(6)]
         assert ledger.verify() == []
-    assert sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
-        "l.sqlite"
-    ]
+    assert sorted(
+        p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))
+    ) == ["l.sqlite"]

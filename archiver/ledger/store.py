@@ -626,10 +626,10 @@ class Ledger:
                     estimate = estimate_seconds(
                         int(bag.bytes), int(totals.bytes), float(totals.seconds), int(totals.bags)
                     )
-                states.append((bag_id, seq, fixity, fixity and bag.status == "valid", estimate, digest))
-            tx.execute(
-                "INSERT INTO members VALUES (?, ?)", (seq, encode_members(sorted(leaves)))
-            )
+                states.append(
+                    (bag_id, seq, fixity, fixity and bag.status == "valid", estimate, digest)
+                )
+            tx.execute("INSERT INTO members VALUES (?, ?)", (seq, encode_members(sorted(leaves))))
             tx.executemany(
                 "INSERT INTO bag_state (bag_id, last_seq, fixity_seq, good_seq, estimate, content) "
                 "VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, CASE WHEN ?4 THEN ?2 END, ?5, ?6) "
@@ -1061,7 +1061,11 @@ class Ledger:
             for row in tx.execute(
                 "SELECT DISTINCT seq FROM outcomes WHERE seq NOT IN (SELECT seq FROM runs) "
                 "UNION SELECT DISTINCT seq FROM events WHERE seq NOT IN (SELECT seq FROM runs) "
-                + ("UNION SELECT seq FROM members WHERE seq NOT IN (SELECT seq FROM runs) " if v2 else "")
+                + (
+                    "UNION SELECT seq FROM members WHERE seq NOT IN (SELECT seq FROM runs) "
+                    if v2
+                    else ""
+                )
                 + "ORDER BY 1"
             )
         ]
