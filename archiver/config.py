@@ -27,6 +27,7 @@ class ArchiveConfig:
     collection_description: str | None = None
     jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
+    audit: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def parse_config(
@@ -51,6 +52,7 @@ def parse_config(
         profile=bag["profile"],
         jurisdiction=_jurisdiction(data["rights"]["jurisdiction"], name),
         deposit=data.get("deposit", {}),
+        audit=data.get("audit", {}),
     )
 
 

@@ -12,7 +12,8 @@ that one class at its boundary and maps it to an exit status (see ``exit_status`
     ├── ConflictError             a bag exists for a changed source (use --replace)
     ├── BagReadError              a path is not a bag archiver can open at all
     ├── LedgerError               the audit ledger cannot be opened or written
-    └── DepositError              a deposit target is unusable or a transfer failed
+    ├── DepositError              a deposit target is unusable or a transfer failed
+    └── ClusterError              a Dask scheduler/worker unusable or lost (audit --scheduler)
     IntegrityError                a check found damage (exit 1); carries the findings
 
 Messages are one line and name the file, row, column or field at fault.
@@ -71,3 +72,7 @@ class IntegrityError(ArchiverError):
     """A check found damage; the findings say where."""
 
     exit_status = EXIT_INTEGRITY
+
+
+class ClusterError(ArchiverError):
+    """A Dask scheduler or worker cannot be used, or was lost during an audit."""

@@ -15,7 +15,7 @@ from test_validator import build_fixture_bag, flip_bit
 import archiver.cli as cli
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
 from archiver.cli.audit import parse_duration
-from archiver.ledger.store import Ledger
+from archiver.ledger.store import Ledger, default_ledger_path
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,8 @@ def test_clean_collection_exits_0(collection: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "3 of 3 bags intact" in out and "MB/s" in out
     assert "Problems in" not in out
-    with Ledger.open(collection / ".audit-ledger.sqlite", create=False) as ledger:
+    assert not (collection / ".audit-ledger.sqlite").exists()  # a read-only root works
+    with Ledger.open(default_ledger_path([collection]), create=False) as ledger:
         assert len(ledger.runs()) == 1
 
 
@@ -167,6 +168,7 @@ def test_no_bags_found_exits_2_without_a_ledger(
     assert captured.err == f"archiver: error: {empty}: no bags found\n"
     assert captured.out == ""
     assert not (empty / ".audit-ledger.sqlite").exists()
+    assert not default_ledger_path([empty]).exists()
 
 
 def test_completeness_only_ignores_bit_flips(collection: Path) -> None:
@@ -182,7 +184,7 @@ def test_built_collection_exits_0_then_1(
     assert cli.main(["audit", str(collection_copy)]) == 1
     out = capsys.readouterr().out
     assert "unexpected-file" in out and "data/extra.txt" in out
-    with Ledger.open(collection_copy / ".audit-ledger.sqlite", create=False) as ledger:
+    with Ledger.open(default_ledger_path([collection_copy]), create=False) as ledger:
         assert [r.failed for r in ledger.runs()] == [0, 1]
 
 
@@ -190,7 +192,9 @@ def test_root_that_is_a_bag_keeps_the_ledger_outside_it(collection: Path) -> Non
     bag = collection / "one"
     assert cli.main(["audit", str(bag), "--workers", "1"]) == 0
     assert not (bag / ".audit-ledger.sqlite").exists()
-    assert (collection / ".audit-ledger.sqlite").is_file()
+    # the ledger of the collection the bag is in
+    with Ledger.open(default_ledger_path([collection]), readonly=True) as ledger:
+        assert len(ledger.runs()) == 1
     assert cli.main(["audit", str(bag), "--workers", "1"]) == 0
 
 
@@ -232,10 +236,11 @@ def test_serialized_bag_audits_clean_and_is_in_the_ledger(
     assert list(private_tmp.iterdir()) == []
 
 
-def test_default_ledger_goes_beside_an_archive_root(bag_copy: Path, tmp_path: Path) -> None:
+def test_default_ledger_of_an_archive_root_is_its_directory(bag_copy: Path, tmp_path: Path) -> None:
     archive = _package(bag_copy, tmp_path / "out", "tar")
     assert cli.main(["audit", "--workers", "1", str(archive)]) == 0
-    assert (tmp_path / "out" / ".audit-ledger.sqlite").is_file()
+    assert default_ledger_path([tmp_path / "out"]).is_file()
+    assert not (tmp_path / "out" / ".audit-ledger.sqlite").exists()
 
 
 def test_archive_and_directory_roots_in_one_run(

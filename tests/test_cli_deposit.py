@@ -15,7 +15,7 @@ import archiver.cli
 import archiver.cli.deposit as cli_deposit
 from archiver.cli import main
 from archiver.deposit import ocfl_root
-from archiver.ledger.store import Ledger
+from archiver.ledger.store import Ledger, default_ledger_path
 
 PREMIS = "{http://www.loc.gov/premis/v3}"
 
@@ -53,7 +53,7 @@ def test_ocfl_deposit_unchanged_ledger_and_premis(
     report = json.loads(capsys.readouterr().out)
     assert [b["status"] for b in report["bags"]] == ["unchanged", "unchanged"]
 
-    ledger_path = tmp_path / "bags" / ".audit-ledger.sqlite"
+    ledger_path = default_ledger_path([tmp_path / "bags"])
     with Ledger.open(ledger_path, create=False) as ledger:
         events = ledger.events()
         assert [e.event.event_type for e in events] == ["replication", "replication"]
@@ -133,7 +133,7 @@ def test_unreachable_endpoint_exit_2_and_failure_recorded(
     assert main(["deposit", str(bag), "--to", "s3://bucket/p"]) == 2
     err = capsys.readouterr().err
     assert "Could not connect" in err and err.count("\n") == 1
-    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+    with Ledger.open(default_ledger_path([tmp_path / "bags"]), create=False) as ledger:
         (event,) = ledger.events()
     assert (event.event.event_type, event.event.outcome) == ("transfer", "failure")
 
@@ -147,7 +147,7 @@ def test_verify_detects_damage_exit_1(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert main(["deposit", str(bag), "--to", target, "--verify"]) == 1
     assert "checksum-mismatch" in capsys.readouterr().out
-    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+    with Ledger.open(default_ledger_path([tmp_path / "bags"]), create=False) as ledger:
         kinds = [(e.event.event_type, e.event.outcome) for e in ledger.events()]
     assert kinds == [
         ("replication", "success"),
@@ -218,7 +218,7 @@ def test_deposit_into_damaged_ocfl_object_exit_1(
     assert row["status"] == "damaged"
     assert [(p["kind"], p["path"]) for p in row["problems"]] == [("checksum-mismatch", str(obj))]
     assert not (obj / "v2").exists()
-    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+    with Ledger.open(default_ledger_path([tmp_path / "bags"]), create=False) as ledger:
         last = ledger.events()[-1].event
     assert (last.event_type, last.outcome) == ("fixity check", "failure")
 
@@ -245,7 +245,7 @@ def test_interrupted_batch_records_finished_deposits(
 
     monkeypatch.setattr(cli_deposit, "deposit_bag", interrupt_second)
     assert main(["deposit", *map(str, bags), "--to", (tmp_path / "c").as_uri()]) == 130
-    with Ledger.open(tmp_path / "bags" / ".audit-ledger.sqlite", create=False) as ledger:
+    with Ledger.open(default_ledger_path([tmp_path / "bags"]), create=False) as ledger:
         assert [e.event.bag for e in ledger.events()] == [str(bags[0])]
 
 

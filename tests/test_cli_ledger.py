@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import archiver.cli
 from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.cli import main
-from archiver.ledger.store import LEDGER_FILENAME, Ledger, LedgerEvent
+from archiver.ledger.store import LEDGER_FILENAME, Ledger, LedgerEvent, default_ledger_path
 from archiver.metadata.validation import SchemaSet
 
 NS = {"p": "http://www.loc.gov/premis/v3"}
@@ -79,7 +81,7 @@ def ledger(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["ledger", "--help"], ["show", "verify", "premis", "bags/.audit-ledger.sqlite"]),
+        (["ledger", "--help"], ["show", "verify", "premis", "per-user data directory"]),
         (["ledger", "show", "--help"], ["BAG", "--ledger F", "--json"]),
         (["ledger", "verify", "--help"], ["--head HASH", "--ledger F", "tampered"]),
         (["ledger", "premis", "--help"], ["BAG", "--object-id ID", "--out FILE"]),
@@ -219,8 +221,9 @@ def test_verify_expected_head(ledger: Path, capsys: pytest.CaptureFixture[str]) 
     [
         (None, "no ledger here (no such file)"),
         (b"not a database\n" * 200, "not a readable ledger (file is not a database)"),
+        (b"", "not an archiver ledger (an empty file)"),
     ],
-    ids=["missing", "garbage"],
+    ids=["missing", "garbage", "truncated-to-0-bytes"],
 )
 @pytest.mark.parametrize("command", ["show", "verify"])
 def test_unreadable_ledger_exits_2(
@@ -237,6 +240,45 @@ def test_unreadable_ledger_exits_2(
     err = capsys.readouterr().err
     assert err == f"archiver: error: {path}: {message}\n"
     assert content is not None or not path.exists()  # reading never creates a ledger
+    assert content is None or path.read_bytes() == content  # nor writes into one
+
+
+@pytest.mark.parametrize("command", ["show", "verify"])
+def test_foreign_sqlite_is_not_a_ledger_and_stays_untouched(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "other.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE t (x)")
+    before = path.read_bytes()
+    assert main(["ledger", command, "--ledger", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"archiver: error: {path}: not an archiver ledger (another SQLite database)\n"
+    assert path.read_bytes() == before
+
+
+def test_verify_reads_a_format_1_ledger_without_migrating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "v1.sqlite"
+    shutil.copyfile(Path(__file__).parent / "data" / "ledger-v1.sqlite", path)
+    before = path.read_bytes()
+    assert main(["ledger", "verify", "--ledger", str(path)]) == 0
+    assert "intact — 5 runs" in capsys.readouterr().out
+    assert path.read_bytes() == before
+
+
+def test_default_ledger_is_the_collections(
+    tmp_path: Path, ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "coll"
+    root.mkdir()
+    shutil.copyfile(ledger, default_ledger_path([root]))
+    assert main(["ledger", "verify", "--root", str(root)]) == 0
+    assert "intact — 3 runs" in capsys.readouterr().out
+    (tmp_path / "other").mkdir()
+    assert main(["ledger", "verify", "--root", str(tmp_path / "other")]) == 2  # not audited
+    assert "no ledger here" in capsys.readouterr().err
 
 
 def test_premis_to_stdout(ledger: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:

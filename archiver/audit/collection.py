@@ -36,6 +36,7 @@ from typing import Any
 
 from archiver import __version__
 from archiver.archive.unpack import ARCHIVE_SUFFIXES, is_serialized
+from archiver.audit.executor import LocalPool, TaskExecutor
 from archiver.bag.digest import new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.bag.validator import (
@@ -201,19 +202,20 @@ def _archive_name(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVE_SUFFIXES) and is_serialized(path)
 
 
-@functools.lru_cache(maxsize=1)
-def _buffer_for(pid: int) -> mmap.mmap:
+@functools.lru_cache(maxsize=64)
+def _buffer_for(pid: int, thread: int) -> mmap.mmap:
     return new_buffer()
 
 
 def _worker_buffer() -> mmap.mmap:
-    """This process's reusable read buffer, made on first use (one per worker).
+    """This process's (thread's) reusable read buffer, made on first use (one per worker).
 
     This and ``_checkers_for`` are archiver's only module-level state: caches a pool
     worker keeps across tasks, keyed by process id so a forked worker makes its own
-    (``new_buffer`` is a private mapping, so even an inherited one would not be shared).
+    (``new_buffer`` is a private mapping, so even an inherited one would not be shared),
+    and by thread, since a Dask worker runs tasks in several threads.
     """
-    return _buffer_for(os.getpid())
+    return _buffer_for(os.getpid(), threading.get_ident())
 
 
 def _hash_task(jobs: Sequence[HashJob]) -> list[HashResult]:
@@ -294,12 +296,12 @@ def audit_batch(
 
 def _batch_task(bags: Sequence[str], mode: Mode, metadata: bool | None) -> BatchOutcome:
     """Run in a worker: audit a batch of bags with this process's own checkers."""
-    checkers = _checkers_for(os.getpid(), metadata)
+    checkers = _checkers_for(os.getpid(), threading.get_ident(), metadata)
     return audit_batch([Path(b) for b in bags], mode, checkers, _worker_buffer())
 
 
-@functools.lru_cache(maxsize=2)
-def _checkers_for(pid: int, metadata: bool | None) -> list[Checker]:
+@functools.lru_cache(maxsize=64)
+def _checkers_for(pid: int, thread: int, metadata: bool | None) -> list[Checker]:
     """The default checkers of one process (schemas compiled once per worker); none for
     ``metadata=None``."""
     return [] if metadata is None else default_checkers(metadata=metadata)
@@ -330,7 +332,7 @@ def _windows(
 
 def _run_tasks(
     tasks: list[list[HashJob]],
-    pool: ProcessPoolExecutor | None,
+    pool: TaskExecutor | None,
     workers: int,
     on_done: Callable[[list[HashResult]], None],
 ) -> None:
@@ -436,7 +438,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def _pooled(
     targets: Sequence[Path],
-    pool: ProcessPoolExecutor,
+    pool: TaskExecutor,
     workers: int,
     mode: Mode,
     metadata: bool | None,
@@ -499,6 +501,7 @@ def audit(
     window_bags: int = WINDOW_BAGS,
     pool_min_bytes: int = POOL_MIN_BYTES,
     pool_min_bags: int = POOL_MIN_BAGS,
+    executor: TaskExecutor | None = None,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
@@ -520,6 +523,10 @@ def audit(
     process runs other threads: a script that calls ``audit`` with several workers needs
     the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the timezone-aware
     start and end times, ``timer`` the elapsed seconds.
+
+    ``executor``: run every task there instead (e.g. a Dask cluster,
+    ``archiver.audit.dask_backend``), whatever the number of bags; ``workers`` is then
+    ignored. The caller keeps it open and closes it.
     """
     started = clock()
     t0 = timer()
@@ -538,7 +545,7 @@ def audit(
     plan_in_workers = checkers is None or len(checkers) == 0
     worker_metadata = metadata if checkers is None else None
     collector = _Collector(progress, len(targets))
-    pool: ProcessPoolExecutor | None = None
+    pool: TaskExecutor | None = executor
 
     @functools.cache
     def local_checkers() -> Sequence[Checker]:
@@ -550,20 +557,34 @@ def audit(
     try:
         for archive in sorted(archives):  # extracted one at a time, hashed in this process
             collector.reports.append(_audit_archive(archive, mode, local_checkers()))
-        if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
-            pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+        if executor is not None and plan_in_workers:
+            _pooled(
+                targets,
+                executor,
+                executor.workers,
+                mode,
+                worker_metadata,
+                collector,
+                window_jobs,
+                window_bags,
+            )
+        elif executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
+            pool = LocalPool(ProcessPoolExecutor(max_workers=count, mp_context=_context()), count)
             _pooled(
                 targets, pool, count, mode, worker_metadata, collector, window_jobs, window_bags
             )
         else:
+            width = count if executor is None else executor.workers
             for window in _windows(targets, plan, window_jobs, window_bags):
                 jobs = collector.add(window)
                 if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
-                    pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
-                _run_tasks(schedule(jobs), pool, count, collector.done)
+                    pool = LocalPool(
+                        ProcessPoolExecutor(max_workers=count, mp_context=_context()), count
+                    )
+                _run_tasks(schedule(jobs), pool, width, collector.done)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None and pool is not executor:
+            pool.close()
     reports = collector.reports
     reports.sort(key=lambda r: r.bag)
     seconds = timer() - t0

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,13 +15,17 @@ from typing import Any
 from rich.console import Console
 
 from archiver.audit.collection import AuditReport, ProgressCallback, audit, find_bags
+from archiver.audit.executor import TaskExecutor
 from archiver.cli.output import make_console, print_problems
 from archiver.cli.validate import add_mode_arguments
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError
+from archiver.config import load_config
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
 from archiver.fileio import write_bytes_atomic
-from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.ledger.store import Ledger, default_ledger_path, plan_selection
 
 DEFAULT_ROOT = "bags"
+DEFAULT_CONFIG = Path("archive.toml")
+SCHEDULER_ENV = "ARCHIVER_SCHEDULER"
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 
@@ -63,8 +67,12 @@ def register(subparsers: Any) -> None:
         ".tgz, .tar.bz2, .tar.xz, .zip): it is checked against its .sha256/.sha512 sidecars "
         "when present, extracted safely into a temporary directory and verified in the same "
         "run, under the archive's path (archives inside a ROOT directory are not searched "
-        "for: name them as ROOTs). Record the run in the audit ledger (default: "
-        "ROOT/.audit-ledger.sqlite, or beside ROOT when ROOT is itself a bag or an archive). "
+        "for: name them as ROOTs). Record the run in the audit ledger (default: one per "
+        "collection in the per-user data directory, e.g. "
+        "~/.local/share/archiver/ledgers/NAME-KEY.sqlite, keyed by the resolved ROOTs; a "
+        "ROOT/.audit-ledger.sqlite left by an earlier version is still used). With "
+        "--scheduler the same tasks run on a Dask cluster whose workers see the bags at the "
+        "same paths; this process merges the results and alone writes the ledger. "
         "Every bag gets the BagIt checks (every checksum unless --fast or "
         "--completeness-only) and, when it declares our BagIt profile, the profile check; "
         "the DC and PREMIS records' schema checks run only with --metadata (by default the "
@@ -80,7 +88,24 @@ def register(subparsers: Any) -> None:
         metavar="N",
         type=_positive_int,
         default=None,
-        help="worker processes (default: all cores)",
+        help="worker processes (default: all cores; with --scheduler local, the "
+        "LocalCluster's worker processes)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the audit on the Dask cluster of this scheduler (tcp://HOST:PORT), or "
+        "'local' for a LocalCluster on this machine (default: $ARCHIVER_SCHEDULER, else "
+        "[audit] scheduler in --config, else this machine's process pool); needs "
+        "pip install 'archiver[dask]'",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="archive.toml to read [audit] scheduler from (default: ./archive.toml when it exists)",
     )
     parser.add_argument(
         "--json",
@@ -114,9 +139,60 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def scheduler_for(
+    option: str | None, environ: dict[str, str] | os._Environ[str], config: Path | None
+) -> str | None:
+    """--scheduler, else $ARCHIVER_SCHEDULER, else archive.toml's [audit] scheduler."""
+    if option:
+        return option
+    if environ.get(SCHEDULER_ENV):
+        return environ[SCHEDULER_ENV]
+    path = config if config is not None else DEFAULT_CONFIG
+    if config is None and not path.is_file():
+        return None
+    value = load_config(path).audit.get("scheduler")
+    return str(value) if value else None
+
+
+@contextmanager
+def _cluster(
+    scheduler: str | None, roots: Sequence[str], workers: int | None
+) -> Iterator[TaskExecutor | None]:
+    """The Dask executor for ``scheduler`` (None: the local process pool)."""
+    if scheduler is None:
+        yield None
+        return
+    from archiver.audit.dask_backend import connect  # distributed only when asked for
+
+    with connect(scheduler, [os.path.abspath(r) for r in roots], local_workers=workers) as executor:
+        yield executor
+
+
+def _check_ledger(path: Path) -> None:
+    """Fail before a long audit when the ledger could not take its run."""
+    if path.exists():
+        with Ledger.open(path, readonly=True):
+            return
+    if not path.parent.is_dir():
+        raise LedgerError(f"{path}: cannot create the ledger, {path.parent} is not a directory")
+
+
+def _select(path: Path, candidates: list[Path], args: argparse.Namespace) -> list[Path]:
+    """The bags to audit: all, or the most overdue (--oldest, --budget), read-only."""
+    if args.oldest is None and args.budget is None:
+        return candidates
+    names = [str(b) for b in candidates]
+    if path.exists():
+        with Ledger.open(path, readonly=True) as ledger:
+            chosen = ledger.select_bags(names, args.oldest, args.budget)
+    else:
+        chosen = plan_selection(names, {}, args.oldest, args.budget)
+    return [Path(b) for b in chosen]
+
+
 def _ledger_home(root: str, bags: list[Path]) -> Path:
-    """Where the default ledger goes: in the root, or beside it when the root is a bag
-    (a file added inside a bag would change the bag)."""
+    """The collection a root stands for, which keys its default ledger: the root, or its
+    parent when the root is itself a bag or an archive."""
     path = Path(os.path.abspath(root))
     return path.parent if path in bags else Path(root)
 
@@ -158,12 +234,13 @@ def run(args: argparse.Namespace) -> int:
     if not candidates:
         # A vanished storage mount must page someone, and must not get a fresh ledger.
         raise BagReadError(f"{', '.join(roots)}: no bags found")
-    ledger_path = args.ledger or default_ledger_path([_ledger_home(roots[0], candidates)])
-    with Ledger.open(ledger_path) as ledger:
-        selected = candidates
-        if args.oldest is not None or args.budget is not None:
-            names = ledger.select_bags([str(b) for b in candidates], args.oldest, args.budget)
-            selected = [Path(b) for b in names]
+    ledger_path = args.ledger or default_ledger_path(
+        [_ledger_home(root, candidates) for root in roots]
+    )
+    scheduler = scheduler_for(args.scheduler, os.environ, args.config)
+    _check_ledger(ledger_path)
+    with _cluster(scheduler, roots, args.workers) as executor:
+        selected = _select(ledger_path, candidates, args)
         with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
             report = audit(
                 roots,
@@ -172,7 +249,10 @@ def run(args: argparse.Namespace) -> int:
                 metadata=args.metadata,
                 progress=progress,
                 bags=selected,
+                executor=executor,
             )
+    # written only now: an audit that could not finish leaves the ledger untouched
+    with Ledger.open(ledger_path) as ledger:
         ledger.record_run(report)
     if args.json is not None:
         document = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"

@@ -18,7 +18,13 @@ from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.fileio import write_bytes_atomic
 from archiver.ledger.premis_export import package_identity
-from archiver.ledger.store import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
+from archiver.ledger.store import (
+    BagOutcome,
+    Ledger,
+    RecordedEvent,
+    RunRecord,
+    default_ledger_path,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -27,8 +33,10 @@ def register(subparsers: Any) -> None:
         "ledger",
         help="show, verify or export the audit ledger (the hash-chained audit history)",
         description="The audit ledger records every audit run and every bag's outcome, "
-        f"hash-chained. Default location: {DEFAULT_LEDGER} (audit keeps it at "
-        "ROOT/.audit-ledger.sqlite unless --ledger says otherwise).",
+        "hash-chained. Default: the ledger 'archiver audit' keeps for the collection at "
+        "--root (default bags/): ROOT/.audit-ledger.sqlite when an earlier version put one "
+        "there, else one file per collection in the per-user data directory "
+        "(~/.local/share/archiver/ledgers/ on Linux). These commands open it read-only.",
     )
     commands = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
 
@@ -83,9 +91,27 @@ def register(subparsers: Any) -> None:
             "--ledger",
             metavar="F",
             type=Path,
-            default=DEFAULT_LEDGER,
-            help=f"ledger database (default: {DEFAULT_LEDGER})",
+            default=None,
+            help="ledger database (default: the ledger of the collection at --root)",
         )
+        sub.add_argument(
+            "--root",
+            metavar="ROOT",
+            action="append",
+            default=None,
+            help="the collection's root, as given to 'archiver audit' (repeat for several; "
+            "default: bags)",
+        )
+
+
+def _ledger_path(args: argparse.Namespace) -> Path:
+    """--ledger, else the default ledger of the --root collection."""
+    if args.ledger is not None:
+        path: Path = args.ledger
+    else:
+        path = default_ledger_path(args.root or [])
+    args.ledger = path
+    return path
 
 
 def _bag_name(ledger: Ledger, text: str) -> str:
@@ -102,7 +128,7 @@ def _print_json(data: Any) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print the runs, or one bag's history."""
-    with Ledger.open(args.ledger, create=False) as ledger:
+    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
         if args.bag is None:
             runs = ledger.runs()
             if args.json:
@@ -198,8 +224,8 @@ def _print_history(
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Recompute the chain: exit 0 intact, 1 tampered (saying where)."""
-    with Ledger.open(args.ledger, create=False) as ledger:
+    """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes."""
+    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
         problems = ledger.verify(args.head)
         seq, head = ledger.head()
     status = EXIT_INTEGRITY if problems else EXIT_OK
@@ -246,7 +272,7 @@ def _package_identity(bag: Path) -> tuple[str, str] | None:
 
 def run_premis(args: argparse.Namespace) -> int:
     """Write one bag's fixity checks and deposit events as PREMIS 3 XML."""
-    with Ledger.open(args.ledger, create=False) as ledger:
+    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
         name = _bag_name(ledger, args.bag)
         identifier = args.object_id
         entity = None

@@ -435,7 +435,8 @@ def verify_chain(
         for orphan in orphans
     )
     problems.extend(_head_problems(runs, meta, expected_head))
-    if replay is not None and stored_states is not None:
+    if replay is not None and stored_states is not None and not problems:
+        # only an intact chain can vouch for the cache (else the edit is already reported)
         problems.extend(_state_problems(replay, stored_states))
     return problems
 

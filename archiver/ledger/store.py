@@ -311,13 +311,19 @@ def default_ledger_path(roots: Sequence[str | Path] = ()) -> Path:
     """The ledger of the collection at ``roots`` (default ``bags``) when none is named.
 
     A ledger an earlier version kept inside the first root (``.audit-ledger.sqlite``) is
-    still used; otherwise ``ledger_directory()/<collection_key(roots)>.sqlite``.
+    still used; otherwise ``ledger_directory()/<collection_key(roots)>.sqlite`` (the
+    directory is made when missing).
     """
     homes = list(roots) or [DEFAULT_LEDGER.parent]
     legacy = Path(homes[0]) / LEDGER_FILENAME
     if legacy.is_file():
         return legacy
-    return ledger_directory() / f"{collection_key(homes)}.sqlite"
+    directory = ledger_directory()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"{directory}: cannot make the ledger directory ({exc})") from exc
+    return directory / f"{collection_key(homes)}.sqlite"
 
 
 # ---------------------------------------------------------------- the ledger (I/O)

@@ -1,0 +1,179 @@
+"""Run an audit's tasks on a Dask cluster (``archiver audit --scheduler``).
+
+The tasks are the local pool's (``archiver.audit.collection``: batches of small bags
+audited whole, large files hashed one per task), submitted through ``DaskExecutor`` to a
+``distributed`` scheduler, which spreads them over its workers and reruns on another
+worker the tasks of a worker that dies. Results come back to this process, which merges
+them into one ``AuditReport`` and alone writes the ledger. Workers must see the bags at the
+same paths as this process: ``check_workers`` asks each one before any task is sent.
+
+``distributed`` is an optional dependency (``pip install 'archiver[dask]'``), imported only
+here and only when a scheduler is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from archiver import __version__
+from archiver.errors import ClusterError
+
+T = TypeVar("T")
+
+LOCAL = "local"  # --scheduler local: a LocalCluster of worker processes on this machine
+CONNECT_TIMEOUT = 20.0  # seconds to reach the scheduler and see a worker
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ClusterError(
+            "--scheduler needs Dask's distributed package: pip install 'archiver[dask]'"
+        ) from None
+    return distributed
+
+
+def visible_roots(roots: Sequence[str]) -> tuple[str, list[str]]:
+    """Run on each worker: its archiver version and the roots it cannot see."""
+    return __version__, [r for r in roots if not os.path.exists(r)]
+
+
+def check_workers(client: Any, roots: Sequence[str]) -> None:
+    """Refuse a cluster where a worker runs another archiver or cannot see a root."""
+    answers: dict[str, tuple[str, list[str]]] = client.run(visible_roots, list(roots))
+    for worker, (version, missing) in sorted(answers.items()):
+        if missing:
+            raise ClusterError(
+                f"worker {worker}: cannot see {missing[0]} (every worker must see the bags "
+                "at the same paths as this machine)"
+            )
+        if version != __version__:
+            raise ClusterError(
+                f"worker {worker}: runs archiver {version}, this machine {__version__} "
+                "(install the same version on every worker)"
+            )
+
+
+class DaskExecutor:
+    """A ``TaskExecutor`` on a ``distributed.Client``.
+
+    Each task is submitted with ``pure=False`` (a unique key: never merged with another
+    task); its result is fetched when done. A future whose task cannot finish because the
+    cluster failed (scheduler gone, workers killed too often) gets a ``ClusterError``.
+    """
+
+    def __init__(self, client: Any, address: str) -> None:
+        self._client = client
+        self.address = address
+
+    @property
+    def workers(self) -> int:
+        """Threads across the cluster's workers now (at least 1)."""
+        try:
+            return max(1, int(sum(self._client.nthreads().values())))
+        except Exception:  # the scheduler is gone: the next task fails with a ClusterError
+            return 1
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+        """Send ``fn(*args)`` to the cluster."""
+        result: Future[T] = Future()
+        result.set_running_or_notify_cancel()
+        try:
+            task = self._client.submit(fn, *args, pure=False)
+        except Exception as exc:
+            result.set_exception(self._lost(exc))
+            return result
+        task.add_done_callback(lambda done: self._settle(done, result))
+        return result
+
+    def _settle(self, task: Any, result: Future[Any]) -> None:
+        """Runs in the client's callback thread when ``task`` is done."""
+        distributed = _import_distributed()
+        try:
+            if task.status == "finished":
+                result.set_result(task.result())
+                return
+            if task.status == "error":
+                exc = task.exception()
+                if isinstance(exc, distributed.KilledWorker):
+                    result.set_exception(
+                        ClusterError(
+                            f"scheduler {self.address}: a task's workers kept dying ({exc})"
+                        )
+                    )
+                else:
+                    result.set_exception(exc)
+                return
+            result.set_exception(self._lost(None))
+        except Exception as exc:  # fetching the result failed: the cluster is gone
+            result.set_exception(self._lost(exc))
+
+    def _lost(self, exc: BaseException | None) -> ClusterError:
+        reason = f" ({type(exc).__name__}: {exc})" if exc is not None and str(exc) else ""
+        return ClusterError(
+            f"scheduler {self.address}: lost before the audit finished{reason}; nothing recorded"
+        )
+
+    def close(self) -> None:
+        """Nothing to do: ``connect`` closes the client."""
+
+
+@contextlib.contextmanager
+def connect(
+    scheduler: str,
+    roots: Sequence[str],
+    *,
+    local_workers: int | None = None,
+    timeout: float = CONNECT_TIMEOUT,
+) -> Iterator[DaskExecutor]:
+    """A ``DaskExecutor`` on the scheduler at ``scheduler`` (``tcp://HOST:PORT``), or on a
+    ``LocalCluster`` of ``local_workers`` processes (one thread each) for ``"local"``.
+
+    Waits up to ``timeout`` seconds for the scheduler and one worker, then checks that every
+    worker sees every root (``check_workers``). Any failure: ``ClusterError``, one line.
+    """
+    distributed = _import_distributed()
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the CLI says one line, not the cluster's log
+    cluster: Any = None
+    client: Any = None
+    try:
+        try:
+            if scheduler == LOCAL:
+                cluster = distributed.LocalCluster(
+                    n_workers=local_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )
+                address = str(cluster.scheduler_address)
+                client = distributed.Client(cluster, timeout=timeout)
+            else:
+                address = scheduler
+                client = distributed.Client(scheduler, timeout=timeout)
+            client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(
+                f"scheduler {scheduler}: cannot connect or no worker joined within "
+                f"{timeout:g} s ({type(exc).__name__}: {exc})"
+            ) from None
+        except ValueError as exc:  # a malformed address
+            raise ClusterError(f"scheduler {scheduler}: {exc}") from None
+        check_workers(client, roots)
+        yield DaskExecutor(client, address)
+    finally:
+        with contextlib.suppress(Exception):
+            if client is not None:
+                client.close(timeout=5)
+        with contextlib.suppress(Exception):
+            if cluster is not None:
+                cluster.close(timeout=5)
+        quiet.setLevel(level)
