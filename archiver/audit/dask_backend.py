@@ -46,7 +46,10 @@ def visible_roots(roots: Sequence[str]) -> tuple[str, list[str]]:
 
 def check_workers(client: Any, roots: Sequence[str]) -> None:
     """Refuse a cluster where a worker runs another archiver or cannot see a root."""
-    answers: dict[str, tuple[str, list[str]]] = client.run(visible_roots, list(roots))
+    try:
+        answers: dict[str, tuple[str, list[str]]] = client.run(visible_roots, list(roots))
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot ask the workers what they see ({exc})") from None
     for worker, (version, missing) in sorted(answers.items()):
         if missing:
             raise ClusterError(
@@ -139,12 +142,7 @@ def connect(
     worker sees every root (``check_workers``). Any failure: ``ClusterError``, one line.
     """
     distributed = _import_distributed()
-    quiet = logging.getLogger("distributed")
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL)  # the CLI says one line, not the cluster's log
-    cluster: Any = None
-    client: Any = None
-    try:
+    with _quiet_logs(), contextlib.ExitStack() as made:
         try:
             if scheduler == LOCAL:
                 cluster = distributed.LocalCluster(
@@ -154,11 +152,13 @@ def connect(
                     dashboard_address=None,
                     silence_logs=logging.CRITICAL,
                 )
+                made.callback(_close, cluster)
                 address = str(cluster.scheduler_address)
                 client = distributed.Client(cluster, timeout=timeout)
             else:
                 address = scheduler
                 client = distributed.Client(scheduler, timeout=timeout)
+            made.callback(_close, client)  # closed before the cluster
             client.wait_for_workers(1, timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
@@ -169,11 +169,26 @@ def connect(
             raise ClusterError(f"scheduler {scheduler}: {exc}") from None
         check_workers(client, roots)
         yield DaskExecutor(client, address)
+
+
+def _close(thing: Any) -> None:
+    """Close a client or cluster, whatever state its scheduler is in."""
+    with contextlib.suppress(Exception):
+        thing.close(timeout=5)
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Silence distributed's loggers for the run (the CLI says one line, not the cluster's
+    log); their levels are restored afterwards."""
+    manager = logging.Logger.manager
+    names = ["distributed", *(n for n in manager.loggerDict if n.startswith("distributed."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
     finally:
-        with contextlib.suppress(Exception):
-            if client is not None:
-                client.close(timeout=5)
-        with contextlib.suppress(Exception):
-            if cluster is not None:
-                cluster.close(timeout=5)
-        quiet.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -26,6 +26,7 @@ from archiver.ledger.store import Ledger, default_ledger_path, plan_selection
 DEFAULT_ROOT = "bags"
 DEFAULT_CONFIG = Path("archive.toml")
 SCHEDULER_ENV = "ARCHIVER_SCHEDULER"
+CONNECT_TIMEOUT = 20.0  # seconds, --scheduler-timeout
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 
 
@@ -101,6 +102,14 @@ def register(subparsers: Any) -> None:
         "pip install 'archiver[dask]'",
     )
     parser.add_argument(
+        "--scheduler-timeout",
+        metavar="SECONDS",
+        type=parse_duration,
+        default=CONNECT_TIMEOUT,
+        help=f"how long to wait for the scheduler and a first worker (default: "
+        f"{CONNECT_TIMEOUT:g} s)",
+    )
+    parser.add_argument(
         "--config",
         metavar="FILE",
         type=Path,
@@ -156,7 +165,7 @@ def scheduler_for(
 
 @contextmanager
 def _cluster(
-    scheduler: str | None, roots: Sequence[str], workers: int | None
+    scheduler: str | None, roots: Sequence[str], workers: int | None, timeout: float
 ) -> Iterator[TaskExecutor | None]:
     """The Dask executor for ``scheduler`` (None: the local process pool)."""
     if scheduler is None:
@@ -164,7 +173,8 @@ def _cluster(
         return
     from archiver.audit.dask_backend import connect  # distributed only when asked for
 
-    with connect(scheduler, [os.path.abspath(r) for r in roots], local_workers=workers) as executor:
+    absolute = [os.path.abspath(r) for r in roots]
+    with connect(scheduler, absolute, local_workers=workers, timeout=timeout) as executor:
         yield executor
 
 
@@ -239,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
     )
     scheduler = scheduler_for(args.scheduler, os.environ, args.config)
     _check_ledger(ledger_path)
-    with _cluster(scheduler, roots, args.workers) as executor:
+    with _cluster(scheduler, roots, args.workers, args.scheduler_timeout) as executor:
         selected = _select(ledger_path, candidates, args)
         with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
             report = audit(
