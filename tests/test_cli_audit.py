@@ -35,7 +35,15 @@ def collection(tmp_path: Path) -> Path:
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["audit", "--help"]) == 0
     out = capsys.readouterr().out
-    for option in ("--workers", "--json", "--ledger", "--oldest", "--budget", "--fast"):
+    for option in (
+        "--workers",
+        "--json",
+        "--ledger",
+        "--oldest",
+        "--budget",
+        "--fast",
+        "--scheduler",
+    ):
         assert option in out
     assert "--metadata" in out and "default: off" in out
 

@@ -373,7 +373,9 @@ def test_scheduler_gone_mid_audit_exits_2_and_records_nothing(
 # ---------------------------------------------------------------- configuration
 
 
-def test_scheduler_option_then_environment_then_config(tmp_path: Path) -> None:
+def test_scheduler_option_then_environment_then_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "archive.toml"
     base = (Path(__file__).resolve().parent.parent / "archive.toml").read_text()
     config.write_text(base + '\n[audit]\nscheduler = "tcp://10.0.0.1:8786"\n')
@@ -381,7 +383,11 @@ def test_scheduler_option_then_environment_then_config(tmp_path: Path) -> None:
     assert scheduler_for("tcp://h:1", env, config) == "tcp://h:1"
     assert scheduler_for(None, env, config) == "local"
     assert scheduler_for(None, {}, config) == "tcp://10.0.0.1:8786"
-    assert scheduler_for(None, {}, None) is None or (Path("archive.toml").is_file())
+    monkeypatch.chdir(tmp_path)
+    assert scheduler_for(None, {}, None) == "tcp://10.0.0.1:8786"  # ./archive.toml
+    config.rename(tmp_path / "other.toml")
+    assert scheduler_for(None, {}, None) is None  # no ./archive.toml: the local pool
+    config = tmp_path / "other.toml"
     config.write_text(base + '\n[audit]\nscheduler = "http://nope"\n')
     with pytest.raises(ConfigError, match="audit"):
         scheduler_for(None, {}, config)

@@ -1,6 +1,8 @@
 """Audit fixity across a whole collection: find bags, hash every file in one pool, report.
 
-``audit`` runs ONE ``ProcessPoolExecutor`` for all bags. With many bags (the common case:
+``audit`` runs ONE pool for all bags: a ``TaskExecutor`` (``archiver.audit.executor``),
+this machine's worker processes or, with ``executor``, a Dask cluster
+(``archiver.audit.dask_backend``). With many bags (the common case:
 one small text per bag) per-bag work dominates, so each worker task takes a batch of bags
 and plans (``archiver.bag.validator.plan_bag``: tag files, profile), hashes and finishes them
 itself, returning only their ``BagReport``; a bag with much to read (``LARGE_FILE`` or
