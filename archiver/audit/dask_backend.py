@@ -66,13 +66,16 @@ def check_workers(client: Any, roots: Sequence[str]) -> None:
 class DaskExecutor:
     """A ``TaskExecutor`` on a ``distributed.Client``.
 
-    Each task is submitted with ``pure=False`` (a unique key: never merged with another
-    task); its result is fetched when done. A future whose task cannot finish because the
-    cluster failed (scheduler gone, workers killed too often) gets a ``ClusterError``.
+    Tasks go through ``distributed``'s own ``concurrent.futures`` executor with
+    ``pure=False`` (each a unique key: never merged with another task); results are
+    fetched on the client's event loop. A future whose task cannot finish because the
+    cluster failed (scheduler gone, its workers killed too often) gets a ``ClusterError``.
     """
 
     def __init__(self, client: Any, address: str) -> None:
         self._client = client
+        self._executor = client.get_executor(pure=False)
+        self._killed = _import_distributed().KilledWorker
         self.address = address
 
     @property
@@ -88,34 +91,29 @@ class DaskExecutor:
         result: Future[T] = Future()
         result.set_running_or_notify_cancel()
         try:
-            task = self._client.submit(fn, *args, pure=False)
+            task = self._executor.submit(fn, *args)
         except Exception as exc:
             result.set_exception(self._lost(exc))
             return result
         task.add_done_callback(lambda done: self._settle(done, result))
         return result
 
-    def _settle(self, task: Any, result: Future[Any]) -> None:
-        """Runs in the client's callback thread when ``task`` is done."""
-        distributed = _import_distributed()
-        try:
-            if task.status == "finished":
-                result.set_result(task.result())
-                return
-            if task.status == "error":
-                exc = task.exception()
-                if isinstance(exc, distributed.KilledWorker):
-                    result.set_exception(
-                        ClusterError(
-                            f"scheduler {self.address}: a task's workers kept dying ({exc})"
-                        )
-                    )
-                else:
-                    result.set_exception(exc)
-                return
+    def _settle(self, task: Future[Any], result: Future[Any]) -> None:
+        """Pass the task's outcome on, a cluster failure as a ``ClusterError``."""
+        if task.cancelled():
             result.set_exception(self._lost(None))
-        except Exception as exc:  # fetching the result failed: the cluster is gone
+            return
+        exc = task.exception()
+        if exc is None:
+            result.set_result(task.result())
+        elif isinstance(exc, self._killed):
+            result.set_exception(
+                ClusterError(f"scheduler {self.address}: a task's workers kept dying ({exc})")
+            )
+        elif isinstance(exc, OSError | TimeoutError) and "comm" in type(exc).__module__:
             result.set_exception(self._lost(exc))
+        else:
+            result.set_exception(exc)
 
     def _lost(self, exc: BaseException | None) -> ClusterError:
         reason = f" ({type(exc).__name__}: {exc})" if exc is not None and str(exc) else ""

@@ -124,17 +124,33 @@ class Replay:
     """Format 2 verification state, carried from run to run (bag ids from ``bags``)."""
 
     bag_ids: Mapping[str, int]
-    current: dict[int, tuple[str, str]] = dataclasses.field(default_factory=dict)
-    states: dict[int, BagState] = dataclasses.field(default_factory=dict)
+    current: dict[int, str] = dataclasses.field(default_factory=dict)  # outcome hash
+    valid: set[int] = dataclasses.field(default_factory=set)  # current outcome valid
+    last: dict[int, int] = dataclasses.field(default_factory=dict)
+    fixity: dict[int, int] = dataclasses.field(default_factory=dict)
+    good: dict[int, int] = dataclasses.field(default_factory=dict)
 
     def checked(self, bag_id: int, seq: int, fixity: bool, valid: bool) -> None:
         """Note that run ``seq`` checked the bag."""
-        old = self.states.get(bag_id, BagState())
-        self.states[bag_id] = BagState(
-            last_seq=seq,
-            fixity_seq=seq if fixity else old.fixity_seq,
-            good_seq=seq if fixity and valid else old.good_seq,
-        )
+        self.last[bag_id] = seq
+        if fixity:
+            self.fixity[bag_id] = seq
+            if valid:
+                self.good[bag_id] = seq
+
+    def checked_all(self, ids: Sequence[int], seq: int, fixity: bool) -> None:
+        """Note that run ``seq`` checked all of ``ids`` (their current outcomes)."""
+        self.last.update(dict.fromkeys(ids, seq))
+        if fixity:
+            self.fixity.update(dict.fromkeys(ids, seq))
+            self.good.update(dict.fromkeys(self.valid.intersection(ids), seq))
+
+    @property
+    def states(self) -> dict[int, BagState]:
+        """Each bag's state, as the chain says."""
+        return {
+            i: BagState(seq, self.fixity.get(i), self.good.get(i)) for i, seq in self.last.items()
+        }
 
 
 # ---------------------------------------------------------------- hashing
@@ -444,8 +460,9 @@ def verify_chain(
 def _state_problems(replay: Replay, stored: Mapping[int, BagState]) -> list[Problem]:
     """Compare the ``bag_state`` cache with what the chain says (one problem at most)."""
     names = {bag_id: name for name, bag_id in replay.bag_ids.items()}
-    for bag_id in sorted(set(stored) | set(replay.states)):
-        want, have = replay.states.get(bag_id, BagState()), stored.get(bag_id, BagState())
+    states = replay.states
+    for bag_id in sorted(set(stored) | set(states)):
+        want, have = states.get(bag_id, BagState()), stored.get(bag_id, BagState())
         if want != have:
             return [
                 Problem(
@@ -506,7 +523,11 @@ def _members_problems(
                 Problem("changed-outcomes", f"{where}: outcome for unknown bag {o[1]}", seq, run_id)
             )
             continue
-        replay.current[bag_id] = (str(o[6]), str(o[2]))
+        replay.current[bag_id] = str(o[6])
+        if o[2] == "valid":
+            replay.valid.add(bag_id)
+        else:
+            replay.valid.discard(bag_id)
         stored.add(bag_id)
     try:
         ids = decode_members(blob) if blob is not None else None
@@ -531,16 +552,10 @@ def _members_problems(
                 run_id,
             )
         )
-    fixity = str(run.mode) in FIXITY_MODES
-    leaves: list[str] = []
-    missing = 0
-    for bag_id in ids:
-        current = replay.current.get(bag_id)
-        if current is None:
-            missing += 1
-            continue
-        leaves.append(current[0])
-        replay.checked(bag_id, seq, fixity, current[1] == "valid")
+    current = replay.current
+    leaves = [current[i] for i in ids if i in current]
+    missing = len(ids) - len(leaves)
+    replay.checked_all([i for i in ids if i in current], seq, str(run.mode) in FIXITY_MODES)
     recorded = _int_or(run.children)
     if len(ids) != recorded:
         problems.append(
