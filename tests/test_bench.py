@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,43 @@ def test_evaluate_gives_every_target(sizes: run.Sizes, speedup: float, met: bool
     audit = f"{sizes.bags:,}-bag audit speedup over validate loop"
     assert verdicts.pop(audit) is met
     assert all(verdicts.values()), verdicts
+
+
+# -- issue 12: the ledger at scale and Dask ------------------------------------------------
+
+
+def test_ledger_scale_measures_a_small_ledger(tmp_path: Path) -> None:
+    from bench import ledger_scale
+
+    results = tmp_path / "ledger.json"
+    assert ledger_scale.main(["--size", "300x4", "--size", "600x3", "--results", str(results)]) == 0
+    document = json.loads(results.read_text())
+    small, large = document["measures"]
+    assert (small["bags"], small["runs"], large["bags"]) == (300, 4, 600)
+    assert small["first_run_bytes_per_bag"] > 0
+    # later runs store only what changed: far less than a full run
+    assert small["bytes_per_bag_per_later_run"] < small["first_run_bytes_per_bag"] / 10
+    assert set(small["verify_seconds_after_runs"]) == {"1", "4"}
+    year = document["year_projection"]
+    assert year["bags"] == 1_000_000 and year["gib"] < year["format_1_gib"]
+
+
+def test_ledger_projection_fits_fixed_and_per_bag_growth() -> None:
+    from bench.ledger_scale import Measure, projection
+
+    def m(bags: int, later: float) -> Measure:
+        return Measure(bags, 10, 0.001, 400 * bags, later, 1.0, {10: 1.0}, {10: 0.1}, 0)
+
+    year = projection([m(1_000, 5_000.0), m(10_000, 14_000.0)], bags=100_000, runs=11)
+    # per run: 4,000 fixed + 1 byte per bag
+    assert year["later_run_bytes"] == pytest.approx(104_000)
+    assert year["bytes"] == pytest.approx(400 * 100_000 + 10 * 104_000)
+
+
+def test_dask_contenders_are_the_pool_and_a_local_cluster(tmp_path: Path) -> None:
+    from bench import dask_audit
+
+    pool, cluster = dask_audit.contenders(tmp_path / "bags", tmp_path, "small bags 10", 10, "bags")
+    assert "--scheduler" not in pool.command
+    assert cluster.command[: len(pool.command)] == pool.command
+    assert cluster.command[-2:] == ("--scheduler", "local")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -378,3 +380,36 @@ def test_unreadable_archive_is_a_failed_bag_not_a_crash(tmp_path: Path) -> None:
     (bag,) = report.bags
     assert bag.bag == str(archive) and not bag.valid
     assert bag.findings[0].kind is Kind.MISSING_FILE
+
+
+class InProcess:
+    """A TaskExecutor that runs each task at once, here (as a Dask cluster would, elsewhere)."""
+
+    workers = 1
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def submit(self, fn: Callable[..., object], /, *args: object) -> Future[object]:
+        self.calls.append(fn.__name__)
+        future: Future[object] = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def close(self) -> None:
+        raise AssertionError("the caller closes its executor, not audit()")
+
+
+@pytest.mark.parametrize(("batch", "batches"), [(1, 8), (2, 4), (32, 4)])
+def test_any_task_executor_gives_the_same_report(
+    collection: Path, batch: int, batches: int
+) -> None:
+    for i in range(5):
+        shutil.copytree(collection / "one", collection / f"copy{i}")
+    flip_bit(collection / "two")
+    executor = InProcess()
+    report = audit([collection], executor=executor, bag_batch=batch)
+    local = audit([collection], workers=1)
+    assert report.bags == local.bags and len(report.bags) == 8 and not report.valid
+    # every bag through the executor, at most ``batch`` per task, at least 4 tasks per worker
+    assert executor.calls == ["_batch_task"] * batches

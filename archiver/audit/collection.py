@@ -447,12 +447,14 @@ def _pooled(
     collector: _Collector,
     window_jobs: int,
     window_bags: int,
+    bag_batch: int = BAG_BATCH,
 ) -> None:
-    """Workers audit batches of bags whole; deferred bags' files are spread over them,
-    largest tasks first. New batches wait while ``window_jobs`` files or ``window_bags``
-    planned bags are held."""
+    """Workers audit batches of bags whole (at most ``bag_batch`` each, fewer when that
+    leaves under 4 batches per worker); deferred bags' files are spread over them, largest
+    tasks first. New batches wait while ``window_jobs`` files or ``window_bags`` planned
+    bags are held."""
     names = [str(b) for b in targets]
-    size = max(1, min(BAG_BATCH, len(names) // (workers * 4) or 1))
+    size = max(1, min(bag_batch, len(names) // (workers * 4) or 1))
     batches = iter(range(0, len(names), size))
     queue: list[tuple[int, int, list[HashJob]]] = []  # (-bytes, order, task): a heap
     order = 0
@@ -504,6 +506,7 @@ def audit(
     pool_min_bytes: int = POOL_MIN_BYTES,
     pool_min_bags: int = POOL_MIN_BAGS,
     executor: TaskExecutor | None = None,
+    bag_batch: int = BAG_BATCH,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
@@ -528,7 +531,8 @@ def audit(
 
     ``executor``: run every task there instead (e.g. a Dask cluster,
     ``archiver.audit.dask_backend``), whatever the number of bags; ``workers`` is then
-    ignored. The caller keeps it open and closes it.
+    ignored. The caller keeps it open and closes it. ``bag_batch``: bags a worker audits
+    in one task at most (on a large cluster, more per task spares the scheduler).
     """
     started = clock()
     t0 = timer()
@@ -569,11 +573,20 @@ def audit(
                 collector,
                 window_jobs,
                 window_bags,
+                bag_batch,
             )
         elif executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
             pool = LocalPool(ProcessPoolExecutor(max_workers=count, mp_context=_context()), count)
             _pooled(
-                targets, pool, count, mode, worker_metadata, collector, window_jobs, window_bags
+                targets,
+                pool,
+                count,
+                mode,
+                worker_metadata,
+                collector,
+                window_jobs,
+                window_bags,
+                bag_batch,
             )
         else:
             width = count if executor is None else executor.workers

@@ -14,7 +14,13 @@ from typing import Any
 
 from rich.console import Console
 
-from archiver.audit.collection import AuditReport, ProgressCallback, audit, find_bags
+from archiver.audit.collection import (
+    BAG_BATCH,
+    AuditReport,
+    ProgressCallback,
+    audit,
+    find_bags,
+)
 from archiver.audit.executor import TaskExecutor
 from archiver.cli.output import make_console, print_problems
 from archiver.cli.validate import add_mode_arguments
@@ -100,6 +106,14 @@ def register(subparsers: Any) -> None:
         "'local' for a LocalCluster on this machine (default: $ARCHIVER_SCHEDULER, else "
         "[audit] scheduler in --config, else this machine's process pool); needs "
         "pip install 'archiver[dask]'",
+    )
+    parser.add_argument(
+        "--batch",
+        metavar="N",
+        type=_positive_int,
+        default=BAG_BATCH,
+        help=f"small bags audited per task at most (default: {BAG_BATCH}; on a large "
+        "cluster, more per task spares the scheduler)",
     )
     parser.add_argument(
         "--scheduler-timeout",
@@ -260,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
                 bags=selected,
                 executor=executor,
+                bag_batch=args.batch,
             )
     # written only now: an audit that could not finish leaves the ledger untouched
     with Ledger.open(ledger_path) as ledger:
