@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 
 import pytest
 
 from archiver.ledger.chain import (
+    FORMAT_V1,
     GENESIS,
     ChildRows,
     StoredRun,
     canonical_json,
+    canonical_json_v1,
     child_hash,
     children_digest,
+    decode_members,
+    encode_members,
+    is_member,
+    merkle_root,
     missing_tables,
     run_fields,
     run_hash,
@@ -24,12 +31,13 @@ OUTCOME = {"bag": "/c/a", "status": "valid", "files": 1, "bytes": 2, "findings":
 
 
 def stored_chain(count: int) -> list[StoredRun]:
-    """``count`` runs of one valid outcome each, hashed and linked as the ledger stores them."""
+    """``count`` runs of one valid outcome each, hashed and linked as a format 1 ledger
+    stores them (format 2 audit runs are tested through the store, tests/test_store.py)."""
     runs: list[StoredRun] = []
     prev, prev_id = GENESIS, ""
     for seq in range(1, count + 1):
         run_id = f"r{seq}"
-        lines = [f"o:{child_hash({'run_id': run_id, **OUTCOME})}"]
+        lines = [f"o:{child_hash({'run_id': run_id, **OUTCOME}, FORMAT_V1)}"]
         fields = run_fields(
             run_id=run_id,
             kind="audit",
@@ -47,6 +55,7 @@ def stored_chain(count: int) -> list[StoredRun]:
             children_hash=children_digest(lines),
             prev_hash=prev,
             prev_run_id=prev_id,
+            format_=FORMAT_V1,
         )
         digest = run_hash(fields)
         runs.append(
@@ -77,7 +86,7 @@ def stored_chain(count: int) -> list[StoredRun]:
 
 def outcome_rows(run: StoredRun, status: str = "valid") -> ChildRows:
     row = {"run_id": str(run.run_id), **OUTCOME}
-    stored = (0, "/c/a", status, 1, 2, "[]", child_hash(row))
+    stored = (0, "/c/a", status, 1, 2, "[]", child_hash(row, FORMAT_V1))
     return [stored], []
 
 
@@ -153,3 +162,32 @@ def test_missing_tables() -> None:
     assert missing_tables({"meta", "runs", "outcomes", "events"}) == []
     problems = missing_tables({"meta", "outcomes"})
     assert [p.message for p in problems] == ["table runs was dropped", "table events was dropped"]
+
+
+def test_rfc8785_and_format_1_canonical_json_differ_where_the_rfc_says() -> None:
+    value = {"seconds": 2.0, "\U0001f600": 1, "\ufb01": 2, "big": 1e21}
+    # RFC 8785: numbers as ECMAScript prints them, keys sorted by UTF-16 code units
+    assert canonical_json(value) == '{"big":1e+21,"seconds":2,"😀":1,"ﬁ":2}'.encode()
+    assert canonical_json_v1(value) == '{"big":1e+21,"seconds":2.0,"ﬁ":2,"😀":1}'.encode()
+
+
+def test_merkle_root_is_rfc_6962() -> None:
+    def leaf(i: int) -> str:
+        return hashlib.sha256(bytes([i])).hexdigest()
+
+    def h(data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
+
+    a, b, c = (h(b"\x00" + bytes.fromhex(leaf(i))) for i in range(3))
+    assert merkle_root([]) == hashlib.sha256(b"").hexdigest()
+    assert merkle_root([leaf(0)]) == a.hex()
+    assert merkle_root([leaf(0), leaf(1)]) == h(b"\x01" + a + b).hex()
+    assert merkle_root([leaf(0), leaf(1), leaf(2)]) == h(b"\x01" + h(b"\x01" + a + b) + c).hex()
+
+
+@pytest.mark.parametrize("ids", [[], [1], [1, 2, 3], [0, 7, 8, 9, 10, 11, 12, 13, 14, 15, 800]])
+def test_members_bitmap_round_trip(ids: list[int]) -> None:
+    blob = encode_members(ids)
+    assert decode_members(blob) == ids
+    assert all(is_member(blob, i) for i in ids)
+    assert not is_member(blob, 5) and not is_member(blob, 10_000)
