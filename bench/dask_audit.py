@@ -102,12 +102,6 @@ def task_rate(
     rates: dict[str, float] = {}
     warm: dict[str, float] = {}
     with connect("local", [str(r) for r in roots], local_workers=WORKERS) as executor:
-        for root in roots:
-            audit([root], executor=executor)  # warms the workers up (imports, schemas)
-            t0 = time.perf_counter()
-            audit([root], executor=executor)
-            warm[str(root)] = time.perf_counter() - t0
-            console.log(f"warm LocalCluster audit of {root}: {time.perf_counter() - t0:.2f} s")
         for label, window in (("audit window", 2 * executor.workers), ("all at once", tasks)):
             for _ in range(2):  # the first round warms the workers up
                 t0 = time.perf_counter()
@@ -115,11 +109,19 @@ def task_rate(
                 for _ in range(tasks):
                     pending.add(executor.submit(len, (1,)))
                     if len(pending) >= window:
-                        _, pending = wait(pending, return_when=FIRST_COMPLETED)
-                wait(pending)
+                        _, pending = wait(pending, timeout=600, return_when=FIRST_COMPLETED)
+                _, pending = wait(pending, timeout=600)
+                if pending:
+                    raise SystemExit(f"bench: {len(pending)} trivial tasks never finished")
                 seconds = time.perf_counter() - t0
             rates[label] = tasks / seconds
             console.log(f"{tasks} trivial tasks, {label}: {rates[label]:.0f} tasks/s")
+        for root in roots:
+            audit([root], executor=executor)  # warms the workers up (imports, schemas)
+            t0 = time.perf_counter()
+            audit([root], executor=executor)
+            warm[str(root)] = time.perf_counter() - t0
+            console.log(f"warm LocalCluster audit of {root}: {time.perf_counter() - t0:.2f} s")
     return rates, warm
 
 

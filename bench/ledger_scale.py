@@ -284,7 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sizes = [(int(b), int(r)) for b, r in (s.lower().split("x") for s in args.size)]
     console = Console(stderr=True)
     measures = []
-    with tempfile.TemporaryDirectory(dir=REPO / "bench") as scratch:
+    scratch_root = REPO / "bench" / "out"  # ignored by git
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
         for bags, runs in sizes:
             measures.append(measure(bags, runs, args.churn, Path(scratch), console))
     largest = max(measures, key=lambda m: m.bags)

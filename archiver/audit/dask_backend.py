@@ -147,7 +147,7 @@ def connect(
                     n_workers=local_workers or os.cpu_count() or 1,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # any free port: never a clash with another
                     silence_logs=logging.CRITICAL,
                 )
                 made.callback(_close, cluster)
@@ -173,6 +173,15 @@ def _close(thing: Any) -> None:
     """Close a client or cluster, whatever state its scheduler is in."""
     with contextlib.suppress(Exception):
         thing.close(timeout=5)
+
+
+def silence_logs() -> None:
+    """For a command-line run: no log line from distributed for the rest of the process (a
+    cluster closing under load still logs from its threads after ``connect`` returns)."""
+    _import_distributed()
+    names = [n for n in logging.Logger.manager.loggerDict if n.startswith("distributed")]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 @contextlib.contextmanager

@@ -185,8 +185,9 @@ def _cluster(
     if scheduler is None:
         yield None
         return
-    from archiver.audit.dask_backend import connect  # distributed only when asked for
+    from archiver.audit.dask_backend import connect, silence_logs  # only when asked for
 
+    silence_logs()  # the cluster's own log is not this command's output
     absolute = [os.path.abspath(r) for r in roots]
     with connect(scheduler, absolute, local_workers=workers, timeout=timeout) as executor:
         yield executor
