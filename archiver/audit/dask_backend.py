@@ -176,11 +176,13 @@ def _close(thing: Any) -> None:
 
 
 def silence_logs() -> None:
-    """For a command-line run: no log line from distributed for the rest of the process (a
-    cluster closing under load still logs from its threads after ``connect`` returns)."""
+    """For a command-line run: no log line from distributed, or from the tornado and
+    asyncio loops it runs on, for the rest of the process (a cluster lost or closing still
+    logs from its threads, also after ``connect`` returns)."""
     _import_distributed()
-    names = [n for n in logging.Logger.manager.loggerDict if n.startswith("distributed")]
-    for name in ["distributed", *names]:
+    roots = ("distributed", "tornado", "asyncio")
+    names = [n for n in logging.Logger.manager.loggerDict if n.startswith(roots)]
+    for name in [*roots, *names]:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
