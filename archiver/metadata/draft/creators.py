@@ -204,12 +204,21 @@ class CreatorFinder:
             return found
         return []
 
+    def _has_org_lemma(self, text: str) -> bool:
+        """Like :func:`has_org_word`, also for inflected Russian words (``совета``)."""
+        for word in re.findall(r"[^\W\d_]+", text):
+            if word.lower() in ORG_WORDS or any(
+                lemma in ORG_WORDS for lemma in self.morphology.lemmas(word.lower())
+            ):
+                return True
+        return False
+
     def _organization(self, text: str) -> str | None:
         """The organization in a closing line (``председатель Алматинского совета``)."""
         words = text.split()
         if words and words[0].lower() in FUNCTION_WORDS:
             rest = " ".join(words[1:]).strip(" ,")
-            if rest and has_org_word(rest) and is_cyrillic(rest):
+            if rest and is_cyrillic(rest) and self._has_org_lemma(rest):
                 return self.morphology.nominative(rest)
             if rest.lower().startswith(("of ", "de ", "du ")) and has_org_word(rest):
                 return _LEADING_ARTICLE_RE.sub("", rest.split(" ", 1)[1])

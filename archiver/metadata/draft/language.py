@@ -61,11 +61,16 @@ class Detector(Protocol):
 
 def lingua_detector() -> Detector:
     """A detector backed by lingua, restricted to :data:`LANGUAGES`, low-accuracy mode."""
+    # lingua is imported here, not at module level: it is an optional extra.
     from lingua import IsoCode639_1, LanguageDetectorBuilder
 
     codes = [getattr(IsoCode639_1, code.upper()) for code in LANGUAGES]
+    # Models are loaded up front (about 30 MB) so that no later file pays for them.
     detector: LanguageDetector = (
-        LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
+        LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+        .with_low_accuracy_mode()
+        .with_preloaded_language_models()
+        .build()
     )
 
     def detect(text: str) -> tuple[str, float] | None:

@@ -95,6 +95,9 @@ class Morphology:
                 continue
             parses = self._analyzer.parse(word)
             parse = parses[0]
+            if head_gender is not None:
+                # before the head noun, an adjective reading agrees with it (Атырауской)
+                parse = next((p for p in parses if "ADJF" in p.tag), parse)
             if head_gender is None and "NOUN" in parse.tag:
                 head_gender = parse.tag.gender
             form = None

@@ -196,7 +196,7 @@ class PlaceFinder:
                 if self._dateline_place(line, end, date_lines):
                     continue
                 hits.append((start, end, place))
-            for _, _, place in hits:
+            for _, _, place in sorted(hits, key=lambda hit: hit[0]):
                 entry = mentions.setdefault((place.name, place.kind), _Mentions(place))
                 entry.lines.append(line)
                 entry.in_title = entry.in_title or line.number == title_line

@@ -1,0 +1,194 @@
+"""Signatories, closings, bylines, first-sentence subjects and officials."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.metadata.draft.creators import CreatorFinder
+from archiver.metadata.draft.text import Document
+from draft_helpers import BODY, doc, shared_drafter
+
+
+@pytest.fixture(scope="module")
+def finder() -> CreatorFinder:
+    return shared_drafter().creators
+
+
+def _creators(finder: CreatorFinder, document: Document, title_line: int | None = 1) -> list[str]:
+    return [e.value for e in finder.find(document, title_line)]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Signed:", "Подписали:", "Қол қойғандар:", "Signataires :", "The statement was signed by:"],
+)
+def test_signed_heading_list(finder: CreatorFinder, heading: str) -> None:
+    document = doc(
+        "Title of it",
+        BODY,
+        "",
+        heading,
+        "1. Steppe Rights Monitor",
+        "2) Labour Law Clinic, Kyrgyzstan",
+        "- Open Dialogue Initiative (Poland)",
+        "",
+        "Share this:",
+    )
+    assert _creators(finder, document) == [
+        "Steppe Rights Monitor",
+        "Labour Law Clinic (Kyrgyzstan)",
+        "Open Dialogue Initiative (Poland)",
+    ]
+
+
+def test_signed_persons_are_inverted(finder: CreatorFinder) -> None:
+    document = doc(
+        "Обращение",
+        BODY,
+        "Подписи:",
+        "1. Касымова Алия, юрист",
+        "2. Ержан Бекмухамедов, журналист",
+        "3. Marat Seitkali",
+    )
+    assert _creators(finder, document) == [
+        "Касымова, Алия",
+        "Бекмухамедов, Ержан",
+        "Seitkali, Marat",
+    ]
+
+
+def test_closing_person_function_organization(finder: CreatorFinder) -> None:
+    document = doc(
+        "Title",
+        BODY,
+        "",
+        "Marat Seitkali",
+        "Director",
+        "Central Asian Press Freedom Network",
+        "",
+        "Print this page",
+    )
+    assert _creators(finder, document) == ["Seitkali, Marat", "Central Asian Press Freedom Network"]
+
+
+def test_closing_with_organization_in_genitive(finder: CreatorFinder) -> None:
+    document = doc(
+        "Заявление", BODY, "Дина Орынбаева,", "председатель Алматинского правозащитного совета"
+    )
+    assert _creators(finder, document) == ["Орынбаева, Дина", "Алматинский правозащитный совет"]
+
+
+def test_plain_list_after_the_text(finder: CreatorFinder) -> None:
+    document = doc(
+        "Title",
+        BODY,
+        "",
+        "Freedom of Eurasia, Austria",
+        "",
+        "Feminist League",
+        "",
+        "Liberty, Kazakhstan",
+        "",
+        "Leave a Reply",
+    )
+    assert _creators(finder, document) == [
+        "Freedom of Eurasia (Austria)",
+        "Feminist League",
+        "Liberty (Kazakhstan)",
+    ]
+
+
+def test_site_notices_after_the_text_are_not_signatories(finder: CreatorFinder) -> None:
+    document = doc(
+        "Title",
+        BODY,
+        "",
+        "Join Us",
+        "Support Become a volunteer Complete training",
+        "Spelling error report",
+    )
+    assert _creators(finder, document) == []
+
+
+def test_byline(finder: CreatorFinder) -> None:
+    document = doc(
+        "Tajikistan: lawyers must not be punished",
+        "By Central Asian Lawyers Network, 16 June 2021",
+        BODY,
+    )
+    assert _creators(finder, document) == ["Central Asian Lawyers Network"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "The Ukrainian Helsinki Human Rights Union and Kharkiv Human Rights Group have issued the "
+            "following open letter to the authorities.",
+            ["Ukrainian Helsinki Human Rights Union", "Kharkiv Human Rights Group"],
+        ),
+        (
+            "Paris, le 25 octobre 2022 – L'Observatoire des libertés en Asie centrale et l'association "
+            "Droits Sans Frontières Eurasie condamnent l'arrestation de vingt-deux militants.",
+            ["Observatoire des libertés en Asie centrale", "Droits Sans Frontières Eurasie"],
+        ),
+        (
+            "Казахстанское бюро по правам человека и Фонд «Ар.Рух.Хак» призывают власти освободить "
+            "пятерых активистов, задержанных после схода жителей.",
+            ["Казахстанское бюро по правам человека", "Фонд «Ар.Рух.Хак»"],
+        ),
+        (
+            "The Partnership for Legal Empowerment in Eastern Europe and Central Asia (Partnership) "
+            "shares the concern of other NGOs about the situation.",
+            ["Partnership for Legal Empowerment in Eastern Europe and Central Asia"],
+        ),
+    ],
+)
+def test_subject_of_the_first_sentence(
+    finder: CreatorFinder, sentence: str, expected: list[str]
+) -> None:
+    assert _creators(finder, doc("Title", sentence)) == expected
+
+
+def test_generic_subject_is_not_a_creator(finder: CreatorFinder) -> None:
+    sentence = "Human rights organizations of Kazakhstan express their deep concern over the unrest in the region."
+    assert _creators(finder, doc("Title", sentence)) == []
+
+
+@pytest.mark.parametrize(
+    ("heading", "expected"),
+    [
+        (
+            "Opening remarks by UN High Commissioner for Human Rights Navi Pillay at a press conference",
+            "Pillay, Navi",
+        ),
+        (
+            "Remarks by OSCE Representative on Freedom of the Media Teresa Ribeiro at the end of her visit",
+            "Ribeiro, Teresa",
+        ),
+        (
+            "Statement by the UN Special Rapporteur on minorities, Helena Marquez, on the situation",
+            "Marquez, Helena",
+        ),
+    ],
+)
+def test_official_named_in_the_heading(finder: CreatorFinder, heading: str, expected: str) -> None:
+    assert _creators(finder, doc(heading, BODY)) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("name", "inverted"),
+    [
+        ("Marat Seitkali", "Seitkali, Marat"),
+        ("Jean Pierre Dupont", "Dupont, Jean Pierre"),
+        ("Дина Орынбаева", "Орынбаева, Дина"),
+        ("Касымова Алия", "Касымова, Алия"),
+        ("Сергей Литвиненко", "Литвиненко, Сергей"),
+    ],
+)
+def test_invert(finder: CreatorFinder, name: str, inverted: str) -> None:
+    assert finder.invert(name) == inverted
+
+
+def test_nobody(finder: CreatorFinder) -> None:
+    assert _creators(finder, doc("Title", BODY)) == []
