@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from draft_helpers import BODY, doc, shared_drafter
 
 from archiver.metadata.draft.creators import CreatorFinder
 from archiver.metadata.draft.text import Document
-from draft_helpers import BODY, doc, shared_drafter
 
 
 @pytest.fixture(scope="module")
@@ -123,13 +123,13 @@ def test_byline(finder: CreatorFinder) -> None:
     ("sentence", "expected"),
     [
         (
-            "The Ukrainian Helsinki Human Rights Union and Kharkiv Human Rights Group have issued the "
-            "following open letter to the authorities.",
+            "The Ukrainian Helsinki Human Rights Union and Kharkiv Human Rights Group have "
+            "issued the following open letter to the authorities.",
             ["Ukrainian Helsinki Human Rights Union", "Kharkiv Human Rights Group"],
         ),
         (
-            "Paris, le 25 octobre 2022 – L'Observatoire des libertés en Asie centrale et l'association "
-            "Droits Sans Frontières Eurasie condamnent l'arrestation de vingt-deux militants.",
+            "Paris, le 25 octobre 2022 – L'Observatoire des libertés en Asie centrale et "
+            "l'association Droits Sans Frontières Eurasie condamnent l'arrestation de militants.",
             ["Observatoire des libertés en Asie centrale", "Droits Sans Frontières Eurasie"],
         ),
         (
@@ -138,8 +138,8 @@ def test_byline(finder: CreatorFinder) -> None:
             ["Казахстанское бюро по правам человека", "Фонд «Ар.Рух.Хак»"],
         ),
         (
-            "The Partnership for Legal Empowerment in Eastern Europe and Central Asia (Partnership) "
-            "shares the concern of other NGOs about the situation.",
+            "The Partnership for Legal Empowerment in Eastern Europe and Central Asia "
+            "(Partnership) shares the concern of other NGOs about the situation.",
             ["Partnership for Legal Empowerment in Eastern Europe and Central Asia"],
         ),
     ],
@@ -151,7 +151,10 @@ def test_subject_of_the_first_sentence(
 
 
 def test_generic_subject_is_not_a_creator(finder: CreatorFinder) -> None:
-    sentence = "Human rights organizations of Kazakhstan express their deep concern over the unrest in the region."
+    sentence = (
+        "Human rights organizations of Kazakhstan express their deep concern over the unrest "
+        "in the region."
+    )
     assert _creators(finder, doc("Title", sentence)) == []
 
 
@@ -159,15 +162,18 @@ def test_generic_subject_is_not_a_creator(finder: CreatorFinder) -> None:
     ("heading", "expected"),
     [
         (
-            "Opening remarks by UN High Commissioner for Human Rights Navi Pillay at a press conference",
+            "Opening remarks by UN High Commissioner for Human Rights Navi Pillay at a press "
+            "conference",
             "Pillay, Navi",
         ),
         (
-            "Remarks by OSCE Representative on Freedom of the Media Teresa Ribeiro at the end of her visit",
+            "Remarks by OSCE Representative on Freedom of the Media Teresa Ribeiro at the end "
+            "of her visit",
             "Ribeiro, Teresa",
         ),
         (
-            "Statement by the UN Special Rapporteur on minorities, Helena Marquez, on the situation",
+            "Statement by the UN Special Rapporteur on minorities, Helena Marquez, on the "
+            "situation",
             "Marquez, Helena",
         ),
     ],

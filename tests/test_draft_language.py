@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from archiver.metadata.draft.language import draft_languages, line_languages, stopword_language
 from draft_helpers import doc, shared_drafter
+
+from archiver.metadata.draft.language import draft_languages, line_languages, stopword_language
 
 EN = (
     "The authorities detained eleven workers who had gathered peacefully in front of the "

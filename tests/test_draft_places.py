@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from draft_helpers import doc, shared_drafter
 
 from archiver.metadata.draft.gazetteer import Gazetteer
 from archiver.metadata.draft.morphology import kazakh_stems
 from archiver.metadata.draft.places import PlaceFinder
 from archiver.metadata.draft.text import Document
-from draft_helpers import doc, shared_drafter
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ was not tuned on must stay at a mean of 0.9 over the five fields, places precisi
 from __future__ import annotations
 
 import pytest
+from draft_helpers import shared_drafter
 
 from archiver.metadata.draft.scoring import match_lists, score_field, score_row
 from bench import draft as bench_draft
-from draft_helpers import shared_drafter
 
 
 def test_title_exact_normalized_or_close() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from draft_helpers import BODY, doc
 
 from archiver.metadata.draft.text import is_clutter, read_document
-from draft_helpers import BODY, doc
 
 
 @pytest.mark.parametrize(

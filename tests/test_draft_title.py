@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from draft_helpers import BODY, doc
+
 from archiver.metadata.draft.text import Line
 from archiver.metadata.draft.title import draft_title, strip_dateline
-from draft_helpers import BODY, doc
 
 
 def _title(*lines: str, languages: dict[int, str] | None = None, main: str = "en") -> list[str]:
