@@ -2,8 +2,9 @@
 
 Run from the repository root as ``python -m bench.draft [--json FILE] [--show]``. The
 evaluation set is ``tests/data/draft_eval/`` (statements written for the tests, with
-their expected rows in ``expected.json``; ``split`` is ``tune`` or ``heldout``) and the
-five seeds of ``sources/`` with ``sources/metadata.csv``. Scoring is that of
+their expected rows in ``expected.json``; ``split`` is ``tune``, ``heldout`` or
+``heldout2``, see the README) and the five seeds of ``sources/`` with
+``sources/metadata.csv``. ``held-out`` is the two held-out parts together. Scoring is that of
 :mod:`archiver.metadata.draft.scoring`. Time: the first file includes loading the
 detector, morphology and gazetteer (and the imports); further files are timed one by
 one (median). Peak RSS is the process's (``ru_maxrss``).
@@ -108,7 +109,11 @@ def score_split(
     return result
 
 
-def run(show: bool = False) -> dict[str, Any]:
+SPLITS: tuple[str, ...] = ("tune", "heldout", "heldout2", "seeds")
+HELDOUT = ("heldout", "heldout2")
+
+
+def run(show: Sequence[str] = ()) -> dict[str, Any]:
     """Draft every statement, score the splits, measure time and memory."""
     cases = eval_cases() + seed_cases()
     start = time.perf_counter()
@@ -122,7 +127,7 @@ def run(show: bool = False) -> dict[str, Any]:
         draft = drafter.draft(case.text)
         times.append(time.perf_counter() - began)
         drafts[case.name] = draft.draft_json()
-        if show:
+        if case.split in show:
             print(f"== {case.name} [{case.split}]")
             for term, values in draft.draft_json().items():
                 want = case.expected.get(term, [])
@@ -130,12 +135,14 @@ def run(show: bool = False) -> dict[str, Any]:
                 print(f"  {mark} {term}: {values}" + ("" if values == want else f"  want {want}"))
     first = time.perf_counter() - start - sum(times[1:])
     splits = {}
-    for split in ("tune", "heldout", "seeds"):
+    for split in SPLITS:
         part = [c for c in cases if c.split == split]
         splits[split] = score_split(split, part, drafts, drafter.gazetteer)
+    every = [c for c in cases if c.split in HELDOUT]
+    splits["held-out"] = score_split("held-out", every, drafts, drafter.gazetteer)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        "statements": {s: len([c for c in cases if c.split == s]) for s in splits},
+        "statements": {s: len(splits[s].rows) for s in splits},
         "scores": {
             s: {
                 "per_field": {k: round(v, 3) for k, v in sc.per_field.items()},
@@ -180,7 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the evaluation and print (and optionally save) the report."""
     parser = argparse.ArgumentParser(prog="python -m bench.draft", description=__doc__)
     parser.add_argument("--json", type=Path, help="write the report to this file")
-    parser.add_argument("--show", action="store_true", help="print every draft against its row")
+    parser.add_argument(
+        "--show",
+        action="append",
+        choices=SPLITS,
+        default=[],
+        help="print the drafts of this part against their rows (repeatable; tune only "
+        "while tuning)",
+    )
     args = parser.parse_args(argv)
     report = run(show=args.show)
     _print(report)

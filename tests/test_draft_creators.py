@@ -198,3 +198,19 @@ def test_invert(finder: CreatorFinder, name: str, inverted: str) -> None:
 
 def test_nobody(finder: CreatorFinder) -> None:
     assert _creators(finder, doc("Title", BODY)) == []
+
+
+@pytest.mark.parametrize(
+    ("phrase", "nominative"),
+    [
+        ("Алматинского правозащитного совета", "Алматинский правозащитный совет"),
+        ("Коалиции НКО Казахстана против пыток", "Коалиция НКО Казахстана против пыток"),
+        (
+            "Западно-Казахстанского правозащитного центра",
+            "Западно-Казахстанский правозащитный центр",
+        ),
+        ("Атырауской области", "Атырауская область"),
+    ],
+)
+def test_nominative_of_an_organization_or_region(phrase: str, nominative: str) -> None:
+    assert shared_drafter().morphology.nominative(phrase) == nominative

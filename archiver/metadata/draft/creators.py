@@ -155,6 +155,9 @@ class CreatorFinder:
         name, comma, rest = item.partition(",")
         if comma and self.is_person(name) and not self.gazetteer.best(rest.strip()):
             return self.invert(name)
+        affiliated = re.match(r"^(.+?)\s*\((.+)\)$", item)
+        if affiliated and self.is_person(affiliated.group(1)):
+            return self.invert(affiliated.group(1))
         if self.is_person(item):
             return self.invert(item)
         return self._country_suffix(item)
@@ -171,7 +174,10 @@ class CreatorFinder:
             for item_line in lines[index + 1 :]:
                 if document.is_body(item_line) or len(item_line.words) > 25:
                     break
-                if item_line.number - (found[-1].line if found else line.number) > 4:
+                previous = found[-1].line if found else line.number
+                if item_line.number - previous > 4 or _clutter_between(
+                    document, previous, item_line.number
+                ):
                     break
                 value = self._item(item_line.text)
                 if value:
@@ -332,6 +338,13 @@ class CreatorFinder:
         if found:
             return _unique(found)
         return _unique(self.official(document, title_line))
+
+
+def _clutter_between(document: Document, first: int, last: int) -> bool:
+    """True if a non-empty clutter line lies strictly between two line numbers."""
+    return any(
+        document.line(n).text and document.line(n).boilerplate for n in range(first + 1, last)
+    )
 
 
 def _lines_between(document: Document, first: int, last: int) -> int:

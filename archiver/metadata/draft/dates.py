@@ -69,7 +69,7 @@ _Y_D_M = re.compile(
 )
 _M_Y = re.compile(rf"\b({_W})\s+(\d{{4}})(?!\d)")
 
-_LABEL_RE = re.compile(
+DATE_LABEL_RE = re.compile(
     r"(?:published|publication date|posted|date of publication|date:|updated|"
     r"опубликовано|дата публикации|дата:|жарияланды|жарияланған|жарияланым|"
     r"publié|date de publication|опубліковано|veröffentlicht)",
@@ -159,7 +159,7 @@ def _score(found: FoundDate, document: Document) -> tuple[float, str]:
     before = line.text[: found.start]
     rest_words = re.findall(r"[^\W\d_]+", _rest(found))
     in_body = document.is_body(line)
-    if _LABEL_RE.search(before):
+    if DATE_LABEL_RE.search(before):
         return 10.0, "after a publication label"
     if re.match(r"^\s*by\b|^\s*par\b|^\s*автор", before, re.IGNORECASE) and len(rest_words) <= 8:
         return 9.0, "in the byline"

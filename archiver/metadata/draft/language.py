@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # ISO 639-1 codes of the languages the detector chooses among.
 LANGUAGES: tuple[str, ...] = ("en", "ru", "kk", "fr", "uk", "de", "es")
 MIN_WORDS = 3  # lines with fewer words are too short to tell
+DETECT_CHARS = 300  # the start of a long paragraph is enough to tell its language
 SECOND_MIN_LETTERS = 40  # a second language needs this many letters in sure lines
 SECOND_MIN_CONFIDENCE = 0.7  # lines guessed with less are not counted for a second language
 CYRILLIC = frozenset({"ru", "uk", "kk"})
@@ -109,7 +110,7 @@ def line_languages(document: Document, detect: Detector) -> list[LineLanguage]:
         words = line.words
         if len(words) < MIN_WORDS:
             continue
-        guess = detect(line.text)
+        guess = detect(line.text[:DETECT_CHARS])
         if guess is None:
             continue
         code, confidence = guess

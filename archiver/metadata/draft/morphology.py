@@ -79,32 +79,62 @@ class Morphology:
                     tags.add(tag)
         return frozenset(tags)
 
+    def is_genitive(self, word: str) -> bool:
+        """True if the most likely reading of a Russian word is a genitive (``Казахстана``)."""
+        parses = self._analyzer.parse(word)
+        return bool(parses) and "gent" in parses[0].tag
+
     def is_adjective(self, word: str) -> bool:
         """True if the most likely reading of ``word`` is an adjective."""
         parses = self._analyzer.parse(word)
         return bool(parses) and "ADJF" in parses[0].tag
 
     def nominative(self, phrase: str) -> str:
-        """A Russian noun phrase in the nominative (``Алматинского совета`` -> ``... совет``)."""
+        """A Russian noun phrase in the nominative (``Алматинского совета`` -> ``... совет``).
+
+        Only the leading adjectives and the head noun change; what follows the head (a
+        genitive, a prepositional phrase: ``Коалиции НКО Казахстана``) stays as written.
+        """
         words = phrase.split()
-        out: list[str] = []
-        head_gender: str | None = None
-        for word in reversed(words):
-            if not is_cyrillic(word) or not word[:1].isalpha():
-                out.append(word)
+        head = None
+        for index, word in enumerate(words):
+            parses = self._analyzer.parse(word)[:3] if is_cyrillic(word) else []
+            if not parses:
                 continue
-            parses = self._analyzer.parse(word)
-            parse = parses[0]
-            if head_gender is not None:
-                # before the head noun, an adjective reading agrees with it (Атырауской)
-                parse = next((p for p in parses if "ADJF" in p.tag), parse)
-            if head_gender is None and "NOUN" in parse.tag:
-                head_gender = parse.tag.gender
-            form = None
-            if "ADJF" in parse.tag and head_gender:
-                form = parse.inflect({"nomn", "sing", head_gender})
-            elif "NOUN" in parse.tag or "ADJF" in parse.tag:
-                form = parse.inflect({"nomn"})
-            new = form.word if form is not None else word.lower()
-            out.append(new.capitalize() if word[:1].isupper() else new)
-        return " ".join(reversed(out))
+            last = index == len(words) - 1
+            if not last and any("ADJF" in p.tag for p in parses):
+                continue  # an adjective before its noun (Атырауской области)
+            if "NOUN" in parses[0].tag:
+                head = index
+                break
+        if head is None:
+            return phrase
+        noun = self._analyzer.parse(words[head])[0]
+        gender, number = noun.tag.gender, noun.tag.number or "sing"
+        out = list(words)
+        form = noun.inflect({"nomn", number})
+        if form is not None:
+            out[head] = _same_case(words[head], form.word)
+        for index in range(head):
+            parses = self._analyzer.parse(words[index])
+            adjective = next((p for p in parses if "ADJF" in p.tag), None)
+            if adjective is None:
+                continue
+            wanted = {"nomn", number} | ({gender} if gender and number == "sing" else set())
+            inflected = adjective.inflect(wanted)
+            if inflected is not None:
+                out[index] = _same_case(words[index], inflected.word)
+        return " ".join(out)
+
+
+def _same_case(original: str, word: str) -> str:
+    """``word`` capitalized like ``original``."""
+    if original.isupper() and len(original) > 1:
+        return word.upper()
+    old_parts, new_parts = original.split("-"), word.split("-")
+    if len(old_parts) == len(new_parts):
+        return "-".join(
+            n[:1].upper() + n[1:] if o[:1].isupper() else n
+            for o, n in zip(old_parts, new_parts, strict=True)
+        )
+    return word[:1].upper() + word[1:] if original[:1].isupper() else word

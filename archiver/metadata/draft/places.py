@@ -52,8 +52,15 @@ def _capitalized(word: str) -> bool:
     return word[:1].isupper()
 
 
-def _in_organization(tokens: list[str], start: int, end: int) -> bool:
-    """True if the name tokens[start:end] sit inside an organization's name."""
+def _in_organization(
+    tokens: list[str], start: int, end: int, morphology: Morphology | None = None
+) -> bool:
+    """True if the name tokens[start:end] sit inside an organization's name.
+
+    Latin script: the run of capitalized words around the name has a word such as
+    Committee. Cyrillic: such a word follows within three words (``Ақтау ... орталығы``),
+    or, for a Russian genitive (``Фонд защиты СМИ Казахстана``), precedes within three.
+    """
     cyrillic = is_cyrillic(tokens[start])
     after = tokens[end : end + 4]
     for word in after[:3] if cyrillic else after:
@@ -62,9 +69,13 @@ def _in_organization(tokens: list[str], start: int, end: int) -> bool:
         if not cyrillic and not _capitalized(word) and word.lower() not in _CONNECTORS:
             break
     if cyrillic:
-        before = [w.lower() for w in tokens[max(0, start - 3) : start]]
-        if any(w in ORG_WORDS for w in before):
-            return True
+        if morphology is None or not morphology.is_genitive(tokens[end - 1]):
+            return False
+        for word in tokens[max(0, start - 3) : start]:
+            if word.lower() in ORG_WORDS or any(
+                lemma in ORG_WORDS for lemma in morphology.lemmas(word.lower())
+            ):
+                return True
     else:
         index = start - 1
         while index >= 0 and (
@@ -160,7 +171,7 @@ class PlaceFinder:
                 index += 1
                 continue
             size, place = hit
-            if not _in_organization(tokens, index, index + size):
+            if not _in_organization(tokens, index, index + size, self.morphology):
                 found.append((spans[index][0], spans[index + size - 1][1], place))
             index += size
         return found

@@ -16,7 +16,7 @@ BODY_ANY_WORDS = 35  # a line this long is body text even without a closing full
 _SENTENCE_END = tuple('.!?:;"»”…')
 _BULLET_RE = re.compile(r"^[\s•·▪◦●‣∙*>›»→\-–—]+(?=\S)")
 _WORD_RE = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
-_SEPARATORS_RE = re.compile(r"\s*(?:\||›|»|→|/|>|•|·)\s*")
+_SEPARATORS_RE = re.compile(r"\s*(?:\||›|»|→|•|·)\s*|\s+[/>]\s+")
 
 # Whole-line clutter (matched against the lower-cased line, anchored at its start).
 _CLUTTER_START = re.compile(
@@ -35,7 +35,7 @@ _CLUTTER_START = re.compile(
     r"facebook|twitter|telegram|whatsapp|linkedin|youtube|instagram|вконтакте)"
 )
 _CLUTTER_ANYWHERE = re.compile(
-    r"(?:©|\(c\) \d{4}|ctrl[-+ ]?enter|all rights reserved|все права защищены|"
+    r"(?:^\d+\s+(?:comments?|replies|комментари\w*|пікір\w*|commentaires?)$|©|\(c\) \d{4}|ctrl[-+ ]?enter|all rights reserved|все права защищены|"
     r"барлық құқықтар қорғалған|tous droits réservés|@\S+\.\w+|\[email protected\])",
     re.IGNORECASE,
 )

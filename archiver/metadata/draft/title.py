@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from archiver.metadata.draft.dates import find_dates
+from archiver.metadata.draft.dates import DATE_LABEL_RE, find_dates
 from archiver.metadata.draft.evidence import Evidence
 from archiver.metadata.draft.text import Document, Line
 
@@ -28,6 +28,14 @@ _LABEL_RE = re.compile(
     re.IGNORECASE,
 )
 _BYLINE_RE = re.compile(r"^(?:by|par|автор)\b", re.IGNORECASE)
+_KICKER_RE = re.compile(r"^[^\W\d_][\w’'\- ]{2,30}\s?:\s+\S")
+# Words that name the genre: a heading with one is more likely the statement's title.
+_GENRE_RE = re.compile(
+    r"\b(?:statement|appeal|open letter|letter|declaration|remarks|communiqué|déclaration|"
+    r"lettre|appel|заявлени\w*|обращени\w*|открытое письмо|мәлімдеме\w*|үндеу\w*|"
+    r"ашық хат)\b",
+    re.IGNORECASE,
+)
 MIN_WORDS = 3
 MAX_WORDS = 40
 
@@ -78,6 +86,8 @@ def draft_title(
     best: tuple[float, Line] | None = None
     for rank, line in enumerate(candidates):
         score = _score(line, rank, all_keys, languages, main)
+        if _next_to_menu(document, line):
+            score -= 1.5  # the site's name above or below its menu bar
         if best is None or score > best[0]:
             best = (score, line)
     if best is None or best[0] <= 0:
@@ -101,7 +111,9 @@ def _score(
         return -1.0
     if _ADDRESS_RE.match(text) or _LABEL_RE.match(text.strip(" :")) or _BYLINE_RE.match(text):
         return -1.0
-    score = 3.0 - 0.4 * rank
+    if dates and DATE_LABEL_RE.match(text):  # "Posted on March 3, 2021 by admin"
+        return -1.0
+    score = 3.0 - 0.5 * rank
     if words > MAX_WORDS:
         score -= 2.0
     if 4 <= words <= 25:
@@ -110,10 +122,26 @@ def _score(
         score += 2.0
     if text.endswith("."):
         score -= 1.5
+    if _GENRE_RE.search(text):
+        score += 0.5
+    if _KICKER_RE.match(text):
+        score += 0.5  # "Kazakhstan: end the harassment ..."
     language = languages.get(line.number)
     if main and language and language != main:
         score -= 2.5
     return score
+
+
+def _next_to_menu(document: Document, line: Line) -> bool:
+    """True if the nearest non-empty line above or below is a menu (clutter)."""
+    for step in (-1, 1):
+        number = line.number + step
+        while 1 <= number <= len(document.lines) and not document.line(number).text:
+            number += step
+        if 1 <= number <= len(document.lines) and document.line(number).boilerplate:
+            if number == line.number + step:  # directly adjacent, no blank line between
+                return True
+    return False
 
 
 def _repeated(text: str, all_keys: list[str]) -> bool:
