@@ -35,7 +35,8 @@ _CLUTTER_START = re.compile(
     r"facebook|twitter|telegram|whatsapp|linkedin|youtube|instagram|вконтакте)"
 )
 _CLUTTER_ANYWHERE = re.compile(
-    r"(?:^\d+\s+(?:comments?|replies|комментари\w*|пікір\w*|commentaires?)$|©|\(c\) \d{4}|ctrl[-+ ]?enter|all rights reserved|все права защищены|"
+    r"(?:^\d+\s+(?:comments?|replies|комментари\w*|пікір\w*|commentaires?)$|"
+    r"©|\(c\) \d{4}|ctrl[-+ ]?enter|all rights reserved|все права защищены|"
     r"барлық құқықтар қорғалған|tous droits réservés|@\S+\.\w+|\[email protected\])",
     re.IGNORECASE,
 )
