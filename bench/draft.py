@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -156,6 +157,7 @@ def run(show: Sequence[str] = ()) -> dict[str, Any]:
         "next_file_median_s": round(statistics.median(times[1:]), 4),
         "next_file_max_s": round(max(times[1:]), 4),
         "peak_rss_mib": round(rss_mib, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "targets": {
             "heldout_mean": TARGET_MEAN,
             "place_precision": TARGET_PLACE_PRECISION,
@@ -179,7 +181,8 @@ def _print(report: Mapping[str, Any]) -> None:
     print(
         f"first file {report['first_file_s']} s (target {TARGET_FIRST_S}), further files median "
         f"{report['next_file_median_s']} s, max {report['next_file_max_s']} s (target "
-        f"{TARGET_NEXT_S}), peak RSS {report['peak_rss_mib']} MiB (target {TARGET_RSS_MIB})"
+        f"{TARGET_NEXT_S}), peak RSS {report['peak_rss_mib']} MiB (target {TARGET_RSS_MIB}); "
+        f"load average {report['load_average'][0]} on {os.cpu_count()} cores"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from archiver.metadata.draft.creators import CreatorFinder
 from archiver.metadata.draft.dates import draft_date
 from archiver.metadata.draft.evidence import Draft, Evidence
@@ -28,9 +30,13 @@ class Drafter:
         gazetteer: Gazetteer | None = None,
         morphology: Morphology | None = None,
     ) -> None:
-        self.detect = detector if detector is not None else lingua_detector()
-        self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
-        self.morphology = morphology if morphology is not None else Morphology()
+        # lingua loads its models without holding the GIL: load them beside the rest
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            given = detector
+            pending = pool.submit(lingua_detector if given is None else lambda: given)
+            self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
+            self.morphology = morphology if morphology is not None else Morphology()
+            self.detect: Detector = pending.result()
         self.places = PlaceFinder(self.gazetteer, self.morphology)
         self.creators = CreatorFinder(self.gazetteer, self.morphology)
 
