@@ -41,7 +41,12 @@ FUNCTION_WORDS = frozenset(
     coordinatrice coordinateur directeur directrice présidente président responsable avocat
     председатель директор руководитель координатор юрист журналист правозащитник адвокат
     эксперт член редактор исполнительный төраға төрағасы директоры үйлестіруші заңгер
-    басшысы""".split()
+    басшысы жетекшісі үйлестірушісі хатшысы президенті""".split()
+)
+_KAZAKH_GENITIVE_RE = re.compile(r"(?<=[^\W\d_]{3})(?:ның|нің|дың|дің|тың|тің)$")
+_BY_ORGANIZATION_RE = re.compile(
+    r"\b(?:by|par)\s+(?:the\s+|l['’]|la\s+|le\s+)?(?P<org>[A-ZÀ-Þ].+?)"
+    r"(?:\s+(?:on|at|in|about|regarding|concerning|to|during|sur|à|concernant)\s|,|$)"
 )
 _VERB_RE = re.compile(
     r"\s(?:today\s+|jointly\s+|also\s+|hereby\s+)?"
@@ -195,7 +200,7 @@ class CreatorFinder:
                 continue
             following = [rest.strip()] if rest.strip() else []
             following += [ln.text for ln in trailer[index + 1 : index + 3]]
-            if not following or not any(is_function(t) or has_org_word(t) for t in following):
+            if not any(is_function(t) or self._organization(t) for t in following):
                 continue
             found = [Evidence(self.invert(name), line.number, line.text, 0.85, "closing")]
             for offset, text in enumerate(following):
@@ -222,7 +227,15 @@ class CreatorFinder:
     def _organization(self, text: str) -> str | None:
         """The organization in a closing line (``председатель Алматинского совета``)."""
         words = text.split()
+        if len(words) >= 2 and words[-1].lower() in FUNCTION_WORDS and is_cyrillic(text):
+            # Kazakh: "«Әділет» қоғамдық қорының директоры" -> "«Әділет» қоғамдық қоры"
+            head = " ".join([*words[:-2], _KAZAKH_GENITIVE_RE.sub("", words[-2])])
+            return head.strip(" ,") if has_org_word(head) else None
         if words and words[0].lower() in FUNCTION_WORDS:
+            if "," in text:
+                after = text.rsplit(",", 1)[1].strip()
+                if has_org_word(after):
+                    return after
             rest = " ".join(words[1:]).strip(" ,")
             if rest and is_cyrillic(rest) and self._has_org_lemma(rest):
                 return self.morphology.nominative(rest)
@@ -316,6 +329,10 @@ class CreatorFinder:
         """An official named in the heading (or the line under it)."""
         lines = [ln for ln in document.header() if title_line is None or ln.number >= title_line]
         for line in lines[:3]:
+            organization = _BY_ORGANIZATION_RE.search(line.text)
+            if organization and has_org_word(organization.group("org")):
+                value = organization.group("org").strip()
+                return [Evidence(value, line.number, line.text, 0.65, "named in the heading")]
             by = _BY_RE.search(line.text)
             if by is None:
                 continue

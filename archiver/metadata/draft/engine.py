@@ -20,6 +20,9 @@ from archiver.metadata.draft.places import PlaceFinder
 from archiver.metadata.draft.text import read_document
 from archiver.metadata.draft.title import draft_title
 
+# Creators found in these places do not make their lines signatory lines.
+HEADING_NOTES = frozenset({"first sentence", "official", "named in the heading"})
+
 
 class Drafter:
     """Drafts descriptions; loads the language detector, morphology and gazetteer once."""
@@ -57,7 +60,7 @@ class Drafter:
         title_line = title[0].line if title else None
         date = draft_date(document)
         creators = self.creators.find(document, title_line)
-        skip = {e.line for e in creators if e.note not in ("first sentence", "official")}
+        skip = {e.line for e in creators if e.note not in HEADING_NOTES}
         languages = draft_languages(found, skip)
         date_lines = {e.line for e in date}
         places = self.places.find(document, title_line, skip, date_lines)

@@ -57,9 +57,11 @@ def _in_organization(
 ) -> bool:
     """True if the name tokens[start:end] sit inside an organization's name.
 
-    Latin script: the run of capitalized words around the name has a word such as
-    Committee. Cyrillic: such a word follows within three words (``Ақтау ... орталығы``),
-    or, for a Russian genitive (``Фонд защиты СМИ Казахстана``), precedes within three.
+    Latin script: the run of capitalized words after the name has a word such as
+    Committee (``Almaty Helsinki Committee``; but ``Ministry of Justice of Tajikistan``
+    names the country the statement is about). Cyrillic: such a word follows within three
+    words (``Ақтау ... орталығы``), or, for a Russian genitive (``Фонд защиты СМИ
+    Казахстана``), precedes within three.
     """
     cyrillic = is_cyrillic(tokens[start])
     after = tokens[end : end + 4]
@@ -76,14 +78,6 @@ def _in_organization(
                 lemma in ORG_WORDS for lemma in morphology.lemmas(word.lower())
             ):
                 return True
-    else:
-        index = start - 1
-        while index >= 0 and (
-            tokens[index].lower() in ("of", "for") or _capitalized(tokens[index])
-        ):
-            if tokens[index].lower() in ORG_WORDS:
-                return True
-            index -= 1
     return False
 
 
