@@ -214,3 +214,24 @@ def test_nobody(finder: CreatorFinder) -> None:
 )
 def test_nominative_of_an_organization_or_region(phrase: str, nominative: str) -> None:
     assert shared_drafter().morphology.nominative(phrase) == nominative
+
+
+def test_organization_named_after_by_in_the_heading(finder: CreatorFinder) -> None:
+    heading = "Statement by the Caspian Environmental Watch on the oil spill near Atyrau"
+    assert _creators(finder, doc(heading, BODY)) == ["Caspian Environmental Watch"]
+
+
+def test_closing_function_comma_organization(finder: CreatorFinder) -> None:
+    document = doc(
+        "Title",
+        BODY,
+        "On behalf of the Board,",
+        "Anna Petrova",
+        "Executive Director, Eurasian Media Forum",
+    )
+    assert _creators(finder, document) == ["Petrova, Anna", "Eurasian Media Forum"]
+
+
+def test_kazakh_closing_organization_in_genitive(finder: CreatorFinder) -> None:
+    document = doc("Мәлімдеме", BODY, "Айжан Бекова,", "«Әділет» қоғамдық қорының директоры")
+    assert _creators(finder, document) == ["Бекова, Айжан", "«Әділет» қоғамдық қоры"]

