@@ -235,3 +235,29 @@ def test_closing_function_comma_organization(finder: CreatorFinder) -> None:
 def test_kazakh_closing_organization_in_genitive(finder: CreatorFinder) -> None:
     document = doc("Мәлімдеме", BODY, "Айжан Бекова,", "«Әділет» қоғамдық қорының директоры")
     assert _creators(finder, document) == ["Бекова, Айжан", "«Әділет» қоғамдық қоры"]
+
+
+def test_french_official_with_accented_name(finder: CreatorFinder) -> None:
+    heading = (
+        "Déclaration de fin de mission de la Rapporteuse spéciale Ana Lucía Ortega sur le pays"
+    )
+    assert _creators(finder, doc(heading, BODY)) == ["Ortega, Ana Lucía"]
+
+
+def test_subject_with_received_and_quoted_names(finder: CreatorFinder) -> None:
+    english = (
+        "The Cotton Freedom Campaign and the Samarkand Labour Rights Centre have received "
+        "reports that teachers were ordered to pick cotton during the harvest."
+    )
+    assert _creators(finder, doc("Title", english)) == [
+        "Cotton Freedom Campaign",
+        "Samarkand Labour Rights Centre",
+    ]
+    russian = (
+        "Общественное объединение «Журналисты Оша» и Медиацентр «Ордо» обращаются к Вам "
+        "с просьбой вмешаться в дело журналистов."
+    )
+    assert _creators(finder, doc("Обращение", russian)) == [
+        "Общественное объединение «Журналисты Оша»",
+        "Медиацентр «Ордо»",
+    ]

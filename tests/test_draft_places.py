@@ -115,3 +115,10 @@ def test_country_of_a_state_body_is_a_place(finder: PlaceFinder) -> None:
         "Title", "We call on the Ministry of Ecology of Kazakhstan to publish its inspection."
     )
     assert _places(finder, document) == ["Kazakhstan"]
+
+
+def test_region_adjective_and_country_adjective_forms(finder: PlaceFinder) -> None:
+    court = "Мы призываем Западно-Казахстанский областной суд отменить приговор."
+    assert _places(finder, doc("Заявление", court)) == ["West Kazakhstan oblast"]
+    president = "Обращение к Президенту Кыргызской Республики о судьбе журналистов."
+    assert _places(finder, doc("Обращение", president)) == ["Kyrgyzstan"]

@@ -59,8 +59,8 @@ def test_row_scores_every_field() -> None:
 def test_evaluation_set_is_split_and_large_enough() -> None:
     cases = bench_draft.eval_cases()
     assert len(cases) >= 15
-    assert {c.split for c in cases} == {"tune", "heldout", "heldout2"}
-    assert len([c for c in cases if c.split != "tune"]) >= 15
+    assert {c.split for c in cases} == {"tune", "dev", *bench_draft.HELDOUT}
+    assert len([c for c in cases if c.split in bench_draft.HELDOUT]) >= 15
     assert not {c.name for c in cases} & {c.name for c in bench_draft.seed_cases()}
 
 

@@ -50,7 +50,8 @@ _BY_ORGANIZATION_RE = re.compile(
 )
 _VERB_RE = re.compile(
     r"\s(?:today\s+|jointly\s+|also\s+|hereby\s+)?"
-    r"(?:ha(?:ve|s) (?:issued|sent|published|adopted|written)|issued|sent|express(?:es|ed)?|"
+    r"(?:ha(?:ve|s) (?:issued|sent|published|adopted|written|received|learned|learnt)|"
+    r"issued|sent|express(?:es|ed)?|received|warns?|(?:are |is )?writ(?:e|es|ing) to|"
     r"call(?:s|ed)? (?:on|upon|for)|urge[sd]?|condemn(?:s|ed)?|welcome[sd]?|demand(?:s|ed)?|"
     r"appeal(?:s|ed)? to|share[sd]?|(?:is|are) (?:deeply |gravely |seriously )?"
     r"(?:concerned|alarmed|troubled)|deplore[sd]?|protest(?:s|ed)?|reiterate[sd]?|"
@@ -69,7 +70,9 @@ _GENERIC_RE = re.compile(
 )
 _LEADING_ARTICLE_RE = re.compile(r"^(?:the|l['’]|le|la|les)\s*", re.IGNORECASE)
 _DATELINE_PREFIX_RE = re.compile(r"^[^–—]{3,60}?\d{4}\)?\s*[–—-]\s+")
-_BY_RE = re.compile(r"\b(?:by|par|of)\s", re.IGNORECASE)
+_BY_RE = re.compile(r"\b(?:by|par|of|de la|du|de)\s", re.IGNORECASE)
+# A given name or surname in Latin letters (accents allowed), or an initial.
+_LATIN_NAME_RE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’\-]+|[A-Z]\.(?:-?[A-Z]\.)?")
 _CAPITALIZED_RUN_RE = re.compile(
     r"(?:[A-ZÀ-Þ][\w’'\-]*\.?|[A-Z]\.)(?:\s+(?:[A-ZÀ-Þ][\w’'\-]*\.?|[A-Z]\.))+"
 )
@@ -77,6 +80,8 @@ OFFICE_WORDS = frozenset(
     """un osce eu oic high commissioner special rapporteur representative secretary general
     president minister prime deputy ambassador envoy director chair human rights freedom
     media expert experts working group committee council office united nations european
+    rapporteuse spéciale spécial haut-commissaire représentante représentant présidente
+    président ministre secrétaire générale général experte onu
     the on of for""".split()
 )
 _SURNAME_ENDINGS = (
@@ -124,7 +129,7 @@ class CreatorFinder:
             return bool(tags & {"Name", "Surn", "Patr"}) or any(
                 w.lower().endswith(_SURNAME_ENDINGS) for w in words
             )
-        return all(re.fullmatch(r"[A-Z][a-z'’\-]+|[A-Z]\.(?:-?[A-Z]\.)?", w) for w in words)
+        return all(_LATIN_NAME_RE.fullmatch(w) for w in words)
 
     def invert(self, name: str) -> str:
         """A person's name as ``Surname, Given``."""
@@ -311,7 +316,7 @@ class CreatorFinder:
             return []
         parts = [subject]
         pieces = [p for p in _SPLIT_RE.split(subject) if p]
-        if len(pieces) > 1 and all(has_org_word(p) or p.lower().startswith("the ") for p in pieces):
+        if len(pieces) > 1 and all(_organization_like(p) for p in pieces):
             parts = pieces
         out: list[str] = []
         for part in parts:
@@ -355,6 +360,11 @@ class CreatorFinder:
         if found:
             return _unique(found)
         return _unique(self.official(document, title_line))
+
+
+def _organization_like(piece: str) -> bool:
+    """A part of a subject that names an organization by itself (to split ``X and Y``)."""
+    return has_org_word(piece) or piece.lower().startswith("the ") or bool(re.search("[«“]", piece))
 
 
 def _clutter_between(document: Document, first: int, last: int) -> bool:

@@ -31,7 +31,7 @@ ORG_WORDS = frozenset(
     comité fondation centre conseil réseau institut observatoire ligue fédération""".split()
 )
 _REGION_WORD_RE = re.compile(
-    r"\b(oblast|region|province|autonomous region|област[ьиюей]\w*|облыс\w*|велаят\w*)\b",
+    r"\b(oblast|region|province|autonomous region|област\w*|облыс\w*|велаят\w*)\b",
     re.IGNORECASE,
 )
 _FRENCH_REGION_RE = re.compile(r"\brégion\s+(?:de\s+la\s+|du\s+|de\s+|d['’])([\w\-]+)", re.I)
@@ -95,6 +95,8 @@ class PlaceFinder:
         if last.endswith(("'s", "’s")):
             forms.append(" ".join([*words[:-1], last[:-2]]))
         if is_cyrillic(last):
+            if len(words) > 1:  # Кыргызской Республики -> Кыргызская Республика
+                forms.append(self.morphology.nominative(phrase))
             head = " ".join(words[:-1])
             for lemma in self.morphology.lemmas(last):
                 forms.append(f"{head} {lemma}".strip())
@@ -134,7 +136,9 @@ class PlaceFinder:
         candidates = [f"{phrase} {lower}", f"{phrase} region", f"{phrase} oblast"]
         if lower.startswith("облыс"):
             candidates.append(f"{phrase} облысы")
-        if lower.startswith("област"):
+        if lower.startswith("областн"):  # Западно-Казахстанский областной суд
+            candidates.append(self.morphology.nominative(f"{phrase} области"))
+        elif lower.startswith("област"):
             candidates.append(self.morphology.nominative(f"{phrase} {region_word}"))
         for candidate in candidates:
             place = self.gazetteer.best(candidate)
