@@ -3,7 +3,7 @@
 Run from the repository root as ``python -m bench.draft [--json FILE] [--show]``. The
 evaluation set is ``tests/data/draft_eval/`` (statements written for the tests, with
 their expected rows in ``expected.json``; ``split`` is ``tune``, ``dev``, ``heldout``
-or ``heldout3``, see the README) and the five seeds of ``sources/`` with
+or ``heldout4``, see the README) and the five seeds of ``sources/`` with
 ``sources/metadata.csv``. ``held-out`` is the two held-out parts together. Scoring is that of
 :mod:`archiver.metadata.draft.scoring`. Time: the first file includes loading the
 detector, morphology and gazetteer (and the imports); further files are timed one by
@@ -112,8 +112,8 @@ def score_split(
     return result
 
 
-SPLITS: tuple[str, ...] = ("tune", "dev", "heldout", "heldout3", "seeds")
-HELDOUT = ("heldout", "heldout3")
+SPLITS: tuple[str, ...] = ("tune", "dev", "heldout", "heldout4", "seeds")
+HELDOUT = ("heldout", "heldout4")
 
 
 def run(show: Sequence[str] = ()) -> dict[str, Any]:

@@ -261,3 +261,37 @@ def test_subject_with_received_and_quoted_names(finder: CreatorFinder) -> None:
         "Общественное объединение «Журналисты Оша»",
         "Медиацентр «Ордо»",
     ]
+
+
+def test_list_of_persons_with_functions_without_heading(finder: CreatorFinder) -> None:
+    document = doc(
+        "Открытое письмо",
+        BODY,
+        "",
+        "Ольга Ким, редактор",
+        "Асель Жумабаева, журналист",
+        "Дмитрий Шевченко, фотограф",
+    )
+    assert _creators(finder, document) == ["Ким, Ольга", "Жумабаева, Асель", "Шевченко, Дмитрий"]
+
+
+def test_kazakh_signed_organizations_heading(finder: CreatorFinder) -> None:
+    document = doc(
+        "Мәлімдеме",
+        BODY,
+        "Мәлімдемеге қол қойған ұйымдар:",
+        "«Таза ауа» экологиялық қоғамдық бірлестігі",
+        "Солтүстік азаматтық альянсы",
+    )
+    assert _creators(finder, document) == [
+        "«Таза ауа» экологиялық қоғамдық бірлестігі",
+        "Солтүстік азаматтық альянсы",
+    ]
+
+
+def test_contact_lines_are_not_signatories(finder: CreatorFinder) -> None:
+    heading = "Statement by the UN Special Rapporteur on freedom of association, Omar Haddad"
+    document = doc(
+        "Kyrgyzstan: UN experts alarmed", heading, BODY, "", "Contacts: press office, Geneva"
+    )
+    assert _creators(finder, document) == ["Haddad, Omar"]

@@ -122,3 +122,9 @@ def test_region_adjective_and_country_adjective_forms(finder: PlaceFinder) -> No
     assert _places(finder, doc("Заявление", court)) == ["West Kazakhstan oblast"]
     president = "Обращение к Президенту Кыргызской Республики о судьбе журналистов."
     assert _places(finder, doc("Обращение", president)) == ["Kyrgyzstan"]
+
+
+def test_a_surname_after_a_given_name_is_not_a_place(finder: PlaceFinder) -> None:
+    # Шевченко was Aktau's name from 1964 to 1991
+    document = doc("Письмо", "Фотограф Дмитрий Шевченко снимал митинг в Караганде.")
+    assert _places(finder, document) == ["Karagandy"]

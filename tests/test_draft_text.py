@@ -77,3 +77,13 @@ def test_bullets_are_removed_and_line_numbers_kept() -> None:
     document = read_document("• Home\r\n  • Title of the statement here\r\n")
     assert document.line(2).text == "Title of the statement here"
     assert document.line(1).boilerplate
+
+
+def test_menus_spaced_with_runs_of_spaces_and_language_lists() -> None:
+    document = read_document(
+        "НОВОСТИ   АНАЛИТИКА   ДОКУМЕНТЫ   О НАС\n"
+        "Languages: العربية 中文 English Français Русский Español\n"
+        "Media contacts: press office, Geneva\n"
+        "Statement on the events   of the week\n"
+    )
+    assert [line.boilerplate for line in document.lines[:4]] == [True, True, True, False]

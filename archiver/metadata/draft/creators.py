@@ -29,7 +29,7 @@ _SIGNED_RE = re.compile(
     r"^(?:the\s+)?(?:statement|appeal|letter|declaration)?\s*(?:was\s+|is\s+)?"
     r"(?:signed(?:\s+by)?|signatories|signatures|signed organi[sz]ations|list of signatories|"
     r"подписали|подписи|подписанты|список подписавших|подписавшие|"
-    r"(?:мәлімдемеге\s+|үндеуге\s+)?қол\s+қойғандар|қол\s+қойған\s+ұйымдар|"
+    r"(?:мәлімдемеге\s+|үндеуге\s+|хатқа\s+)?қол\s+қой(?:ғандар|ған\s+ұйымдар)|"
     r"signataires|signé(?:\s+par)?|unterzeichner(?:innen)?|підписали|підписанти)"
     r"\s*(?:\(\d+\))?\s*:?\s*$",
     re.IGNORECASE,
@@ -122,13 +122,16 @@ class CreatorFinder:
             return False
         if has_org_word(text) or not all(w[:1].isupper() for w in words):
             return False
-        if any(self.gazetteer.best(w) for w in words if len(w) > 2):
-            return False
         if is_cyrillic(text):
             tags = set().union(*(self.morphology.name_tags(w) for w in words))
+            named = [w for w in words if self.morphology.name_tags(w) & {"Name", "Surn"}]
+            if any(self.gazetteer.best(w) for w in words if len(w) > 2 and w not in named):
+                return False
             return bool(tags & {"Name", "Surn", "Patr"}) or any(
                 w.lower().endswith(_SURNAME_ENDINGS) for w in words
             )
+        if any(self.gazetteer.best(w) for w in words if len(w) > 2):
+            return False
         return all(_LATIN_NAME_RE.fullmatch(w) for w in words)
 
     def invert(self, name: str) -> str:
@@ -207,6 +210,8 @@ class CreatorFinder:
             following += [ln.text for ln in trailer[index + 1 : index + 3]]
             if not any(is_function(t) or self._organization(t) for t in following):
                 continue
+            if self._person_list(trailer[index:]):
+                return []  # several "Name, function" lines: a list, not a closing
             found = [Evidence(self.invert(name), line.number, line.text, 0.85, "closing")]
             for offset, text in enumerate(following):
                 organization = self._organization(text)
@@ -219,6 +224,15 @@ class CreatorFinder:
                     break
             return found
         return []
+
+    def _person_item(self, text: str) -> bool:
+        """``Name Surname, function`` or ``Name Surname`` alone."""
+        name, comma, rest = text.partition(",")
+        return self.is_person(name) and (not comma or not has_org_word(rest) or is_function(rest))
+
+    def _person_list(self, lines: Sequence[Line]) -> bool:
+        """True if the first two lines both name a person (a list of signers)."""
+        return len(lines) >= 2 and all(self._person_item(ln.text) for ln in lines[:2])
 
     def _has_org_lemma(self, text: str) -> bool:
         """Like :func:`has_org_word`, also for inflected Russian words (``совета``)."""
@@ -266,11 +280,15 @@ class CreatorFinder:
             if _lines_between(document, previous, line.number) > 2:
                 break
             value = self._item(text)
-            if value and _name_like(text):
+            if ":" in text:  # "Media contacts: press office, Geneva"
+                value = None
+            if value and (_name_like(text) or self._person_item(text)):
                 found.append(Evidence(value, line.number, text, 0.75, "list after the text"))
             elif found:
                 break
-        if len(found) == 1 and not has_org_word(found[0].text):
+        if len(found) == 1 and not (
+            has_org_word(found[0].text) or self._person_item(found[0].text)
+        ):
             return []
         return found
 

@@ -27,7 +27,8 @@ ORG_WORDS = frozenset(
     observatory school project agency
     комитет бюро союз фонд центр совет сеть коалиция ассоциация институт университет
     инициатива группа объединение движение партия лига организация
-    орталығы қоры бірлестігі комитеті одағы альянс кәсіподағы қоғамы ұйымы
+    орталығы қоры бірлестігі комитеті одағы альянс альянсы кәсіподағы қоғамы ұйымы желісі
+    қауымдастығы бюросы
     comité fondation centre conseil réseau institut observatoire ligue fédération""".split()
 )
 _REGION_WORD_RE = re.compile(
@@ -111,6 +112,13 @@ class PlaceFinder:
                 return place
         return None
 
+    def _part_of_person_name(self, tokens: list[str], start: int, end: int) -> bool:
+        """True for a surname after a given name (``Дмитрий Шевченко``: not Aktau's old name)."""
+        if end - start != 1 or not is_cyrillic(tokens[start]) or start == 0:
+            return False
+        before = tokens[start - 1]
+        return _capitalized(before) and "Name" in self.morphology.name_tags(before)
+
     def _regions(self, text: str) -> list[tuple[int, int, Place]]:
         found: list[tuple[int, int, Place]] = []
         for match in _REGION_WORD_RE.finditer(text):
@@ -169,6 +177,9 @@ class PlaceFinder:
                 index += 1
                 continue
             size, place = hit
+            if self._part_of_person_name(tokens, index, index + size):
+                index += size
+                continue
             if not _in_organization(tokens, index, index + size, self.morphology):
                 found.append((spans[index][0], spans[index + size - 1][1], place))
             index += size

@@ -31,7 +31,8 @@ _CLUTTER_START = re.compile(
     r"реклама|лента новостей|басты бет|бөлісу|пікір|іздеу|барлық құқықтар|біз туралы|"
     r"байланыс|головна|пошук|поділитися|всі права|aller au contenu|passer au contenu|"
     r"accueil\b|partager|commentaires|imprimer|abonnez|mentions légales|plan du site|"
-    r"tous droits|nous soutenir|faire un don|qui sommes|"
+    r"tous droits|nous soutenir|faire un don|qui sommes|languages?:|языки:|"
+    r"media contacts?|press contacts?|for media enquiries|contacts? presse|контакты для сми|"
     r"facebook|twitter|telegram|whatsapp|linkedin|youtube|instagram|вконтакте)"
 )
 _CLUTTER_ANYWHERE = re.compile(
@@ -111,6 +112,12 @@ def _is_language_switcher(text: str) -> bool:
     return bool(parts) and all(p in _LANGUAGE_NAMES or len(p) <= 1 for p in parts)
 
 
+def _is_spaced_menu(raw: str) -> bool:
+    """A menu bar whose items are set apart by runs of spaces (``News   Reports   Contact``)."""
+    items = [p for p in re.split(r"\s{2,}|\t", raw.strip()) if p]
+    return len(items) >= 3 and all(len(p.split()) <= 3 for p in items) and len(raw.split()) <= 15
+
+
 def _is_menu_line(text: str) -> bool:
     """A breadcrumb or a menu bar: several short items separated by |, ›, /, > ..."""
     parts = [p for p in _SEPARATORS_RE.split(text) if p]
@@ -139,7 +146,7 @@ def read_document(text: str) -> Document:
     lines: list[Line] = []
     for number, raw in enumerate(raw_lines, start=1):
         clean = normalize(_BULLET_RE.sub("", normalize(raw)))
-        lines.append(Line(number, clean, is_clutter(clean)))
+        lines.append(Line(number, clean, is_clutter(clean) or _is_spaced_menu(raw)))
     long_lines = [ln.number for ln in lines if not ln.boilerplate and is_paragraph(ln.text)]
     body_start = long_lines[0] if long_lines else len(lines) + 1
     body_end = long_lines[-1] if long_lines else len(lines) + 1
