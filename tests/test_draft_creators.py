@@ -295,3 +295,12 @@ def test_contact_lines_are_not_signatories(finder: CreatorFinder) -> None:
         "Kyrgyzstan: UN experts alarmed", heading, BODY, "", "Contacts: press office, Geneva"
     )
     assert _creators(finder, document) == ["Haddad, Omar"]
+
+
+def test_closing_function_with_comma_and_lowercase_organization(finder: CreatorFinder) -> None:
+    english = doc(
+        "Letter", BODY, "Yours sincerely,", "", "Aizhan Toktosunova", "Chair, Bishkek Press Club"
+    )
+    assert _creators(finder, english) == ["Toktosunova, Aizhan", "Bishkek Press Club"]
+    russian = doc("Заявление", BODY, "Нигора Саидова,", "директор фонда «Открытый диалог»")
+    assert _creators(finder, russian) == ["Саидова, Нигора", "Фонд «Открытый диалог»"]

@@ -100,7 +100,7 @@ def has_org_word(text: str) -> bool:
 
 
 def is_function(text: str) -> bool:
-    """True for a function line (``Director``, ``председатель ...``)."""
+    """True for a function line (``Director``, ``Chair, ...``, ``председатель ...``)."""
     words = _words(text)
     return bool(words) and words[0].lower() in FUNCTION_WORDS
 
@@ -245,12 +245,16 @@ class CreatorFinder:
 
     def _organization(self, text: str) -> str | None:
         """The organization in a closing line (``председатель Алматинского совета``)."""
+        found = self._organization_in(text)
+        return found[:1].upper() + found[1:] if found else None
+
+    def _organization_in(self, text: str) -> str | None:
         words = text.split()
         if len(words) >= 2 and words[-1].lower() in FUNCTION_WORDS and is_cyrillic(text):
             # Kazakh: "«Әділет» қоғамдық қорының директоры" -> "«Әділет» қоғамдық қоры"
             head = " ".join([*words[:-2], _KAZAKH_GENITIVE_RE.sub("", words[-2])])
             return head.strip(" ,") if has_org_word(head) else None
-        if words and words[0].lower() in FUNCTION_WORDS:
+        if words and words[0].lower().strip(",;:") in FUNCTION_WORDS:
             if "," in text:
                 after = text.rsplit(",", 1)[1].strip()
                 if has_org_word(after):

@@ -24,9 +24,9 @@ ORG_WORDS = frozenset(
     """committee bureau union group foundation fund center centre council network coalition
     association institute university helsinki watch initiative monitor forum clinic office
     ministry commission platform alliance league society party movement federation
-    observatory school project agency
+    observatory school project agency club trust chamber campaign syndicate bar
     комитет бюро союз фонд центр совет сеть коалиция ассоциация институт университет
-    инициатива группа объединение движение партия лига организация
+    инициатива группа объединение движение партия лига организация клуб палата
     орталығы қоры бірлестігі комитеті одағы альянс альянсы кәсіподағы қоғамы ұйымы желісі
     қауымдастығы бюросы
     comité fondation centre conseil réseau institut observatoire ligue fédération""".split()
