@@ -206,21 +206,18 @@ class CreatorFinder:
             name, _, rest = line.text.partition(",")
             if not self.is_person(name):
                 continue
-            following = [rest.strip()] if rest.strip() else []
-            following += [ln.text for ln in trailer[index + 1 : index + 3]]
-            if not any(is_function(t) or self._organization(t) for t in following):
+            # the rest of the line, then the next two lines: (text, the line it is in)
+            following = [(rest.strip(), line)] if rest.strip() else []
+            following += [(ln.text, ln) for ln in trailer[index + 1 : index + 3]]
+            if not any(is_function(t) or self._organization(t) for t, _ in following):
                 continue
             if self._person_list(trailer[index:]):
                 return []  # several "Name, function" lines: a list, not a closing
             found = [Evidence(self.invert(name), line.number, line.text, 0.85, "closing")]
-            for offset, text in enumerate(following):
+            for text, source in following:
                 organization = self._organization(text)
                 if organization:
-                    number = line.number if offset == 0 and rest.strip() else line.number
-                    for later in trailer[index + 1 : index + 3]:
-                        if later.text == text:
-                            number = later.number
-                    found.append(Evidence(organization, number, text, 0.8, "closing"))
+                    found.append(Evidence(organization, source.number, source.text, 0.8, "closing"))
                     break
             return found
         return []
