@@ -6,6 +6,9 @@ was not tuned on must stay at a mean of 0.9 over the five fields, places precisi
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from draft_helpers import shared_drafter
 
@@ -71,3 +74,24 @@ def test_heldout_score_stays_above_the_target() -> None:
     score = bench_draft.score_split("heldout", cases, drafts, drafter.gazetteer)
     assert score.mean >= bench_draft.TARGET_MEAN, score.per_field
     assert score.place_precision >= bench_draft.TARGET_PLACE_PRECISION
+
+
+def test_bench_report_has_scores_time_and_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "draft.json"
+    assert bench_draft.main(["--json", str(out), "--show", "tune"]) == 0
+    printed = capsys.readouterr().out
+    assert "== t01_aktau_detentions.txt [tune]" in printed and "held-out" in printed
+    assert "h01_" not in printed  # held-out drafts are never shown unless asked for
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["scores"]) == {*bench_draft.SPLITS, "held-out"}
+    assert set(report["scores"]["held-out"]["per_field"]) == {
+        "dc.title",
+        "dc.date",
+        "dc.creator",
+        "dcterms.spatial",
+        "dc.language",
+    }
+    for key in ("first_file_s", "first_file_cpu_s", "next_file_max_s", "peak_rss_mib"):
+        assert report[key] > 0
