@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import mmap
 import os
 import secrets
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from archiver.bag.digest import digest_stream
-from archiver.errors import OutputError
+from archiver.errors import ConflictError, OutputError
 
 
 def hash_file(
@@ -94,3 +95,39 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+LOCK_DIR = ".archiver-locks"
+
+
+def lock_path(bag: Path) -> Path:
+    """The lock file of a bag: ``.archiver-locks/<name>.lock`` beside it (never inside it)."""
+    absolute = Path(os.path.abspath(bag))
+    return absolute.parent / LOCK_DIR / f"{absolute.name}.lock"
+
+
+@contextlib.contextmanager
+def bag_lock(bag: Path, doing: str) -> Iterator[Path]:
+    """Hold the bag's exclusive lock (``fcntl.flock``) while building, repairing or
+    depositing it; ``ConflictError`` at once when another process holds it.
+
+    The lock file stays (removing it would let two processes lock different files); the
+    kernel releases the lock when the holder exits, however it exits.
+    """
+    path = lock_path(bag)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the bag's lock file: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConflictError(
+                f"{bag}: busy, another archiver process is building, repairing or depositing "
+                f"it (lock {path}); not {doing}"
+            ) from None
+        yield path
+    finally:
+        os.close(fd)

@@ -48,7 +48,7 @@ RUN_COLUMNS = (
     "hash",
     "prev_run_id",
 )
-OUTCOME_COLUMNS = ("ord", "bag", "status", "files", "bytes", "findings", "hash")
+OUTCOME_COLUMNS = ("ord", "bag", "status", "files", "bytes", "findings", "hash", "tagmanifests")
 EVENT_COLUMNS = ("ord", *EVENT_FIELDS, "hash")
 
 # A run's stored child rows: (outcome rows in OUTCOME_COLUMNS order, event rows in
@@ -95,9 +95,14 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def outcome_fields(run_id: str, report: BagReportLike) -> dict[str, Any]:
-    """The hashed fields of one bag outcome (findings sorted, as JSON)."""
-    return {
+def outcome_fields(run_id: str, report: BagReportLike, *, record_tags: bool) -> dict[str, Any]:
+    """The hashed fields of one bag outcome (findings sorted, as JSON).
+
+    With ``record_tags`` (a good fixity check), the bag's tag-manifest digests are part of
+    the outcome as ``tagmanifests``; outcomes without them (every outcome written before
+    they existed) hash exactly as before, so old ledgers still verify.
+    """
+    fields: dict[str, Any] = {
         "run_id": run_id,
         "bag": report.bag,
         "status": report.status,
@@ -105,6 +110,10 @@ def outcome_fields(run_id: str, report: BagReportLike) -> dict[str, Any]:
         "bytes": int(report.bytes),
         "findings": [f.to_json() for f in sort_findings(report.findings)],
     }
+    tags = getattr(report, "tag_manifests", None) if record_tags else None
+    if tags:
+        fields["tagmanifests"] = {name: dict(d) for name, d in sorted(tags.items())}
+    return fields
 
 
 def event_fields(run_id: str, event: LedgerEvent) -> dict[str, Any]:
@@ -293,6 +302,8 @@ def _children_problems(run: StoredRun, rows: ChildRows, where: str) -> list[Prob
             "bytes": _int_or(o[4]),
             "findings": _json_or(o[5], None),
         }
+        if o[7] not in ("", None):
+            fields["tagmanifests"] = _json_or(o[7], None)
         if child_hash(fields) != o[6]:
             problems.append(
                 Problem(

@@ -66,6 +66,7 @@ from archiver.ledger.records import (
     Problem,
     RecordedEvent,
     RunRecord,
+    TagManifestRecord,
     TotalsLike,
     finding_from_json,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "Problem",
     "RecordedEvent",
     "RunRecord",
+    "TagManifestRecord",
     "TotalsLike",
     "canonical_json",
     "check_event",
@@ -109,7 +111,7 @@ __all__ = [
 LEDGER_FILENAME = ".audit-ledger.sqlite"
 DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME
 APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledger
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: outcomes.tagmanifests (version 1 ledgers are upgraded on open)
 BUSY_TIMEOUT = 10.0  # seconds to wait for another writer
 
 _SCHEMA = (
@@ -142,6 +144,7 @@ _SCHEMA = (
         bytes INTEGER NOT NULL,
         findings TEXT NOT NULL,
         hash TEXT NOT NULL,
+        tagmanifests TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (seq, ord))""",
     "CREATE INDEX outcomes_bag ON outcomes (bag, seq)",
     """CREATE TABLE events (
@@ -311,7 +314,9 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._error(exc, "read the ledger") from exc
         if app_id == APPLICATION_ID:
-            if version != SCHEMA_VERSION:
+            if version == 1:
+                self._upgrade_v1()
+            elif version != SCHEMA_VERSION:
                 raise LedgerError(
                     f"{self.path}: ledger format version {version} is not supported "
                     f"(expected {SCHEMA_VERSION})"
@@ -333,6 +338,14 @@ class Ledger:
                     tx.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
                     tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def _upgrade_v1(self) -> None:
+        """Version 1 → 2: add the outcomes' ``tagmanifests`` column (empty for old rows,
+        which hash as before, so the chain still verifies)."""
+        with self._transaction("upgrade the ledger", write=True) as tx:
+            if tx.execute("PRAGMA user_version").fetchone()[0] == 1:
+                tx.execute("ALTER TABLE outcomes ADD COLUMN tagmanifests TEXT NOT NULL DEFAULT ''")
+                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _head(self, tx: sqlite3.Connection) -> tuple[int, str, str]:
         row = tx.execute("SELECT seq, hash, run_id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -381,17 +394,28 @@ class Ledger:
 
     # -- writing
 
-    def record_run(self, report: AuditReportLike) -> str:
-        """Append one audit run and every bag's outcome, in one transaction; returns the id."""
+    def record_run(
+        self, report: AuditReportLike, events: Sequence[LedgerEvent] = (), *, kind: str = "audit"
+    ) -> str:
+        """Append one audit run and every bag's outcome, in one transaction; returns the id.
+
+        A bag found valid by a fixity audit has its tag-manifest digests recorded (the
+        reference ``repair`` and the next audits compare with). ``events`` (e.g. a repair's
+        recovery events) are chained in the same run, after the outcomes.
+        """
         run_id = report.run_id
+        record_tags = report.mode in FIXITY_MODES
         with self._transaction(f"record run {run_id}", write=True) as tx:
             seq, prev, prev_id = self._next_run(tx, run_id)
             lines: list[str] = []
             for ordinal, bag in enumerate(sorted(report.bags, key=lambda b: b.bag)):
-                fields = outcome_fields(run_id, bag)
+                fields = outcome_fields(
+                    run_id, bag, record_tags=record_tags and bag.status == "valid"
+                )
                 digest = child_hash(fields)
+                tags = fields.get("tagmanifests")
                 tx.execute(
-                    "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         seq,
                         ordinal,
@@ -401,13 +425,15 @@ class Ledger:
                         fields["bytes"],
                         canonical_json(fields["findings"]).decode("utf-8"),
                         digest,
+                        canonical_json(tags).decode("utf-8") if tags else "",
                     ),
                 )
                 lines.append(f"o:{digest}")
+            lines.extend(self._insert_events(tx, seq, run_id, events, len(lines), ""))
             totals = report.totals
             header = run_fields(
                 run_id=run_id,
-                kind="audit",
+                kind=kind,
                 started=report.started,
                 ended=report.ended,
                 mode=report.mode,
@@ -445,26 +471,9 @@ class Ledger:
             raise LedgerError(f"{self.path}: no events to record for run {run_id}")
         with self._transaction(f"record run {run_id}", write=True) as tx:
             seq, prev, prev_id = self._next_run(tx, run_id)
-            lines: list[str] = []
-            bags: set[str] = set()
-            failed: set[str] = set()
-            for ordinal, given in enumerate(events):
-                check_event(given)
-                event = given
-                if target and not event.target:
-                    event = dataclasses.replace(event, target=target)
-                if not event.identifier:
-                    event = dataclasses.replace(event, identifier=event_identifier(run_id, event))
-                fields = event_fields(run_id, event)
-                digest = child_hash(fields)
-                tx.execute(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, ordinal, *(fields[name] for name in EVENT_FIELDS), digest),
-                )
-                lines.append(f"e:{digest}")
-                bags.add(event.bag)
-                if event.outcome == "failure":
-                    failed.add(event.bag)
+            lines = self._insert_events(tx, seq, run_id, events, 0, target)
+            bags = {event.bag for event in events}
+            failed = {event.bag for event in events if event.outcome == "failure"}
             header = run_fields(
                 run_id=run_id,
                 kind=kind,
@@ -485,6 +494,33 @@ class Ledger:
             )
             self._insert_run(tx, seq, header)
         return run_id
+
+    def _insert_events(
+        self,
+        tx: sqlite3.Connection,
+        seq: int,
+        run_id: str,
+        events: Sequence[LedgerEvent],
+        start: int,
+        target: str,
+    ) -> list[str]:
+        """Insert the run's events (ordinals from ``start``); their ``e:<hash>`` lines."""
+        lines: list[str] = []
+        for ordinal, given in enumerate(events, start):
+            check_event(given)
+            event = given
+            if target and not event.target:
+                event = dataclasses.replace(event, target=target)
+            if not event.identifier:
+                event = dataclasses.replace(event, identifier=event_identifier(run_id, event))
+            fields = event_fields(run_id, event)
+            digest = child_hash(fields)
+            tx.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, ordinal, *(fields[name] for name in EVENT_FIELDS), digest),
+            )
+            lines.append(f"e:{digest}")
+        return lines
 
     def record_event(
         self, event: LedgerEvent, *, run_id: str, versions: Mapping[str, str], kind: str = "deposit"
@@ -617,6 +653,36 @@ class Ledger:
             )
             for row in rows
         ]
+
+    def tag_manifest_record(self, bag: str) -> TagManifestRecord | None:
+        """The tag-manifest digests recorded at the bag's last good fixity audit, if any."""
+        return self.tag_manifest_records([bag]).get(bag)
+
+    def tag_manifest_records(self, bags: Sequence[str]) -> dict[str, TagManifestRecord]:
+        """For each of ``bags`` with one, the record of its last good fixity audit."""
+        wanted = set(bags)
+        with self._transaction("read the tag-manifest records", write=False) as tx:
+            rows = tx.execute(
+                "SELECT o.bag, o.seq, r.run_id, r.ended, o.tagmanifests FROM outcomes o "
+                "JOIN runs r ON r.seq = o.seq WHERE o.tagmanifests != '' AND o.seq = "
+                "(SELECT MAX(o2.seq) FROM outcomes o2 WHERE o2.bag = o.bag "
+                "AND o2.tagmanifests != '')"
+            ).fetchall()
+        records: dict[str, TagManifestRecord] = {}
+        for bag, seq, run_id, ended, text in rows:
+            if bag not in wanted:
+                continue
+            try:
+                data = json.loads(text)
+                digests = {str(n): {str(a): str(v) for a, v in d.items()} for n, d in data.items()}
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise LedgerError(
+                    f"{self.path}: run seq {seq}, bag {bag}: unreadable tag-manifest record ({exc})"
+                ) from exc
+            records[str(bag)] = TagManifestRecord(
+                seq=int(seq), run_id=str(run_id), checked=str(ended), digests=digests
+            )
+        return records
 
     def head(self) -> tuple[int, str]:
         """The last run's (seq, hash); (0, 64 zeros) for an empty ledger."""
