@@ -230,7 +230,7 @@ def _future(path: Path) -> None:
     with Ledger.open(path):
         pass
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.execute("PRAGMA user_version = 2")
+        db.execute("PRAGMA user_version = 3")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def _future(path: Path) -> None:
         (None, False, r"missing\.sqlite: no ledger here"),
         (_garbage, False, r"not a readable ledger \(file is not a database\)"),
         (_other_db, True, r"not an archiver ledger \(another SQLite database\)"),
-        (_future, False, r"ledger format version 2 is not supported \(expected 1\)"),
+        (_future, False, r"ledger format version 3 is not supported \(expected 2\)"),
     ],
     ids=["missing", "garbage", "other-sqlite", "future-version"],
 )
@@ -429,7 +429,7 @@ TAMPERING: list[tuple[str, Tamper, str, int | None, str]] = [
     (
         "add-outcome",
         sql(
-            "INSERT INTO outcomes SELECT seq, 7, '/c/z', status, files, bytes, findings, hash "
+            "INSERT INTO outcomes SELECT seq, 7, '/c/z', status, files, bytes, findings, hash, tagmanifests "
             "FROM outcomes WHERE seq = 3 AND ord = 0"
         ),
         "edited-outcome",

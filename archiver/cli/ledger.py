@@ -184,7 +184,9 @@ def _print_history(
             )
         console.print(table)
     if events:
-        table = Table("seq", "event", "time", "outcome", "target", "detail")
+        table = Table("seq", "event", "time", "outcome")
+        table.add_column("target", overflow="fold")
+        table.add_column("detail", overflow="fold")
         for e in events:
             table.add_row(
                 str(e.seq),

@@ -302,7 +302,7 @@ def _children_problems(run: StoredRun, rows: ChildRows, where: str) -> list[Prob
             "bytes": _int_or(o[4]),
             "findings": _json_or(o[5], None),
         }
-        if o[7] not in ("", None):
+        if len(o) > 7 and o[7] not in ("", None):
             fields["tagmanifests"] = _json_or(o[7], None)
         if child_hash(fields) != o[6]:
             problems.append(

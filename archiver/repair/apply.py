@@ -136,9 +136,20 @@ def copy_verified(
 
 
 def write_verified(target: Path, data: bytes) -> None:
-    """Replace ``target`` by ``data`` atomically (temporary sibling, fsync, rename, fsync)."""
+    """Replace ``target`` by ``data`` atomically: a temporary sibling named like every
+    repair temporary (so a killed run's leftover is removed), fsync, rename, fsync dir."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(target, data)
+    tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    try:
+        with open(tmp, "xb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
     fsync_dir(target.parent)
 
 

@@ -311,7 +311,8 @@ def _repair(
         ]
         if damaged:
             return refuse(
-                f"tag files {', '.join(damaged)} fail the bag's tag manifests and the ledger "
+                f"tag files {', '.join(damaged)} fail the bag's tag manifests "
+                f"({', '.join(sorted(tm_bytes))}) and the ledger "
                 "holds no record of its tag manifests from a good audit, so neither the bag "
                 "nor a replica can be trusted to say what is right; run 'archiver audit' on "
                 "a good copy first, or restore by hand"
