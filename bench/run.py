@@ -56,12 +56,23 @@ class Sizes:
     bags_small: int
     cli_sample: int
     reps: int
+    repair_size: int = 256 << 20
 
 
 FULL = Sizes(
     large_files=8, large_size=256 << 20, bags=10_000, bags_small=1_000, cli_sample=200, reps=3
 )
-QUICK = Sizes(large_files=8, large_size=24 << 20, bags=200, bags_small=50, cli_sample=10, reps=3)
+QUICK = Sizes(
+    large_files=8,
+    large_size=24 << 20,
+    bags=200,
+    bags_small=50,
+    cli_sample=10,
+    reps=3,
+    repair_size=24 << 20,
+)
+REPAIR_GROUP = "5 repair"
+REPAIR_REFERENCE = "cp + bagit-python validate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +311,54 @@ def small_audit_contenders(
     return contenders
 
 
+def _corrupt(path: Path) -> Callable[[], None]:
+    def corrupt() -> None:
+        with open(path, "r+b") as fh:
+            fh.seek(path.stat().st_size // 2)
+            byte = fh.read(1)
+            fh.seek(-1, os.SEEK_CUR)
+            fh.write(bytes([byte[0] ^ 0xFF]))
+
+    return corrupt
+
+
+def repair_contenders(out: Path, size: int) -> list[Contender]:
+    """Repair one corrupted file of ``size`` bytes from an OCFL replica: archiver repair vs
+    copying it back with ``cp`` and re-validating with bagit-python (both one process).
+
+    Untimed setup: a one-file bag, deposited to an OCFL root and audited (so the ledger
+    holds its tag-manifest record); before each run a byte of its payload is flipped.
+    """
+    source = make_large_bag(out / "repair-source", 1, size)
+    work = out / "repair-work"
+    shutil.rmtree(work, ignore_errors=True)
+    bag = work / "bags" / "bag"
+    shutil.copytree(source, bag)
+    root, ledger = work / "ocfl-root", work / "ledger.sqlite"
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    for command in (
+        ("deposit", str(bag), "--to", f"ocfl://{root}", "--ledger", str(ledger)),
+        ("audit", str(bag.parent), "--ledger", str(ledger), "--workers", "1"),
+    ):
+        subprocess.run([*ARCHIVER, *command], env=env, check=True, stdout=subprocess.DEVNULL)
+    (payload,) = sorted((bag / "data").iterdir())
+    (stored,) = root.glob(f"**/v1/content/data/{payload.name}")
+    corrupt = _corrupt(payload)
+    repair = (*ARCHIVER, "repair", str(bag), "--from", f"ocfl://{root}", "--ledger", str(ledger))
+    copy = (PY, "-m", "bench.contenders", "cp-validate", str(stored), str(payload), str(bag))
+    return [
+        Contender(REPAIR_GROUP, REPAIR_REFERENCE, copy, float(size), "bytes", before=corrupt),
+        Contender(
+            REPAIR_GROUP,
+            "archiver repair --from ocfl://",
+            repair,
+            float(size),
+            "bytes",
+            before=corrupt,
+        ),
+    ]
+
+
 def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target]:
     """The issue-4 targets from the medians."""
     r = {(x.group, x.name): x for x in results}
@@ -377,10 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=None, help="JSON results file")
     parser.add_argument(
         "--only",
-        choices=("hashing", "bags", "draft"),
+        choices=("hashing", "bags", "draft", "repair"),
         default=None,
         help="run only the hashing groups (limit, large bag), only the many-bags groups, "
-        "or only the describe --draft evaluation",
+        "only the describe --draft evaluation, or only the repair group",
     )
     args = parser.parse_args(argv)
     if args.only == "draft":
@@ -410,10 +469,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm(payload)
 
     results: list[Result] = []
-    if args.only != "bags":
+    if args.only in (None, "hashing"):
         results += run_group(hashing_contenders(payload, cores), reps, console)
         results += run_group(large_audit_contenders(large_bag, out, cores, total), reps, console)
-    for n in (sizes.bags_small, sizes.bags) if args.only != "hashing" else ():
+    if args.only in (None, "repair"):
+        results += run_group(repair_contenders(out, sizes.repair_size), reps, console)
+    for n in (sizes.bags_small, sizes.bags) if args.only in (None, "bags") else ():
         results += run_group(build_contenders(sources[n], out, n), reps, console)
         sample = sizes.cli_sample if n == sizes.bags else 0
         results += run_group(
@@ -425,6 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     references = {
         "1 limit": f"hashlib sha256+sha512 one read, {cores} cores",
         "2 large bag": f"bagit-python validate(processes={cores})",
+        REPAIR_GROUP: REPAIR_REFERENCE,
     }
     for n in (sizes.bags_small, sizes.bags):
         references[f"3 build {n:,}"] = "bagit-python make_bag loop"
@@ -457,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout.print(f"results written to {results_path}")
     if not args.keep:  # the seeded sources are small and reused; the rest is not kept
         shutil.rmtree(out / "large", ignore_errors=True)
+        shutil.rmtree(out / "repair-work", ignore_errors=True)
         for n in (sizes.bags_small, sizes.bags):
             shutil.rmtree(out / f"archiver-{n}", ignore_errors=True)
         for ledger in out.glob("ledger-*.sqlite*"):

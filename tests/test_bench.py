@@ -237,3 +237,17 @@ def test_evaluate_gives_every_target(sizes: run.Sizes, speedup: float, met: bool
     audit = f"{sizes.bags:,}-bag audit speedup over validate loop"
     assert verdicts.pop(audit) is met
     assert all(verdicts.values()), verdicts
+
+
+def test_repair_contenders_both_heal_the_corrupted_file(tmp_path: Path) -> None:
+    import bagit
+
+    contenders = run.repair_contenders(tmp_path, 64 << 10)
+    assert [c.name for c in contenders] == [run.REPAIR_REFERENCE, "archiver repair --from ocfl://"]
+    bag = tmp_path / "repair-work" / "bags" / "bag"
+    for contender in contenders:
+        contender.before()
+        with pytest.raises(bagit.BagValidationError):
+            bagit.Bag(str(bag)).validate()
+        run.run_once(contender.command, {})
+        bagit.Bag(str(bag)).validate()

@@ -168,9 +168,7 @@ def replicas(
         "file": f"file://{root / 'file-target'}",
     }
     for kind in ("ocfl", "s3", "file"):
-        deposit_bag(
-            pristine, parse_target(specs[kind]), now=NOW, environ=s3_env, settings={}
-        )
+        deposit_bag(pristine, parse_target(specs[kind]), now=NOW, environ=s3_env, settings={})
     return specs
 
 

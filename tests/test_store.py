@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -429,8 +430,8 @@ TAMPERING: list[tuple[str, Tamper, str, int | None, str]] = [
     (
         "add-outcome",
         sql(
-            "INSERT INTO outcomes SELECT seq, 7, '/c/z', status, files, bytes, findings, hash, tagmanifests "
-            "FROM outcomes WHERE seq = 3 AND ord = 0"
+            "INSERT INTO outcomes SELECT seq, 7, '/c/z', status, files, bytes, findings, hash, "
+            "tagmanifests FROM outcomes WHERE seq = 3 AND ord = 0"
         ),
         "edited-outcome",
         3,
@@ -813,3 +814,55 @@ def test_record_events_refuses_bad_events(
             )
         assert len(ledger.runs()) == 5
         assert ledger.verify() == []
+
+
+# ---------------------------------------------------------------- tag-manifest records
+
+TAGS = {"tagmanifest-sha256.txt": {"sha256": "a" * 64, "sha512": "b" * 128}}
+
+
+def with_tags(report: BagReport, tags: dict[str, dict[str, str]]) -> BagReport:
+    return dataclasses.replace(report, tag_manifests=tags)
+
+
+def test_good_full_audits_record_tag_manifest_digests(tmp_path: Path) -> None:
+    newer = {"tagmanifest-sha256.txt": {"sha256": "c" * 64, "sha512": "d" * 128}}
+    with Ledger.open(tmp_path / LEDGER_FILENAME) as ledger:
+        ledger.record_run(make_report("r1", 1, [with_tags(good("/c/a"), TAGS)]))
+        ledger.record_run(make_report("r2", 2, [with_tags(bad("/c/a"), newer)]))  # not good
+        ledger.record_run(make_report("r3", 3, [with_tags(good("/c/a"), newer)], mode="fast"))
+        record = ledger.tag_manifest_record("/c/a")
+        assert record is not None
+        assert (record.run_id, dict(record.digests)) == ("r1", TAGS)
+        ledger.record_run(make_report("r4", 4, [with_tags(good("/c/a"), newer)]))
+        assert ledger.tag_manifest_records(["/c/a", "/c/b"])["/c/a"].run_id == "r4"
+        assert ledger.tag_manifest_record("/c/b") is None
+        assert ledger.verify() == []
+
+
+def test_an_edited_tag_manifest_record_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / LEDGER_FILENAME
+    with Ledger.open(path) as ledger:
+        ledger.record_run(make_report("r1", 1, [with_tags(good("/c/a"), TAGS)]))
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE outcomes SET tagmanifests = replace(tagmanifests, 'aaaa', 'eeee')")
+    with Ledger.open(path) as ledger:
+        assert [p.kind for p in ledger.verify()] == ["edited-outcome"]
+
+
+def test_a_version_1_ledger_is_upgraded_and_still_verifies(tmp_path: Path) -> None:
+    path = tmp_path / LEDGER_FILENAME
+    with Ledger.open(path) as ledger:
+        for i in range(3):
+            ledger.record_run(make_report(f"r{i}", i + 1, [good("/c/a"), bad("/c/b")]))
+        head = ledger.head()
+    with contextlib.closing(sqlite3.connect(path)) as db, db:  # as version 1 wrote it
+        db.execute("ALTER TABLE outcomes DROP COLUMN tagmanifests")
+        db.execute("PRAGMA user_version = 1")
+    with Ledger.open(path) as ledger:
+        assert ledger.verify(head[1]) == []
+        ledger.record_run(make_report("r9", 9, [with_tags(good("/c/a"), TAGS)]))
+        assert ledger.verify() == []
+        assert ledger.tag_manifest_record("/c/a") is not None
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
