@@ -97,37 +97,30 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-LOCK_DIR = ".archiver-locks"
-
-
-def lock_path(bag: Path) -> Path:
-    """The lock file of a bag: ``.archiver-locks/<name>.lock`` beside it (never inside it)."""
-    absolute = Path(os.path.abspath(bag))
-    return absolute.parent / LOCK_DIR / f"{absolute.name}.lock"
-
-
 @contextlib.contextmanager
-def bag_lock(bag: Path, doing: str) -> Iterator[Path]:
-    """Hold the bag's exclusive lock (``fcntl.flock``) while building, repairing or
-    depositing it; ``ConflictError`` at once when another process holds it.
+def bag_lock(bag: Path, doing: str) -> Iterator[Path | None]:
+    """Hold the bag's exclusive lock while building over, repairing or depositing it;
+    ``ConflictError`` at once when another process holds it.
 
-    The lock file stays (removing it would let two processes lock different files); the
-    kernel releases the lock when the holder exits, however it exits.
+    The lock is ``flock(2)`` on the bag directory itself (opened read-only), so nothing is
+    written beside or inside the bag and the kernel releases it when the holder exits,
+    however it exits. A bag that does not exist yet has nothing to lock (yields None).
     """
-    path = lock_path(bag)
     try:
-        path.parent.mkdir(exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        fd = os.open(bag, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield None
+        return
     except OSError as exc:
-        raise OutputError(f"{path}: cannot create the bag's lock file: {exc.strerror}") from None
+        raise OutputError(f"{bag}: cannot open the bag to lock it: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ConflictError(
                 f"{bag}: busy, another archiver process is building, repairing or depositing "
-                f"it (lock {path}); not {doing}"
+                f"it; not {doing}"
             ) from None
-        yield path
+        yield bag
     finally:
         os.close(fd)

@@ -529,16 +529,21 @@ def test_a_locked_bag_is_not_repaired_built_over_or_deposited(
     assert _repair(bag, ledger, replicas["directory"]) == 0
 
 
-def test_build_waits_for_no_repair(tmp_path: Path) -> None:
+def test_a_locked_bag_is_not_replaced_by_a_build(tmp_path: Path) -> None:
     from archiver.build.writer import install_bag
 
     staging = tmp_path / "staging"
     staging.mkdir()
+    (staging / "new").write_text("new")
     destination = tmp_path / "bag"
+    destination.mkdir()
+    (destination / "old").write_text("old")
     with bag_lock(destination, "testing"), pytest.raises(ConflictError, match="busy"):
-        install_bag(staging, destination, replace=False)
-    install_bag(staging, destination, replace=False)
-    assert destination.is_dir()
+        install_bag(staging, destination, replace=True)
+    assert (destination / "old").is_file()
+    install_bag(staging, destination, replace=True)
+    assert (destination / "new").is_file() and not (destination / "old").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bag"]  # no lock file left
 
 
 def test_repair_of_a_missing_bag_is_exit_2(tmp_path: Path) -> None:
