@@ -176,8 +176,9 @@ def replicas(
 def audited(collection_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the collection with one good audit recorded: (bag, ledger)."""
     ledger = tmp_path / "ledger.sqlite"
-    assert main(["audit", str(collection_copy), "--ledger", str(ledger), "--workers", "1"]) == 0
-    return collection_copy / NAME, ledger
+    bag = collection_copy / NAME
+    assert main(["audit", str(bag), "--ledger", str(ledger), "--workers", "1"]) == 0
+    return bag, ledger
 
 
 def _repair(bag: Path, ledger: Path, *specs: str, extra: tuple[str, ...] = ()) -> int:

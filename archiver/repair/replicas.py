@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 
-from archiver.archive.unpack import UnsafeArchiveError, is_serialized, open_serialized
+from archiver.archive.unpack import ARCHIVE_SUFFIXES, UnsafeArchiveError, open_serialized
 from archiver.errors import ArchiverError
 
 Opener = Callable[[], BinaryIO]
@@ -352,7 +352,7 @@ def parse_replica(
         path = Path(unquote(parts.path))
         if scheme == "ocfl":
             return OcflReplica(spec, path)
-        return ArchiveReplica(spec, path) if is_serialized(path) else DirectoryReplica(spec, path)
+        return _by_suffix(spec, path)
     if scheme == "s3":
         if not parts.netloc:
             raise ArchiverError(f"--from {spec!r}: no bucket, expected s3://bucket/prefix")
@@ -368,8 +368,14 @@ def parse_replica(
             f"--from {spec!r}: unsupported scheme {parts.scheme!r}, use a directory, an "
             "archive, ocfl://, s3:// or file://"
         )
-    path = Path(spec)
-    return ArchiveReplica(spec, path) if is_serialized(path) else DirectoryReplica(spec, path)
+    return _by_suffix(spec, Path(spec))
+
+
+def _by_suffix(spec: str, path: Path) -> Replica:
+    """An archive replica for a name with an archive suffix, else a directory replica."""
+    if path.name.lower().endswith(ARCHIVE_SUFFIXES) and not path.is_dir():
+        return ArchiveReplica(spec, path)
+    return DirectoryReplica(spec, path)
 
 
 def replica_uris(events: Sequence[tuple[str, str]]) -> list[str]:

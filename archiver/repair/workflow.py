@@ -171,7 +171,8 @@ def repair_bag(
     """Repair ``bag`` (a directory) from ``replicas``; see the module docstring.
 
     ``record``: the tag-manifest digests of its last good audit (None: never recorded).
-    ``before``: its full report when the caller has just audited it. Raises
+    ``before``: its report (already compared with ``record``) when the caller has just
+    audited it. Raises
     ``BagReadError`` if ``bag`` is not a directory, ``ConflictError`` if it is locked.
     """
     if not bag.is_dir():
@@ -183,8 +184,6 @@ def repair_bag(
             remove_stale(bag)
         if before is None or before.bag != name:
             before = _validate(bag, name, record)
-        else:
-            before = check_report(before, record)
         if before.valid:
             return BagRepair(name, "intact", before, before, started=started, ended=started)
         pool = _Replicas(replicas, bag_ref(bag, identifiers), stack)
