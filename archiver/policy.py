@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from archiver.bag.findings import Finding, Kind
 from archiver.bag.tagfiles import manifest_name, tag_values
 from archiver.errors import ConfigError, MetadataError
@@ -258,11 +260,11 @@ class FixityRecordChecker:
                 for path, digest in manifest.entries.items():
                     listed.setdefault(path, {}).setdefault(manifest.algorithm, digest)
         try:
-            data = json.loads(_read_nofollow(plan.root / self.record).decode("utf-8"))
+            data = orjson.loads(_read_nofollow(plan.root / self.record))
             file_record = data["file"]
             path = "data/" + str(file_record["originalName"])
             fixity = {str(f["algorithm"]): str(f["digest"]).lower() for f in file_record["fixity"]}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             return []  # unreadable or malformed: the tag manifests and metadata checks report it
         found: list[Finding] = []
         digests = listed.get(path)

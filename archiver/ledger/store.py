@@ -659,19 +659,24 @@ class Ledger:
         return self.tag_manifest_records([bag]).get(bag)
 
     def tag_manifest_records(self, bags: Sequence[str]) -> dict[str, TagManifestRecord]:
-        """For each of ``bags`` with one, the record of its last good fixity audit."""
-        wanted = set(bags)
+        """For each of ``bags`` with one, the record of its last good fixity audit.
+
+        One indexed lookup per bag (newest outcome first), so the cost does not grow with
+        the ledger's history.
+        """
+        found: list[tuple[str, Any, Any, Any, Any]] = []
         with self._transaction("read the tag-manifest records", write=False) as tx:
-            rows = tx.execute(
-                "SELECT o.bag, o.seq, r.run_id, r.ended, o.tagmanifests FROM outcomes o "
-                "JOIN runs r ON r.seq = o.seq WHERE o.tagmanifests != '' AND o.seq = "
-                "(SELECT MAX(o2.seq) FROM outcomes o2 WHERE o2.bag = o.bag "
-                "AND o2.tagmanifests != '')"
-            ).fetchall()
+            for bag in dict.fromkeys(bags):
+                row = tx.execute(
+                    "SELECT o.seq, r.run_id, r.ended, o.tagmanifests FROM outcomes o "
+                    "JOIN runs r ON r.seq = o.seq WHERE o.bag = ? AND o.tagmanifests != '' "
+                    "ORDER BY o.seq DESC LIMIT 1",
+                    (bag,),
+                ).fetchone()
+                if row is not None:
+                    found.append((bag, *row))
         records: dict[str, TagManifestRecord] = {}
-        for bag, seq, run_id, ended, text in rows:
-            if bag not in wanted:
-                continue
+        for bag, seq, run_id, ended, text in found:
             try:
                 data = json.loads(text)
                 digests = {str(n): {str(a): str(v) for a, v in d.items()} for n, d in data.items()}
@@ -679,7 +684,7 @@ class Ledger:
                 raise LedgerError(
                     f"{self.path}: run seq {seq}, bag {bag}: unreadable tag-manifest record ({exc})"
                 ) from exc
-            records[str(bag)] = TagManifestRecord(
+            records[bag] = TagManifestRecord(
                 seq=int(seq), run_id=str(run_id), checked=str(ended), digests=digests
             )
         return records
