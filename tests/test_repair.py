@@ -569,8 +569,11 @@ def test_audit_repair_heals_and_records_one_run(
     with Ledger.open(ledger, create=False) as book:
         runs = len(book.runs())
     argv = ["audit", str(bag.parent), "--ledger", str(ledger), "--repair", "--from"]
-    assert main([*argv, replicas["file"]]) == 0
-    assert "repaired" in capsys.readouterr().out
+    assert main([*argv, replicas["file"], "--json", "-"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "intact"
+    (repair,) = document["repairs"]
+    assert repair["status"] == "repaired" and repair["before"]["status"] == "invalid"
     _assert_healed(bag, built_collection / NAME)
     with Ledger.open(ledger, create=False) as book:
         all_runs = book.runs()

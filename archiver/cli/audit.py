@@ -216,7 +216,10 @@ def run(args: argparse.Namespace) -> int:
             report, events, repairs = _repair_failed(args, report, ledger)
         ledger.record_run(report, events)
     if args.json is not None:
-        document = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        data = report.to_json()
+        if args.repair:
+            data["repairs"] = [r.to_json() for r in repairs]
+        document = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         if json_to_stdout:
             sys.stdout.write(document)
         else:
