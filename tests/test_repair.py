@@ -28,7 +28,7 @@ from archiver.cli import main
 from archiver.deposit import deposit_bag, parse_target
 from archiver.errors import ConflictError
 from archiver.fileio import bag_lock
-from archiver.ledger.store import Ledger
+from archiver.ledger.store import Ledger, LedgerEvent
 from archiver.repair.apply import QUARANTINE_DIR, stale_temporaries
 
 NAME = Path(SEED_NAMES[0]).stem
@@ -678,3 +678,72 @@ def test_kill_9_mid_repair_leaves_old_or_new_bytes_and_a_rerun_finishes(
     assert len(moved) == 1  # quarantined once, never lost
     with Ledger.open(ledger, create=False) as book:
         assert book.verify() == []
+
+
+def test_ocfl_replica_serves_a_file_from_an_older_version(
+    audited: tuple[Path, Path],
+    built_collection: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from archiver.deposit.ocfl_root import deposit_ocfl
+
+    bag, ledger = audited
+    root = tmp_path / "versions"
+    target = parse_target(f"ocfl://{root}")
+    changed = tmp_path / "changed" / NAME
+    shutil.copytree(built_collection / NAME, changed)
+    identifier = "urn:test:repair:versions"
+    deposit_ocfl(built_collection / NAME, target, identifier, NOW)  # v1: the bag as it was
+    _payload(changed).write_bytes(b"the text as changed later\n")
+    bagit.Bag(str(changed)).save(manifests=True)
+    deposit_ocfl(changed, target, identifier, NOW)  # v2: head holds other bytes
+    info = bag / "bag-info.txt"
+    text = info.read_text()
+    assert "External-Identifier" in text
+    _delete(bag)
+    status, report = _json_repair(capsys, bag, ledger, f"ocfl://{root}")
+    assert status == 1  # the bag's own identifier is not this object's
+    (unhealed,) = report["bags"][0]["unhealed"]
+    assert unhealed["attempts"][0]["status"] == "missing"
+    with Ledger.open(ledger) as book:  # a deposit the ledger knows names the object
+        book.record_event(
+            LedgerEvent(
+                event_type="replication",
+                bag=str(bag),
+                date_time=NOW.isoformat(),
+                outcome="success",
+                detail=f"deposit of {identifier}: copied",
+                target=f"ocfl://{root}",
+            ),
+            run_id="deposit-run",
+            versions={"archiver": "test"},
+        )
+    status, report = _json_repair(capsys, bag, ledger)
+    assert status == 0
+    (restored,) = report["bags"][0]["restored"]
+    assert "v1/content" in restored["where"]
+    _assert_healed(bag, built_collection / NAME)
+
+
+def test_damaged_s3_archive_is_named_and_not_used(
+    audited: tuple[Path, Path],
+    replicas: dict[str, str],
+    s3_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bag, ledger = audited
+    client = boto3.client("s3", endpoint_url=s3_env["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    source_bucket, prefix = replicas["s3"][5:].split("/", 1)
+    bucket = f"damaged-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=bucket)
+    for item in client.list_objects_v2(Bucket=source_bucket, Prefix=prefix)["Contents"]:
+        body = client.get_object(Bucket=source_bucket, Key=item["Key"])["Body"].read()
+        if item["Key"].endswith(".tar"):
+            body = body[:-700] + bytes(b ^ 0x01 for b in body[-700:])
+        client.put_object(Bucket=bucket, Key=item["Key"], Body=body)
+    _corrupt(bag)
+    status, report = _json_repair(capsys, bag, ledger, f"s3://{bucket}/{prefix}")
+    assert status == 1
+    (attempt,) = report["bags"][0]["unhealed"][0]["attempts"]
+    assert attempt["status"] == "unreachable" and "sidecar" in attempt["detail"]
