@@ -30,7 +30,7 @@ from archiver.bag.digest import digest_bytes
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.bag.tagfiles import manifest_name
 from archiver.bag.validator import validate_bag
-from archiver.errors import BagReadError
+from archiver.errors import ArchiverError, BagReadError
 from archiver.fileio import bag_lock, hash_file
 from archiver.ledger.records import TagManifestRecord
 from archiver.repair.apply import (
@@ -53,7 +53,7 @@ from archiver.repair.plan import (
     plan_repair,
     record_mismatch,
 )
-from archiver.repair.replicas import BagRef, Replica, ReplicaView, Unreachable
+from archiver.repair.replicas import BagRef, Replica, ReplicaView
 
 
 class _Replicas:
@@ -70,7 +70,7 @@ class _Replicas:
         if replica.uri not in self.views:
             try:
                 self.views[replica.uri] = self.stack.enter_context(replica.open(self.bag))
-            except Unreachable as exc:
+            except ArchiverError as exc:  # Unreachable, or a replica's bad settings/sidecars
                 self.views[replica.uri] = str(exc)
             except OSError as exc:
                 self.views[replica.uri] = f"{replica.uri}: {exc.strerror or exc}"
