@@ -218,12 +218,17 @@ def test_every_fault_is_healed_from_every_replica_kind(
 ) -> None:
     bag, ledger = audited
     FAULTS[fault](bag)
+    damaged = _snapshot(bag)
     assert main(["validate", str(bag)]) == 1
     status, report = _json_repair(capsys, bag, ledger, replicas[kind])
     assert status == 0, report
     (result,) = report["bags"]
     assert result["status"] == "repaired"
     _assert_healed(bag, built_collection / NAME)
+    replaced = {r["path"] for r in result["restored"]} & damaged.keys()
+    assert {k["path"] for k in result["kept"]} == replaced
+    for kept in result["kept"]:  # the damaged bytes are kept aside, outside the bag
+        assert Path(kept["moved_to"]).read_bytes() == damaged[kept["path"]]
     with Ledger.open(ledger, create=False) as book:
         assert book.verify() == []
         runs = book.runs()
@@ -442,6 +447,8 @@ def test_substituted_payload_is_found_by_audit_and_healed(
     assert {str(Kind.TAG_MANIFEST_CHANGED), str(Kind.FIXITY_RECORD_MISMATCH)} <= kinds
     assert _repair(bag, ledger, replicas["ocfl"]) == 0
     _assert_healed(bag, built_collection / NAME)
+    (forged,) = (bag.parent / QUARANTINE_DIR).rglob(f"replaced/data/{_payload(bag).name}")
+    assert forged.read_bytes() == b"a forged statement\n"  # the evidence is kept
     assert main(["audit", str(bag.parent), "--ledger", str(ledger)]) == 0
 
 

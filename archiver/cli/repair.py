@@ -174,6 +174,13 @@ def print_repairs(
                     escape(item.where),
                     escape(", ".join(f"{a} {d[:16]}…" for a, d in sorted(item.digests.items()))),
                 )
+            for q in r.kept:
+                table.add_row(
+                    "would keep damaged" if dry_run else "kept damaged",
+                    escape(q.path),
+                    escape(q.moved_to),
+                    escape(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
+                )
             for q in r.quarantined:
                 table.add_row(
                     "would quarantine" if dry_run else "quarantined",

@@ -9,7 +9,9 @@
   temporary file is removed and the next source is tried.
 - Unexpected files are moved (renamed, never copied and deleted) into the quarantine
   directory ``<bag parent>/.archiver-quarantine/<bag name>/<run id>/<path>``, outside
-  the bag, after ``quarantine.json`` (path, size, sha256, sha512 of each) is written there.
+  the bag, after ``quarantine.json`` (path, size, sha256, sha512 of each) is written there;
+  the damaged bytes of each file about to be replaced are kept there too, as a hard link
+  (a copy across file systems) at ``replaced/<path>``, for whoever investigates.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -160,28 +163,45 @@ def quarantine_dir(bag: Path, run_id: str) -> Path:
 
 
 def quarantine(
-    bag: Path, paths: Mapping[str, tuple[int, Mapping[str, str]]], run_id: str
-) -> list[Quarantined]:
-    """Record, then move each unexpected file out of the bag into the quarantine directory.
+    bag: Path,
+    unexpected: Mapping[str, tuple[int, Mapping[str, str]]],
+    replaced: Mapping[str, tuple[int, Mapping[str, str]]],
+    run_id: str,
+    *,
+    dry_run: bool = False,
+) -> tuple[list[Quarantined], list[Quarantined]]:
+    """Record, then move each unexpected file out of the bag, and keep a hard link (or a
+    copy) of each damaged file about to be replaced, in the quarantine directory.
 
-    ``paths``: bag-relative path → (size, digests). Never deletes anything.
+    ``unexpected`` / ``replaced``: bag-relative path → (size, digests). Unexpected files
+    go to ``<qdir>/<path>``, the damaged bytes of replaced files to
+    ``<qdir>/replaced/<path>``; ``quarantine.json`` lists both before anything moves.
+    Never deletes anything. ``dry_run``: only say where they would go.
     """
-    if not paths:
-        return []
     qdir = quarantine_dir(bag, run_id)
-    qdir.mkdir(parents=True, exist_ok=True)
     moved = [
         Quarantined(path=rel, size=size, digests=dict(digests), moved_to=str(qdir / rel))
-        for rel, (size, digests) in sorted(paths.items())
+        for rel, (size, digests) in sorted(unexpected.items())
     ]
+    kept = [
+        Quarantined(
+            path=rel, size=size, digests=dict(digests), moved_to=str(qdir / "replaced" / rel)
+        )
+        for rel, (size, digests) in sorted(replaced.items())
+    ]
+    if dry_run or not (moved or kept):
+        return moved, kept
+    qdir.mkdir(parents=True, exist_ok=True)
     record = qdir / "quarantine.json"
     existing: list[dict[str, object]] = []
     if record.is_file():
         existing = json.loads(record.read_text(encoding="utf-8"))
+    listed = {str(e.get("moved_to")) for e in existing}
     document = existing + [
-        {"bag": os.path.abspath(bag), **q.to_json()}
-        for q in moved
-        if q.moved_to not in {str(e.get("moved_to")) for e in existing}
+        {"bag": os.path.abspath(bag), "why": why, **q.to_json()}
+        for why, items in (("unexpected", moved), ("replaced", kept))
+        for q in items
+        if q.moved_to not in listed
     ]
     write_bytes_atomic(record, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     fsync_dir(qdir)
@@ -193,7 +213,18 @@ def quarantine(
         fsync_dir(dest.parent)
         fsync_dir(source.parent)
         _prune_empty(source.parent, bag / "data")
-    return moved
+    for q in kept:
+        source = bag / q.path
+        dest = Path(q.moved_to)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, dest)  # the later rename over ``source`` leaves this inode alone
+        except FileExistsError:
+            pass
+        except OSError:
+            shutil.copy2(source, dest)
+        fsync_dir(dest.parent)
+    return moved, kept
 
 
 def _prune_empty(directory: Path, stop: Path) -> None:

@@ -52,7 +52,14 @@ def repair_events(repair: BagRepair) -> list[LedgerEvent]:
                 outcome_detail=f"to {q.moved_to} ({q.size} bytes; {_digests(q.digests)})",
             )
         )
+    kept = {k.path: k for k in repair.kept}
     for r in repair.restored:
+        aside = kept.get(r.path)
+        note = (
+            f"; the damaged bytes ({_digests(aside.digests)}) kept at {aside.moved_to}"
+            if aside
+            else ""
+        )
         events.append(
             LedgerEvent(
                 event_type="recovery",
@@ -61,7 +68,7 @@ def repair_events(repair: BagRepair) -> list[LedgerEvent]:
                 outcome="success",
                 detail=f"archiver repair: {r.path} restored",
                 outcome_detail=f"copied from {r.where}, every digest verified "
-                f"({_digests(r.digests)})",
+                f"({_digests(r.digests)}){note}",
                 target=r.replica,
             )
         )

@@ -116,6 +116,7 @@ class BagRepair:
     notes: tuple[str, ...] = ()
     started: str = ""
     ended: str = ""
+    kept: tuple[Quarantined, ...] = ()  # damaged bytes of replaced files, kept aside
 
     @property
     def ok(self) -> bool:
@@ -133,6 +134,7 @@ class BagRepair:
             "after": self.after.to_json() if self.after is not None else None,
             "restored": [r.to_json() for r in self.restored],
             "quarantined": [q.to_json() for q in self.quarantined],
+            "kept": [k.to_json() for k in self.kept],
             "unhealed": [u.to_json() for u in self.unhealed],
             "unreachable": [a.to_json() for a in self.unreachable],
         }

@@ -209,6 +209,7 @@ def repair_bag(
                 pool.unreachable(),
                 reason,
                 result.notes,
+                kept=result.kept,
             ),
             clock,
             started,
@@ -352,23 +353,15 @@ def _repair(
         path: _current(bag, path, list(want)) for path, want in reference.items() if path in present
     }
     plan = plan_repair(reference, present, current_digests)
-    # 4. quarantine, then restore: tag manifests, tag files, payload
-    moved = []
-    if plan.quarantine and not dry_run:
-        moved = quarantine(
-            bag,
-            {p: (present[p], _current(bag, p, ("sha256", "sha512"))) for p in plan.quarantine},
-            run_id,
-        )
-    elif plan.quarantine:
-        from archiver.repair.apply import quarantine_dir
-        from archiver.repair.plan import Quarantined
-
-        qdir = quarantine_dir(bag, run_id)
-        moved = [
-            Quarantined(p, present[p], _current(bag, p, ("sha256", "sha512")), str(qdir / p))
-            for p in plan.quarantine
-        ]
+    # 4. quarantine (unexpected files out, damaged bytes kept), then restore
+    sha = ("sha256", "sha512")
+    moved, kept = quarantine(
+        bag,
+        {p: (present[p], _current(bag, p, sha)) for p in plan.quarantine},
+        {p: (present[p], _current(bag, p, sha)) for p in plan.restore if p in present},
+        run_id,
+        dry_run=dry_run,
+    )
 
     def order(path: str) -> tuple[int, str]:
         described = manifest_name(path)
@@ -412,6 +405,7 @@ def _repair(
         before,
         restored=tuple(restored),
         quarantined=tuple(moved),
+        kept=tuple(kept),
         unhealed=tuple(unhealed),
         unreachable=pool.unreachable(),
         reason=reason,
