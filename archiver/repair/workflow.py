@@ -29,10 +29,11 @@ from archiver.audit.reference import check_report
 from archiver.bag.digest import digest_bytes
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.bag.tagfiles import manifest_name
-from archiver.bag.validator import validate_bag
+from archiver.bag.validator import HashResult, finish_bag, hash_jobs, plan_bag
 from archiver.errors import ArchiverError, BagReadError
 from archiver.fileio import bag_lock, hash_file
 from archiver.ledger.records import TagManifestRecord
+from archiver.policy import default_checkers
 from archiver.repair.apply import (
     copy_verified,
     list_files,
@@ -125,14 +126,26 @@ def _read_from(
     return False, where, found, None
 
 
-def _current(bag: Path, rel: str, algorithms: Sequence[str]) -> dict[str, str]:
-    path = bag / rel
-    if path.is_symlink() or not path.is_file():
-        return {}
-    try:
-        return hash_file(path, algorithms)[0]
-    except OSError:
-        return {}
+class _Digests:
+    """The bag's current digests: from the check before, else hashed once on demand
+    (sha256 and sha512 always, with whatever else is asked, in one read)."""
+
+    def __init__(self, bag: Path, known: Mapping[str, Mapping[str, str]]):
+        self.bag = bag
+        self.known = {path: dict(d) for path, d in known.items()}
+
+    def __call__(self, rel: str, algorithms: Sequence[str]) -> dict[str, str]:
+        have = self.known.get(rel, {})
+        if not all(a in have for a in algorithms):
+            path = self.bag / rel
+            if path.is_symlink() or not path.is_file():
+                return {}
+            try:
+                have = hash_file(path, sorted({"sha256", "sha512", *algorithms}))[0]
+            except OSError:
+                return {}
+            self.known[rel] = have
+        return {a: have[a] for a in algorithms}
 
 
 def bag_ref(bag: Path, identifiers: Sequence[str]) -> BagRef:
@@ -148,13 +161,32 @@ def bag_ref(bag: Path, identifiers: Sequence[str]) -> BagRef:
     return BagRef(name=name, identifiers=tuple(dict.fromkeys(found)))
 
 
-def _validate(bag: Path, name: str, record: TagManifestRecord | None) -> BagReport:
+def _validate(
+    bag: Path,
+    name: str,
+    record: TagManifestRecord | None,
+    written: Mapping[str, Mapping[str, str]] | None = None,
+) -> tuple[BagReport, dict[str, dict[str, str]]]:
+    """The bag's full report (compared with ``record``) and the digests it hashed.
+
+    ``written``: files this repair has just written, with the digests their bytes were
+    verified against as they were written: not read again (a re-read right after the
+    write would come from the page cache and prove nothing more).
+    """
     try:
-        report = validate_bag(bag, mode="full", name=name)
+        plan = plan_bag(bag, mode="full", name=name, checkers=default_checkers())
     except BagReadError as exc:
         finding = Finding(Kind.INVALID_DECLARATION, name, "bagit.txt", str(exc))
-        return BagReport(bag=name, findings=(finding,))
-    return check_report(report, record)
+        return BagReport(bag=name, findings=(finding,)), {}
+    done = written or {}
+    skip = [j for j in plan.jobs if j.path in done and all(a in done[j.path] for a in j.algorithms)]
+    skipped = {j.path for j in skip}
+    results = hash_jobs([j for j in plan.jobs if j.path not in skipped])
+    results += [
+        HashResult(name, j.path, {a: done[j.path][a] for a in j.algorithms}, j.size) for j in skip
+    ]
+    digests = {r.path: dict(r.digests) for r in results if r.error is None}
+    return check_report(finish_bag(plan, results), record), digests
 
 
 def repair_bag(
@@ -182,17 +214,19 @@ def repair_bag(
         started = clock().isoformat()
         if not dry_run:
             remove_stale(bag)
+        known: dict[str, dict[str, str]] = {}
         if before is None or before.bag != name:
-            before = _validate(bag, name, record)
+            before, known = _validate(bag, name, record)
         if before.valid:
             return BagRepair(name, "intact", before, before, started=started, ended=started)
         pool = _Replicas(replicas, bag_ref(bag, identifiers), stack)
-        result = _repair(bag, name, before, record, pool, dry_run, run_id)
+        current = _Digests(bag, known)
+        result = _repair(bag, name, before, record, pool, dry_run, run_id, current)
         if result.status == "refused" or dry_run:
             return _done(result, clock, started)
         if result.status == "failed" and not (result.restored or result.quarantined):
             return _done(result, clock, started)
-        after = _validate(bag, name, record)
+        after, _ = _validate(bag, name, record, {r.path: r.digests for r in result.restored})
         status = "repaired" if after.valid and not result.unhealed else "failed"
         reason = result.reason
         if status == "failed" and not reason:
@@ -230,6 +264,7 @@ def _repair(
     pool: _Replicas,
     dry_run: bool,
     run_id: str,
+    current: Callable[[str, Sequence[str]], dict[str, str]],
 ) -> BagRepair:
     notes: list[str] = []
     restored: list[Restored] = []
@@ -269,8 +304,8 @@ def _repair(
         if (m := manifest_name(n)) is not None and m.tag and (bag / n).is_file()
     }
     if record is not None:
-        current = {n: digest_bytes(d, ("sha256", "sha512")) for n, d in present_tm.items()}
-        changed = record_mismatch(current, record.digests)
+        tm_now = {n: digest_bytes(d, ("sha256", "sha512")) for n, d in present_tm.items()}
+        changed = record_mismatch(tm_now, record.digests)
         if changed:
             notes.append(
                 f"tag manifests {', '.join(changed)} differ from the last good audit "
@@ -307,7 +342,7 @@ def _repair(
         damaged = [
             p
             for p, want in sorted(tag_ref.items())
-            if not digests_match(want, _current(bag, p, list(want)))
+            if not digests_match(want, current(p, list(want)))
         ]
         if damaged:
             return refuse(
@@ -350,15 +385,15 @@ def _repair(
     # 3. the plan
     present = list_files(bag)
     current_digests = {
-        path: _current(bag, path, list(want)) for path, want in reference.items() if path in present
+        path: current(path, list(want)) for path, want in reference.items() if path in present
     }
     plan = plan_repair(reference, present, current_digests)
     # 4. quarantine (unexpected files out, damaged bytes kept), then restore
     sha = ("sha256", "sha512")
     moved, kept = quarantine(
         bag,
-        {p: (present[p], _current(bag, p, sha)) for p in plan.quarantine},
-        {p: (present[p], _current(bag, p, sha)) for p in plan.restore if p in present},
+        {p: (present[p], current(p, sha)) for p in plan.quarantine},
+        {p: (present[p], current(p, sha)) for p in plan.restore if p in present},
         run_id,
         dry_run=dry_run,
     )
