@@ -754,3 +754,40 @@ def test_damaged_s3_archive_is_named_and_not_used(
     assert status == 1
     (attempt,) = report["bags"][0]["unhealed"][0]["attempts"]
     assert attempt["status"] == "unreachable" and "sidecar" in attempt["detail"]
+
+
+def test_audit_repair_that_cannot_heal_exits_1_and_records_the_failure(
+    audited: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag, ledger = audited
+    _delete(bag)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["audit", str(bag.parent), "--ledger", str(ledger), "--repair", "--from", str(empty)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "failed" in out and "missing" in out and str(empty) in out
+    with Ledger.open(ledger, create=False) as book:
+        last = book.runs()[-1]
+        assert last.kind == "audit" and last.failed == 1
+        events = [e.event for e in book.events(str(bag)) if e.run_id == last.run_id]
+        assert [(e.event_type, e.outcome) for e in events] == [
+            ("fixity check", "failure"),
+            ("recovery", "failure"),
+        ]
+        assert str(empty) in events[1].outcome_detail
+        assert book.history(str(bag))[-1].status == "invalid"
+
+
+def test_dry_run_without_a_ledger_creates_none(
+    collection_copy: Path,
+    replicas: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bag = collection_copy / NAME
+    _corrupt(bag)
+    ledger = tmp_path / "none.sqlite"
+    status, report = _json_repair(capsys, bag, ledger, replicas["directory"], dry=True)
+    assert status == 0 and report["bags"][0]["status"] == "would-repair"
+    assert not ledger.exists()

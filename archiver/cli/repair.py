@@ -166,7 +166,9 @@ def print_repairs(
         for a in r.unreachable:
             console.print(f"  [yellow]unreachable[/] {escape(a.replica)}: {escape(a.detail)}")
         if r.restored or r.quarantined:
-            table = Table("action", "path", "from / to", "digests")
+            table = Table("action", "path")
+            table.add_column("from / to", overflow="fold")
+            table.add_column("digests")
             for item in r.restored:
                 table.add_row(
                     "would restore" if dry_run else "restored",
@@ -189,15 +191,11 @@ def print_repairs(
                     escape(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
                 )
             console.print(table)
-        if r.unhealed:
-            table = Table("file", "replica", "held")
-            for u in r.unhealed:
-                if not u.attempts:
-                    table.add_row(escape(u.path), "(no replica: pass --from)", "")
-                for a in u.attempts:
-                    table.add_row(
-                        escape(u.path), escape(a.replica), escape(f"{a.status}: {a.detail}")
-                    )
-            console.print(table)
+        for u in r.unhealed:
+            console.print(f"  [bold red]not healed[/] {escape(u.path)}:")
+            if not u.attempts:
+                console.print("    no replica to try (pass --from, or deposit the bag)")
+            for a in u.attempts:
+                console.print(f"    {escape(a.replica)}: {a.status} ({escape(a.detail)})")
     ran = "dry run, nothing changed" if dry_run else f"run {run_id}, ledger {ledger}"
     console.print(f"repair: {len(repairs)} bags; {ran}")
