@@ -36,7 +36,6 @@ TEMP_PREFIX = ".archiver-repair-"
 TEMP_SUFFIX = ".tmp"
 QUARANTINE_DIR = ".archiver-quarantine"
 MAX_IN_MEMORY = 64 << 20  # tag files and manifests are read whole; nothing legit is bigger
-RECORD_ALGORITHMS = ("sha256", "sha512")
 
 
 def fsync_dir(path: Path) -> None:

@@ -8,7 +8,7 @@ when its tag files verify against its tag manifests and none is damaged). A file
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,11 +204,3 @@ def plan_repair(
     }
     unexpected = tuple(sorted(p for p in held if p.startswith("data/") and p not in reference))
     return RepairPlan(restore=restore, quarantine=unexpected)
-
-
-def summarize(repairs: Sequence[BagRepair]) -> dict[str, int]:
-    """Counts by status, for the summary line."""
-    counts: dict[str, int] = {}
-    for repair in repairs:
-        counts[repair.status] = counts.get(repair.status, 0) + 1
-    return counts

@@ -20,6 +20,7 @@ Order (each step the trust model of README "Repair" allows):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -251,9 +252,7 @@ def repair_bag(
 
 
 def _done(result: BagRepair, clock: Callable[[], datetime], started: str) -> BagRepair:
-    from dataclasses import replace
-
-    return replace(result, started=started, ended=clock().isoformat())
+    return dataclasses.replace(result, started=started, ended=clock().isoformat())
 
 
 def _repair(
@@ -446,10 +445,3 @@ def _repair(
         reason=reason,
         notes=tuple(notes),
     )
-
-
-def records_for(
-    bags: Sequence[str], lookup: Callable[[str], TagManifestRecord | None]
-) -> Mapping[str, TagManifestRecord | None]:
-    """Each bag's tag-manifest record (``lookup`` is ``Ledger.tag_manifest_record``)."""
-    return {bag: lookup(bag) for bag in bags}
