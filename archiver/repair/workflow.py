@@ -308,7 +308,7 @@ def _repair(
         if changed:
             notes.append(
                 f"tag manifests {', '.join(changed)} differ from the last good audit "
-                f"(run {record.run_id}): restored from a replica whose copy matches that record"
+                f"(run {record.run_id}): only a replica copy matching that record is used"
             )
         tm_bytes: dict[str, bytes] = {}
         for tm_name, want in sorted(record.digests.items()):
