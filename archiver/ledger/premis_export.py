@@ -41,6 +41,7 @@ def package_identity(record: Mapping[str, Any]) -> tuple[str, str] | None:
         return entity, package
     return None
 
+
 # Events whose ``target`` is where the bytes came from (a replica), not where they went.
 SOURCED_EVENTS = frozenset({"recovery"})
 
