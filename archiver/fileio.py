@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import mmap
 import os
 import secrets
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from archiver.bag.digest import digest_stream
-from archiver.errors import OutputError
+from archiver.errors import ConflictError, OutputError
 
 
 def hash_file(
@@ -94,3 +95,32 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def bag_lock(bag: Path, doing: str) -> Iterator[Path | None]:
+    """Hold the bag's exclusive lock while building over, repairing or depositing it;
+    ``ConflictError`` at once when another process holds it.
+
+    The lock is ``flock(2)`` on the bag directory itself (opened read-only), so nothing is
+    written beside or inside the bag and the kernel releases it when the holder exits,
+    however it exits. A bag that does not exist yet has nothing to lock (yields None).
+    """
+    try:
+        fd = os.open(bag, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield None
+        return
+    except OSError as exc:
+        raise OutputError(f"{bag}: cannot open the bag to lock it: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConflictError(
+                f"{bag}: busy, another archiver process is building, repairing or depositing "
+                f"it; not {doing}"
+            ) from None
+        yield bag
+    finally:
+        os.close(fd)

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from archiver.bag.findings import Finding, Kind
 from archiver.bag.tagfiles import manifest_name, tag_values
 from archiver.errors import ConfigError, MetadataError
@@ -233,12 +235,66 @@ def mets_consistency(plan: BagPlan, mets_xml: bytes) -> list[Finding]:
     return found
 
 
+class FixityRecordChecker:
+    """Compare the payload manifests with the fixity kept in ``metadata/premis.json``.
+
+    A payload file replaced together with regenerated manifests, Payload-Oxum and tag
+    manifests passes every BagIt check; the PREMIS record written at build time still holds
+    the original digests. Each algorithm the record and the manifests share must agree
+    (``fixity-record-mismatch``); a file the record names but no manifest lists is one too.
+    The file's bytes are checked against the manifests by the validator itself.
+    """
+
+    record = "metadata/premis.json"
+
+    def __init__(self, identifier: str) -> None:
+        self.identifier = identifier
+
+    def __call__(self, plan: BagPlan) -> list[Finding]:
+        """The record mismatches of one planned bag (none unless it declares our profile)."""
+        if declared_profile(plan) != self.identifier or self.record not in plan.tag_files:
+            return []
+        listed = {path: dict(digests) for path, digests in plan.expected.items()}
+        for manifest in plan.manifests:  # completeness-free modes leave ``expected`` empty
+            if not manifest.tag:
+                for path, digest in manifest.entries.items():
+                    listed.setdefault(path, {}).setdefault(manifest.algorithm, digest)
+        try:
+            data = orjson.loads(_read_nofollow(plan.root / self.record))
+            file_record = data["file"]
+            path = "data/" + str(file_record["originalName"])
+            fixity = {str(f["algorithm"]): str(f["digest"]).lower() for f in file_record["fixity"]}
+        except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+            return []  # unreadable or malformed: the tag manifests and metadata checks report it
+        found: list[Finding] = []
+        digests = listed.get(path)
+        if digests is None:
+            message = f"{self.record} records this file's fixity, but no payload manifest lists it"
+            return [Finding(Kind.FIXITY_RECORD_MISMATCH, plan.bag, path, message)]
+        for alg in sorted(fixity.keys() & digests.keys()):
+            if fixity[alg] != digests[alg].lower():
+                found.append(
+                    Finding(
+                        Kind.FIXITY_RECORD_MISMATCH,
+                        plan.bag,
+                        path,
+                        f"the payload manifest's {alg} differs from the fixity recorded in "
+                        f"{self.record} at build time (replaced and re-manifested?)",
+                        algorithm=alg,
+                        expected=fixity[alg],
+                        found=digests[alg],
+                    )
+                )
+        return found
+
+
 def default_checkers(profile_path: Path | None = None, *, metadata: bool = True) -> list[Checker]:
-    """The profile check, and unless ``metadata`` is False the metadata records' schema
-    checks, for bags that declare our profile."""
+    """The profile check and the PREMIS fixity-record check, and unless ``metadata`` is
+    False the metadata records' schema checks, for bags that declare our profile."""
     profile = load_profile(profile_path)
     schemas = SchemaSet()
     checker = ProfileChecker(profile, schemas)
+    fixity = FixityRecordChecker(checker.identifier)
     if not metadata:
-        return [checker]
-    return [checker, MetadataChecker(checker.identifier, schemas)]
+        return [checker, fixity]
+    return [checker, fixity, MetadataChecker(checker.identifier, schemas)]

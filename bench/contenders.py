@@ -102,6 +102,14 @@ def cli_loop(root: Path, sample: int) -> int:
     return len(bags)
 
 
+def cp_validate(stored: Path, payload: Path, bag: Path) -> None:
+    """Copy a good file back with coreutils ``cp``, then ``bagit.Bag(bag).validate()``."""
+    import bagit
+
+    subprocess.run(["cp", str(stored), str(payload)], check=True)
+    bagit.Bag(str(bag)).validate()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one contender."""
     logging.getLogger("bagit").setLevel(logging.CRITICAL)
@@ -120,8 +128,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("cli-loop")
     p.add_argument("root", type=Path)
     p.add_argument("--sample", type=int, required=True)
+    p = sub.add_parser("cp-validate")
+    p.add_argument("stored", type=Path)
+    p.add_argument("payload", type=Path)
+    p.add_argument("bag", type=Path)
     args = parser.parse_args(argv)
-    if args.name == "hash":
+    if args.name == "cp-validate":
+        cp_validate(args.stored, args.payload, args.bag)
+    elif args.name == "hash":
         hash_files(args.files, args.algorithms.split(","), args.workers)
     elif args.name == "make-bag-loop":
         make_bag_loop(args.source_dir, args.out_dir)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -55,12 +56,23 @@ class Sizes:
     bags_small: int
     cli_sample: int
     reps: int
+    repair_size: int = 256 << 20
 
 
 FULL = Sizes(
     large_files=8, large_size=256 << 20, bags=10_000, bags_small=1_000, cli_sample=200, reps=3
 )
-QUICK = Sizes(large_files=8, large_size=24 << 20, bags=200, bags_small=50, cli_sample=10, reps=3)
+QUICK = Sizes(
+    large_files=8,
+    large_size=24 << 20,
+    bags=200,
+    bags_small=50,
+    cli_sample=10,
+    reps=3,
+    repair_size=24 << 20,
+)
+REPAIR_GROUP = "5 repair"
+REPAIR_REFERENCE = "cp + bagit-python validate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +311,54 @@ def small_audit_contenders(
     return contenders
 
 
+def _corrupt(path: Path) -> Callable[[], None]:
+    def corrupt() -> None:
+        with open(path, "r+b") as fh:
+            fh.seek(path.stat().st_size // 2)
+            byte = fh.read(1)
+            fh.seek(-1, os.SEEK_CUR)
+            fh.write(bytes([byte[0] ^ 0xFF]))
+
+    return corrupt
+
+
+def repair_contenders(out: Path, size: int) -> list[Contender]:
+    """Repair one corrupted file of ``size`` bytes from an OCFL replica: archiver repair vs
+    copying it back with ``cp`` and re-validating with bagit-python (both one process).
+
+    Untimed setup: a one-file bag, deposited to an OCFL root and audited (so the ledger
+    holds its tag-manifest record); before each run a byte of its payload is flipped.
+    """
+    source = make_large_bag(out / "repair-source", 1, size)
+    work = out / "repair-work"
+    shutil.rmtree(work, ignore_errors=True)
+    bag = work / "bags" / "bag"
+    shutil.copytree(source, bag)
+    root, ledger = work / "ocfl-root", work / "ledger.sqlite"
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    for command in (
+        ("deposit", str(bag), "--to", f"ocfl://{root}", "--ledger", str(ledger)),
+        ("audit", str(bag.parent), "--ledger", str(ledger), "--workers", "1"),
+    ):
+        subprocess.run([*ARCHIVER, *command], env=env, check=True, stdout=subprocess.DEVNULL)
+    (payload,) = sorted((bag / "data").iterdir())
+    (stored,) = root.glob(f"**/v1/content/data/{payload.name}")
+    corrupt = _corrupt(payload)
+    repair = (*ARCHIVER, "repair", str(bag), "--from", f"ocfl://{root}", "--ledger", str(ledger))
+    copy = (PY, "-m", "bench.contenders", "cp-validate", str(stored), str(payload), str(bag))
+    return [
+        Contender(REPAIR_GROUP, REPAIR_REFERENCE, copy, float(size), "bytes", before=corrupt),
+        Contender(
+            REPAIR_GROUP,
+            "archiver repair --from ocfl://",
+            repair,
+            float(size),
+            "bytes",
+            before=corrupt,
+        ),
+    ]
+
+
 def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target]:
     """The issue-4 targets from the medians."""
     r = {(x.group, x.name): x for x in results}
@@ -355,6 +415,15 @@ def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target
     return targets
 
 
+def run_draft(path: Path) -> dict[str, Any]:
+    """The `describe --draft` evaluation (bench/draft.py) in its own process, so that its
+    first-file time and peak RSS are its own; it prints its table and writes ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([PY, "-m", "bench.draft", "--json", str(path)], check=True, cwd=REPO)
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return report
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate the corpora, run every contender, print the tables, write the JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
@@ -367,11 +436,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=None, help="JSON results file")
     parser.add_argument(
         "--only",
-        choices=("hashing", "bags"),
+        choices=("hashing", "bags", "draft", "repair"),
         default=None,
-        help="run only the hashing groups (limit, large bag) or only the many-bags groups",
+        help="run only the hashing groups (limit, large bag), only the many-bags groups, "
+        "only the describe --draft evaluation, or only the repair group",
     )
     args = parser.parse_args(argv)
+    if args.only == "draft":
+        run_draft(REPO / "bench" / "results" / "draft.json")
+        return 0
     sizes = QUICK if args.quick else FULL
     reps = args.reps or sizes.reps
     results_path = args.results or REPO / "bench" / "results" / (
@@ -396,10 +469,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm(payload)
 
     results: list[Result] = []
-    if args.only != "bags":
+    if args.only in (None, "hashing"):
         results += run_group(hashing_contenders(payload, cores), reps, console)
         results += run_group(large_audit_contenders(large_bag, out, cores, total), reps, console)
-    for n in (sizes.bags_small, sizes.bags) if args.only != "hashing" else ():
+    if args.only in (None, "repair"):
+        results += run_group(repair_contenders(out, sizes.repair_size), reps, console)
+    for n in (sizes.bags_small, sizes.bags) if args.only in (None, "bags") else ():
         results += run_group(build_contenders(sources[n], out, n), reps, console)
         sample = sizes.cli_sample if n == sizes.bags else 0
         results += run_group(
@@ -411,6 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     references = {
         "1 limit": f"hashlib sha256+sha512 one read, {cores} cores",
         "2 large bag": f"bagit-python validate(processes={cores})",
+        REPAIR_GROUP: REPAIR_REFERENCE,
     }
     for n in (sizes.bags_small, sizes.bags):
         references[f"3 build {n:,}"] = "bagit-python make_bag loop"
@@ -436,11 +512,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": [r.to_json() for r in results],
         "targets": [t.to_json() for t in targets],
     }
+    if args.only is None:
+        document["draft"] = run_draft(results_path.parent / "draft.json")
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     stdout.print(f"results written to {results_path}")
     if not args.keep:  # the seeded sources are small and reused; the rest is not kept
         shutil.rmtree(out / "large", ignore_errors=True)
+        shutil.rmtree(out / "repair-work", ignore_errors=True)
         for n in (sizes.bags_small, sizes.bags):
             shutil.rmtree(out / f"archiver-{n}", ignore_errors=True)
         for ledger in out.glob("ledger-*.sqlite*"):

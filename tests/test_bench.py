@@ -278,3 +278,17 @@ def test_dask_contenders_are_the_pool_and_a_local_cluster(tmp_path: Path) -> Non
     assert "--scheduler" not in pool.command
     assert cluster.command[: len(pool.command)] == pool.command
     assert cluster.command[-2:] == ("--scheduler", "local")
+
+
+def test_repair_contenders_both_heal_the_corrupted_file(tmp_path: Path) -> None:
+    import bagit
+
+    contenders = run.repair_contenders(tmp_path, 64 << 10)
+    assert [c.name for c in contenders] == [run.REPAIR_REFERENCE, "archiver repair --from ocfl://"]
+    bag = tmp_path / "repair-work" / "bags" / "bag"
+    for contender in contenders:
+        contender.before()
+        with pytest.raises(bagit.BagValidationError):
+            bagit.Bag(str(bag)).validate()
+        run.run_once(contender.command, {})
+        bagit.Bag(str(bag)).validate()

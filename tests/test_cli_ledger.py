@@ -139,7 +139,7 @@ def test_show_bag_history_json(
 def test_show_bag_history_human(ledger: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ledger", "show", "alpha", "--ledger", str(ledger)]) == 0
     out = capsys.readouterr().out
-    assert "/c/alpha: 2 audits, 1 deposit events" in out
+    assert "/c/alpha: 2 audits, 1 deposit/repair events" in out
     assert "replication" in out and "ocfl:///srv/ocfl" in out
     assert main(["ledger", "show", "beta", "--ledger", str(ledger)]) == 0
     out = capsys.readouterr().out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import bagit
 import pytest
 from test_validator import _append, _edit
 
@@ -12,6 +14,7 @@ from archiver.bag.findings import Kind
 from archiver.bag.validator import plan_bag, validate_bag
 from archiver.errors import ConfigError
 from archiver.policy import (
+    FixityRecordChecker,
     MetadataChecker,
     ProfileChecker,
     declared_profile,
@@ -73,16 +76,18 @@ def test_other_profiles_are_not_checked(bag_copy: Path) -> None:
     assert kinds == {Kind.CHECKSUM_MISMATCH}  # bag-info.txt changed under its tag manifests
 
 
-def test_default_checkers_are_profile_then_metadata() -> None:
-    profile, metadata = default_checkers()
+def test_default_checkers_are_profile_fixity_record_then_metadata() -> None:
+    profile, fixity, metadata = default_checkers()
     assert isinstance(profile, ProfileChecker)
+    assert isinstance(fixity, FixityRecordChecker)
     assert isinstance(metadata, MetadataChecker)
-    assert profile.identifier == metadata.identifier != ""
+    assert profile.identifier == metadata.identifier == fixity.identifier != ""
 
 
 def test_default_checkers_without_metadata_check_the_profile_alone(bag_copy: Path) -> None:
-    (profile,) = default_checkers(metadata=False)
+    profile, fixity = default_checkers(metadata=False)
     assert isinstance(profile, ProfileChecker)
+    assert isinstance(fixity, FixityRecordChecker)
     record = bag_copy / "metadata" / "dc.json"
     record.write_bytes(record.read_bytes().replace(b'"dc.title"', b'"dc.titel"'))
     (bag_copy / "notes.txt").write_text("not allowed by the profile")
@@ -108,3 +113,38 @@ def test_load_profile_errors(tmp_path: Path, content: str | None, fragment: str)
         target.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=fragment):
         load_profile(target)
+
+
+def _substitute_payload(bag: Path) -> Path:
+    """Replace the payload and regenerate manifests, Payload-Oxum and tag manifests."""
+    payload = next((bag / "data").iterdir())
+    payload.write_bytes(b"a forged statement\n")
+    bagit.Bag(str(bag)).save(manifests=True)
+    return payload
+
+
+def test_substituted_payload_with_regenerated_manifests_differs_from_premis(
+    bag_copy: Path,
+) -> None:
+    payload = _substitute_payload(bag_copy)
+    assert bagit.Bag(str(bag_copy)).is_valid()  # every BagIt check passes
+    report = validate_bag(bag_copy, mode="full")
+    mismatches = [f for f in report.findings if f.kind is Kind.FIXITY_RECORD_MISMATCH]
+    assert {f.algorithm for f in mismatches} == {"sha256", "sha512"}
+    assert {f.path for f in mismatches} == {f"data/{payload.name}"}
+    forged = hashlib.sha256(b"a forged statement\n").hexdigest()
+    assert next(f for f in mismatches if f.algorithm == "sha256").found == forged
+    assert not report.valid
+
+
+def test_premis_record_naming_an_unlisted_file_is_a_mismatch(bag_copy: Path) -> None:
+    payload = next((bag_copy / "data").iterdir())
+    payload.rename(payload.with_name("renamed.txt"))
+    bagit.Bag(str(bag_copy)).save(manifests=True)
+    found = {(f.kind, f.path) for f in validate_bag(bag_copy, mode="full").findings}
+    assert (Kind.FIXITY_RECORD_MISMATCH, f"data/{payload.name}") in found
+
+
+def test_intact_bag_agrees_with_its_premis_record(bag_copy: Path) -> None:
+    checker = FixityRecordChecker(ProfileChecker(load_profile()).identifier)
+    assert checker(plan_bag(bag_copy, checkers=())) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -272,7 +273,7 @@ def _future(path: Path) -> None:
     with Ledger.open(path):
         pass
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.execute("PRAGMA user_version = 3")
+        db.execute("PRAGMA user_version = 4")
 
 
 @pytest.mark.parametrize(
@@ -281,7 +282,7 @@ def _future(path: Path) -> None:
         (None, False, r"missing\.sqlite: no ledger here"),
         (_garbage, False, r"not a readable ledger \(file is not a database\)"),
         (_other_db, True, r"not an archiver ledger \(another SQLite database\)"),
-        (_future, False, r"ledger format version 3 is not supported \(expected 2, or 1 to"),
+        (_future, False, r"ledger format version 4 is not supported \(expected 3, or 1 or 2"),
     ],
     ids=["missing", "garbage", "other-sqlite", "future-version"],
 )
@@ -476,7 +477,8 @@ TAMPERING: list[tuple[str, Tamper, str, int | None, str]] = [
     (
         "add-outcome",
         sql(
-            "INSERT INTO outcomes SELECT seq, 7, '/c/z', status, files, bytes, findings, hash "
+            "INSERT INTO outcomes (seq, ord, bag, status, files, bytes, findings, hash) "
+            "SELECT seq, 7, '/c/z', status, files, bytes, findings, hash "
             "FROM outcomes WHERE seq = 3 AND ord = 0"
         ),
         "edited-outcome",
@@ -682,7 +684,8 @@ TAMPERING_V2: list[tuple[str, Tamper, str, int | None, str]] = [
         "insert-a-good-outcome-later",
         lambda db: (
             db.execute(
-                "INSERT INTO outcomes SELECT 3, 0, bag, status, files, bytes, findings, hash "
+                "INSERT INTO outcomes (seq, ord, bag, status, files, bytes, findings, hash) "
+                "SELECT 3, 0, bag, status, files, bytes, findings, hash "
                 "FROM outcomes WHERE seq = 1 AND bag = '/c/b'"
             ),
             rehash_content(3, "/c/b", status="valid", findings="[]")(db),
@@ -1174,7 +1177,7 @@ def test_migration_keeps_a_format_1_ledger_verifiable(ledger_v1: Path) -> None:
         stats = ledger.bag_stats(["/c/a", "/c/b"])
         events = ledger.events()
     with Ledger.open(ledger_v1) as ledger:  # opened for writing: migrated
-        assert ledger.version == 2
+        assert ledger.version == 3
         assert ledger.verify(head[1]) == []
         assert ledger.head() == head
         assert [r.format for r in _stored_runs(ledger_v1)] == ["archiver-ledger/1"] * 5
@@ -1265,3 +1268,52 @@ def test_first_runs_racing_on_a_new_ledger_all_land(tmp_path: Path) -> None:
     assert sorted(
         p.name for p in path.parent.iterdir() if not p.name.endswith(("-wal", "-shm"))
     ) == ["l.sqlite"]
+
+
+# ---------------------------------------------------------------- tag-manifest records
+
+TAGS = {"tagmanifest-sha256.txt": {"sha256": "a" * 64, "sha512": "b" * 128}}
+
+
+def with_tags(report: BagReport, tags: dict[str, dict[str, str]]) -> BagReport:
+    return dataclasses.replace(report, tag_manifests=tags)
+
+
+def test_good_full_audits_record_tag_manifest_digests(tmp_path: Path) -> None:
+    newer = {"tagmanifest-sha256.txt": {"sha256": "c" * 64, "sha512": "d" * 128}}
+    with Ledger.open(tmp_path / LEDGER_FILENAME) as ledger:
+        ledger.record_run(make_report("r1", 1, [with_tags(good("/c/a"), TAGS)]))
+        ledger.record_run(make_report("r2", 2, [with_tags(bad("/c/a"), newer)]))  # not good
+        ledger.record_run(make_report("r3", 3, [with_tags(good("/c/a"), newer)], mode="fast"))
+        record = ledger.tag_manifest_record("/c/a")
+        assert record is not None
+        assert (record.run_id, dict(record.digests)) == ("r1", TAGS)
+        ledger.record_run(make_report("r4", 4, [with_tags(good("/c/a"), newer)]))
+        assert ledger.tag_manifest_records(["/c/a", "/c/b"])["/c/a"].run_id == "r4"
+        assert ledger.tag_manifest_record("/c/b") is None
+        assert ledger.verify() == []
+
+
+def test_an_edited_tag_manifest_record_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / LEDGER_FILENAME
+    with Ledger.open(path) as ledger:
+        ledger.record_run(make_report("r1", 1, [with_tags(good("/c/a"), TAGS)]))
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE outcomes SET tagmanifests = replace(tagmanifests, 'aaaa', 'eeee')")
+    with Ledger.open(path) as ledger:
+        assert [p.kind for p in ledger.verify()] == ["edited-outcome"]
+
+
+def test_a_version_1_ledger_is_upgraded_and_still_verifies(ledger_v1: Path) -> None:
+    with Ledger.open(ledger_v1, readonly=True) as ledger:
+        head = ledger.head()
+    with Ledger.open(ledger_v1) as ledger:
+        assert ledger.verify(head[1]) == []
+        ledger.record_run(make_report("r9", 9, [with_tags(good("/c/a"), TAGS)]))
+        ledger.record_run(make_report("r10", 10, [with_tags(good("/c/a"), TAGS)]))
+        assert ledger.verify() == []
+        record = ledger.tag_manifest_record("/c/a")
+        assert record is not None and record.run_id == "r10"  # the last good check
+        assert dict(record.digests) == TAGS
+    with contextlib.closing(sqlite3.connect(ledger_v1)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3

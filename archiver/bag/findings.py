@@ -6,7 +6,7 @@ Kinds are a stable contract (scripts match on them); their meanings are kept as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -24,6 +24,8 @@ class Kind(StrEnum):
     UNSAFE_PATH = "unsafe-path"
     INVALID_METADATA = "invalid-metadata"
     PROFILE_VIOLATION = "profile-violation"
+    FIXITY_RECORD_MISMATCH = "fixity-record-mismatch"
+    TAG_MANIFEST_CHANGED = "tag-manifest-changed"
 
 
 KIND_DESCRIPTIONS: dict[Kind, str] = {
@@ -36,6 +38,10 @@ KIND_DESCRIPTIONS: dict[Kind, str] = {
     Kind.UNSAFE_PATH: "a path escapes the bag (absolute, '..', '~', link) and was not followed",
     Kind.INVALID_METADATA: "a DC or PREMIS record fails its JSON Schema or XSD",
     Kind.PROFILE_VIOLATION: "the bag does not conform to the BagIt profile it declares",
+    Kind.FIXITY_RECORD_MISMATCH: "a payload file's manifest digest differs from the fixity "
+    "its PREMIS record (metadata/premis.json) kept since the build",
+    Kind.TAG_MANIFEST_CHANGED: "a tag manifest's digests differ from those recorded at the "
+    "bag's last good audit in the ledger (the bag was rewritten since)",
 }
 
 
@@ -76,6 +82,8 @@ class BagReport:
     files: int = 0
     bytes: int = 0
     checks: tuple[str, ...] = field(default=())
+    # tag manifest name -> {algorithm: digest of its bytes}, as read by a full check
+    tag_manifests: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Finding, ...]:

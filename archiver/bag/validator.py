@@ -71,6 +71,8 @@ SYSTEM_FILES: frozenset[str] = frozenset(
 )
 WEAK_ALGORITHMS: frozenset[str] = frozenset({"md5", "sha1"})
 DEFAULT_DECLARATION = Declaration(version=(1, 0), encoding="UTF-8")
+# A full check records each tag manifest's digests with these (the ledger keeps them).
+TAG_RECORD_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
 
 
 def is_system_file(path: str) -> bool:
@@ -133,6 +135,7 @@ class BagPlan:
     files: int = 0
     bytes: int = 0
     checks: tuple[str, ...] = ()
+    tag_manifests: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def job_bytes(self) -> int:
@@ -401,6 +404,13 @@ def plan_bag(
         files=files,
         bytes=size,
         checks=tuple(p.checks),
+        tag_manifests={
+            m.name: digest_bytes(p.tag_data[m.name], TAG_RECORD_ALGORITHMS)
+            for m in tag_manifests
+            if m.name in p.tag_data
+        }
+        if mode == "full"
+        else {},
     )
     extra: list[Finding] = []
     for checker in checkers:
@@ -635,6 +645,7 @@ def finish_bag(plan: BagPlan, results: Iterable[HashResult]) -> BagReport:
         files=plan.files,
         bytes=plan.bytes,
         checks=plan.checks,
+        tag_manifests=plan.tag_manifests,
     )
 
 

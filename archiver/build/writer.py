@@ -20,7 +20,7 @@ import bagit_profile
 from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
 from archiver.errors import ArchiverError, OutputError, SourceError
-from archiver.fileio import exchange_paths
+from archiver.fileio import bag_lock, exchange_paths
 from archiver.metadata.validation import schemas_dir
 
 
@@ -172,8 +172,14 @@ def install_bag(staging: Path, destination: Path, *, replace: bool) -> None:
     With ``replace``, the two directories are exchanged atomically (renameat2
     RENAME_EXCHANGE), so readers always see one complete bag, and the old one is then
     removed. Where the system cannot exchange, the old bag is renamed aside, the new
-    one renamed in, and the old one put back if that fails.
+    one renamed in, and the old one put back if that fails. The bag's lock
+    (``fileio.bag_lock``) is held meanwhile: a bag being repaired is not swapped.
     """
+    with bag_lock(destination, "building it"):
+        _install(staging, destination, replace=replace)
+
+
+def _install(staging: Path, destination: Path, *, replace: bool) -> None:
     if not replace:
         try:
             os.rename(staging, destination)

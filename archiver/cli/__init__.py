@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.ledger",
     "archiver.cli.package",
     "archiver.cli.deposit",
+    "archiver.cli.repair",
 )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,15 @@ from archiver.audit.collection import (
     find_bags,
 )
 from archiver.audit.executor import TaskExecutor
+from archiver.audit.reference import check_reports
+from archiver.bag.findings import BagReport
 from archiver.cli.output import make_console, print_problems
 from archiver.cli.validate import add_mode_arguments
 from archiver.config import load_config
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
 from archiver.fileio import write_bytes_atomic
-from archiver.ledger.store import Ledger, default_ledger_path, plan_selection
+from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
+from archiver.repair.plan import BagRepair
 
 DEFAULT_ROOT = "bags"
 DEFAULT_CONFIG = Path("archive.toml")
@@ -124,13 +129,6 @@ def register(subparsers: Any) -> None:
         f"{CONNECT_TIMEOUT:g} s)",
     )
     parser.add_argument(
-        "--config",
-        metavar="FILE",
-        type=Path,
-        default=None,
-        help="archive.toml to read [audit] scheduler from (default: ./archive.toml when it exists)",
-    )
-    parser.add_argument(
         "--json",
         metavar="FILE",
         default=None,
@@ -158,6 +156,36 @@ def register(subparsers: Any) -> None:
         type=parse_duration,
         default=None,
         help="audit the most overdue bags that fit in DURATION (e.g. 30m, 2h)",
+    )
+    parser.add_argument(
+        "--accept",
+        metavar="BAG",
+        action="append",
+        default=[],
+        help="a bag deliberately rebuilt since its last good audit: take its new tag "
+        "manifests as the reference instead of reporting tag-manifest-changed (repeat)",
+    )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="repair the bags that fail (as 'archiver repair' does), audit them again, "
+        "and record all of it as one ledger run",
+    )
+    parser.add_argument(
+        "--from",
+        dest="replicas",
+        metavar="REPLICA",
+        action="append",
+        default=[],
+        help="with --repair: a replica to restore from (default: the bag's recorded deposits)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="F",
+        type=Path,
+        default=None,
+        help="archive settings: [audit] scheduler, and with --repair [deposit.s3] (default: "
+        "archive.toml if present)",
     )
     parser.set_defaults(run=run)
 
@@ -279,16 +307,62 @@ def run(args: argparse.Namespace) -> int:
             )
     # written only now: an audit that could not finish leaves the ledger untouched
     with Ledger.open(ledger_path) as ledger:
-        ledger.record_run(report)
+        records = ledger.tag_manifest_records([b.bag for b in report.bags])
+        accepted = {os.path.abspath(b) for b in args.accept}
+        report = _with_bags(report, check_reports(report.bags, records, accepted))
+        events: list[LedgerEvent] = []
+        repairs: list[BagRepair] = []
+        if args.repair and not report.valid:
+            report, events, repairs = _repair_failed(args, report, ledger)
+        ledger.record_run(report, events)
     if args.json is not None:
-        document = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        data = report.to_json()
+        if args.repair:
+            data["repairs"] = [r.to_json() for r in repairs]
+        document = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         if json_to_stdout:
             sys.stdout.write(document)
         else:
             write_bytes_atomic(Path(args.json), document.encode("utf-8"))
     if not json_to_stdout:
-        print_summary(make_console(), report, ledger_path)
+        console = make_console()
+        if repairs:
+            from archiver.cli.repair import print_repairs
+
+            print_repairs(console, repairs, report.run_id, ledger_path, False)
+        print_summary(console, report, ledger_path)
     return EXIT_OK if report.valid else EXIT_INTEGRITY
+
+
+def _with_bags(report: AuditReport, bags: tuple[BagReport, ...]) -> AuditReport:
+    """The report with its bags replaced and the intact / failed counts recomputed."""
+    intact = sum(1 for b in bags if b.valid)
+    totals = dataclasses.replace(report.totals, intact=intact, failed=len(bags) - intact)
+    return dataclasses.replace(report, bags=bags, totals=totals)
+
+
+def _repair_failed(
+    args: argparse.Namespace, report: AuditReport, ledger: Ledger
+) -> tuple[AuditReport, list[LedgerEvent], list[BagRepair]]:
+    """Repair the failed bag directories, audit them again; the final report and events."""
+    from archiver.cli.repair import settings_from
+    from archiver.repair.run import repair_bags, run_events
+
+    failed = [Path(b.bag) for b in report.bags if not b.valid and Path(b.bag).is_dir()]
+    repairs = repair_bags(
+        failed,
+        ledger=ledger,
+        given=args.replicas,
+        settings=settings_from(args.config),
+        environ=os.environ,
+        run_id=report.run_id,
+        clock=lambda: datetime.now(UTC),
+        before={b.bag: b for b in report.bags},
+    )
+    after = {r.bag: r.after for r in repairs if r.after is not None}
+    bags = tuple(after.get(b.bag, b) for b in report.bags)
+    final = dataclasses.replace(_with_bags(report, bags), ended=datetime.now(UTC).isoformat())
+    return final, run_events(repairs), repairs
 
 
 def print_summary(console: Console, report: AuditReport, ledger_path: Path) -> None:

@@ -186,7 +186,7 @@ def _print_history(
         console.print(f"ledger {escape(str(path))}: nothing recorded for {escape(bag)}")
         return
     console.print(
-        f"{escape(bag)}: {len(history)} audits, {len(events)} deposit events "
+        f"{escape(bag)}: {len(history)} audits, {len(events)} deposit/repair events "
         f"(ledger {escape(str(path))})"
     )
     if history:
@@ -210,7 +210,9 @@ def _print_history(
             )
         console.print(table)
     if events:
-        table = Table("seq", "event", "time", "outcome", "target", "detail")
+        table = Table("seq", "event", "time", "outcome")
+        table.add_column("target", overflow="fold")
+        table.add_column("detail", overflow="fold")
         for e in events:
             table.add_row(
                 str(e.seq),
@@ -218,7 +220,10 @@ def _print_history(
                 escape(e.event.date_time),
                 escape(e.event.outcome),
                 escape(e.event.target),
-                escape(e.event.detail),
+                escape(
+                    e.event.detail
+                    + (f": {e.event.outcome_detail}" if e.event.outcome_detail else "")
+                ),
             )
         console.print(table)
 

@@ -26,6 +26,7 @@ from archiver.deposit.records import (
     parse_target,
 )
 from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag, require_valid
+from archiver.fileio import bag_lock
 
 __all__ = [
     "DamagedTargetError",
@@ -57,6 +58,18 @@ def deposit_bag(
     DepositError when the target is unusable or the transfer does not verify.
     """
     require_bag(bag)
+    with bag_lock(bag, "depositing it"):
+        return _deposit_locked(bag, target, now=now, environ=environ, settings=settings)
+
+
+def _deposit_locked(
+    bag: Path,
+    target: Target,
+    *,
+    now: datetime,
+    environ: Mapping[str, str],
+    settings: Mapping[str, Any],
+) -> DepositResult:
     require_valid(bag)
     identifier, from_info = bag_identifier(bag)
     # Backends are imported on use: boto3 and ocfl-py are slow to import and only one is needed.

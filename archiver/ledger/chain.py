@@ -76,7 +76,7 @@ RUN_COLUMNS = (
     "prev_run_id",
     "format",
 )
-OUTCOME_COLUMNS = ("ord", "bag", "status", "files", "bytes", "findings", "hash")
+OUTCOME_COLUMNS = ("ord", "bag", "status", "files", "bytes", "findings", "hash", "tagmanifests")
 EVENT_COLUMNS = ("ord", *EVENT_FIELDS, "hash")
 
 # A run's stored child rows: (outcome rows in OUTCOME_COLUMNS order, event rows in
@@ -181,20 +181,32 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def outcome_fields(run_id: str, report: BagReportLike) -> dict[str, Any]:
-    """Format 1's hashed fields of one bag outcome (findings sorted, as JSON)."""
-    return {"run_id": run_id, **outcome_content(report)}
+def outcome_fields(
+    run_id: str, report: BagReportLike, *, record_tags: bool = False
+) -> dict[str, Any]:
+    """Format 1's hashed fields of one bag outcome (findings sorted, as JSON): format 2's
+    ``outcome_content`` and the run id."""
+    return {"run_id": run_id, **outcome_content(report, record_tags=record_tags)}
 
 
-def outcome_content(report: BagReportLike) -> dict[str, Any]:
-    """Format 2's hashed fields of one bag outcome: what was found, not when."""
-    return {
+def outcome_content(report: BagReportLike, *, record_tags: bool = False) -> dict[str, Any]:
+    """Format 2's hashed fields of one bag outcome: what was found, not when.
+
+    With ``record_tags`` (a good fixity check), the bag's tag-manifest digests are part of
+    the outcome as ``tagmanifests``; outcomes without them (every outcome written before
+    they existed) hash exactly as before, so old ledgers still verify.
+    """
+    fields: dict[str, Any] = {
         "bag": report.bag,
         "status": report.status,
         "files": int(report.files),
         "bytes": int(report.bytes),
         "findings": [f.to_json() for f in sort_findings(report.findings)],
     }
+    tags = getattr(report, "tag_manifests", None) if record_tags else None
+    if tags:
+        fields["tagmanifests"] = {name: dict(d) for name, d in sorted(tags.items())}
+    return fields
 
 
 def content_hash(fields: Mapping[str, Any]) -> str:
@@ -394,9 +406,9 @@ def verify_chain(
                 Problem("edited-run", f"{where}: unknown format {format_!r}", seq, run_id)
             )
         rows = children(seq)
-        if format_ == FORMAT and str(run.kind) == "audit":
-            blob = members(seq) if members is not None else None
-            problems.extend(_members_problems(run, rows[0], blob, where, replay))
+        blob = members(seq) if members is not None and format_ == FORMAT else None
+        if format_ == FORMAT and (blob is not None or str(run.kind) == "audit"):
+            problems.extend(_members_problems(run, rows, blob, where, replay))
         else:
             problems.extend(_children_problems(run, rows, where, format_))
             if replay is not None and str(run.kind) == "audit":
@@ -484,15 +496,30 @@ def _state_text(state: BagState) -> str:
 
 def _members_problems(
     run: StoredRun,
-    outcomes: Sequence[Sequence[Any]],
+    rows: ChildRows,
     blob: bytes | None,
     where: str,
     replay: Replay | None,
 ) -> list[Problem]:
     """Format 2 audit run: check its changed outcomes, then the Merkle root over every
-    bag it checked (each bag's outcome is the last one stored for it)."""
+    bag it checked (each bag's outcome is the last one stored for it), and its events."""
     seq, run_id = int(run.seq), str(run.run_id)
+    outcomes, events = rows
     problems: list[Problem] = []
+    event_lines: list[str] = []
+    for e in events:
+        fields = {"run_id": run_id, **dict(zip(EVENT_FIELDS, e[1:-1], strict=True))}
+        if _child_hash_or(fields, FORMAT) != e[-1]:
+            problems.append(
+                Problem(
+                    "edited-event",
+                    f"{where}: {e[2]} event for {e[3]} edited (its fields no longer match "
+                    "its hash)",
+                    seq,
+                    run_id,
+                )
+            )
+        event_lines.append(f"e:{e[-1]}")
     if replay is None:
         return [Problem("missing-table", f"{where}: the format 2 tables are missing", seq, run_id)]
     stored: set[int] = set()
@@ -504,6 +531,8 @@ def _members_problems(
             "bytes": _int_or(o[4]),
             "findings": _json_or(o[5], None),
         }
+        if len(o) > 7 and o[7] not in ("", None):
+            fields["tagmanifests"] = _json_or(o[7], None)
         try:
             edited = content_hash(fields) != o[6]
         except ValueError:
@@ -557,12 +586,13 @@ def _members_problems(
     missing = len(ids) - len(leaves)
     replay.checked_all([i for i in ids if i in current], seq, str(run.mode) in FIXITY_MODES)
     recorded = _int_or(run.children)
-    if len(ids) != recorded:
+    if len(ids) + len(event_lines) != recorded:
         problems.append(
             Problem(
                 "changed-outcomes",
-                f"{where}: {len(ids)} bags listed as checked, the run recorded {recorded} "
-                "(bags added to or removed from the run)",
+                f"{where}: {len(ids)} bags listed as checked"
+                + (f" and {len(event_lines)} events" if event_lines else "")
+                + f", the run recorded {recorded} (bags or events added or removed)",
                 seq,
                 run_id,
             )
@@ -576,7 +606,7 @@ def _members_problems(
                 run_id,
             )
         )
-    elif merkle_root(leaves) != str(run.children_hash):
+    elif _members_digest(merkle_root(leaves), event_lines) != str(run.children_hash):
         problems.append(
             Problem(
                 "changed-outcomes",
@@ -587,6 +617,12 @@ def _members_problems(
             )
         )
     return problems
+
+
+def _members_digest(root: str, event_lines: Sequence[str]) -> str:
+    """A format 2 audit run's children hash: the Merkle root, or with events the SHA-256
+    of the lines ``m:<root>`` and ``e:<hash>``."""
+    return children_digest([f"m:{root}", *event_lines]) if event_lines else root
 
 
 def _children_problems(
@@ -606,6 +642,8 @@ def _children_problems(
             "bytes": _int_or(o[4]),
             "findings": _json_or(o[5], None),
         }
+        if len(o) > 7 and o[7] not in ("", None):
+            fields["tagmanifests"] = _json_or(o[7], None)
         if _child_hash_or(fields, format_) != o[6]:
             problems.append(
                 Problem(

@@ -42,6 +42,10 @@ def package_identity(record: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+# Events whose ``target`` is where the bytes came from (a replica), not where they went.
+SOURCED_EVENTS = frozenset({"recovery"})
+
+
 def premis_document(
     object_identifier: str,
     history: Sequence[BagOutcome],
@@ -58,9 +62,9 @@ def premis_document(
     premis, agents = premis_events(object_identifier, history, events, versions_by_run)
     if not premis:
         return None
-    return render_events_xml(
-        premis, agents, [object_identifier], entity_identifier=entity_identifier
-    )
+    described = {object_identifier} | {oid for event in premis for oid, _ in event.objects}
+    described.discard(entity_identifier or "")
+    return render_events_xml(premis, agents, described, entity_identifier=entity_identifier)
 
 
 def _agent_id(versions: Mapping[str, str]) -> str:
@@ -134,7 +138,16 @@ def premis_events(
         )
     for recorded in events:
         event = recorded.event
-        target = f" to {event.target}" if event.target else ""
+        if event.event_type in SOURCED_EVENTS and event.target:
+            # the bytes came from the replica: it is the source, the bag the outcome
+            objects: tuple[tuple[str, str], ...] = (
+                (event.target, "source"),
+                (object_identifier, "outcome"),
+            )
+            target = f" from {event.target}"
+        else:
+            objects = ((object_identifier, "source"),)
+            target = f" to {event.target}" if event.target else ""
         premis.append(
             Event(
                 identifier=event.identifier,
@@ -144,7 +157,7 @@ def premis_events(
                 outcome=event.outcome,
                 outcome_detail=event.outcome_detail or event.outcome,
                 agents=((agent_for(recorded.run_id), "executing program"),),
-                objects=((object_identifier, "source"),),
+                objects=objects,
             )
         )
     return premis, sorted(agents.values(), key=lambda a: a.identifier)

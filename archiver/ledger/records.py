@@ -194,6 +194,16 @@ class RecordedEvent:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class TagManifestRecord:
+    """A bag's tag-manifest digests as recorded at its last good fixity audit."""
+
+    seq: int
+    run_id: str
+    checked: str
+    digests: Mapping[str, Mapping[str, str]]  # tag manifest name -> {algorithm: digest}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Problem:
     """One thing ``verify`` found wrong with the ledger."""
 

@@ -93,6 +93,7 @@ from archiver.ledger.records import (
     Problem,
     RecordedEvent,
     RunRecord,
+    TagManifestRecord,
     TotalsLike,
     finding_from_json,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "Problem",
     "RecordedEvent",
     "RunRecord",
+    "TagManifestRecord",
     "TotalsLike",
     "canonical_json",
     "check_event",
@@ -142,7 +144,9 @@ __all__ = [
 LEDGER_FILENAME = ".audit-ledger.sqlite"  # where earlier versions kept it, in the root
 DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME  # earlier versions' default (still honoured)
 APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledger
-SCHEMA_VERSION = 2
+# 1: format 1; 2: format 1 with outcomes.tagmanifests; 3: format 2 (ledgers of 1 and 2
+# are upgraded when opened for writing, read as they are when opened read-only)
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 10.0  # seconds to wait for another writer
 _CHUNK = 500  # ids per IN (...) query
 
@@ -191,6 +195,7 @@ _SCHEMA = (
         bytes INTEGER NOT NULL,
         findings TEXT NOT NULL,
         hash TEXT NOT NULL,
+        tagmanifests TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (seq, ord))""",
     "CREATE INDEX outcomes_bag ON outcomes (bag, seq)",
     """CREATE TABLE events (
@@ -503,10 +508,10 @@ class Ledger:
         if app_id != APPLICATION_ID:
             what = "another SQLite database" if tables or app_id else "an empty SQLite database"
             raise LedgerError(f"{self.path}: not an archiver ledger ({what})")
-        if version not in (1, SCHEMA_VERSION):
+        if version not in (1, 2, SCHEMA_VERSION):
             raise LedgerError(
                 f"{self.path}: ledger format version {version} is not supported "
-                f"(expected {SCHEMA_VERSION}, or 1 to migrate)"
+                f"(expected {SCHEMA_VERSION}, or 1 or 2 to migrate)"
             )
         self.version = int(version)
         if self.readonly:
@@ -519,12 +524,14 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._error(exc, "configure the ledger") from exc
         if self.version == 1:
+            self._upgrade_v1()
+        if self.version == 2:
             self._migrate()
 
     def _migrate(self) -> None:
         """Format 1 -> 2 in one transaction; format 1 runs stay as they were hashed."""
         with self._transaction("migrate the ledger to format 2", write=True) as tx:
-            if tx.execute("PRAGMA user_version").fetchone()[0] == 1:  # not done meanwhile
+            if tx.execute("PRAGMA user_version").fetchone()[0] == 2:  # not done meanwhile
                 for statement in _MIGRATE_V1:
                     tx.execute(statement)
                 for bag_id, bag, seq in tx.execute(
@@ -538,6 +545,15 @@ class Ledger:
                 tx.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT,))
                 tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.version = SCHEMA_VERSION
+
+    def _upgrade_v1(self) -> None:
+        """Version 1 → 2: add the outcomes' ``tagmanifests`` column (empty for old rows,
+        which hash as before, so the chain still verifies)."""
+        with self._transaction("upgrade the ledger", write=True) as tx:
+            if tx.execute("PRAGMA user_version").fetchone()[0] == 1:
+                tx.execute("ALTER TABLE outcomes ADD COLUMN tagmanifests TEXT NOT NULL DEFAULT ''")
+                tx.execute("PRAGMA user_version = 2")
+        self.version = 2
 
     def _head(self, tx: sqlite3.Connection) -> tuple[int, str, str]:
         row = tx.execute("SELECT seq, hash, run_id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -587,15 +603,22 @@ class Ledger:
 
     # -- writing
 
-    def record_run(self, report: AuditReportLike) -> str:
+    def record_run(
+        self, report: AuditReportLike, events: Sequence[LedgerEvent] = (), *, kind: str = "audit"
+    ) -> str:
         """Append one audit run in one transaction; returns the run id.
 
         Format 2: the bags checked go in ``members``; a bag's outcome is stored only when it
         differs from the bag's last stored one; the run's ``children_hash`` is the Merkle
-        root over every checked bag's outcome hash; ``bag_state`` is updated.
+        root over every checked bag's outcome hash; ``bag_state`` is updated. A bag found
+        valid by a fixity audit has its tag-manifest digests in its outcome (the reference
+        ``repair`` and the next audits compare with). ``events`` (e.g. a repair's recovery
+        events) are chained in the same run: the ``children_hash`` is then the SHA-256 of
+        the lines ``m:<Merkle root>`` and ``e:<event hash>``.
         """
         run_id = report.run_id
         reports = sorted(report.bags, key=lambda b: b.bag)
+        record_tags = report.mode in FIXITY_MODES
         with self._transaction(f"record run {run_id}", write=True) as tx:
             seq, prev, prev_id = self._next_run(tx, run_id)
             ids = self._bag_ids(tx, [b.bag for b in reports])
@@ -606,15 +629,16 @@ class Ledger:
             changed = 0
             states: list[tuple[Any, ...]] = []
             for bag in reports:
-                fields = outcome_content(bag)
+                fields = outcome_content(bag, record_tags=record_tags and bag.status == "valid")
                 digest = content_hash(fields)
                 bag_id = ids[bag.bag]
                 if bag_id in leaves:
                     raise LedgerError(f"{self.path}: run {run_id} lists bag {bag.bag} twice")
                 leaves[bag_id] = digest
                 if previous.get(bag_id) != digest:  # written as we go: memory stays flat
+                    tags = fields.get("tagmanifests")
                     tx.execute(
-                        "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             seq,
                             changed,
@@ -624,6 +648,7 @@ class Ledger:
                             fields["bytes"],
                             canonical_json(fields["findings"]).decode("utf-8"),
                             digest,
+                            canonical_json(tags).decode("utf-8") if tags else "",
                         ),
                     )
                     changed += 1
@@ -645,9 +670,11 @@ class Ledger:
                 "estimate = CASE WHEN ?3 THEN ?5 ELSE estimate END, content = ?6",
                 states,
             )
+            root = merkle_root([leaves[i] for i in sorted(leaves)])
+            lines = self._insert_events(tx, seq, run_id, events, 0, "")
             header = run_fields(
                 run_id=run_id,
-                kind="audit",
+                kind=kind,
                 started=report.started,
                 ended=report.ended,
                 mode=report.mode,
@@ -658,8 +685,8 @@ class Ledger:
                 files=int(totals.files),
                 bytes_=int(totals.bytes),
                 seconds=float(totals.seconds),
-                children=len(leaves),
-                children_hash=merkle_root([leaves[i] for i in sorted(leaves)]),
+                children=len(leaves) + len(lines),
+                children_hash=children_digest([f"m:{root}", *lines]) if lines else root,
                 prev_hash=prev,
                 prev_run_id=prev_id,
             )
@@ -716,26 +743,9 @@ class Ledger:
             raise LedgerError(f"{self.path}: no events to record for run {run_id}")
         with self._transaction(f"record run {run_id}", write=True) as tx:
             seq, prev, prev_id = self._next_run(tx, run_id)
-            lines: list[str] = []
-            bags: set[str] = set()
-            failed: set[str] = set()
-            for ordinal, given in enumerate(events):
-                check_event(given)
-                event = given
-                if target and not event.target:
-                    event = dataclasses.replace(event, target=target)
-                if not event.identifier:
-                    event = dataclasses.replace(event, identifier=event_identifier(run_id, event))
-                fields = event_fields(run_id, event)
-                digest = child_hash(fields)
-                tx.execute(
-                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, ordinal, *(fields[name] for name in EVENT_FIELDS), digest),
-                )
-                lines.append(f"e:{digest}")
-                bags.add(event.bag)
-                if event.outcome == "failure":
-                    failed.add(event.bag)
+            lines = self._insert_events(tx, seq, run_id, events, 0, target)
+            bags = {event.bag for event in events}
+            failed = {event.bag for event in events if event.outcome == "failure"}
             header = run_fields(
                 run_id=run_id,
                 kind=kind,
@@ -756,6 +766,33 @@ class Ledger:
             )
             self._insert_run(tx, seq, header)
         return run_id
+
+    def _insert_events(
+        self,
+        tx: sqlite3.Connection,
+        seq: int,
+        run_id: str,
+        events: Sequence[LedgerEvent],
+        start: int,
+        target: str,
+    ) -> list[str]:
+        """Insert the run's events (ordinals from ``start``); their ``e:<hash>`` lines."""
+        lines: list[str] = []
+        for ordinal, given in enumerate(events, start):
+            check_event(given)
+            event = given
+            if target and not event.target:
+                event = dataclasses.replace(event, target=target)
+            if not event.identifier:
+                event = dataclasses.replace(event, identifier=event_identifier(run_id, event))
+            fields = event_fields(run_id, event)
+            digest = child_hash(fields)
+            tx.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, ordinal, *(fields[name] for name in EVENT_FIELDS), digest),
+            )
+            lines.append(f"e:{digest}")
+        return lines
 
     def record_event(
         self, event: LedgerEvent, *, run_id: str, versions: Mapping[str, str], kind: str = "deposit"
@@ -781,7 +818,7 @@ class Ledger:
 
     @property
     def _run_select(self) -> str:
-        return _RUN_SELECT if self.version >= 2 else _RUN_SELECT_V1
+        return _RUN_SELECT if self.version >= 3 else _RUN_SELECT_V1
 
     def _run_record(self, row: Sequence[Any]) -> RunRecord:
         try:
@@ -810,7 +847,7 @@ class Ledger:
 
     def bags(self) -> list[str]:
         """Every bag the ledger has an outcome or event for, sorted."""
-        table = "bags" if self.version >= 2 else "outcomes"
+        table = "bags" if self.version >= 3 else "outcomes"
         with self._transaction("read the bags", write=False) as tx:
             rows = tx.execute(
                 f"SELECT bag FROM {table} UNION SELECT bag FROM events ORDER BY bag"
@@ -838,12 +875,12 @@ class Ledger:
         with self._transaction(f"read the history of {bag}", write=False) as tx:
             rows = tx.execute(
                 f"SELECT o.seq, r.run_id, o.bag, o.status, o.files, o.bytes, o.findings, "
-                f"r.ended, r.mode, o.hash, {'r.format' if self.version >= 2 else repr(FORMAT_V1)} "
+                f"r.ended, r.mode, o.hash, {'r.format' if self.version >= 3 else repr(FORMAT_V1)} "
                 "FROM outcomes o JOIN runs r ON r.seq = o.seq WHERE o.bag = ? ORDER BY o.seq",
                 (bag,),
             ).fetchall()
             checks: list[tuple[int, str, str, str]] = []
-            if self.version >= 2:
+            if self.version >= 3:
                 row = tx.execute("SELECT id FROM bags WHERE bag = ?", (bag,)).fetchone()
                 if row is not None:
                     checks = self._checks(tx, int(row[0]))
@@ -933,6 +970,54 @@ class Ledger:
             for row in rows
         ]
 
+    def tag_manifest_record(self, bag: str) -> TagManifestRecord | None:
+        """The tag-manifest digests recorded at the bag's last good fixity audit, if any."""
+        return self.tag_manifest_records([bag]).get(bag)
+
+    def tag_manifest_records(self, bags: Sequence[str]) -> dict[str, TagManifestRecord]:
+        """For each of ``bags`` with one, the record of its last good fixity audit.
+
+        One indexed lookup per bag (newest outcome first), so the cost does not grow with
+        the ledger's history.
+        """
+        found: list[tuple[str, Any, Any, Any, Any]] = []
+        if self.version == 1:  # read-only and not upgraded: nothing recorded yet
+            return {}
+        with self._transaction("read the tag-manifest records", write=False) as tx:
+            for bag in dict.fromkeys(bags):
+                row = tx.execute(
+                    "SELECT o.seq, r.run_id, r.ended, o.tagmanifests FROM outcomes o "
+                    "JOIN runs r ON r.seq = o.seq WHERE o.bag = ? AND o.tagmanifests != '' "
+                    "ORDER BY o.seq DESC LIMIT 1",
+                    (bag,),
+                ).fetchone()
+                if row is not None and self.version >= 3:
+                    # format 2 stores an unchanged outcome once: the last good check is
+                    # bag_state's, the digests those of the outcome it found
+                    good = tx.execute(
+                        "SELECT r.seq, r.run_id, r.ended FROM bag_state s "
+                        "JOIN bags b ON b.id = s.bag_id JOIN runs r ON r.seq = s.good_seq "
+                        "WHERE b.bag = ?",
+                        (bag,),
+                    ).fetchone()
+                    if good is not None and int(good[0]) >= int(row[0]):
+                        row = (*good, row[3])
+                if row is not None:
+                    found.append((bag, *row))
+        records: dict[str, TagManifestRecord] = {}
+        for bag, seq, run_id, ended, text in found:
+            try:
+                data = json.loads(text)
+                digests = {str(n): {str(a): str(v) for a, v in d.items()} for n, d in data.items()}
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise LedgerError(
+                    f"{self.path}: run seq {seq}, bag {bag}: unreadable tag-manifest record ({exc})"
+                ) from exc
+            records[bag] = TagManifestRecord(
+                seq=int(seq), run_id=str(run_id), checked=str(ended), digests=digests
+            )
+        return records
+
     def head(self) -> tuple[int, str]:
         """The last run's (seq, hash); (0, 64 zeros) for an empty ledger."""
         with self._transaction("read the head", write=False) as tx:
@@ -977,7 +1062,7 @@ class Ledger:
         wanted = set(candidates)
         stats: dict[str, BagStats] = {}
         with self._transaction("read the audit history", write=False) as tx:
-            if self.version == 1:
+            if self.version < 3:
                 return self._bag_stats_v1(tx, wanted)
             for bag, last_seq, good_seq, estimate in tx.execute(
                 "SELECT b.bag, s.last_seq, s.good_seq, s.estimate FROM bag_state s "
@@ -1031,7 +1116,7 @@ class Ledger:
             return self._verify(tx, expected_head)
 
     def _verify(self, tx: sqlite3.Connection, expected_head: str | None) -> list[Problem]:
-        v2 = self.version >= 2
+        v2 = self.version >= 3
         names = {str(r[0]) for r in tx.execute("SELECT name FROM sqlite_master")}
         dropped = missing_tables(names)
         if v2:
@@ -1046,10 +1131,13 @@ class Ledger:
             StoredRun(*row)
             for row in tx.execute(f"SELECT {self._run_select} FROM runs ORDER BY seq").fetchall()
         ]
+        outcome_columns = ", ".join(OUTCOME_COLUMNS)
+        if self.version == 1:  # read-only, not upgraded: no tag-manifest records yet
+            outcome_columns = ", ".join(OUTCOME_COLUMNS[:-1]) + ", ''"
 
         def children(seq: int) -> ChildRows:
             outcomes = tx.execute(
-                f"SELECT {', '.join(OUTCOME_COLUMNS)} FROM outcomes WHERE seq = ? ORDER BY ord",
+                f"SELECT {outcome_columns} FROM outcomes WHERE seq = ? ORDER BY ord",
                 (seq,),
             ).fetchall()
             events = tx.execute(

@@ -68,6 +68,8 @@ EVENT_TYPES: Mapping[str, str] = _terms(
         "packing": "pac",
         "capture": "cap",
         "migration": "mig",
+        "recovery": "rec",
+        "quarantine": "qua",
     },
 )
 AGENT_TYPES: Mapping[str, str] = _terms(
