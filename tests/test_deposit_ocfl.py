@@ -219,12 +219,14 @@ def test_next_version_name_is_ocfl_pys_public_function(tmp_path: Path) -> None:
 
     from archiver.deposit.ocfl_root import _remove_uncommitted
 
-    assert [next_version_directory(v) for v in ("v1", "v9", "v0009", "v09")] == [
+    assert [next_version_directory(v) for v in ("v1", "v9", "v0009", "v0099")] == [
         "v2",
         "v10",
         "v0010",
-        "v10",
+        "v0100",
     ]
+    with pytest.raises(ocfl.ObjectException, match="overflow"):
+        next_version_directory("v09")  # zero-padded names keep their width
     for head, leftover in (("v2", "v3"), ("v0009", "v0010")):
         obj = tmp_path / head
         (obj / leftover).mkdir(parents=True)
