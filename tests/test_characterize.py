@@ -96,9 +96,10 @@ def test_unreadable_file_is_a_source_error(identifier: FormatIdentifier, tmp_pat
 
 # What FIDO 1.6.1 (PRONOM v109, containers off) makes of the office and PDF samples that
 # bench/format_id.py measures: the PDF exactly; the DOCX only as the ZIP it is (Word's
-# fmt/412 needs container signatures); the ODT 1.2 as OpenDocument Text fmt/290, by the
-# "mimetype" entry at the start of the ZIP (PRONOM v109 has no ODF 1.2 byte signature).
-# These are the recorded limits of the kept tool (README, "Format identification").
+# fmt/412 needs container signatures); the ODT 1.2 as OpenDocument Text 1.1 (fmt/290, by
+# the "mimetype" entry at the start of the ZIP: the 1.2 signature, fmt/291, also wants
+# office:version="1.2" in the raw bytes, which the deflated XML parts hide). These are
+# the recorded limits of the kept tool (README, "Format identification").
 @pytest.mark.parametrize(
     ("make", "puid", "name"),
     [
