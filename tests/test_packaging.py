@@ -1,5 +1,6 @@
-"""The wheel carries every schema: pyproject's package-data globs cover every file under
-archiver/metadata/schemas, and schemas/ at the top level is that same directory.
+"""The wheel carries every data file: pyproject's package-data globs cover every file under
+archiver/metadata/schemas (and any other non-Python file in the package), and schemas/ at
+the top level is that same directory.
 
 setuptools expands each package-data pattern with ``glob(..., recursive=True)`` relative
 to the package directory; this test does the same, so a schema, XSD or catalog added in a
@@ -63,6 +64,24 @@ def test_a_schema_the_globs_miss_is_caught(tmp_path: Path) -> None:
 
 def test_py_typed_is_package_data() -> None:
     assert "py.typed" in covered_files(ROOT / "archiver", _package_data()["archiver"])
+
+
+def test_every_data_file_in_the_package_is_package_data() -> None:
+    """Any file that is not Python (schemas, the gazetteer's TSVs, ...) must be listed under
+    the package that holds it, or the installed tool lacks it."""
+    data = _package_data()
+    missing = []
+    for path in sorted((ROOT / "archiver").rglob("*")):
+        if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+            continue
+        package_dir = path.parent
+        while not (package_dir / "__init__.py").is_file():
+            package_dir = package_dir.parent
+        package = ".".join(package_dir.relative_to(ROOT).parts)
+        relative = path.relative_to(package_dir).as_posix()
+        if relative not in covered_files(package_dir, data.get(package, [])):
+            missing.append(f"{package}: {relative}")
+    assert not missing, f"not in the wheel (add to package-data in pyproject.toml): {missing}"
 
 
 @pytest.mark.skipif(not (ROOT / "schemas").exists(), reason="no top-level schemas/ link")
