@@ -292,3 +292,31 @@ def test_repair_contenders_both_heal_the_corrupted_file(tmp_path: Path) -> None:
             bagit.Bag(str(bag)).validate()
         run.run_once(contender.command, {})
         bagit.Bag(str(bag)).validate()
+
+
+# -- format identification (bench/format_id.py) ----------------------------------------------
+
+
+def test_format_id_corpus_and_fido_measurement(tmp_path: Path) -> None:
+    from bench import format_id
+
+    corpus = format_id.make_corpus(tmp_path)
+    names = [path.name for path in corpus]
+    assert names[-3:] == ["sample.pdf", "sample.docx", "sample.odt"]
+    assert len(names) == len(list((Path(__file__).parent.parent / "sources").glob("*.txt"))) + 3
+    measured = format_id.measure("fido", corpus, reps=1)
+    assert measured["results"]["sample.pdf"] == {"puid": "fmt/18", "basis": "signature"}
+    assert set(measured["results"]) == set(names)
+    assert measured["version"].startswith("FIDO 1.") and measured["threads_after_load"] >= 1
+    report = {
+        "python": "3.x",
+        "machine": "test",
+        "files": names,
+        "bare_interpreter_peak_rss_kib": 16384,
+        "not_installed": ["siegfried"],
+        "tools": {"fido": {**measured, "fork_check": {"fork": {"outcome": "ok", "warnings": []}}}},
+    }
+    text = format_id.render(report)
+    assert "sample.docx" in text and "x-fmt/263" in text
+    assert "not installed: siegfried" in text
+    assert "fido loaded, then a fork worker: ok" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from conftest import SEED_NAMES, SOURCES
 
 from archiver.build.characterize import FormatIdentifier, TextProfiler, characterize_file
 from archiver.errors import SourceError
+from bench.format_samples import make_docx, make_odt, make_pdf
 
 
 def profile(*blocks: bytes):  # type: ignore[no-untyped-def]
@@ -92,28 +94,28 @@ def test_unreadable_file_is_a_source_error(identifier: FormatIdentifier, tmp_pat
         characterize_file(tmp_path / "missing.txt", ["sha256"], identifier)
 
 
-HEADERS = {
-    "pdf": b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n",
-    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(20),
-    "gif": b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
-    "zip": b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(40) + b"PK\x05\x06" + bytes(18),
-    "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(20) + b"\xff\xd9",
-    "xml": b'<?xml version="1.0" encoding="UTF-8"?>\n<root/>\n',
-    "html": b"<!DOCTYPE html>\n<html><head><title>t</title></head></html>\n",
-    "rtf": b"{\\rtf1\\ansi\\deff0 {\\fonttbl}}\n",
-    "utf8-bom": b"\xef\xbb\xbfHello\n",
-    "utf16": b"\xff\xfeH\x00i\x00",
-    "text": b"Call me Ishmael.\n",
-    "gzip": b"\x1f\x8b\x08\x00" + bytes(20),
-    "ole2": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
-}
-
-
-@pytest.mark.parametrize("kind", sorted(HEADERS))
-def test_signature_matching_agrees_with_fido(identifier: FormatIdentifier, kind: str) -> None:
-    """The first-byte prefilter and precompiled table give FIDO's own matches, in order."""
-    data = HEADERS[kind]
-    fido = identifier._fido
-    ours = [(fido.get_puid(f), sig) for f, sig in identifier._match_formats(data, data)]
-    theirs = [(fido.get_puid(f), sig) for f, sig in fido.match_formats(data, data)]
-    assert ours == theirs
+# What FIDO 1.6.1 (PRONOM v109, containers off) makes of the office and PDF samples that
+# bench/format_id.py measures: the PDF exactly; the DOCX only as the ZIP it is (Word's
+# fmt/412 needs container signatures); the ODT 1.2 as OpenDocument Text 1.1 (fmt/290, by
+# the "mimetype" entry at the start of the ZIP: the 1.2 signature, fmt/291, also wants
+# office:version="1.2" in the raw bytes, which the deflated XML parts hide). These are
+# the recorded limits of the kept tool (README, "Format identification").
+@pytest.mark.parametrize(
+    ("make", "puid", "name"),
+    [
+        (make_pdf, "fmt/18", "Acrobat PDF 1.4 - Portable Document Format"),
+        (make_docx, "x-fmt/263", "ZIP Format"),
+        (make_odt, "fmt/290", "OpenDocument Text"),
+    ],
+)
+def test_office_and_pdf_samples(
+    identifier: FormatIdentifier,
+    tmp_path: Path,
+    make: Callable[[Path], Path],
+    puid: str,
+    name: str,
+) -> None:
+    sample = make(tmp_path / f"sample.{make.__name__.removeprefix('make_')}")
+    found = characterize_file(sample, ["sha256"], identifier).format
+    assert (found.puid, found.name, found.basis) == (puid, name, "signature")
+    assert found.candidates == (puid,)

@@ -210,3 +210,27 @@ def test_foreign_directory_at_object_path_refused(tmp_path: Path) -> None:
     with pytest.raises(DepositError, match="holds no OCFL inventory"):
         deposit(bag, root)
     assert (foreign / "notes.txt").read_text() == "someone else's"
+
+
+def test_next_version_name_is_ocfl_pys_public_function(tmp_path: Path) -> None:
+    """The leftover removed after a crash is the version after the head, as ocfl-py names
+    it: unpadded or zero-padded, like the head."""
+    from ocfl.object_utils import next_version_directory
+
+    from archiver.deposit.ocfl_root import _remove_uncommitted
+
+    assert [next_version_directory(v) for v in ("v1", "v9", "v0009", "v0099")] == [
+        "v2",
+        "v10",
+        "v0010",
+        "v0100",
+    ]
+    with pytest.raises(ocfl.ObjectException, match="overflow"):
+        next_version_directory("v09")  # zero-padded names keep their width
+    for head, leftover in (("v2", "v3"), ("v0009", "v0010")):
+        obj = tmp_path / head
+        (obj / leftover).mkdir(parents=True)
+        (obj / head).mkdir()
+        (obj / "inventory.json").write_text(json.dumps({"head": head}))
+        _remove_uncommitted(obj)
+        assert sorted(p.name for p in obj.iterdir()) == ["inventory.json", head]

@@ -2,29 +2,25 @@
 PRONOM format identification with FIDO.
 
 ``TextProfiler`` is fed blocks as the file is read once for hashing; ``FormatIdentifier``
-loads FIDO's PRONOM signatures once per run and identifies a file from its first and last
-blocks.
+loads FIDO's PRONOM signatures once per run (through
+:mod:`archiver.adapters.fido_signatures`, the one module that touches FIDO's internals)
+and identifies a file from its first and last blocks.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver.adapters.fido_signatures import FidoSignatures
 from archiver.bag.digest import digest_stream
 from archiver.errors import SourceError
 
 PLAIN_TEXT_PUID = "x-fmt/111"
-
-# One PRONOM signature: its name and its (position, compiled regex) patterns; a None regex
-# stands for a pattern that does not compile (FIDO then gives up on the whole format).
-_Signature = tuple[str, tuple[tuple[str, "re.Pattern[bytes] | None"], ...]]
-_Table = list[tuple[Any, tuple[_Signature, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,42 +141,30 @@ class FormatIdentifier:
     """FIDO with the PRONOM signatures it ships, loaded once and reused for every file."""
 
     def __init__(self) -> None:
-        from fido import __version__ as fido_version
-        from fido.fido import Fido
-        from fido.versions import get_local_versions
-
-        versions = get_local_versions()
-        self.fido_version: str = fido_version
-        self.pronom_version: str = str(versions.pronom_version)
-        self._fido: Any = Fido(
-            quiet=True,
-            handle_matches=lambda *args: None,
-            format_files=[versions.pronom_signature, versions.fido_extension_signature],
-            nocontainer=True,
-        )
-        self._table: _Table | None = None
-        self._by_first_byte: dict[int, _Table] = {}
-        self._first_bytes: list[tuple[int | None, ...]] | None = None
-        self._extensions: dict[str, list[Any]] | None = None
+        self._signatures = FidoSignatures()
+        self.fido_version: str = self._signatures.fido_version
+        self.pronom_version: str = self._signatures.pronom_version
 
     @property
     def agent_version(self) -> str:
         """FIDO's version with the PRONOM signature release it used."""
         return f"{self.fido_version} (PRONOM signatures v{self.pronom_version})"
 
+    def prepare(self) -> None:
+        """Compile the signature tables now rather than on the first file."""
+        self._signatures.prepare()
+
     def identify(self, path: Path, text: TextProfile) -> FormatMatch:
         """Identify a file by signature, else by extension.
 
         Among extension matches, valid text chooses Plain Text File (x-fmt/111).
         """
-        fido = self._fido
         size = os.stat(path).st_size
-        with open(path, "rb") as stream:
-            bof, eof, _ = fido.get_buffers(stream, size, seekable=True)
-        matches: Sequence[tuple[Any, str]] = self._match_formats(bof, eof) if size else []
+        bof, eof = self._signatures.read(path, size)
+        matches = [fmt for fmt, _ in self._signatures.match(bof, eof)] if size else []
         basis = "signature"
         if not matches:
-            matches = self._match_extensions(path.name)
+            matches = self._signatures.match_extensions(path.name)
             basis = "extension"
         if not matches:
             if text.is_text and size:
@@ -188,147 +172,20 @@ class FormatIdentifier:
                     PLAIN_TEXT_PUID, "Plain Text File", None, "text/plain", "text", ()
                 )
             return FormatMatch(None, "unknown", None, None, "none", ())
-        candidates = tuple(fido.get_puid(fmt) for fmt, _ in matches)
-        chosen = matches[0][0]
+        chosen = matches[0]
         if basis == "extension" and text.is_text:
-            for fmt, _ in matches:
-                if fido.get_puid(fmt) == PLAIN_TEXT_PUID:
+            for fmt in matches:
+                if fmt.puid == PLAIN_TEXT_PUID:
                     chosen, basis = fmt, "extension+text"
                     break
         return FormatMatch(
-            puid=fido.get_puid(chosen),
-            name=chosen.findtext("name") or "unknown",
-            version=chosen.findtext("version") or None,
-            mime_type=chosen.findtext("mime") or None,
+            puid=chosen.puid,
+            name=chosen.name,
+            version=chosen.version,
+            mime_type=chosen.mime_type,
             basis=basis,
-            candidates=candidates,
+            candidates=tuple(fmt.puid for fmt in matches),
         )
-
-    def _signature_table(self) -> _Table:
-        """FIDO's signatures with every regex compiled once (FIDO recompiles per file)."""
-        if self._table is None:
-            fido = self._fido
-            table = []
-            for fmt in fido.formats:
-                signatures = []
-                for sig in fido.get_signatures(fmt):
-                    patterns = []
-                    for pat in fido.get_patterns(sig):
-                        try:
-                            regex: re.Pattern[bytes] | None = re.compile(fido.get_regex(pat))
-                        except (re.error, AttributeError):
-                            regex = None
-                        patterns.append((fido.get_pos(pat), regex))
-                    signatures.append((sig.findtext("name"), tuple(patterns)))
-                if signatures:  # a format without signatures can never match
-                    table.append((fmt, tuple(signatures)))
-            self._table = table
-        return self._table
-
-    def prepare(self) -> None:
-        """Compile the signature tables now rather than on the first file."""
-        self._table_for(b"\n")  # also works out every signature's first byte
-        self._match_extensions("prepare.txt")
-
-    def _match_extensions(self, filename: str) -> list[tuple[Any, str]]:
-        """``Fido.match_extensions`` from an index of extensions built once."""
-        fido = self._fido
-        if self._extensions is None:
-            index: dict[str, list[Any]] = {}
-            for fmt in fido.formats:
-                for ext in dict.fromkeys(e.text for e in fmt.findall("extension")):
-                    index.setdefault(ext, []).append(fmt)
-            self._extensions = index
-        ext = os.path.splitext(filename)[1].lower().lstrip(".")
-        if not ext:
-            return []
-        name = fido.externalsig.findtext("name")
-        result = [(fmt, name) for fmt in self._extensions.get(ext, ())]
-        good = fido.as_good_as_any
-        return [match for match in result if good(match[0], result)]
-
-    def _table_for(self, bof: bytes) -> _Table:
-        """The signature table without the signatures that cannot match ``bof``.
-
-        Most PRONOM signatures (about 1,600 of 1,950) begin, anchored at the start of
-        the file, with a literal byte; a file can only match those whose byte is its
-        first. Dropping the others changes nothing (their first pattern would fail, and
-        FIDO would go on to the next signature) but saves most of the regex calls and
-        loop turns. The tables are made once per first byte seen.
-        """
-        key = bof[0] if bof else -1
-        table = self._by_first_byte.get(key)
-        if table is None:
-            if self._first_bytes is None:
-                self._first_bytes = [
-                    tuple(_required_first_byte(sig) for sig in signatures)
-                    for _, signatures in self._signature_table()
-                ]
-            table = []
-            for (fmt, signatures), firsts in zip(
-                self._signature_table(), self._first_bytes, strict=True
-            ):
-                kept = tuple(
-                    sig
-                    for sig, first in zip(signatures, firsts, strict=True)
-                    if first in (None, key)
-                )
-                if kept:
-                    table.append((fmt, kept))
-            self._by_first_byte[key] = table
-        return table
-
-    def _match_formats(self, bof: bytes, eof: bytes) -> list[tuple[Any, str]]:
-        """``Fido.match_formats`` over the precompiled table: same order, same results."""
-        good = self._fido.as_good_as_any
-        result: list[tuple[Any, str]] = []
-        for fmt, signatures in self._table_for(bof):
-            if result and not good(fmt, result):
-                continue
-            for name, patterns in signatures:
-                for pos, regex in patterns:
-                    if regex is None:
-                        break
-                    if pos == "BOF":
-                        if regex.match(bof) is None:
-                            break
-                    elif pos == "EOF":
-                        if regex.search(eof) is None:
-                            break
-                    elif pos in ("VAR", "IFB") and regex.search(bof) is None:
-                        break
-                else:
-                    result.append((fmt, name))
-                    continue
-                if regex is None:
-                    break  # FIDO abandons a format whose pattern does not compile
-        return [match for match in result if good(match[0], result)]
-
-
-def _required_first_byte(signature: _Signature) -> int | None:
-    """The byte a file must start with for ``signature`` to match, if its first pattern
-    fixes one (a BOF pattern that begins, after an optional ``\\A``, with a literal byte
-    and is case-sensitive); else None."""
-    _, patterns = signature
-    if not patterns:
-        return None
-    position, regex = patterns[0]
-    if position != "BOF" or regex is None or regex.flags & re.IGNORECASE:
-        return None
-    try:  # CPython's regex parser: private, so any surprise means "no filter", not an error
-        from re import _constants as sre_constants  # type: ignore[attr-defined]
-        from re import _parser as sre_parser  # type: ignore[attr-defined]
-
-        items = list(sre_parser.parse(regex.pattern, regex.flags))
-    except (ImportError, AttributeError, re.error):
-        return None
-    starts = (sre_constants.AT_BEGINNING, sre_constants.AT_BEGINNING_STRING)
-    while items and items[0][0] is sre_constants.AT and items[0][1] in starts:
-        items.pop(0)
-    if items and items[0][0] is sre_constants.LITERAL:
-        first: int = items[0][1]
-        return first
-    return None
 
 
 @dataclass(frozen=True, slots=True)

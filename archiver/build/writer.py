@@ -11,12 +11,13 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import bagit
 import bagit_profile
 
+from archiver.adapters.bagit_staged import StagedBag
 from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
 from archiver.errors import ArchiverError, OutputError, SourceError
@@ -83,47 +84,6 @@ def write_tag_files(bag: Path, files: Mapping[str, bytes]) -> None:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
 
 
-class _StagedBag(bagit.Bag):  # type: ignore[misc]
-    """bagit-python's Bag with a lexical path-safety check for a staging bag we just wrote.
-
-    bagit-python resolves every manifest entry and the bag itself with ``realpath`` (about
-    two thirds of its time on a small bag). A staging bag holds no links (the payload is
-    copied byte by byte, the tag files are written by us), so rejecting absolute paths,
-    ``~`` and any ``..`` that leaves the bag decides the same; everything else (manifests,
-    Oxum, completeness, every digest) is still bagit-python's own validation.
-
-    bagit-python (and the profile check) also look for its manifests by testing
-    ``manifest-<alg>.txt`` for each of 14 algorithms, several times per bag; here the bag
-    root, which does not change while it is checked, is listed once and the same files
-    are reported in the same order.
-    """
-
-    _root_files: frozenset[str] | None = None
-
-    def _files_named(self, prefix: str) -> Iterator[str]:
-        if self._root_files is None:
-            with os.scandir(self.path) as entries:
-                self._root_files = frozenset(e.name for e in entries if e.is_file())
-        for alg in bagit.CHECKSUM_ALGOS:
-            name = f"{prefix}-{alg}.txt"
-            if name in self._root_files:
-                yield os.path.join(self.path, name)
-
-    def manifest_files(self) -> Iterator[str]:
-        return self._files_named("manifest")
-
-    def tagmanifest_files(self) -> Iterator[str]:
-        return self._files_named("tagmanifest")
-
-    def _path_is_dangerous(self, path: str) -> bool:
-        # Absolute, or '~' (which bagit-python would expand): dangerous. bagit-python has
-        # already normalized the path, so only a leading '..' can leave the bag.
-        if path.startswith(("/", "~")):
-            return True
-        normal = os.path.normpath(path)
-        return normal == ".." or normal.startswith("../")
-
-
 class BagVerifier:
     """Checks a written bag with bagit-python's validator and our BagIt profile."""
 
@@ -139,7 +99,7 @@ class BagVerifier:
         previous = logger.level
         logger.setLevel(logging.CRITICAL)
         try:
-            reference = _StagedBag(str(bag))
+            reference = StagedBag(str(bag))
             reference.validate()
         except bagit.BagValidationError as exc:
             details = "; ".join(str(d) for d in exc.details) or str(exc)

@@ -39,6 +39,7 @@ from typing import Any
 
 import ocfl
 from ocfl.fsw import fsw_openfs
+from ocfl.object_utils import next_version_directory
 from ocfl.validator import Validator
 
 from archiver import __version__
@@ -122,11 +123,12 @@ def _head(obj_path: Path) -> str:
 
 
 def _remove_uncommitted(obj_path: Path) -> None:
-    """Delete a version directory newer than the root inventory's head (a crash leftover)."""
-    head = _head(obj_path)
-    number = int(head.lstrip("v"))
-    width = len(head) - 1 if head[1] == "0" else 0
-    leftover = obj_path / f"v{str(number + 1).zfill(width)}"
+    """Delete a version directory newer than the root inventory's head (a crash leftover).
+
+    The name of the version after the head (``v3`` after ``v2``, ``v0010`` after
+    ``v0009``) is ocfl-py's own public ``next_version_directory``.
+    """
+    leftover = obj_path / next_version_directory(_head(obj_path))
     if leftover.is_dir():
         shutil.rmtree(leftover)
 
@@ -138,7 +140,7 @@ def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> D
     root = target.path
     obj_path = object_dir(root, identifier)
     if (obj_path / _INVENTORY).is_file():
-        with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+        with contextlib.suppress(OSError, ValueError, KeyError, ocfl.ObjectException):
             _remove_uncommitted(obj_path)  # a crash leftover is not part of the object
         damage = _object_damage(bag.resolve().name, obj_path)
         if damage:  # never add a version to (or call unchanged) a damaged object

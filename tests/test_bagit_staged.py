@@ -1,0 +1,78 @@
+"""archiver.adapters.bagit_staged: bagit-python's private ``_path_is_dangerous`` still
+exists with the signature and role the override relies on; the override decides the same
+as bagit-python for everything a staging bag can hold."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import bagit
+import pytest
+
+from archiver.adapters.bagit_staged import StagedBag
+
+
+def test_private_method_has_the_expected_signature() -> None:
+    method = getattr(bagit.Bag, "_path_is_dangerous", None)
+    assert method is not None, "bagit.Bag._path_is_dangerous is gone: review bagit_staged"
+    assert list(inspect.signature(method).parameters) == ["self", "path"]
+    assert "sha256" in bagit.CHECKSUM_ALGOS  # iterated by manifest_files, as ours does
+
+
+def test_validate_still_asks_the_private_method(
+    bag_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def spy(self: StagedBag, path: str) -> bool:
+        asked.append(path)
+        return False
+
+    monkeypatch.setattr(StagedBag, "_path_is_dangerous", spy)
+    StagedBag(str(bag_copy)).validate(fast=True)
+    assert any(path.startswith("data/") for path in asked)
+
+
+def test_unsafe_manifest_entry_is_refused(bag_copy: Path) -> None:
+    manifest = bag_copy / "manifest-sha256.txt"
+    manifest.write_text(manifest.read_text() + "0" * 64 + "  ../outside.txt\n")
+    with pytest.raises(bagit.BagError, match="is unsafe"):
+        StagedBag(str(bag_copy)).validate()
+
+
+def test_staged_bag_finds_the_manifests_bagit_python_finds(bag_copy: Path) -> None:
+    (bag_copy / "manifest-md5.txt").mkdir()  # a directory is not a manifest
+    (bag_copy / "tagmanifest-sha1.txt").write_text("")
+    (bag_copy / "manifest-nope.txt").write_text("")  # not an algorithm
+    staged, reference = StagedBag(str(bag_copy)), bagit.Bag(str(bag_copy))
+    for method in ("manifest_files", "tagmanifest_files"):
+        ours = sorted(getattr(staged, method)())
+        assert ours == sorted(getattr(reference, method)())
+        assert ours  # sha256 and sha512 at least
+    assert any(p.endswith("tagmanifest-sha1.txt") for p in staged.tagmanifest_files())
+
+
+@pytest.mark.parametrize(
+    ("path", "dangerous"),
+    [
+        ("/etc/passwd", True),
+        ("~/x", True),
+        ("~root/x", True),
+        ("~", True),
+        ("..", True),
+        ("../x", True),
+        ("data/../../x", True),
+        ("data/../..", True),
+        ("data/x.txt", False),
+        ("data/..x", False),
+        ("data/~x", False),
+        ("data/a/../b", False),
+        ("..data/x", False),
+        ("manifest-sha256.txt", False),
+    ],
+)
+def test_staged_bag_path_safety(bag_copy: Path, path: str, dangerous: bool) -> None:
+    staged = StagedBag(str(bag_copy))
+    assert staged._path_is_dangerous(path) is dangerous
+    assert bagit.Bag(str(bag_copy))._path_is_dangerous(path) is dangerous  # the same answer
