@@ -220,9 +220,9 @@ def _worker_buffer() -> mmap.mmap:
     return _buffer_for(os.getpid(), threading.get_ident())
 
 
-def _hash_task(jobs: Sequence[HashJob]) -> list[HashResult]:
+def _hash_task(jobs: Sequence[HashJob], hygiene: bool) -> list[HashResult]:
     """Run in a worker: hash a batch of jobs with the worker's one buffer."""
-    return hash_jobs(jobs, _worker_buffer())
+    return hash_jobs(jobs, _worker_buffer(), hygiene)
 
 
 def schedule(jobs: Iterable[HashJob]) -> list[list[HashJob]]:
@@ -337,18 +337,19 @@ def _run_tasks(
     pool: TaskExecutor | None,
     workers: int,
     on_done: Callable[[list[HashResult]], None],
+    hygiene: bool = True,
 ) -> None:
     """Run tasks in order of submission, at most 2 per worker in flight."""
     if pool is None:
         buffer = _worker_buffer()
         for task in tasks:
-            on_done(hash_jobs(task, buffer))
+            on_done(hash_jobs(task, buffer, hygiene))
         return
     pending: set[Future[list[HashResult]]] = set()
     queue = iter(tasks)
     limit = max(2, workers * 2)
     for task in queue:
-        pending.add(pool.submit(_hash_task, task))
+        pending.add(pool.submit(_hash_task, task, hygiene))
         if len(pending) >= limit:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -448,6 +449,7 @@ def _pooled(
     window_jobs: int,
     window_bags: int,
     bag_batch: int = BAG_BATCH,
+    hygiene: bool = True,
 ) -> None:
     """Workers audit batches of bags whole (at most ``bag_batch`` each, fewer when that
     leaves under 4 batches per worker); deferred bags' files are spread over them, largest
@@ -464,7 +466,7 @@ def _pooled(
         while len(pending) < limit:
             if queue:
                 task = heapq.heappop(queue)[2]
-                pending[pool.submit(_hash_task, task)] = False
+                pending[pool.submit(_hash_task, task, hygiene)] = False
                 continue
             if collector.held_jobs >= window_jobs or len(collector.plans) >= window_bags:
                 break
@@ -507,6 +509,7 @@ def audit(
     pool_min_bags: int = POOL_MIN_BAGS,
     executor: TaskExecutor | None = None,
     bag_batch: int = BAG_BATCH,
+    cache_hygiene: bool = True,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
@@ -526,7 +529,10 @@ def audit(
     in this process (``validator.validate_serialized``), in the same run, each reported
     under the archive's path. Workers are forked, or started from a fork server when this
     process runs other threads: a script that calls ``audit`` with several workers needs
-    the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the timezone-aware
+    the usual ``if __name__ == "__main__":`` guard. ``cache_hygiene`` (on by default) reads
+    large files with read-ahead hints and drops from the page cache what the audit brought
+    in (``archiver.pagecache``), so a nightly audit does not evict the machine's working
+    set. ``clock`` gives the timezone-aware
     start and end times, ``timer`` the elapsed seconds.
 
     ``executor``: run every task there instead (e.g. a Dask cluster,
@@ -574,6 +580,7 @@ def audit(
                 window_jobs,
                 window_bags,
                 bag_batch,
+                cache_hygiene,
             )
         elif executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
             pool = LocalPool(ProcessPoolExecutor(max_workers=count, mp_context=_context()), count)
@@ -587,6 +594,7 @@ def audit(
                 window_jobs,
                 window_bags,
                 bag_batch,
+                cache_hygiene,
             )
         else:
             width = count if executor is None else executor.workers
@@ -596,7 +604,7 @@ def audit(
                     pool = LocalPool(
                         ProcessPoolExecutor(max_workers=count, mp_context=_context()), count
                     )
-                _run_tasks(schedule(jobs), pool, width, collector.done)
+                _run_tasks(schedule(jobs), pool, width, collector.done, cache_hygiene)
     finally:
         if pool is not None and pool is not executor:
             pool.close()

@@ -61,6 +61,7 @@ from archiver.bag.tagfiles import (
 )
 from archiver.errors import BagReadError
 from archiver.fileio import hash_file
+from archiver.pagecache import hygienic_digest
 from archiver.policy import default_checkers
 
 Mode = Literal["full", "fast", "completeness"]
@@ -200,14 +201,21 @@ def _open_nofollow(path: str, flags: int) -> int:
 
 
 def hash_path(
-    path: str, algorithms: Iterable[str], buffer: mmap.mmap | None = None
+    path: str,
+    algorithms: Sequence[str],
+    buffer: mmap.mmap | None = None,
+    hygiene: bool = False,
 ) -> tuple[dict[str, str], int]:
     """Digest a file in a bag with every algorithm from one read; returns (digests, size).
 
     Like ``fileio.hash_file``, but a link (swapped in after the bag was listed) is refused
     (``OSError``), never followed, and the path is a plain string (no ``Path`` per file).
+    With ``hygiene``, large files are read with read-ahead hints and the pages the read
+    brought into the page cache are dropped afterwards (``archiver.pagecache``).
     """
     with open(path, "rb", buffering=0, opener=_open_nofollow) as stream:
+        if hygiene:
+            return hygienic_digest(stream, algorithms, buffer)
         return digest_stream(stream, algorithms, buffer)
 
 
@@ -613,13 +621,17 @@ def _check_oxum(
     )
 
 
-def hash_jobs(jobs: Iterable[HashJob], buffer: mmap.mmap | None = None) -> list[HashResult]:
-    """Hash each job's file once with all its algorithms, reusing one buffer."""
+def hash_jobs(
+    jobs: Iterable[HashJob], buffer: mmap.mmap | None = None, hygiene: bool = False
+) -> list[HashResult]:
+    """Hash each job's file once with all its algorithms, reusing one buffer (``hygiene``:
+    see ``hash_path``)."""
     buf = buffer if buffer is not None else new_buffer()
     results: list[HashResult] = []
     for job in jobs:
         try:
-            digests, size = hash_path(os.path.join(job.root, job.file), job.algorithms, buf)
+            path = os.path.join(job.root, job.file)
+            digests, size = hash_path(path, job.algorithms, buf, hygiene)
         except OSError as exc:
             results.append(HashResult(job.bag, job.path, {}, 0, exc.strerror or str(exc)))
             continue

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -59,10 +58,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run archiver with ``argv`` (default: sys.argv[1:]); return the exit status."""
-    # Libraries log at import (pairtree, under ocfl-py, sets INFO): only warnings reach users.
-    logging.basicConfig(level=logging.WARNING, format="archiver: %(name)s: %(message)s")
     arguments = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(command_module(arguments))
+    module = command_module(arguments)
+    if module is None and "--version" in arguments:
+        # No command to register: importing them all (and logging) would triple its time.
+        return _parse_only(build_parser(""), arguments)
+    # Libraries log at import (pairtree, under ocfl-py, sets INFO): only warnings reach users.
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="archiver: %(name)s: %(message)s")
+    parser = build_parser(module)
     try:
         args = parser.parse_args(arguments)
     except SystemExit as exc:  # argparse exits on --help, --version and bad usage
@@ -76,3 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("archiver: interrupted", file=sys.stderr)
         return 130
     return status
+
+
+def _parse_only(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> int:
+    """Parse for the options that exit by themselves (``--version``); the exit status."""
+    try:
+        parser.parse_args(arguments)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_UNUSABLE
+    return EXIT_UNUSABLE  # not reached: a command is required, so argparse exits

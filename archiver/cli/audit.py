@@ -187,6 +187,15 @@ def register(subparsers: Any) -> None:
         help="archive settings: [audit] scheduler, and with --repair [deposit.s3] (default: "
         "archive.toml if present)",
     )
+    parser.add_argument(
+        "--cache-hygiene",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read large files (1 MiB and more) with read-ahead hints and drop from the page "
+        "cache what the audit brought in, keeping what was cached before, so a nightly audit "
+        "does not evict the machine's working set (default: on; --no-cache-hygiene leaves "
+        "the kernel's default behaviour)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -304,6 +313,7 @@ def run(args: argparse.Namespace) -> int:
                 bags=selected,
                 executor=executor,
                 bag_batch=args.batch,
+                cache_hygiene=args.cache_hygiene,
             )
     # written only now: an audit that could not finish leaves the ledger untouched
     with Ledger.open(ledger_path) as ledger:
