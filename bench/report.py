@@ -17,10 +17,13 @@ MIB = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One timed run of one contender: wall seconds and peak RSS (KiB, any one process)."""
+    """One timed run of one contender: wall seconds, peak RSS (KiB, any one process), and
+    the CPU seconds other work on the machine used meanwhile (``contended`` when too many)."""
 
     seconds: float
     maxrss_kib: int
+    other_cpu: float = 0.0
+    contended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,11 @@ class Result:
         return "MB/s" if self.unit == "bytes" else f"{self.unit}/s"
 
     @property
+    def contended_samples(self) -> int:
+        """How many repetitions ran while other work used the machine's cores."""
+        return sum(1 for s in self.samples if s.contended)
+
+    @property
     def peak_rss_mib(self) -> float:
         """The largest peak RSS over the repetitions, MiB."""
         return max(s.maxrss_kib for s in self.samples) / 1024
@@ -72,7 +80,16 @@ class Result:
             "scale": self.scale,
             "note": self.note,
             "command": list(self.command),
-            "samples": [{"seconds": s.seconds, "maxrss_kib": s.maxrss_kib} for s in self.samples],
+            "samples": [
+                {
+                    "seconds": s.seconds,
+                    "maxrss_kib": s.maxrss_kib,
+                    "other_cpu_seconds": round(s.other_cpu, 3),
+                    "contended": s.contended,
+                }
+                for s in self.samples
+            ],
+            "contended_samples": self.contended_samples,
             "median_seconds": self.seconds,
             "rate": self.rate,
             "rate_unit": self.rate_unit,
@@ -136,7 +153,7 @@ def results_table(results: Sequence[Result], references: dict[str, str]) -> Tabl
     table = Table(title="Medians (wall time per run; ratio = reference time / this time)")
     for column in ("group", "contender"):
         table.add_column(column)
-    for column in ("work", "median s", "rate", "ratio", "peak RSS MiB"):
+    for column in ("work", "median s", "rate", "ratio", "peak RSS MiB", "contended"):
         table.add_column(column, justify="right")
     by_name = {(r.group, r.name): r for r in results}
     for r in results:
@@ -152,13 +169,14 @@ def results_table(results: Sequence[Result], references: dict[str, str]) -> Tabl
             f"{r.rate:,.1f} {r.rate_unit}",
             ratio,
             f"{r.peak_rss_mib:.0f}",
+            f"[bold red]{r.contended_samples}/{len(r.samples)}[/]" if r.contended_samples else "",
         )
     return table
 
 
 def targets_table(targets: Sequence[Target]) -> Table:
-    """Each issue-4 target, the measurement, the goal and whether it is met."""
-    table = Table(title="Targets (issue 4)")
+    """Each target, the measurement, the goal and whether it is met."""
+    table = Table(title="Targets")
     table.add_column("target")
     for column in ("measured", "goal", "met"):
         table.add_column(column, justify="right")

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
+from bench import machine
 from bench.corpus import make_large_bag, make_small_sources
 from bench.report import (
     Result,
@@ -56,11 +56,17 @@ class Sizes:
     bags_small: int
     cli_sample: int
     reps: int
+    hygiene_files: int = 16  # the corpus audited in the page-cache hygiene check
+    hygiene_size: int = 256 << 20
+    neighbour_size: int = 1 << 30  # a warm file that is not audited
+    one_bag_files: int = 8  # the fixed-cost check: one bag of these files
+    one_bag_size: int = 64 << 20
+    fixed_reps: int = 15  # start-up time repetitions
     repair_size: int = 256 << 20
 
 
 FULL = Sizes(
-    large_files=8, large_size=256 << 20, bags=10_000, bags_small=1_000, cli_sample=200, reps=3
+    large_files=8, large_size=256 << 20, bags=10_000, bags_small=2_000, cli_sample=200, reps=3
 )
 QUICK = Sizes(
     large_files=8,
@@ -69,6 +75,12 @@ QUICK = Sizes(
     bags_small=50,
     cli_sample=10,
     reps=3,
+    hygiene_files=4,
+    hygiene_size=16 << 20,
+    neighbour_size=32 << 20,
+    one_bag_files=4,
+    one_bag_size=8 << 20,
+    fixed_reps=5,
     repair_size=24 << 20,
 )
 REPAIR_GROUP = "5 repair"
@@ -87,18 +99,27 @@ class Contender:
     before: Callable[[], None] = lambda: None
     scale: float = 1.0
     note: str = ""
+    env: dict[str, str] | None = None  # default: this environment + SOURCE_DATE_EPOCH
 
 
 def run_once(command: Sequence[str], env: dict[str, str]) -> Sample:
-    """Run a command to completion; its wall time and the peak RSS of it or any child."""
+    """Run a command to completion; its wall time, the peak RSS of it or any child, and
+    the CPU time the rest of the machine used meanwhile."""
+    busy = machine.cpu_busy_seconds()
     start = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=REPO)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    other = machine.other_cpu(busy, machine.cpu_busy_seconds(), usage.ru_utime + usage.ru_stime)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"bench: {' '.join(command)} exited {proc.returncode}")
-    return Sample(seconds=seconds, maxrss_kib=int(usage.ru_maxrss))
+    return Sample(
+        seconds=seconds,
+        maxrss_kib=int(usage.ru_maxrss),
+        other_cpu=other,
+        contended=machine.contended(other, seconds),
+    )
 
 
 def run_group(contenders: Sequence[Contender], reps: int, console: Console) -> list[Result]:
@@ -108,9 +129,12 @@ def run_group(contenders: Sequence[Contender], reps: int, console: Console) -> l
     for rep in range(reps):
         for c in contenders:
             c.before()
-            sample = run_once(c.command, env)
+            sample = run_once(c.command, c.env if c.env is not None else env)
             samples[c.name].append(sample)
-            console.log(f"{c.group} | {c.name} | rep {rep + 1}/{reps}: {sample.seconds:.3f} s")
+            busy = " [red](contended)[/]" if sample.contended else ""
+            console.log(
+                f"{c.group} | {c.name} | rep {rep + 1}/{reps}: {sample.seconds:.3f} s{busy}"
+            )
     return [
         Result(
             group=c.group,
@@ -124,14 +148,6 @@ def run_group(contenders: Sequence[Contender], reps: int, console: Console) -> l
         )
         for c in contenders
     ]
-
-
-def warm(paths: Sequence[Path]) -> None:
-    """Read every file once so the page cache is warm."""
-    for path in paths:
-        with open(path, "rb", buffering=0) as stream:
-            while stream.read(1 << 22):
-                pass
 
 
 def _version(dist: str) -> str:
@@ -359,62 +375,6 @@ def repair_contenders(out: Path, size: int) -> list[Contender]:
     ]
 
 
-def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target]:
-    """The issue-4 targets from the medians."""
-    r = {(x.group, x.name): x for x in results}
-    limit = r[("1 limit", f"hashlib sha256+sha512 one read, {cores} cores")]
-    large_ours = r[("2 large bag", f"archiver audit --workers {cores}")]
-    large_theirs = r[("2 large bag", f"bagit-python validate(processes={cores})")]
-    big, small = sizes.bags, sizes.bags_small
-    build_ours = r[(f"3 build {big:,}", "archiver build")]
-    build_theirs = r[(f"3 build {big:,}", "bagit-python make_bag loop")]
-    audit_ours = r[(f"4 audit {big:,}", f"archiver audit --workers {cores}")]
-    audit_theirs = r[(f"4 audit {big:,}", "bagit-python validate loop")]
-    worst_rss = max(results, key=lambda x: x.peak_rss_mib)
-    targets = [
-        Target(
-            "large audit / all-core limit (sha256+sha512)",
-            throughput_ratio(large_ours, limit),
-            0.95,
-            True,
-        ),
-        Target(
-            "large audit speed / bagit-python validate(N)",
-            speedup(large_theirs, large_ours),
-            1.0,
-            True,
-        ),
-        Target(
-            f"{big:,}-bag audit speedup over validate loop",
-            speedup(audit_theirs, audit_ours),
-            4.0,
-            True,
-        ),
-        Target(
-            f"{big:,}-bag build time / make_bag loop",
-            build_ours.seconds / build_theirs.seconds,
-            1.5,
-            False,
-        ),
-        Target(
-            "peak RSS of any contender, MiB", worst_rss.peak_rss_mib, 100.0, False, worst_rss.name
-        ),
-    ]
-    for label, group_small, group_big, name in (
-        ("build", f"3 build {small:,}", f"3 build {big:,}", "archiver build"),
-        ("audit", f"4 audit {small:,}", f"4 audit {big:,}", f"archiver audit --workers {cores}"),
-    ):
-        targets.append(
-            Target(
-                f"{label} time per bag, {big:,} vs {small:,} bags (1 = linear)",
-                growth(r[(group_small, name)], r[(group_big, name)]),
-                1.25,
-                False,
-            )
-        )
-    return targets
-
-
 def run_draft(path: Path) -> dict[str, Any]:
     """The `describe --draft` evaluation (bench/draft.py) in its own process, so that its
     first-file time and peak RSS are its own; it prints its table and writes ``path``."""
@@ -422,6 +382,345 @@ def run_draft(path: Path) -> dict[str, Any]:
     subprocess.run([PY, "-m", "bench.draft", "--json", str(path)], check=True, cwd=REPO)
     report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return report
+
+
+def _evict(files: Sequence[Path]) -> Callable[[], None]:
+    def cold() -> None:
+        machine.evict(files)
+
+    return cold
+
+
+def _cat_all(roots: Sequence[Path]) -> tuple[str, ...]:
+    """The disk's own limit: every file of the roots read once, sequentially, by ``cat``."""
+    script = 'find "$@" -type f -exec cat {} + > /dev/null'
+    return ("sh", "-c", script, "sh", *(str(r) for r in roots))
+
+
+def cold_large_contenders(
+    bag: Path, files: Sequence[Path], out: Path, cores: int, total: float
+) -> list[Contender]:
+    """Issue 15: the large bag read from disk, page cache evicted before every run."""
+    group = "5 cold large bag"
+    ledger = out / "ledger-cold-large.sqlite"
+    every = machine.files_under([bag])
+    cold = _evict(every)
+
+    def before() -> None:
+        _unlink(ledger)()
+        cold()
+
+    return [
+        Contender(group, "read limit: cat", _cat_all([bag]), total, "bytes", before=cold),
+        Contender(
+            group,
+            f"archiver audit --workers {cores}",
+            (*ARCHIVER, "audit", str(bag.parent), "--workers", str(cores), "--ledger", str(ledger)),
+            total,
+            "bytes",
+            before=before,
+        ),
+        Contender(
+            group,
+            f"bagit-python validate(processes={cores})",
+            (PY, "-m", "bench.contenders", "validate-loop", str(bag), "--processes", str(cores)),
+            total,
+            "bytes",
+            before=cold,
+        ),
+    ]
+
+
+def cold_small_contenders(bags: Path, out: Path, count: int, cores: int) -> list[Contender]:
+    """Issue 15: the small bags read from disk, page cache evicted before every run."""
+    group = f"6 cold audit {count:,}"
+    ledger = out / f"ledger-cold-{count}.sqlite"
+    cold = _evict(machine.files_under([bags]))
+
+    def before() -> None:
+        _unlink(ledger)()
+        cold()
+
+    return [
+        Contender(group, "read limit: cat", _cat_all([bags]), count, "bags", before=cold),
+        Contender(
+            group,
+            "bagit-python validate loop",
+            (PY, "-m", "bench.contenders", "validate-loop", str(bags)),
+            count,
+            "bags",
+            before=cold,
+        ),
+        Contender(
+            group,
+            f"archiver audit --workers {cores}",
+            (*ARCHIVER, "audit", str(bags), "--workers", str(cores), "--ledger", str(ledger)),
+            count,
+            "bags",
+            before=before,
+        ),
+    ]
+
+
+def cache_hygiene(
+    out: Path, sizes: Sizes, cores: int, console: Console
+) -> dict[str, float | int | str]:
+    """Issue 15: what stays in the page cache after auditing a cold corpus, with and without
+    hygiene, and whether a warm file that is not audited stays warm."""
+    bag = make_large_bag(out / "hygiene", sizes.hygiene_files, sizes.hygiene_size, cores)
+    corpus = machine.files_under([bag])
+    neighbour = out / "neighbour.bin"
+    if not neighbour.exists() or neighbour.stat().st_size != sizes.neighbour_size:
+        with open(neighbour, "wb") as fh:
+            fh.truncate(0)
+            block = os.urandom(1 << 20)
+            for _ in range(sizes.neighbour_size >> 20):
+                fh.write(block)
+    ledger = out / "ledger-hygiene.sqlite"
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    measured: dict[str, float | int | str] = {
+        "audited_bytes": sum(p.stat().st_size for p in corpus),
+        "neighbour_bytes": sizes.neighbour_size,
+    }
+    for label, flag in (("hygiene", "--cache-hygiene"), ("no_hygiene", "--no-cache-hygiene")):
+        machine.evict(corpus)
+        machine.warm([neighbour])
+        _unlink(ledger)()
+        command = (*ARCHIVER, "audit", str(bag.parent), "--ledger", str(ledger), flag)
+        sample = run_once(command, env)
+        measured[f"{label}_seconds"] = round(sample.seconds, 3)
+        measured[f"{label}_corpus_cached_after"] = round(machine.resident_fraction(corpus), 4)
+        measured[f"{label}_neighbour_cached_after"] = round(
+            machine.resident_fraction([neighbour]), 4
+        )
+        console.log(f"7 cache hygiene | {flag}: {measured}")
+    machine.evict(corpus)
+    machine.warm([neighbour])
+    sample = run_once(
+        (PY, "-m", "bench.contenders", "validate-loop", str(bag), "--processes", str(cores)), env
+    )
+    measured["bagit_python_seconds"] = round(sample.seconds, 3)
+    measured["bagit_python_corpus_cached_after"] = round(machine.resident_fraction(corpus), 4)
+    measured["note"] = (
+        "fractions of pages resident in the page cache (mincore) right after each run; the "
+        "corpus was evicted and the neighbour read just before each"
+    )
+    neighbour.unlink()
+    return measured
+
+
+def installed_wheel(out: Path) -> Path:
+    """A venv with archiver installed from its wheel (bytecode compiled, as users have it);
+    its dependencies come from this environment's site-packages through a ``.pth`` line.
+    Returns the venv's ``bin`` directory."""
+    wheels = out / "wheel"
+    shutil.rmtree(wheels, ignore_errors=True)
+    pip = (PY, "-m", "pip", "--quiet", "--disable-pip-version-check")
+    subprocess.run((*pip, "wheel", "--no-deps", "-w", str(wheels), str(REPO)), check=True)
+    [wheel] = wheels.glob("archiver-*.whl")
+    venv = out / "wheel-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run((PY, "-m", "venv", "--without-pip", str(venv)), check=True)
+    site = subprocess.run(
+        (
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    subprocess.run(  # before the .pth below, or pip would see our editable install
+        (*pip, "--python", str(venv / "bin" / "python"), "install", "--no-deps", str(wheel)),
+        check=True,
+        env=_clean_env(),
+    )
+    Path(site, "archiver-bench-deps.pth").write_text(sysconfig_purelib() + "\n", "utf-8")
+    return venv / "bin"
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without PYTHONPATH, so an installed archiver is the one imported."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"SOURCE_DATE_EPOCH": EPOCH}
+
+
+def sysconfig_purelib() -> str:
+    """This interpreter's site-packages (where archiver's dependencies are installed)."""
+    import sysconfig
+
+    return sysconfig.get_path("purelib")
+
+
+def fixed_cost_contenders(venv_bin: Path) -> list[Contender]:
+    """Issue 15: start-up of the installed tool against the interpreter's own."""
+    group = "8 start-up (installed wheel)"
+    python = str(venv_bin / "python")
+    return [
+        Contender(group, "python -c pass", (python, "-c", "pass"), 1, "runs", env=_clean_env()),
+        Contender(
+            group,
+            "archiver --version",
+            (str(venv_bin / "archiver"), "--version"),
+            1,
+            "runs",
+            env=_clean_env(),
+        ),
+    ]
+
+
+def one_bag_contenders(bag: Path, out: Path, venv_bin: Path, cores: int) -> list[Contender]:
+    """Issue 15: one bag of a few large files, warm: the whole command, start-up included."""
+    group = "9 one bag (installed wheel)"
+    total = float(sum(p.stat().st_size for p in (bag / "data").iterdir()))
+    ledger = out / "ledger-one-bag.sqlite"
+    return [
+        Contender(
+            group,
+            f"bagit-python validate(processes={cores})",
+            (PY, "-m", "bench.contenders", "validate-loop", str(bag), "--processes", str(cores)),
+            total,
+            "bytes",
+        ),
+        Contender(
+            group,
+            "archiver audit",
+            (str(venv_bin / "archiver"), "audit", str(bag), "--ledger", str(ledger)),
+            total,
+            "bytes",
+            before=_unlink(ledger),
+            env=_clean_env(),
+        ),
+    ]
+
+
+def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target]:
+    """The targets of issues 4 and 15 from the medians (those whose groups ran)."""
+    r = {(x.group, x.name): x for x in results}
+    big, small = sizes.bags, sizes.bags_small
+    audit_name = f"archiver audit --workers {cores}"
+    targets: list[Target] = []
+
+    def have(*keys: tuple[str, str]) -> bool:
+        return all(k in r for k in keys)
+
+    limit = ("1 limit", f"hashlib sha256+sha512 one read, {cores} cores")
+    large_ours = ("2 large bag", audit_name)
+    large_theirs = ("2 large bag", f"bagit-python validate(processes={cores})")
+    if have(limit, large_ours, large_theirs):
+        targets.append(
+            Target(
+                "large audit / all-core limit (sha256+sha512)",
+                throughput_ratio(r[large_ours], r[limit]),
+                0.95,
+                True,
+            )
+        )
+        targets.append(
+            Target(
+                "large audit speed / bagit-python validate(N)",
+                speedup(r[large_theirs], r[large_ours]),
+                1.0,
+                True,
+            )
+        )
+    for n, goal in ((big, 8.0), (small, 6.0)):
+        ours, theirs = (
+            (f"4 audit {n:,}", audit_name),
+            (f"4 audit {n:,}", "bagit-python validate loop"),
+        )
+        if have(ours, theirs):
+            targets.append(
+                Target(
+                    f"{n:,}-bag audit speedup over validate loop",
+                    speedup(r[theirs], r[ours]),
+                    goal,
+                    True,
+                )
+            )
+    build_ours, build_theirs = (
+        (f"3 build {big:,}", "archiver build"),
+        (
+            f"3 build {big:,}",
+            "bagit-python make_bag loop",
+        ),
+    )
+    if have(build_ours, build_theirs):
+        targets.append(
+            Target(
+                f"{big:,}-bag build time / make_bag loop",
+                r[build_ours].seconds / r[build_theirs].seconds,
+                1.2,
+                False,
+            )
+        )
+    for label, group_small, group_big, name in (
+        ("build", f"3 build {small:,}", f"3 build {big:,}", "archiver build"),
+        ("audit", f"4 audit {small:,}", f"4 audit {big:,}", audit_name),
+    ):
+        if have((group_small, name), (group_big, name)):
+            targets.append(
+                Target(
+                    f"{label} time per bag, {big:,} vs {small:,} bags (1 = linear)",
+                    growth(r[(group_small, name)], r[(group_big, name)]),
+                    1.25,
+                    False,
+                )
+            )
+    cold = "5 cold large bag"
+    if have((cold, "read limit: cat"), (cold, audit_name)):
+        targets.append(
+            Target(
+                "cold large audit / cold sequential read (cat)",
+                throughput_ratio(r[(cold, audit_name)], r[(cold, "read limit: cat")]),
+                0.9,
+                True,
+            )
+        )
+    for group, theirs_name in (
+        (cold, f"bagit-python validate(processes={cores})"),
+        (f"6 cold audit {big:,}", "bagit-python validate loop"),
+    ):
+        if have((group, audit_name), (group, theirs_name)):
+            targets.append(
+                Target(
+                    f"{group}: speed / bagit-python",
+                    speedup(r[(group, theirs_name)], r[(group, audit_name)]),
+                    1.0,
+                    True,
+                )
+            )
+    start = "8 start-up (installed wheel)"
+    if have((start, "archiver --version"), (start, "python -c pass")):
+        targets.append(
+            Target(
+                "archiver --version time / python -c pass",
+                r[(start, "archiver --version")].seconds / r[(start, "python -c pass")].seconds,
+                2.0,
+                False,
+            )
+        )
+    one = "9 one bag (installed wheel)"
+    one_theirs = f"bagit-python validate(processes={cores})"
+    if have((one, "archiver audit"), (one, one_theirs)):
+        targets.append(
+            Target(
+                f"one bag {sizes.one_bag_files} × {sizes.one_bag_size >> 20} MiB: audit time / "
+                "bagit-python",
+                r[(one, "archiver audit")].seconds / r[(one, one_theirs)].seconds,
+                1.0,
+                False,
+            )
+        )
+    if results:
+        worst = max(results, key=lambda x: x.peak_rss_mib)
+        targets.append(
+            Target("peak RSS of any contender, MiB", worst.peak_rss_mib, 100.0, False, worst.name)
+        )
+    return targets
+
+
+GROUPS = ("hashing", "bags", "disk", "startup", "repair", "draft")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -436,13 +735,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=None, help="JSON results file")
     parser.add_argument(
         "--only",
-        choices=("hashing", "bags", "draft", "repair"),
+        choices=GROUPS,
+        action="append",
         default=None,
-        help="run only the hashing groups (limit, large bag), only the many-bags groups, "
-        "only the describe --draft evaluation, or only the repair group",
+        help="run only these parts (repeatable): hashing (limit, large bag), bags (build and "
+        "audit of many small bags), disk (cold cache, page-cache hygiene), startup (installed "
+        "wheel: --version, one-bag audit), repair (one file from an OCFL replica), draft (the "
+        "describe --draft evaluation)",
     )
     args = parser.parse_args(argv)
-    if args.only == "draft":
+    parts = set(args.only or GROUPS)
+    if parts == {"draft"}:
         run_draft(REPO / "bench" / "results" / "draft.json")
         return 0
     sizes = QUICK if args.quick else FULL
@@ -455,72 +758,105 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True)
     cores = os.cpu_count() or 1
     started = datetime.now(UTC)
-    machine = describe_machine()
+    described = describe_machine()
     load_at_start = os.getloadavg()[0]
 
     console.log("generating corpora (seeded; reused when unchanged)")
     large_bag = make_large_bag(out / "large", sizes.large_files, sizes.large_size, processes=cores)
     payload = sorted((large_bag / "data").iterdir())
     total = float(sum(p.stat().st_size for p in payload))
-    sources = {
-        n: make_small_sources(out / f"sources-{n}", n).parent
-        for n in (sizes.bags_small, sizes.bags)
-    }
-    warm(payload)
+    counts = (sizes.bags_small, sizes.bags)
+    sources = {n: make_small_sources(out / f"sources-{n}", n).parent for n in counts}
+    machine.warm(payload)
 
     results: list[Result] = []
-    if args.only in (None, "hashing"):
+    measured: dict[str, object] = {}
+    if "hashing" in parts:
         results += run_group(hashing_contenders(payload, cores), reps, console)
         results += run_group(large_audit_contenders(large_bag, out, cores, total), reps, console)
-    if args.only in (None, "repair"):
+    if "repair" in parts:
         results += run_group(repair_contenders(out, sizes.repair_size), reps, console)
-    for n in (sizes.bags_small, sizes.bags) if args.only in (None, "bags") else ():
-        results += run_group(build_contenders(sources[n], out, n), reps, console)
-        sample = sizes.cli_sample if n == sizes.bags else 0
+    if "disk" in parts:
         results += run_group(
-            small_audit_contenders(out / f"archiver-{n}", out, n, cores, sample), reps, console
+            cold_large_contenders(large_bag, payload, out, cores, total), reps, console
         )
+    for n in counts if parts & {"bags", "disk"} else ():
+        results += run_group(build_contenders(sources[n], out, n), reps, console)
+        if "bags" in parts:
+            sample = sizes.cli_sample if n == sizes.bags else 0
+            results += run_group(
+                small_audit_contenders(out / f"archiver-{n}", out, n, cores, sample), reps, console
+            )
+        if "disk" in parts and n == sizes.bags:
+            results += run_group(
+                cold_small_contenders(out / f"archiver-{n}", out, n, cores), reps, console
+            )
         shutil.rmtree(out / f"make-bag-{n}", ignore_errors=True)
-    targets = evaluate(results, sizes, cores) if args.only is None else []
+    if "disk" in parts:
+        measured["cache_hygiene"] = cache_hygiene(out, sizes, cores, console)
+    if "startup" in parts:
+        venv_bin = installed_wheel(out)
+        one_bag = make_large_bag(out / "one-bag", sizes.one_bag_files, sizes.one_bag_size, cores)
+        machine.warm(machine.files_under([one_bag]))
+        results += run_group(fixed_cost_contenders(venv_bin), sizes.fixed_reps, console)
+        results += run_group(one_bag_contenders(one_bag, out, venv_bin, cores), reps, console)
+    targets = evaluate(results, sizes, cores)
 
     references = {
         "1 limit": f"hashlib sha256+sha512 one read, {cores} cores",
         "2 large bag": f"bagit-python validate(processes={cores})",
+        "5 cold large bag": "read limit: cat",
+        "8 start-up (installed wheel)": "python -c pass",
+        "9 one bag (installed wheel)": f"bagit-python validate(processes={cores})",
         REPAIR_GROUP: REPAIR_REFERENCE,
     }
-    for n in (sizes.bags_small, sizes.bags):
+    for n in counts:
         references[f"3 build {n:,}"] = "bagit-python make_bag loop"
         references[f"4 audit {n:,}"] = "bagit-python validate loop"
+        references[f"6 cold audit {n:,}"] = "read limit: cat"
     stdout = Console(width=max(150, Console().width))
     stdout.print(results_table(results, references))
     stdout.print(targets_table(targets))
-    machine["load_average_at_end"] = list(os.getloadavg())
+    if "cache_hygiene" in measured:
+        stdout.print("page-cache hygiene (fraction of pages cached after each run):")
+        stdout.print(measured["cache_hygiene"])
+    contended = sum(r.contended_samples for r in results)
+    described["load_average_at_end"] = list(os.getloadavg())
     stdout.print(
-        f"{machine['cpu_model']}, {cores} cores, {machine['memory_gib']} GiB, Python "
-        f"{machine['python']}, {machine['openssl']}; load average at start "
-        f"{load_at_start:.2f}, at end {os.getloadavg()[0]:.2f} (other work on the machine "
-        "adds noise); "
+        f"{described['cpu_model']}, {cores} cores, {described['memory_gib']} GiB, Python "
+        f"{described['python']}, {described['openssl']}; load average at start "
+        f"{load_at_start:.2f}, at end {os.getloadavg()[0]:.2f}; "
         f"{reps} repetitions, medians"
     )
+    if contended:
+        stdout.print(
+            f"[bold red]CONTENDED: {contended} of {sum(len(r.samples) for r in results)} runs "
+            f"had other work on the machine using more than {machine.CONTENDED_SHARE:.0%} of a "
+            "core; these figures are not a clean measurement.[/]"
+        )
     document = {
         "mode": "quick" if args.quick else "full",
         "started": started.isoformat(timespec="seconds"),
         "ended": datetime.now(UTC).isoformat(timespec="seconds"),
         "repetitions": reps,
+        "parts": sorted(parts),
+        "clean": contended == 0,
+        "contended_runs": contended,
         "sizes": {k: getattr(sizes, k) for k in Sizes.__dataclass_fields__},
-        "machine": machine,
+        "machine": described,
         "results": [r.to_json() for r in results],
+        "measured": measured,
         "targets": [t.to_json() for t in targets],
     }
-    if args.only is None:
+    if "draft" in parts:
         document["draft"] = run_draft(results_path.parent / "draft.json")
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     stdout.print(f"results written to {results_path}")
     if not args.keep:  # the seeded sources are small and reused; the rest is not kept
-        shutil.rmtree(out / "large", ignore_errors=True)
-        shutil.rmtree(out / "repair-work", ignore_errors=True)
-        for n in (sizes.bags_small, sizes.bags):
+        for scratch in ("large", "hygiene", "one-bag", "wheel", "wheel-venv", "repair-work"):
+            shutil.rmtree(out / scratch, ignore_errors=True)
+        for n in counts:
             shutil.rmtree(out / f"archiver-{n}", ignore_errors=True)
         for ledger in out.glob("ledger-*.sqlite*"):
             ledger.unlink()
