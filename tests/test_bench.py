@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from rich.console import Console
 
 from archiver.metadata.catalog import load_catalog
 from archiver.metadata.dublin_core import record_from_row
-from bench import contenders, corpus, report, run
+from bench import contenders, corpus, machine, report, run
 from bench.report import Result, Sample, Target
 
 
@@ -230,13 +231,13 @@ def _synthetic(sizes: run.Sizes, cores: int, audit_speedup: float) -> list[Resul
 
 
 @pytest.mark.parametrize("sizes", [run.QUICK, run.FULL])
-@pytest.mark.parametrize(("speedup", "met"), [(4.0, True), (3.9, False)])
+@pytest.mark.parametrize(("speedup", "met"), [(8.0, True), (7.9, False)])
 def test_evaluate_gives_every_target(sizes: run.Sizes, speedup: float, met: bool) -> None:
     targets = run.evaluate(_synthetic(sizes, 2, speedup), sizes, 2)
-    assert len(targets) == 7
+    assert len(targets) == 8
     verdicts = {t.name: t.met for t in targets}
     audit = f"{sizes.bags:,}-bag audit speedup over validate loop"
-    assert verdicts.pop(audit) is met
+    assert verdicts.pop(audit) is met  # 8x at the large size, 6x at the small one
     assert all(verdicts.values()), verdicts
 
 
@@ -278,6 +279,73 @@ def test_dask_contenders_are_the_pool_and_a_local_cluster(tmp_path: Path) -> Non
     assert "--scheduler" not in pool.command
     assert cluster.command[: len(pool.command)] == pool.command
     assert cluster.command[-2:] == ("--scheduler", "local")
+
+
+def test_evaluate_cold_cache_and_start_up_targets() -> None:
+    sizes, audit = run.QUICK, "archiver audit --workers 2"
+
+    def result(group: str, name: str, seconds: float, unit: str = "bytes") -> Result:
+        return Result(group, name, 1e9 if unit == "bytes" else 200.0, unit, (Sample(seconds, 1),))
+
+    results = [
+        result("5 cold large bag", "read limit: cat", 1.0),
+        result("5 cold large bag", audit, 1.05),  # 0.95 of the read limit
+        result("5 cold large bag", "bagit-python validate(processes=2)", 1.2),
+        result("6 cold audit 200", audit, 1.0, "bags"),
+        result("6 cold audit 200", "bagit-python validate loop", 0.9, "bags"),  # slower: missed
+        result("8 start-up (installed wheel)", "python -c pass", 0.02, "runs"),
+        result("8 start-up (installed wheel)", "archiver --version", 0.05, "runs"),  # 2.5x: missed
+        result("9 one bag (installed wheel)", "bagit-python validate(processes=2)", 1.0),
+        result("9 one bag (installed wheel)", "archiver audit", 0.9),
+    ]
+    verdicts = {t.name: t.met for t in run.evaluate(results, sizes, 2)}
+    assert verdicts == {
+        "cold large audit / cold sequential read (cat)": True,
+        "5 cold large bag: speed / bagit-python": True,
+        "6 cold audit 200: speed / bagit-python": False,
+        "archiver --version time / python -c pass": False,
+        "one bag 4 × 8 MiB: audit time / bagit-python": True,
+        "peak RSS of any contender, MiB": True,
+    }
+
+
+def test_contention_is_measured_from_proc_stat() -> None:
+    stat = "cpu  100 0 50 900 40 0 10 5 0 0\ncpu0 50 0 25 450 20 0 5 2 0 0\n"
+    ticks = os.sysconf("SC_CLK_TCK")
+    # user + nice + system + irq + softirq + steal; idle and iowait are not busy
+    assert machine.cpu_busy_seconds(stat) == pytest.approx(165 / ticks)
+    assert machine.cpu_busy_seconds("intr 1 2 3\n") == 0.0
+    assert machine.other_cpu(10.0, 12.0, 1.5) == pytest.approx(0.5)
+    assert machine.other_cpu(10.0, 11.0, 1.5) == 0.0  # never negative
+    assert machine.contended(0.3, 1.0) and not machine.contended(0.2, 1.0)
+
+
+def test_a_sample_records_other_work_and_a_result_counts_contended_runs() -> None:
+    sample = run.run_once([sys.executable, "-c", "pass"], {})
+    assert sample.other_cpu >= 0.0
+    busy = Result("g", "n", 1.0, "runs", (Sample(1.0, 1, 0.9, True), Sample(1.0, 1, 0.0, False)))
+    assert busy.contended_samples == 1
+    document = busy.to_json()
+    assert document["contended_samples"] == 1
+    assert document["samples"][0]["contended"] is True
+
+
+def test_eviction_is_checked_with_mincore(tmp_path: Path) -> None:
+    files = [tmp_path / "a", tmp_path / "b"]
+    for f in files:
+        f.write_bytes(os.urandom(1 << 20))
+    machine.warm(files)
+    assert machine.resident_fraction(files) > 0.9
+    assert machine.evict(files) <= 0.05
+    assert machine.files_under([tmp_path]) == files
+    assert machine.resident_fraction([]) == 1.0
+
+
+def test_cat_reads_every_file_of_the_roots(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x").write_bytes(b"x")
+    command = run._cat_all([tmp_path])
+    assert run.run_once(command, dict(os.environ)).seconds > 0
 
 
 def test_repair_contenders_both_heal_the_corrupted_file(tmp_path: Path) -> None:
