@@ -31,8 +31,9 @@ from rich.console import Console
 
 from archiver.audit.collection import BAG_BATCH
 from bench.corpus import make_large_bag, make_small_sources
+from bench.machine import warm
 from bench.report import Result, results_table
-from bench.run import ARCHIVER, REPO, Contender, _unlink, describe_machine, run_group, warm
+from bench.run import ARCHIVER, REPO, Contender, _unlink, describe_machine, run_group
 
 
 @dataclass(frozen=True, slots=True)

@@ -721,7 +721,18 @@ def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target
     return targets
 
 
-GROUPS = ("hashing", "bags", "disk", "startup", "repair", "draft")
+GROUPS = ("hashing", "bags", "disk", "startup", "repair", "draft", "dask", "ledger")
+# parts that are benchmarks of their own, run as `python -m MODULE [--quick] --results F`
+MODULES = {"dask": "bench.dask_audit", "ledger": "bench.ledger_scale"}
+
+
+def run_module(module: str, quick: bool, path: Path) -> dict[str, Any]:
+    """Run a benchmark module in its own process (it prints its tables); its JSON results."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = [PY, "-m", module, "--results", str(path)] + (["--quick"] if quick else [])
+    subprocess.run(command, check=True, cwd=REPO)
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -742,7 +753,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run only these parts (repeatable): hashing (limit, large bag), bags (build and "
         "audit of many small bags), disk (cold cache, page-cache hygiene), startup (installed "
         "wheel: --version, one-bag audit), repair (one file from an OCFL replica), draft (the "
-        "describe --draft evaluation)",
+        "describe --draft evaluation), dask (the audit through a Dask LocalCluster vs the "
+        "local pool), ledger (ledger bytes and times at 10k and 100k bags)",
     )
     args = parser.parse_args(argv)
     parts = set(args.only or GROUPS)
@@ -763,12 +775,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_at_start = os.getloadavg()[0]
 
     console.log("generating corpora (seeded; reused when unchanged)")
-    large_bag = make_large_bag(out / "large", sizes.large_files, sizes.large_size, processes=cores)
-    payload = sorted((large_bag / "data").iterdir())
-    total = float(sum(p.stat().st_size for p in payload))
     counts = (sizes.bags_small, sizes.bags)
-    sources = {n: make_small_sources(out / f"sources-{n}", n).parent for n in counts}
-    machine.warm(payload)
+    if parts & {"hashing", "disk"}:
+        large_bag = make_large_bag(out / "large", sizes.large_files, sizes.large_size, cores)
+        payload = sorted((large_bag / "data").iterdir())
+        total = float(sum(p.stat().st_size for p in payload))
+        machine.warm(payload)
+    if parts & {"bags", "disk"}:
+        sources = {n: make_small_sources(out / f"sources-{n}", n).parent for n in counts}
 
     results: list[Result] = []
     measured: dict[str, object] = {}
@@ -851,6 +865,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if "draft" in parts:
         document["draft"] = run_draft(results_path.parent / "draft.json")
+    for part, module in MODULES.items():
+        if part in parts:
+            name = f"{part}-{'quick' if args.quick else 'full'}.json"
+            document[part] = run_module(module, args.quick, results_path.parent / name)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     stdout.print(f"results written to {results_path}")
