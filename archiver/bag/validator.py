@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Literal
 
 from archiver.archive.unpack import UnsafeArchiveError, is_serialized, open_serialized
-from archiver.bag.digest import ALGORITHMS, digest_bytes, digest_stream, new_buffer
+from archiver.bag.digest import ALGORITHMS, BLOCK_SIZE, digest_bytes, digest_stream, new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.bag.tagfiles import (
     Declaration,
@@ -188,11 +188,24 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
     return entries, problems, has_data
 
 
-def _read_tag(root: str, rel: str) -> bytes:
-    """Read a tag file whole, refusing to follow a link swapped in after listing."""
+def _read_tag(root: str, rel: str, size: int = -1) -> bytes:
+    """Read a tag file whole, refusing to follow a link swapped in after listing.
+
+    ``size`` is the size the listing saw: one read of ``size + 1`` bytes that returns
+    exactly ``size`` is the whole file (open, read, close); otherwise it reads to the end.
+    """
     fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+    try:
+        data = os.read(fd, max(size, 0) + 1)
+        if len(data) == size:
+            return data
+        chunks = [data]
+        while data:
+            data = os.read(fd, 1 << 16)
+            chunks.append(data)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _open_nofollow(path: str, flags: int) -> int:
@@ -200,15 +213,47 @@ def _open_nofollow(path: str, flags: int) -> int:
 
 
 def hash_path(
-    path: str, algorithms: Iterable[str], buffer: mmap.mmap | None = None
+    path: str, algorithms: Iterable[str], buffer: mmap.mmap | None = None, size: int = -1
 ) -> tuple[dict[str, str], int]:
     """Digest a file in a bag with every algorithm from one read; returns (digests, size).
 
     Like ``fileio.hash_file``, but a link (swapped in after the bag was listed) is refused
     (``OSError``), never followed, and the path is a plain string (no ``Path`` per file).
+    A file the listing saw smaller than ``BLOCK_SIZE`` (``size``) is read straight into
+    the buffer with ``os.readv`` (``_digest_small``: open, read, close; no file object).
     """
+    if 0 <= size < BLOCK_SIZE:
+        fd = _open_nofollow(path, os.O_RDONLY)
+        try:
+            return _digest_small(fd, algorithms, buffer, size)
+        finally:
+            os.close(fd)
     with open(path, "rb", buffering=0, opener=_open_nofollow) as stream:
         return digest_stream(stream, algorithms, buffer)
+
+
+def _digest_small(
+    fd: int, algorithms: Iterable[str], buffer: mmap.mmap | None, size: int
+) -> tuple[dict[str, str], int]:
+    """Digest an open file listed at ``size`` bytes: a short read that ends at ``size`` is
+    the end of the file; otherwise it reads on until a read returns nothing."""
+    hashes = [(name, ALGORITHMS[name]()) for name in algorithms]
+    view = memoryview(buffer if buffer is not None else new_buffer())
+    total = 0
+    try:
+        while True:
+            n = os.readv(fd, [view])
+            if not n:
+                break
+            total += n
+            with view[:n] as chunk:
+                for _, h in hashes:
+                    h.update(chunk)
+            if n < len(view) and total == size:
+                break
+    finally:
+        view.release()
+    return {name: h.hexdigest() for name, h in hashes}, total
 
 
 class _Planner:
@@ -242,7 +287,7 @@ class _Planner:
         if entry is None or entry.kind != "file":
             return None
         try:
-            data = _read_tag(self.root_text, rel)
+            data = _read_tag(self.root_text, rel, entry.size)
         except OSError as exc:
             self.add(Kind.MISSING_FILE, rel, f"cannot be read: {exc.strerror}")
             return None
@@ -619,7 +664,8 @@ def hash_jobs(jobs: Iterable[HashJob], buffer: mmap.mmap | None = None) -> list[
     results: list[HashResult] = []
     for job in jobs:
         try:
-            digests, size = hash_path(os.path.join(job.root, job.file), job.algorithms, buf)
+            path = os.path.join(job.root, job.file)
+            digests, size = hash_path(path, job.algorithms, buf, size=job.size)
         except OSError as exc:
             results.append(HashResult(job.bag, job.path, {}, 0, exc.strerror or str(exc)))
             continue
