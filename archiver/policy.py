@@ -24,7 +24,6 @@ import orjson
 from archiver.bag.findings import Finding, Kind
 from archiver.bag.tagfiles import manifest_name, tag_values
 from archiver.errors import ConfigError, MetadataError
-from archiver.metadata.mets import file_checksums
 from archiver.metadata.validation import SchemaSet, XmlSchemaName, schemas_dir
 
 if TYPE_CHECKING:  # the validator calls default_checkers(); only its types are needed here
@@ -200,6 +199,8 @@ def mets_consistency(plan: BagPlan, mets_xml: bytes) -> list[Finding]:
     manifests, and each fileSec CHECKSUM must equal the manifest's digest for its
     CHECKSUMTYPE (when the bag has a manifest of that algorithm).
     """
+    from archiver.metadata.mets import file_checksums  # --metadata only: DC/PREMIS stack
+
     listed = file_checksums(mets_xml, METS_RECORD)
     manifests = {m.algorithm: m.entries for m in plan.manifests if not m.tag}
     payload = {path for entries in manifests.values() for path in entries}
