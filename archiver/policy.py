@@ -102,8 +102,9 @@ class ProfileChecker:
                 violation(rel, "required by the profile (Tag-Files-Required) but absent")
         allowed_tags = self.profile.get("Tag-Files-Allowed")
         if allowed_tags is not None:
+            manifests = {m.name for m in names}
             for rel in plan.tag_files:
-                if rel in _CORE_TAG_FILES or manifest_name(rel) is not None:
+                if rel in _CORE_TAG_FILES or rel in manifests:
                     continue
                 if not any(fnmatch.fnmatchcase(rel, pattern) for pattern in allowed_tags):
                     violation(rel, "tag file not allowed by the profile (Tag-Files-Allowed)")

@@ -171,14 +171,14 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
             with os.scandir(directory) as it:
                 for item in it:
                     rel = prefix + item.name
-                    if item.is_symlink():
-                        entries[rel] = Entry("link", 0)
+                    if item.is_file(follow_symlinks=False):  # most entries: one test
+                        entries[rel] = Entry("file", item.stat(follow_symlinks=False).st_size)
                     elif item.is_dir(follow_symlinks=False):
                         if rel == "data":
                             has_data = True
                         stack.append((item.path, rel + "/"))
-                    elif item.is_file(follow_symlinks=False):
-                        entries[rel] = Entry("file", item.stat(follow_symlinks=False).st_size)
+                    elif item.is_symlink():
+                        entries[rel] = Entry("link", 0)
                     else:
                         entries[rel] = Entry("other", 0)
         except OSError as exc:
