@@ -336,3 +336,33 @@ def test_fetch_problems(line: str, kind: Kind, path: str, fragment: str) -> None
     assert len(issues) == 1
     assert (issues[0].kind, issues[0].path) == (kind, path)
     assert fragment in issues[0].message
+
+
+A256 = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("line", "tag", "kind"),
+    [
+        (f"{A256}  data/a/", False, Kind.INVALID_MANIFEST),  # empty last component
+        (f"{A256}  data//a", False, Kind.INVALID_MANIFEST),
+        (f"{A256}  data/./a", False, Kind.INVALID_MANIFEST),
+        (f"{A256}  data/../../a", False, Kind.UNSAFE_PATH),
+        (f"{A256[:-2]}  data/a", False, Kind.INVALID_MANIFEST),  # too short for sha256
+        (f"{A256}  data/a", True, Kind.INVALID_MANIFEST),  # tag manifest lists payload
+        (f"{A256}  bag-info.txt", False, Kind.INVALID_MANIFEST),  # payload outside data/
+    ],
+)
+def test_plain_looking_lines_still_get_every_check(line: str, tag: bool, kind: Kind) -> None:
+    manifest, issues = parse_manifest([line], "m.txt", "sha256", tag=tag, version=(1, 0))
+    assert manifest.entries == {}
+    assert [i.kind for i in issues] == [kind]
+
+
+def test_plain_lines_parse_like_any_other() -> None:
+    lines = [f"{A256.upper()}  data/a.txt", f"{A256} data/b-c_d.1.txt", f"{A256}  data/a.txt"]
+    manifest, issues = parse_manifest(lines, "m.txt", "sha256", tag=False, version=(1, 0))
+    assert manifest.entries == {"data/a.txt": A256, "data/b-c_d.1.txt": A256}
+    assert [(i.path, i.message) for i in issues] == [
+        ("data/a.txt", "m.txt: line 3: listed twice (BagIt 1.0 forbids duplicates)")
+    ]

@@ -589,3 +589,26 @@ def test_hash_path_matches_hashlib(tmp_path: Path) -> None:
         "sha256": hashlib.sha256(data).hexdigest(),
         "sha512": hashlib.sha512(data).hexdigest(),
     }
+
+
+@pytest.mark.parametrize("listed", [0, 1, 4095, 4096, 4097, 9999, 10000, 10001, 20000])
+def test_small_file_read_is_whole_whatever_size_was_listed(tmp_path: Path, listed: int) -> None:
+    """The listed size only shortens the read when it is right; a file that grew or shrank
+    after the listing is still read to its end (buffer smaller and larger than the file)."""
+    target = tmp_path / "f.bin"
+    data = bytes(range(256)) * 39 + b"xyz"  # 9987 bytes
+    target.write_bytes(data)
+    expected = {"sha256": hashlib.sha256(data).hexdigest()}
+    for buffer in (new_buffer(4096), new_buffer(1 << 16)):
+        digests, size = validator.hash_path(str(target), ["sha256"], buffer, size=listed)
+        assert (digests, size) == (expected, len(data))
+    assert validator._read_tag(str(tmp_path), "f.bin", listed) == data
+
+
+def test_small_file_read_refuses_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real.txt").write_bytes(b"secret")
+    os.symlink(tmp_path / "real.txt", tmp_path / "link.txt")
+    with pytest.raises(OSError):
+        validator.hash_path(str(tmp_path / "link.txt"), ["sha256"], new_buffer(4096), size=6)
+    with pytest.raises(OSError):
+        validator._read_tag(str(tmp_path), "link.txt", 6)

@@ -40,6 +40,10 @@ _ESCAPED = {"0a": "\n", "0d": "\r", "25": "%"}
 _DRIVE = re.compile(r"[A-Za-z]:")
 _ENV_VAR = re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%")
 _OXUM = re.compile(r"([0-9]+)\.([0-9]+)")
+# A manifest line nothing can be wrong with but its digest's length, its place (data/ or
+# not) and a repeat: plain characters, no '.' or empty component ('/.', '//', a trailing
+# '/'; a leading '.' or '/' is not matched), no escape, no whitespace in the path.
+_PLAIN_LINE = re.compile(r"([0-9A-Fa-f]+) +([A-Za-z0-9_-][A-Za-z0-9_./-]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ def manifest_name(name: str) -> ManifestName | None:
 
 def split_lines(text: str) -> list[str]:
     """Split on CRLF, CR or LF (not on the other breaks str.splitlines knows); no final ''."""
-    lines = _LINE_BREAK.split(text)
+    lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -311,7 +315,21 @@ def parse_manifest(
     def issue(path: str, message: str, severity: Severity = Severity.ERROR) -> None:
         issues.append(TagIssue(Kind.INVALID_MANIFEST, path, f"{name}: {message}", severity))
 
+    plain = _PLAIN_LINE.fullmatch
     for number, line in enumerate(lines, start=1):
+        match = plain(line)
+        if match is not None:  # the common line: the checks below would all pass but these
+            digest, path = match.groups()
+            if (
+                len(digest) == expected_length
+                and "/." not in path
+                and "//" not in path
+                and path[-1] != "/"
+                and path.startswith("data/") is not tag
+                and path not in entries
+            ):
+                entries[path] = digest.lower()
+                continue
         if not line.strip():
             issue(name, f"line {number} is blank", Severity.WARNING)
             continue

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Literal
 
 from archiver.archive.unpack import UnsafeArchiveError, is_serialized, open_serialized
-from archiver.bag.digest import ALGORITHMS, digest_bytes, digest_stream, new_buffer
+from archiver.bag.digest import ALGORITHMS, BLOCK_SIZE, digest_bytes, digest_stream, new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.bag.tagfiles import (
     Declaration,
@@ -172,14 +172,14 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
             with os.scandir(directory) as it:
                 for item in it:
                     rel = prefix + item.name
-                    if item.is_symlink():
-                        entries[rel] = Entry("link", 0)
+                    if item.is_file(follow_symlinks=False):  # most entries: one test
+                        entries[rel] = Entry("file", item.stat(follow_symlinks=False).st_size)
                     elif item.is_dir(follow_symlinks=False):
                         if rel == "data":
                             has_data = True
                         stack.append((item.path, rel + "/"))
-                    elif item.is_file(follow_symlinks=False):
-                        entries[rel] = Entry("file", item.stat(follow_symlinks=False).st_size)
+                    elif item.is_symlink():
+                        entries[rel] = Entry("link", 0)
                     else:
                         entries[rel] = Entry("other", 0)
         except OSError as exc:
@@ -189,11 +189,24 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
     return entries, problems, has_data
 
 
-def _read_tag(root: str, rel: str) -> bytes:
-    """Read a tag file whole, refusing to follow a link swapped in after listing."""
+def _read_tag(root: str, rel: str, size: int = -1) -> bytes:
+    """Read a tag file whole, refusing to follow a link swapped in after listing.
+
+    ``size`` is the size the listing saw: one read of ``size + 1`` bytes that returns
+    exactly ``size`` is the whole file (open, read, close); otherwise it reads to the end.
+    """
     fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+    try:
+        data = os.read(fd, max(size, 0) + 1)
+        if len(data) == size:
+            return data
+        chunks = [data]
+        while data:
+            data = os.read(fd, 1 << 16)
+            chunks.append(data)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _open_nofollow(path: str, flags: int) -> int:
@@ -205,18 +218,51 @@ def hash_path(
     algorithms: Sequence[str],
     buffer: mmap.mmap | None = None,
     hygiene: bool = False,
+    size: int = -1,
 ) -> tuple[dict[str, str], int]:
     """Digest a file in a bag with every algorithm from one read; returns (digests, size).
 
     Like ``fileio.hash_file``, but a link (swapped in after the bag was listed) is refused
     (``OSError``), never followed, and the path is a plain string (no ``Path`` per file).
     With ``hygiene``, large files are read with read-ahead hints and the pages the read
-    brought into the page cache are dropped afterwards (``archiver.pagecache``).
+    brought into the page cache are dropped afterwards (``archiver.pagecache``). A file the
+    listing saw smaller than ``BLOCK_SIZE`` (``size``) is read straight into the buffer
+    with ``os.readv`` (``_digest_small``: open, read, close; no file object).
     """
+    if 0 <= size < BLOCK_SIZE:
+        fd = _open_nofollow(path, os.O_RDONLY)
+        try:
+            return _digest_small(fd, algorithms, buffer, size)
+        finally:
+            os.close(fd)
     with open(path, "rb", buffering=0, opener=_open_nofollow) as stream:
         if hygiene:
             return hygienic_digest(stream, algorithms, buffer)
         return digest_stream(stream, algorithms, buffer)
+
+
+def _digest_small(
+    fd: int, algorithms: Iterable[str], buffer: mmap.mmap | None, size: int
+) -> tuple[dict[str, str], int]:
+    """Digest an open file listed at ``size`` bytes: a short read that ends at ``size`` is
+    the end of the file; otherwise it reads on until a read returns nothing."""
+    hashes = [(name, ALGORITHMS[name]()) for name in algorithms]
+    view = memoryview(buffer if buffer is not None else new_buffer())
+    total = 0
+    try:
+        while True:
+            n = os.readv(fd, [view])
+            if not n:
+                break
+            total += n
+            with view[:n] as chunk:
+                for _, h in hashes:
+                    h.update(chunk)
+            if n < len(view) and total == size:
+                break
+    finally:
+        view.release()
+    return {name: h.hexdigest() for name, h in hashes}, total
 
 
 class _Planner:
@@ -250,7 +296,7 @@ class _Planner:
         if entry is None or entry.kind != "file":
             return None
         try:
-            data = _read_tag(self.root_text, rel)
+            data = _read_tag(self.root_text, rel, entry.size)
         except OSError as exc:
             self.add(Kind.MISSING_FILE, rel, f"cannot be read: {exc.strerror}")
             return None
@@ -631,7 +677,7 @@ def hash_jobs(
     for job in jobs:
         try:
             path = os.path.join(job.root, job.file)
-            digests, size = hash_path(path, job.algorithms, buf, hygiene)
+            digests, size = hash_path(path, job.algorithms, buf, hygiene, job.size)
         except OSError as exc:
             results.append(HashResult(job.bag, job.path, {}, 0, exc.strerror or str(exc)))
             continue

@@ -6,7 +6,6 @@ import sys
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from archiver.bag.findings import BagReport, Finding
 
@@ -30,6 +29,8 @@ def print_problems(console: Console, findings: list[Finding]) -> None:
     for finding in findings:
         by_bag.setdefault(finding.bag, []).append(finding)
     for bag, problems in by_bag.items():
+        from rich.table import Table  # only when there are problems (~15 ms to import)
+
         console.print(f"Problems in {escape(bag)}")
         table = Table()
         for column in ("severity", "kind", "path", "detail"):

@@ -15,19 +15,14 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver.bag.findings import Finding, Severity
 from archiver.errors import LedgerError
 from archiver.ledger.records import BagOutcome, LedgerEvent, RecordedEvent
-from archiver.metadata.premis import (
-    EVENT_OUTCOMES,
-    EVENT_TYPES,
-    Agent,
-    Event,
-    render_events_xml,
-    software_agent_id,
-)
+
+if TYPE_CHECKING:  # imported where used: recording an audit needs no PREMIS (nor lxml)
+    from archiver.metadata.premis import Agent, Event
 
 
 def package_identity(record: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -59,6 +54,8 @@ def premis_document(
     ``object_identifier`` is the package the events happened to; with
     ``entity_identifier`` the document also names the intellectual entity it represents.
     """
+    from archiver.metadata.premis import render_events_xml
+
     premis, agents = premis_events(object_identifier, history, events, versions_by_run)
     if not premis:
         return None
@@ -68,6 +65,8 @@ def premis_document(
 
 
 def _agent_id(versions: Mapping[str, str]) -> str:
+    from archiver.metadata.premis import software_agent_id
+
     return software_agent_id("archiver", versions.get("archiver"))
 
 
@@ -96,6 +95,8 @@ def premis_events(
     "completeness" audit is not exported. Each event is linked to ``object_identifier``
     (role "source") and to the archiver version that ran it ("executing program").
     """
+    from archiver.metadata.premis import Agent, Event
+
     premis: list[Event] = []
     agents: dict[str, Agent] = {}
 
@@ -170,6 +171,8 @@ def _premis_event_id(event_type: str, run_id: str, bag: str) -> str:
 
 def check_event(event: LedgerEvent) -> None:
     """Refuse an event PREMIS could not express (unknown type or outcome, naive time)."""
+    from archiver.metadata.premis import EVENT_OUTCOMES, EVENT_TYPES
+
     where = f"event {event.event_type!r} for {event.bag}"
     if event.event_type not in EVENT_TYPES:
         raise LedgerError(f"{where}: unknown event type (known: {', '.join(sorted(EVENT_TYPES))})")
