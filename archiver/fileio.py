@@ -1,4 +1,10 @@
-"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path."""
+"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path.
+
+Temporary names carry the id of the process that made them (``.archiver-staging-<pid>-…``
+directories of a build, ``.<name>.<pid>.….tmp`` files of an atomic write), so a later run
+can tell what a killed run left behind (its process is gone) from what a running one is
+still writing: ``remove_stale`` deletes only the former.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import errno
 import fcntl
 import mmap
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -17,6 +24,7 @@ from pathlib import Path
 
 from archiver.bag.digest import digest_stream
 from archiver.errors import ConflictError, OutputError
+from archiver.workers import process_alive
 
 
 def hash_file(
@@ -28,6 +36,8 @@ def hash_file(
 
 
 STAGING_PREFIX = ".archiver-staging-"
+_STAGING_NAME = re.compile(re.escape(STAGING_PREFIX) + r"([0-9]+)-[0-9a-f]+(?:\.old)?")
+_TEMPORARY_NAME = re.compile(r"\..+\.([0-9]+)\.[A-Za-z0-9_]+\.tmp")
 
 
 @contextlib.contextmanager
@@ -40,7 +50,7 @@ def staging_dir(destination: Path) -> Iterator[Path]:
     """
     parent = destination.parent
     while True:
-        tmp = parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+        tmp = parent / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
         try:
             os.mkdir(tmp, 0o777)
             break
@@ -84,7 +94,7 @@ def exchange_paths(a: Path, b: Path) -> bool:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write a file by writing a temporary sibling, fsyncing and renaming it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -124,3 +134,47 @@ def bag_lock(bag: Path, doing: str) -> Iterator[Path | None]:
         yield bag
     finally:
         os.close(fd)
+
+
+def temporary_prefix(name: str) -> str:
+    """The prefix of a temporary sibling of ``name`` (hidden, with this process's id)."""
+    return f".{name}.{os.getpid()}."
+
+
+def stale_owner(name: str, kind: str) -> int | None:
+    """The process id in a temporary name of ``kind`` ('staging' or 'tmp'), else None."""
+    pattern = _STAGING_NAME if kind == "staging" else _TEMPORARY_NAME
+    match = pattern.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def remove_stale(directory: Path, kind: str) -> list[Path]:
+    """Remove what killed runs left in ``directory``: temporaries of ``kind`` ('staging'
+    directories or 'tmp' files) whose owner process is gone; return what was removed.
+
+    Names without a process id (made by older versions) and those of live processes are
+    left alone; so is anything that cannot be removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in sorted(entries, key=lambda e: e.name):
+        pid = stale_owner(entry.name, kind)
+        if pid is None or pid == os.getpid() or process_alive(pid):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if kind != "staging":
+                    continue
+                shutil.rmtree(path)
+            elif kind == "tmp":
+                path.unlink()
+            else:
+                continue
+        except OSError:
+            continue
+        removed.append(path)
+    return removed

@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 
 from archiver.errors import MetadataError
+from archiver.identifiers import derive_uuid
 from archiver.metadata.premis import (
     EVENT_TYPES,
     Agent,
@@ -20,7 +21,6 @@ from archiver.metadata.premis import (
     PremisRecord,
     Rights,
     build_record,
-    derive_uuid,
     identifier_type,
     render_events_xml,
     render_xml,

@@ -18,13 +18,10 @@ from __future__ import annotations
 import functools
 import heapq
 import mmap
-import multiprocessing
-import multiprocessing.context
 import os
 import platform
 import ssl
 import stat
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -52,6 +49,7 @@ from archiver.bag.validator import (
 )
 from archiver.errors import BagReadError
 from archiver.policy import default_checkers
+from archiver.workers import child_pids, init_worker, terminate_children, worker_context
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(bytes_done, bytes_total)`` while an audit hashes; while workers
@@ -419,19 +417,14 @@ class _Collector:
         self.progress(self.done_bytes, total)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """How workers start: forked from this process when it runs no other thread (cheap:
-    they inherit what it imported); otherwise from a fork server preloaded with this
-    module, since forking a process that runs threads (a progress bar's refresh thread,
-    for one) would copy locks those threads may hold."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context()
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers die with this process (``archiver.workers``)."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=worker_context([__name__]),
+        initializer=init_worker,
+        initargs=(os.getpid(),),
+    )
 
 
 def _pooled(
@@ -517,8 +510,10 @@ def audit(
     among ``bags``) are extracted one at a time into a temporary directory and validated
     in this process (``validator.validate_serialized``), in the same run, each reported
     under the archive's path. Workers are forked, or started from a fork server when this
-    process runs other threads: a script that calls ``audit`` with several workers needs
-    the usual ``if __name__ == "__main__":`` guard. ``clock`` gives the timezone-aware
+    process runs other threads (``archiver.workers``): a script that calls ``audit`` with
+    several workers needs the usual ``if __name__ == "__main__":`` guard. Workers die
+    with this process; an exception here (Ctrl-C, SIGTERM made an exception) stops them
+    at once and no report is returned. ``clock`` gives the timezone-aware
     start and end times, ``timer`` the elapsed seconds.
     """
     started = clock()
@@ -539,6 +534,7 @@ def audit(
     worker_metadata = metadata if checkers is None else None
     collector = _Collector(progress, len(targets))
     pool: ProcessPoolExecutor | None = None
+    earlier_children = child_pids()
 
     @functools.cache
     def local_checkers() -> Sequence[Checker]:
@@ -551,7 +547,7 @@ def audit(
         for archive in sorted(archives):  # extracted one at a time, hashed in this process
             collector.reports.append(_audit_archive(archive, mode, local_checkers()))
         if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
-            pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+            pool = _new_pool(count)
             _pooled(
                 targets, pool, count, mode, worker_metadata, collector, window_jobs, window_bags
             )
@@ -559,8 +555,14 @@ def audit(
             for window in _windows(targets, plan, window_jobs, window_bags):
                 jobs = collector.add(window)
                 if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
-                    pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+                    pool = _new_pool(count)
                 _run_tasks(schedule(jobs), pool, count, collector.done)
+    except BaseException:  # interrupted (or a bug): stop the workers now, report nothing
+        if pool is not None:
+            terminate_children(child_pids() - earlier_children)
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -19,7 +19,7 @@ from rich.console import Console
 from archiver.audit.collection import AuditReport, ProgressCallback, audit, find_bags
 from archiver.audit.reference import check_reports
 from archiver.bag.findings import BagReport
-from archiver.cli.output import make_console, print_problems
+from archiver.cli.output import kinds_epilog, make_console, print_problems
 from archiver.cli.validate import add_mode_arguments
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError
 from archiver.fileio import write_bytes_atomic
@@ -76,6 +76,7 @@ def register(subparsers: Any) -> None:
         "tag manifests' checksums vouch that they are the bytes the build validated; "
         "'archiver validate' always checks them). "
         "Exit 0 all intact, 1 a bag failed, 2 the audit could not run.",
+        epilog=kinds_epilog(),
     )
     parser.add_argument(
         "roots", metavar="ROOT", nargs="*", help="directory to search for bags, or a serialized bag"

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from archiver.bag.findings import sort_findings
+from archiver.identifiers import derive_uuid
 from archiver.ledger.records import EVENT_FIELDS, BagReportLike, LedgerEvent, Problem
 
 FORMAT = "archiver-ledger/1"
@@ -183,7 +184,7 @@ def run_hash(fields: Mapping[str, Any]) -> str:
 def event_identifier(run_id: str, event: LedgerEvent) -> str:
     """A stable identifier for an event: a UUID 5 derived from its run and content."""
     name = canonical_json(event_fields(run_id, event)).decode("utf-8")
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "archiver:event:" + name))
+    return derive_uuid("archiver:event:" + name, namespace=uuid.NAMESPACE_URL)
 
 
 # ---------------------------------------------------------------- verification

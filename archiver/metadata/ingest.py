@@ -23,6 +23,7 @@ from lxml import etree
 from archiver import __version__
 from archiver.build.characterize import FormatMatch, TextProfile
 from archiver.config import ArchiveConfig
+from archiver.identifiers import derive_uuid
 from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.premis import (
     Agent,
@@ -33,7 +34,6 @@ from archiver.metadata.premis import (
     PremisRecord,
     Rights,
     build_record,
-    derive_uuid,
     software_agent_id,
 )
 
