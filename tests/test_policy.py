@@ -62,7 +62,7 @@ def test_profile_and_metadata(
     bag_copy: Path, damage: Callable[[Path], object], kind: Kind, path: str, fragment: str
 ) -> None:
     damage(bag_copy)
-    report = validate_bag(bag_copy)
+    report = validate_bag(bag_copy, checkers=default_checkers())
     matching = [f for f in report.errors if (f.kind, f.path) == (kind, path)]
     assert matching, report.errors
     assert any(fragment in f.message for f in matching), matching
@@ -71,7 +71,7 @@ def test_profile_and_metadata(
 def test_other_profiles_are_not_checked(bag_copy: Path) -> None:
     _edit(bag_copy / "bag-info.txt", b"archiver-bagit-profile-v1", b"someone-elses-profile")
     (bag_copy / "notes.txt").write_text("allowed by no profile of ours")
-    kinds = {f.kind for f in validate_bag(bag_copy).findings}
+    kinds = {f.kind for f in validate_bag(bag_copy, checkers=default_checkers()).findings}
     assert Kind.PROFILE_VIOLATION not in kinds
     assert kinds == {Kind.CHECKSUM_MISMATCH}  # bag-info.txt changed under its tag manifests
 

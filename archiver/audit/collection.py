@@ -47,8 +47,8 @@ from archiver.bag.validator import (
     plan_bag,
     validate_serialized,
 )
+from archiver.checks import archiver_checkers
 from archiver.errors import BagReadError
-from archiver.policy import default_checkers
 from archiver.workers import child_pids, init_worker, terminate_children, worker_context
 
 ProgressCallback = Callable[[int, int], None]
@@ -300,7 +300,7 @@ def _batch_task(bags: Sequence[str], mode: Mode, metadata: bool | None) -> Batch
 def _checkers_for(pid: int, metadata: bool | None) -> list[Checker]:
     """The default checkers of one process (schemas compiled once per worker); none for
     ``metadata=None``."""
-    return [] if metadata is None else default_checkers(metadata=metadata)
+    return [] if metadata is None else archiver_checkers(metadata=metadata)
 
 
 def _windows(
@@ -497,7 +497,7 @@ def audit(
 
     Every bag gets the BagIt checks of ``mode`` (``full``: every checksum) and, when it
     declares our profile, the profile check. ``checkers`` default to
-    ``default_checkers(metadata=metadata)``: the schema checks of the DC and PREMIS records
+    ``archiver_checkers(metadata=metadata)``: the schema checks of the DC and PREMIS records
     (JSON Schema and XSD, ``invalid-metadata``) run only with ``metadata=True``; by default
     the tag manifests' checksums vouch that the records are the bytes the build validated
     (``archiver validate`` always checks them). Pass ``checkers=()`` to skip the profile too.
@@ -538,7 +538,7 @@ def audit(
 
     @functools.cache
     def local_checkers() -> Sequence[Checker]:
-        return default_checkers(metadata=metadata) if checkers is None else checkers
+        return archiver_checkers(metadata=metadata) if checkers is None else checkers
 
     def plan(group: Sequence[Path]) -> list[BagPlan | BagReport]:
         return [_plan(bag, mode, local_checkers()) for bag in group]
