@@ -19,7 +19,7 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from archiver.bag.digest import digest_stream
@@ -70,16 +70,23 @@ def staging_dir(destination: Path) -> Iterator[Path]:
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's renameat2, or None where it has none."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    function: Callable[..., int] | None = getattr(libc, "renameat2", None)
+    return function
+
+
 def exchange_paths(a: Path, b: Path) -> bool:
     """Atomically swap two paths with renameat2(RENAME_EXCHANGE), where Linux offers it.
 
-    Returns False when the system or filesystem cannot (the caller then falls back).
+    Returns False when the system or filesystem cannot (ENOSYS, EINVAL, ENOTSUP: the
+    caller then falls back); raises OSError for any other failure.
     """
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = _renameat2()
     if renameat2 is None:
         return False
     at_fdcwd = -100

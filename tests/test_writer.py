@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES
+from test_fileio import failing_renameat2
 
+from archiver import fileio
 from archiver.bag.tagfiles import parse_bag_info, parse_declaration, split_lines
 from archiver.build.writer import (
     BagExistsError,
@@ -203,3 +206,42 @@ def test_staged_bag_path_safety(bag_copy: Path, path: str, dangerous: bool) -> N
     from archiver.build.writer import _StagedBag
 
     assert _StagedBag(str(bag_copy))._path_is_dangerous(path) is dangerous
+
+
+@pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL])
+def test_install_replace_without_renameat2_swaps_by_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    monkeypatch.setattr(fileio, "_renameat2", lambda: failing_renameat2(code))
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "old").write_text("old")
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    (staging / "new").write_text("new")
+    install_bag(staging, destination, replace=True)
+    assert [p.name for p in destination.iterdir()] == ["new"]
+    assert [p.name for p in tmp_path.iterdir()] == ["dest"]  # the old bag is gone
+
+
+def test_install_replace_without_renameat2_puts_the_old_bag_back_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fileio, "_renameat2", lambda: failing_renameat2(errno.ENOSYS))
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "old").write_text("old")
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    real_rename = os.rename
+
+    def rename(src: object, dst: object) -> None:
+        if Path(str(src)) == staging:
+            raise OSError(errno.EIO, "I/O error")
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OutputError, match="cannot swap in the new bag"):
+        install_bag(staging, destination, replace=True)
+    assert [p.name for p in destination.iterdir()] == ["old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".staging", "dest"]
