@@ -17,6 +17,7 @@ import bagit
 import bagit_profile
 import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES, fixed_clock
+from xmlschema_validator import validate_xml_xmlschema
 
 from archiver.build.collection import BuildReport, bag_name_for, build_collection
 from archiver.config import load_config
@@ -126,7 +127,7 @@ def test_metadata_valid_with_both_xsd_validators(built_collection: Path, stem: s
     for which, name in (("dc", "dc.xml"), ("premis", "premis.xml")):
         data = (meta / name).read_bytes()
         schemas.validate_xml(data, which, name)  # type: ignore[arg-type]
-        schemas.validate_xml_xmlschema(data, which, name)  # type: ignore[arg-type]
+        validate_xml_xmlschema(data, which, name, schemas=schemas)  # type: ignore[arg-type]
     schemas.validate_json(json.loads((meta / "dc.json").read_text()), "dublin-core", "dc")
     schemas.validate_json(json.loads((meta / "premis.json").read_text()), "premis", "premis")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,13 +11,19 @@ import bagit
 import pytest
 from test_validator import _append, _edit
 
+from archiver.bag.digest import ALGORITHMS, HEX_LENGTHS
 from archiver.bag.findings import Kind
 from archiver.bag.validator import plan_bag, validate_bag
+from archiver.config import ArchiveConfig
 from archiver.errors import ConfigError
+from archiver.metadata.premis import HASH_FUNCTIONS
+from archiver.metadata.validation import schemas_dir
 from archiver.policy import (
     FixityRecordChecker,
     MetadataChecker,
     ProfileChecker,
+    StagedTags,
+    build_algorithms_problem,
     declared_profile,
     default_checkers,
     load_profile,
@@ -148,3 +155,48 @@ def test_premis_record_naming_an_unlisted_file_is_a_mismatch(bag_copy: Path) -> 
 def test_intact_bag_agrees_with_its_premis_record(bag_copy: Path) -> None:
     checker = FixityRecordChecker(ProfileChecker(load_profile()).identifier)
     assert checker(plan_bag(bag_copy, checkers=())) == []
+
+
+def test_the_build_algorithms_agree_everywhere() -> None:
+    """The profile names the manifests of our bags; digest, PREMIS (record and schema),
+    bagit-python (which checks every new bag) and the default settings all follow it."""
+    profile = load_profile()
+    allowed = profile["Manifests-Allowed"]
+    assert profile["Tag-Manifests-Allowed"] == allowed
+    assert set(profile["Manifests-Required"]) <= set(allowed)
+    premis_schema = json.loads((schemas_dir() / "premis.schema.json").read_text("utf-8"))
+    schema_text = json.dumps(premis_schema)
+    for alg in allowed:
+        assert alg in ALGORITHMS and alg in HEX_LENGTHS
+        assert alg in HASH_FUNCTIONS
+        assert f'"{alg}"' in schema_text
+        assert alg in bagit.CHECKSUM_ALGOS
+    default = ArchiveConfig("o", "o", "c", "e", "c", "p").algorithms
+    assert build_algorithms_problem(default, profile) is None
+
+
+@pytest.mark.parametrize(
+    ("algorithms", "problem"),
+    [
+        (["sha256", "sha512"], None),
+        (["sha512", "sha256"], None),
+        (["sha256", "sha384"], "sha384 not supported (the BagIt profile allows sha256, sha512); "
+         "sha512 missing (the BagIt profile requires it)"),
+        (["sha256"], "sha512 missing (the BagIt profile requires it)"),
+        (["md5", "sha256", "sha512"],
+         "md5 not supported (the BagIt profile allows sha256, sha512)"),
+    ],
+)  # fmt: skip
+def test_build_algorithms_problem(algorithms: list[str], problem: str | None) -> None:
+    assert build_algorithms_problem(algorithms, load_profile()) == problem
+
+
+def test_the_build_evaluates_the_profile_with_the_same_checker(bag_copy: Path) -> None:
+    plan = plan_bag(bag_copy)
+    staged = StagedTags(plan.bag, plan.declaration, plan.info, plan.tag_files)
+    checker = ProfileChecker(load_profile())
+    assert checker.violations(staged) == checker(plan) == []
+    (bag_copy / "notes.txt").write_text("x")
+    plan = plan_bag(bag_copy)
+    staged = StagedTags(plan.bag, plan.declaration, plan.info, plan.tag_files)
+    assert checker.violations(staged) == checker(plan) != []
