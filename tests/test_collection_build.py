@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -596,6 +597,8 @@ def test_a_broken_worker_stops_the_build(
 
     sources = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(64)])
     monkeypatch.setattr(build_module.Builder, "build", fault)  # inherited by the fork
+    fork = multiprocessing.get_context("fork")  # even if an earlier test left a thread
+    monkeypatch.setattr(build_module, "worker_context", lambda preload=(): fork)
     with pytest.raises(build_module.WorkerError, match=message):
         build(sources, tmp_path / "out", workers=2)
 
