@@ -9,8 +9,10 @@ import io
 import json
 import logging
 import multiprocessing
+import multiprocessing.context
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from conftest import ROOT, SEED_NAMES, SOURCES, fixed_clock
 from xmlschema_validator import validate_xml_xmlschema
 
 from archiver.build.collection import BuildReport, bag_name_for, build_collection
+from archiver.clock import FixedClock
 from archiver.config import load_config
 from archiver.errors import CatalogError, ConfigError, OutputError, SourceError
 from archiver.metadata.validation import SchemaSet
@@ -622,3 +625,39 @@ def test_plan_sources_pairs_each_file_with_its_catalog_row(
         (SEED_NAMES[2], catalog.row_for(SEED_NAMES[2])),
         ("stray.txt", None),
     ]
+
+
+def test_parallel_build_while_another_thread_runs_uses_a_fork_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the progress bar's thread runs: the workers must not be forked then."""
+    from archiver.build import collection as build_module
+
+    methods: list[str] = []
+    real = build_module.worker_context
+
+    def spy(preload: Sequence[str] = ()) -> multiprocessing.context.BaseContext:
+        context = real(preload)
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(build_module, "worker_context", spy)
+    sources = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(64)])
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        clock = FixedClock(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))  # picklable, as it must be
+        report = build_collection(
+            config=CONFIG,
+            catalog_path=sources / "metadata.csv",
+            out_dir=tmp_path / "out",
+            clock=clock,
+            workers=2,
+        )
+    finally:
+        stop.set()
+        thread.join()
+    assert methods == ["forkserver"]
+    assert report.count("built") == 64
+    assert no_debris(tmp_path / "out")
