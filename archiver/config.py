@@ -26,7 +26,7 @@ class ArchiveConfig:
     contact_name: str
     contact_email: str
     collection_id: str
-    profile: str
+    profile_identifier: str  # the BagIt-Profile-Identifier our bags declare (bag.profile)
     algorithms: tuple[str, ...] = ("sha256", "sha512")
     organization_address: str | None = None
     contact_phone: str | None = None
@@ -55,7 +55,7 @@ def parse_config(
         contact_phone=contact.get("phone"),
         collection_id=coll["identifier"],
         algorithms=tuple(bag["algorithms"]),
-        profile=bag["profile"],
+        profile_identifier=bag["profile"],
         jurisdiction=_jurisdiction(data["rights"]["jurisdiction"], name),
         deposit=data.get("deposit", {}),
     )

@@ -115,7 +115,7 @@ def test_bag_passes_bagit_python_and_profile(built_collection: Path, stem: str) 
     assert bag.version_info == (1, 0)
     assert sorted(bag.algorithms) == ["sha256", "sha512"]
     profile_json = json.loads((ROOT / "schemas" / "bagit-profile.json").read_text("utf-8"))
-    profile = bagit_profile.Profile(CONFIG.profile, profile=profile_json)
+    profile = bagit_profile.Profile(CONFIG.profile_identifier, profile=profile_json)
     logging.disable(logging.CRITICAL)
     try:
         assert profile.validate(bag), [str(e) for e in profile.report.errors]
@@ -183,7 +183,7 @@ def test_bag_info_carries_the_archive_settings(built_collection: Path) -> None:
     size = (SOURCES / f"{stem}.txt").stat().st_size
     assert info["Payload-Oxum"] == f"{size}.1"
     assert info["Bag-Group-Identifier"] == CONFIG.collection_id
-    assert info["BagIt-Profile-Identifier"] == CONFIG.profile
+    assert info["BagIt-Profile-Identifier"] == CONFIG.profile_identifier
     assert info["Internal-Sender-Identifier"] == f"{stem}.txt"
     assert info["Bagging-Date"] == "2026-01-02"
     assert info["Source-Organization"] == CONFIG.organization

@@ -16,7 +16,7 @@ GOOD = (ROOT / "archive.toml").read_text(encoding="utf-8")
 def test_the_archive_settings_load() -> None:
     config = load_config(ROOT / "archive.toml")
     assert config.algorithms == ("sha256", "sha512")
-    assert config.profile.startswith("https://")
+    assert config.profile_identifier.startswith("https://")
     assert config.collection_id
     assert config.jurisdiction == "KZ"
 

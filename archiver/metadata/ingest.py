@@ -190,7 +190,7 @@ def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent
     inputs = {
         "collection": config.collection_id,
         "organization": config.organization_id,
-        "profile": config.profile,
+        "profile": config.profile_identifier,
         "algorithms": list(config.algorithms),
         "source": ingest.source_name,
         "size": ingest.size,
@@ -321,7 +321,7 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
         event(
             "information package creation",
             f"BagIt 1.0 package with {', '.join(config.algorithms)} manifests and tag "
-            f"manifests, conforming to profile {config.profile}",
+            f"manifests, conforming to profile {config.profile_identifier}",
             "Bag written in a staging directory, validated by bagit-python and the BagIt "
             "profile, then moved into place",
             (
