@@ -84,8 +84,17 @@ def start_cli(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
 
 
 def finish(proc: subprocess.Popen[bytes]) -> tuple[int, bytes]:
-    """Wait for the CLI; its exit status and what it wrote to stderr."""
-    _, err = proc.communicate()
+    """Wait for the CLI; its exit status and what it wrote to stderr.
+
+    A worker that outlives the CLI keeps its stderr open: that fails here, not hangs.
+    """
+    try:
+        _, err = proc.communicate(timeout=GUARD_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        raise AssertionError("stderr is still open: a worker outlived the command") from None
     return proc.returncode, err
 
 
