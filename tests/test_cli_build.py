@@ -66,7 +66,7 @@ def test_source_date_epoch_makes_builds_identical(tmp_path: Path) -> None:
         done = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     a, b = digests(tmp_path / "a" / "bags"), digests(tmp_path / "b" / "bags")
-    assert a == b and len(a) == 11 * len(SEED_NAMES)
+    assert a == b and {name.split("/")[0] for name in a} == set(STEMS)
     info = (tmp_path / "a" / "bags" / STEMS[0] / "bag-info.txt").read_text()
     assert "Bagging-Date: 2023-11-14" in info
 
