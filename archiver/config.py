@@ -1,4 +1,9 @@
-"""The archive's settings, read from archive.toml and checked against its JSON Schema."""
+"""The archive's settings, read from archive.toml and checked against its JSON Schema.
+
+``bag.algorithms`` is checked against our BagIt profile, the one source of truth for the
+manifests a bag of ours has (``archiver.policy.build_algorithms_problem``): the JSON
+Schema only says it is a list of names.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 
 from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import SchemaSet
+from archiver.policy import build_algorithms_problem, load_profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +26,10 @@ class ArchiveConfig:
     contact_name: str
     contact_email: str
     collection_id: str
-    profile: str
+    profile_identifier: str  # the BagIt-Profile-Identifier our bags declare (bag.profile)
     algorithms: tuple[str, ...] = ("sha256", "sha512")
     organization_address: str | None = None
     contact_phone: str | None = None
-    collection_description: str | None = None
     jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
     audit: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -38,6 +43,9 @@ def parse_config(
         (schemas or SchemaSet()).validate_json(data, "archive-config", name)
     except MetadataError as exc:
         raise ConfigError(str(exc)) from None
+    problem = build_algorithms_problem(data["bag"]["algorithms"], load_profile())
+    if problem is not None:
+        raise ConfigError(f"{name}: #/bag/algorithms: {problem}")
     org, contact, coll, bag = (data[k] for k in ("organization", "contact", "collection", "bag"))
     return ArchiveConfig(
         organization=org["name"],
@@ -47,9 +55,8 @@ def parse_config(
         contact_email=contact["email"],
         contact_phone=contact.get("phone"),
         collection_id=coll["identifier"],
-        collection_description=coll.get("description"),
         algorithms=tuple(bag["algorithms"]),
-        profile=bag["profile"],
+        profile_identifier=bag["profile"],
         jurisdiction=_jurisdiction(data["rights"]["jurisdiction"], name),
         deposit=data.get("deposit", {}),
         audit=data.get("audit", {}),

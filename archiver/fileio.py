@@ -1,4 +1,10 @@
-"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path."""
+"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path.
+
+Temporary names carry the id of the process that made them (``.archiver-staging-<pid>-…``
+directories of a build, ``.<name>.<pid>.….tmp`` files of an atomic write), so a later run
+can tell what a killed run left behind (its process is gone) from what a running one is
+still writing: ``remove_stale`` deletes only the former.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,16 @@ import errno
 import fcntl
 import mmap
 import os
+import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from archiver.bag.digest import digest_stream
 from archiver.errors import ConflictError, OutputError
+from archiver.workers import process_alive
 
 
 def hash_file(
@@ -28,6 +36,8 @@ def hash_file(
 
 
 STAGING_PREFIX = ".archiver-staging-"
+_STAGING_NAME = re.compile(re.escape(STAGING_PREFIX) + r"([0-9]+)-[0-9a-f]+(?:\.old)?")
+_TEMPORARY_NAME = re.compile(r"\..+\.([0-9]+)\.[A-Za-z0-9_]+\.tmp")
 
 
 @contextlib.contextmanager
@@ -40,7 +50,7 @@ def staging_dir(destination: Path) -> Iterator[Path]:
     """
     parent = destination.parent
     while True:
-        tmp = parent / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
+        tmp = parent / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
         try:
             os.mkdir(tmp, 0o777)
             break
@@ -60,16 +70,23 @@ def staging_dir(destination: Path) -> Iterator[Path]:
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's renameat2, or None where it has none."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return None
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    function: Callable[..., int] | None = getattr(libc, "renameat2", None)
+    return function
+
+
 def exchange_paths(a: Path, b: Path) -> bool:
     """Atomically swap two paths with renameat2(RENAME_EXCHANGE), where Linux offers it.
 
-    Returns False when the system or filesystem cannot (the caller then falls back).
+    Returns False when the system or filesystem cannot (ENOSYS, EINVAL, ENOTSUP: the
+    caller then falls back); raises OSError for any other failure.
     """
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = _renameat2()
     if renameat2 is None:
         return False
     at_fdcwd = -100
@@ -84,7 +101,7 @@ def exchange_paths(a: Path, b: Path) -> bool:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write a file by writing a temporary sibling, fsyncing and renaming it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -124,3 +141,47 @@ def bag_lock(bag: Path, doing: str) -> Iterator[Path | None]:
         yield bag
     finally:
         os.close(fd)
+
+
+def temporary_prefix(name: str) -> str:
+    """The prefix of a temporary sibling of ``name`` (hidden, with this process's id)."""
+    return f".{name}.{os.getpid()}."
+
+
+def stale_owner(name: str, kind: str) -> int | None:
+    """The process id in a temporary name of ``kind`` ('staging' or 'tmp'), else None."""
+    pattern = _STAGING_NAME if kind == "staging" else _TEMPORARY_NAME
+    match = pattern.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def remove_stale(directory: Path, kind: str) -> list[Path]:
+    """Remove what killed runs left in ``directory``: temporaries of ``kind`` ('staging'
+    directories or 'tmp' files) whose owner process is gone; return what was removed.
+
+    Names without a process id (made by older versions) and those of live processes are
+    left alone; so is anything that cannot be removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in sorted(entries, key=lambda e: e.name):
+        pid = stale_owner(entry.name, kind)
+        if pid is None or pid == os.getpid() or process_alive(pid):
+            continue
+        path = Path(entry.path)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if kind != "staging":
+                    continue
+                shutil.rmtree(path)
+            elif kind == "tmp":
+                path.unlink()
+            else:
+                continue
+        except OSError:
+            continue
+        removed.append(path)
+    return removed

@@ -1,13 +1,18 @@
-"""Our BagIt profile and metadata records, checked on a planned bag.
+"""Archiver's policy for bags: our BagIt profile and metadata records.
 
 Bags that declare our BagIt profile (``BagIt-Profile-Identifier`` in bag-info.txt) are
-also checked against ``schemas/bagit-profile.json`` (``profile-violation``) and their
-metadata records against the JSON Schemas and XSDs of ``archiver.metadata.validation``
-(``invalid-metadata``). The builder verifies each new bag with the bagit-profile library;
-here the same profile document is evaluated on the ``BagPlan`` the validator already made,
-because bagit-profile needs a ``bagit.Bag`` (re-reading every tag file and walking the
-payload), stops at the first problem of each rule and logs each one through the root
-logger, none of which suits an audit of a whole collection.
+checked against ``schemas/bagit-profile.json`` (``profile-violation``) and their metadata
+records against the JSON Schemas and XSDs of ``archiver.metadata.validation``
+(``invalid-metadata``). The checkers run on the ``BagPlan`` the generic validator
+(``archiver.bag.validator``) already made; ``archiver.checks`` composes the two. The
+profile is evaluated here, once, for every command: the builder checks each new bag
+with the same ``ProfileChecker`` (on the tag files it has just written), and audits and
+validation on the plan. (The bagit-profile library needs a ``bagit.Bag``, re-reading every
+tag file and walking the payload, stops at the first problem of each rule and logs each
+one through the root logger, none of which suits an audit of a whole collection.)
+
+The profile is also the one source of truth for the digest algorithms of the bags
+archiver builds (``build_algorithms_problem``): archive.toml may name only those.
 """
 
 from __future__ import annotations
@@ -15,19 +20,18 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
 from archiver.bag.findings import Finding, Kind
-from archiver.bag.tagfiles import manifest_name, tag_values
+from archiver.bag.tagfiles import Declaration, manifest_name, tag_values
+from archiver.bag.validator import BagPlan, Checker
 from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import SchemaSet, XmlSchemaName, schemas_dir
-
-if TYPE_CHECKING:  # the validator calls default_checkers(); only its types are needed here
-    from archiver.bag.validator import BagPlan, Checker
 
 METADATA_RECORDS: tuple[tuple[str, str, str], ...] = (
     ("metadata/dc.json", "json", "dublin-core"),
@@ -64,7 +68,54 @@ def load_profile(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def declared_profile(plan: BagPlan) -> str | None:
+class TagView(Protocol):
+    """What a profile is evaluated on: a bag's declaration, bag-info and tag file names
+    (a ``BagPlan``, or ``StagedTags`` for a bag just written)."""
+
+    @property
+    def bag(self) -> str: ...
+    @property
+    def declaration(self) -> Declaration | None: ...
+    @property
+    def info(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def tag_files(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StagedTags:
+    """The tag files of a bag being built, as written (no need to read them back)."""
+
+    bag: str
+    declaration: Declaration | None
+    info: Sequence[tuple[str, str]]
+    tag_files: Sequence[str]
+
+
+def build_algorithms_problem(algorithms: Iterable[str], profile: Mapping[str, Any]) -> str | None:
+    """Why bags with these manifest algorithms would not conform to ``profile``; None if
+    they would (every algorithm allowed and every required one present)."""
+    chosen = list(algorithms)
+    problems = []
+    for label in ("Manifests", "Tag-Manifests"):
+        allowed = profile.get(f"{label}-Allowed")
+        if allowed is not None:
+            refused = [alg for alg in chosen if alg not in allowed]
+            if refused:
+                problems.append(
+                    f"{', '.join(refused)} not supported (the BagIt profile allows "
+                    f"{', '.join(allowed)})"
+                )
+                break
+    for label in ("Manifests", "Tag-Manifests"):
+        missing = [alg for alg in profile.get(f"{label}-Required", []) if alg not in chosen]
+        if missing:
+            problems.append(f"{', '.join(missing)} missing (the BagIt profile requires it)")
+            break
+    return "; ".join(problems) or None
+
+
+def declared_profile(plan: TagView) -> str | None:
     """The bag's BagIt-Profile-Identifier, if it declares one."""
     values = tag_values(plan.info, "BagIt-Profile-Identifier")
     return values[0] if values else None
@@ -83,6 +134,10 @@ class ProfileChecker:
         """The profile violations of one planned bag (none if it declares another profile)."""
         if declared_profile(plan) != self.identifier:
             return []
+        return self.violations(plan)
+
+    def violations(self, plan: TagView) -> list[Finding]:
+        """Every way the bag departs from the profile, whatever profile it declares."""
         found: list[Finding] = []
 
         def violation(path: str, message: str) -> None:
@@ -125,7 +180,7 @@ class ProfileChecker:
                 )
         return found
 
-    def _bag_info(self, plan: BagPlan, violation: Callable[[str, str], None]) -> None:
+    def _bag_info(self, plan: TagView, violation: Callable[[str, str], None]) -> None:
         info_path = "bag-info.txt"
         if info_path not in plan.tag_files:
             violation(info_path, "the profile requires bag-info.txt")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from archiver import __version__
+from archiver.bag.findings import KIND_DESCRIPTIONS, Kind
 from archiver.cli import COMMAND_MODULES, main
 
 COMMANDS = [m.rsplit(".", 1)[1] for m in COMMAND_MODULES]
@@ -50,3 +52,21 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "archiver", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.strip() == f"archiver {__version__}"
+
+
+@pytest.mark.parametrize("command", ["validate", "audit"])
+def test_checking_commands_explain_every_problem_kind(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--help"]) == 0
+    text = "".join(capsys.readouterr().out.split())  # argparse wraps lines, even at '-'
+    for kind, meaning in KIND_DESCRIPTIONS.items():
+        assert "".join(f"{kind}: {meaning}".split()) in text
+    assert set(KIND_DESCRIPTIONS) == set(Kind)
+
+
+def test_sigterm_handler_is_restored_after_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["validate", "/nonexistent"]) == 2
+    capsys.readouterr()
+    assert signal.getsignal(signal.SIGTERM) is before

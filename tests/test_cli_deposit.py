@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 import archiver.cli
-import archiver.cli.deposit as cli_deposit
+import archiver.deposit.run as deposit_run_module
 from archiver.cli import main
 from archiver.deposit import ocfl_root
 from archiver.ledger.store import Ledger, default_ledger_path
@@ -234,7 +234,7 @@ def test_interrupted_batch_records_finished_deposits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bags = [make_bag(tmp_path / "bags", n) for n in ("one", "two")]
-    real = cli_deposit.deposit_bag
+    real = deposit_run_module.deposit_bag
     calls: list[Path] = []
 
     def interrupt_second(bag: Path, *args: object, **kwargs: object) -> object:
@@ -243,7 +243,7 @@ def test_interrupted_batch_records_finished_deposits(
             raise KeyboardInterrupt
         return real(bag, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli_deposit, "deposit_bag", interrupt_second)
+    monkeypatch.setattr(deposit_run_module, "deposit_bag", interrupt_second)
     assert main(["deposit", *map(str, bags), "--to", (tmp_path / "c").as_uri()]) == 130
     with Ledger.open(default_ledger_path([tmp_path / "bags"]), create=False) as ledger:
         assert [e.event.bag for e in ledger.events()] == [str(bags[0])]

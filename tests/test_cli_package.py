@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import bagit
 import pytest
+from test_fileio import dead_pid
 
 import archiver.cli
 from archiver.cli import main
@@ -113,3 +115,19 @@ def test_bad_source_date_epoch(
     bag = make_bag(tmp_path / "bags", "one")
     assert main(["package", str(bag), "--format", "zip", "--out", str(tmp_path / "o")]) == 2
     assert "SOURCE_DATE_EPOCH" in capsys.readouterr().err
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = make_bag(tmp_path / "bags", "one")
+    out = tmp_path / "packages"
+    out.mkdir()
+    stale = out / f".one.tar.{dead_pid()}.abcd_123.tmp"  # what kill -9 mid-write leaves
+    stale.write_bytes(b"half an archive")
+    live = out / f".one.tar.{os.getppid()}.abcd_123.tmp"  # a run still writing: left alone
+    live.write_bytes(b"being written")
+    assert main(["package", str(bag), "--format", "tar", "--out", str(out)]) == 0
+    assert not stale.exists() and live.exists()
+    err = capsys.readouterr().err
+    assert err == f"archiver: removed {stale}, left by a package run that was killed\n"

@@ -28,6 +28,7 @@ from archiver.audit.collection import AuditReport, AuditTotals, audit, find_bags
 from archiver.bag.findings import Kind
 from archiver.bag.validator import HashJob
 from archiver.errors import BagReadError
+from archiver.workers import worker_context
 
 
 def fixed_clock() -> Callable[[], datetime]:
@@ -141,13 +142,13 @@ def test_workers_come_from_a_fork_server_while_other_threads_run(
     collection: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if threading.active_count() == 1:  # no thread left behind by an earlier test (moto, ...)
-        assert audit_module._context().get_start_method() == "fork"
+        assert worker_context().get_start_method() == "fork"
     flip_bit(collection / "two")
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)  # like a progress bar's refresh thread
     thread.start()
     try:
-        assert audit_module._context().get_start_method() == "forkserver"
+        assert worker_context().get_start_method() == "forkserver"
         report = audit([collection], workers=2, pool_min_bags=0)
     finally:
         stop.set()

@@ -8,8 +8,11 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
+import multiprocessing.context
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,8 +20,10 @@ import bagit
 import bagit_profile
 import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES, fixed_clock
+from xmlschema_validator import validate_xml_xmlschema
 
 from archiver.build.collection import BuildReport, bag_name_for, build_collection
+from archiver.clock import FixedClock
 from archiver.config import load_config
 from archiver.errors import CatalogError, ConfigError, OutputError, SourceError
 from archiver.metadata.validation import SchemaSet
@@ -110,7 +115,7 @@ def test_bag_passes_bagit_python_and_profile(built_collection: Path, stem: str) 
     assert bag.version_info == (1, 0)
     assert sorted(bag.algorithms) == ["sha256", "sha512"]
     profile_json = json.loads((ROOT / "schemas" / "bagit-profile.json").read_text("utf-8"))
-    profile = bagit_profile.Profile(CONFIG.profile, profile=profile_json)
+    profile = bagit_profile.Profile(CONFIG.profile_identifier, profile=profile_json)
     logging.disable(logging.CRITICAL)
     try:
         assert profile.validate(bag), [str(e) for e in profile.report.errors]
@@ -126,7 +131,7 @@ def test_metadata_valid_with_both_xsd_validators(built_collection: Path, stem: s
     for which, name in (("dc", "dc.xml"), ("premis", "premis.xml")):
         data = (meta / name).read_bytes()
         schemas.validate_xml(data, which, name)  # type: ignore[arg-type]
-        schemas.validate_xml_xmlschema(data, which, name)  # type: ignore[arg-type]
+        validate_xml_xmlschema(data, which, name, schemas=schemas)  # type: ignore[arg-type]
     schemas.validate_json(json.loads((meta / "dc.json").read_text()), "dublin-core", "dc")
     schemas.validate_json(json.loads((meta / "premis.json").read_text()), "premis", "premis")
 
@@ -178,7 +183,7 @@ def test_bag_info_carries_the_archive_settings(built_collection: Path) -> None:
     size = (SOURCES / f"{stem}.txt").stat().st_size
     assert info["Payload-Oxum"] == f"{size}.1"
     assert info["Bag-Group-Identifier"] == CONFIG.collection_id
-    assert info["BagIt-Profile-Identifier"] == CONFIG.profile
+    assert info["BagIt-Profile-Identifier"] == CONFIG.profile_identifier
     assert info["Internal-Sender-Identifier"] == f"{stem}.txt"
     assert info["Bagging-Date"] == "2026-01-02"
     assert info["Source-Organization"] == CONFIG.organization
@@ -369,7 +374,7 @@ def test_invalid_archive_toml(tmp_path: Path) -> None:
     bad = tmp_path / "archive.toml"
     text = (ROOT / "archive.toml").read_text().replace('"sha256", "sha512"', '"sha256", "crc32"')
     bad.write_text(text)
-    with pytest.raises(ConfigError, match=r"archive.toml: .*bag/algorithms/1"):
+    with pytest.raises(ConfigError, match=r"archive.toml: #/bag/algorithms: crc32 not supported"):
         load_config(bad)
 
 
@@ -595,6 +600,8 @@ def test_a_broken_worker_stops_the_build(
 
     sources = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(64)])
     monkeypatch.setattr(build_module.Builder, "build", fault)  # inherited by the fork
+    fork = multiprocessing.get_context("fork")  # even if an earlier test left a thread
+    monkeypatch.setattr(build_module, "worker_context", lambda preload=(): fork)
     with pytest.raises(build_module.WorkerError, match=message):
         build(sources, tmp_path / "out", workers=2)
 
@@ -618,3 +625,39 @@ def test_plan_sources_pairs_each_file_with_its_catalog_row(
         (SEED_NAMES[2], catalog.row_for(SEED_NAMES[2])),
         ("stray.txt", None),
     ]
+
+
+def test_parallel_build_while_another_thread_runs_uses_a_fork_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the progress bar's thread runs: the workers must not be forked then."""
+    from archiver.build import collection as build_module
+
+    methods: list[str] = []
+    real = build_module.worker_context
+
+    def spy(preload: Sequence[str] = ()) -> multiprocessing.context.BaseContext:
+        context = real(preload)
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(build_module, "worker_context", spy)
+    sources = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(64)])
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        clock = FixedClock(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))  # picklable, as it must be
+        report = build_collection(
+            config=CONFIG,
+            catalog_path=sources / "metadata.csv",
+            out_dir=tmp_path / "out",
+            clock=clock,
+            workers=2,
+        )
+    finally:
+        stop.set()
+        thread.join()
+    assert methods == ["forkserver"]
+    assert report.count("built") == 64
+    assert no_debris(tmp_path / "out")

@@ -16,7 +16,7 @@ GOOD = (ROOT / "archive.toml").read_text(encoding="utf-8")
 def test_the_archive_settings_load() -> None:
     config = load_config(ROOT / "archive.toml")
     assert config.algorithms == ("sha256", "sha512")
-    assert config.profile.startswith("https://")
+    assert config.profile_identifier.startswith("https://")
     assert config.collection_id
     assert config.jurisdiction == "KZ"
 
@@ -28,8 +28,19 @@ def test_the_archive_settings_load() -> None:
             lambda t: t.replace('email = "archivist@example.org"', 'email = "nobody"'),
             "contact/email",
         ),
-        (lambda t: t.replace('"sha256", "sha512"', '"sha512"'), "bag/algorithms"),
-        (lambda t: t.replace('"sha256", "sha512"', '"sha256", "crc32"'), "bag/algorithms/1"),
+        (
+            lambda t: t.replace('"sha256", "sha512"', '"sha512"'),
+            "bag/algorithms: sha256 missing (the BagIt profile requires it)",
+        ),
+        (
+            lambda t: t.replace('"sha256", "sha512"', '"sha256", "crc32"'),
+            "bag/algorithms: crc32 not supported (the BagIt profile allows sha256, sha512)",
+        ),
+        (
+            lambda t: t.replace('"sha256", "sha512"', '"sha256", "sha384"'),
+            "bag/algorithms: sha384 not supported (the BagIt profile allows sha256, sha512)",
+        ),
+        (lambda t: t.replace('"sha256", "sha512"', '"sha256", 5'), "bag/algorithms/1"),
         (lambda t: t.replace("[collection]", "[collection]\ncolour = 'red'"), "colour"),
         (
             lambda t: t.replace('identifier = "kz-human', 'identifier = "../kz-human'),
@@ -46,6 +57,8 @@ def test_the_archive_settings_load() -> None:
         "email",
         "no sha256",
         "unknown algorithm",
+        "sha384 passed the schema once, then every build failed",
+        "not a name",
         "unknown key",
         "bad identifier",
         "profile scheme",

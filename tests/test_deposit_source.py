@@ -13,7 +13,6 @@ from archiver.deposit.source import (
     bag_identifier,
     compare_digests,
     fingerprint,
-    parse_bag_info,
     require_bag,
     require_valid,
 )
@@ -29,16 +28,27 @@ def make_bag(root: Path, info: dict[str, str] | None = None) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("lines", "expected"),
+    "text",
     [
-        (["External-Identifier: urn:x"], {"External-Identifier": ["urn:x"]}),
-        (["A: 1", "A: 2"], {"A": ["1", "2"]}),
-        (["Desc: long", "  continued"], {"Desc": ["long continued"]}),
-        (["", "no colon here", "B:  spaced  "], {"B": ["spaced"]}),
+        "External-Identifier: urn:x\n",
+        "external-identifier: urn:x\n",  # labels are case-insensitive, as the validator reads them
+        "EXTERNAL-IDENTIFIER:   urn:x  \n",
+        "Other: 1\nExternal-Identifier: urn:x\nExternal-Identifier: urn:y\n",
+        "External-Identifier: urn:\n  x\n",  # a continuation line is joined with a space
     ],
 )
-def test_parse_bag_info(lines: list[str], expected: dict[str, list[str]]) -> None:
-    assert parse_bag_info(lines) == expected
+def test_identifier_is_read_as_the_validator_reads_bag_info(tmp_path: Path, text: str) -> None:
+    bag = make_bag(tmp_path)
+    (bag / "bag-info.txt").write_text(text, encoding="utf-8")
+    expected = "urn: x" if "\n  x" in text else "urn:x"
+    assert bag_identifier(bag) == (expected, True)
+
+
+def test_identifier_of_undecodable_bag_info(tmp_path: Path) -> None:
+    bag = make_bag(tmp_path)
+    (bag / "bag-info.txt").write_bytes(b"External-Identifier: \xff\n")
+    with pytest.raises(BagReadError, match="bag-info.txt: cannot read"):
+        bag_identifier(bag)
 
 
 def test_identifier_from_bag_info_or_directory(tmp_path: Path) -> None:

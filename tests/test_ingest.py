@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from importlib.metadata import version
 
 import pytest
 from conftest import ROOT
@@ -168,3 +169,17 @@ def test_agents_name_the_libraries_and_the_organization() -> None:
     assert names["bagit-python-1.9.0"] == ("software", "1.9.0")
     assert names[CONFIG.organization_id][0] == "organization"
     assert names[archiver_agent_id()][1]
+
+
+def test_validation_names_the_software_that_accepted_the_records() -> None:
+    record = describe_ingest(ingest(), CONFIG, AGENTS)
+    validation = next(e for e in record.events if e.event_type == "validation")
+    validators = {agent for agent, role in validation.agents if role == "validator"}
+    rs = version("jsonschema-rs")
+    assert validators == {
+        f"jsonschema-rs-{rs}",
+        next(i for i in validators if i.startswith("lxml-")),
+    }
+    agent = next(a for a in record.agents if a.identifier == f"jsonschema-rs-{rs}")
+    assert agent.version == rs and agent.name.startswith("jsonschema-rs")
+    assert not any(a.identifier.startswith("jsonschema-") and a is not agent for a in record.agents)

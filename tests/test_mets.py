@@ -21,11 +21,11 @@ from xml_outside import errors_lxml, errors_xmlschema
 
 from archiver.bag.findings import Kind
 from archiver.bag.render import bag_size
+from archiver.bag.tagfiles import parse_bag_info, split_lines
 from archiver.bag.validator import validate_bag
 from archiver.build.collection import build_collection
 from archiver.cli import main
 from archiver.config import load_config
-from archiver.deposit.source import parse_bag_info
 from archiver.errors import MetadataError
 from archiver.metadata.mets import MetsHeader, file_checksums, render_tree
 from archiver.policy import default_checkers
@@ -300,10 +300,19 @@ def test_identifiers_change_after_a_catalog_edit_and_rebuild(
         assert statuses[f"{other}.txt"] == "unchanged"
 
 
+def bag_info(bag: Path) -> dict[str, list[str]]:
+    """bag-info.txt's values by label, as archiver's tag-file parser reads them."""
+    tags, _ = parse_bag_info(split_lines((bag / "bag-info.txt").read_text("utf-8")))
+    grouped: dict[str, list[str]] = {}
+    for label, value in tags:
+        grouped.setdefault(label, []).append(value)
+    return grouped
+
+
 def test_intellectual_entity_is_one_identifier_everywhere(built_collection: Path) -> None:
     for stem in STEMS:
         bag = built_collection / stem
-        info = parse_bag_info((bag / "bag-info.txt").read_text().splitlines())
+        info = bag_info(bag)
         dc = etree.parse(str(bag / "metadata" / "dc.xml")).getroot()
         premis = etree.parse(str(bag / "metadata" / "premis.xml")).getroot()
         entity = premis.find(f"{P}object/{P}objectIdentifier/{P}objectIdentifierValue")
@@ -363,7 +372,7 @@ def test_ledger_premis_shares_agent_and_object_identifiers(
 def test_bag_size_is_the_whole_bag(built_collection: Path, stem: str) -> None:
     bag = built_collection / stem
     total = sum(p.stat().st_size for p in bag.rglob("*") if p.is_file())
-    info = parse_bag_info((bag / "bag-info.txt").read_text().splitlines())
+    info = bag_info(bag)
     assert info["Bag-Size"] == [bag_size(total)]
     tag_manifests = sum((bag / f"tagmanifest-{a}.txt").stat().st_size for a in ("sha256", "sha512"))
     assert bag_size(total - tag_manifests) != bag_size(total)  # they are counted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,13 +11,19 @@ import bagit
 import pytest
 from test_validator import _append, _edit
 
+from archiver.bag.digest import ALGORITHMS, HEX_LENGTHS
 from archiver.bag.findings import Kind
 from archiver.bag.validator import plan_bag, validate_bag
+from archiver.config import ArchiveConfig
 from archiver.errors import ConfigError
+from archiver.metadata.premis import HASH_FUNCTIONS
+from archiver.metadata.validation import schemas_dir
 from archiver.policy import (
     FixityRecordChecker,
     MetadataChecker,
     ProfileChecker,
+    StagedTags,
+    build_algorithms_problem,
     declared_profile,
     default_checkers,
     load_profile,
@@ -62,7 +69,7 @@ def test_profile_and_metadata(
     bag_copy: Path, damage: Callable[[Path], object], kind: Kind, path: str, fragment: str
 ) -> None:
     damage(bag_copy)
-    report = validate_bag(bag_copy)
+    report = validate_bag(bag_copy, checkers=default_checkers())
     matching = [f for f in report.errors if (f.kind, f.path) == (kind, path)]
     assert matching, report.errors
     assert any(fragment in f.message for f in matching), matching
@@ -71,7 +78,7 @@ def test_profile_and_metadata(
 def test_other_profiles_are_not_checked(bag_copy: Path) -> None:
     _edit(bag_copy / "bag-info.txt", b"archiver-bagit-profile-v1", b"someone-elses-profile")
     (bag_copy / "notes.txt").write_text("allowed by no profile of ours")
-    kinds = {f.kind for f in validate_bag(bag_copy).findings}
+    kinds = {f.kind for f in validate_bag(bag_copy, checkers=default_checkers()).findings}
     assert Kind.PROFILE_VIOLATION not in kinds
     assert kinds == {Kind.CHECKSUM_MISMATCH}  # bag-info.txt changed under its tag manifests
 
@@ -128,7 +135,7 @@ def test_substituted_payload_with_regenerated_manifests_differs_from_premis(
 ) -> None:
     payload = _substitute_payload(bag_copy)
     assert bagit.Bag(str(bag_copy)).is_valid()  # every BagIt check passes
-    report = validate_bag(bag_copy, mode="full")
+    report = validate_bag(bag_copy, mode="full", checkers=default_checkers())
     mismatches = [f for f in report.findings if f.kind is Kind.FIXITY_RECORD_MISMATCH]
     assert {f.algorithm for f in mismatches} == {"sha256", "sha512"}
     assert {f.path for f in mismatches} == {f"data/{payload.name}"}
@@ -141,10 +148,56 @@ def test_premis_record_naming_an_unlisted_file_is_a_mismatch(bag_copy: Path) -> 
     payload = next((bag_copy / "data").iterdir())
     payload.rename(payload.with_name("renamed.txt"))
     bagit.Bag(str(bag_copy)).save(manifests=True)
-    found = {(f.kind, f.path) for f in validate_bag(bag_copy, mode="full").findings}
+    report = validate_bag(bag_copy, mode="full", checkers=default_checkers())
+    found = {(f.kind, f.path) for f in report.findings}
     assert (Kind.FIXITY_RECORD_MISMATCH, f"data/{payload.name}") in found
 
 
 def test_intact_bag_agrees_with_its_premis_record(bag_copy: Path) -> None:
     checker = FixityRecordChecker(ProfileChecker(load_profile()).identifier)
     assert checker(plan_bag(bag_copy, checkers=())) == []
+
+
+def test_the_build_algorithms_agree_everywhere() -> None:
+    """The profile names the manifests of our bags; digest, PREMIS (record and schema),
+    bagit-python (which checks every new bag) and the default settings all follow it."""
+    profile = load_profile()
+    allowed = profile["Manifests-Allowed"]
+    assert profile["Tag-Manifests-Allowed"] == allowed
+    assert set(profile["Manifests-Required"]) <= set(allowed)
+    premis_schema = json.loads((schemas_dir() / "premis.schema.json").read_text("utf-8"))
+    schema_text = json.dumps(premis_schema)
+    for alg in allowed:
+        assert alg in ALGORITHMS and alg in HEX_LENGTHS
+        assert alg in HASH_FUNCTIONS
+        assert f'"{alg}"' in schema_text
+        assert alg in bagit.CHECKSUM_ALGOS
+    default = ArchiveConfig("o", "o", "c", "e", "c", "p").algorithms
+    assert build_algorithms_problem(default, profile) is None
+
+
+@pytest.mark.parametrize(
+    ("algorithms", "problem"),
+    [
+        (["sha256", "sha512"], None),
+        (["sha512", "sha256"], None),
+        (["sha256", "sha384"], "sha384 not supported (the BagIt profile allows sha256, sha512); "
+         "sha512 missing (the BagIt profile requires it)"),
+        (["sha256"], "sha512 missing (the BagIt profile requires it)"),
+        (["md5", "sha256", "sha512"],
+         "md5 not supported (the BagIt profile allows sha256, sha512)"),
+    ],
+)  # fmt: skip
+def test_build_algorithms_problem(algorithms: list[str], problem: str | None) -> None:
+    assert build_algorithms_problem(algorithms, load_profile()) == problem
+
+
+def test_the_build_evaluates_the_profile_with_the_same_checker(bag_copy: Path) -> None:
+    plan = plan_bag(bag_copy)
+    staged = StagedTags(plan.bag, plan.declaration, plan.info, plan.tag_files)
+    checker = ProfileChecker(load_profile())
+    assert checker.violations(staged) == checker(plan) == []
+    (bag_copy / "notes.txt").write_text("x")
+    plan = plan_bag(bag_copy)
+    staged = StagedTags(plan.bag, plan.declaration, plan.info, plan.tag_files)
+    assert checker.violations(staged) == checker(plan) != []

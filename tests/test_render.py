@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bagit
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from archiver.bag.render import (
     bag_size,
@@ -13,6 +15,13 @@ from archiver.bag.render import (
     render_bag_info,
     render_declaration,
     render_manifest,
+)
+from archiver.bag.tagfiles import (
+    decode_tag_file,
+    parse_bag_info,
+    parse_declaration,
+    parse_manifest,
+    path_problem,
 )
 
 
@@ -75,3 +84,72 @@ def test_manifests_for_every_algorithm() -> None:
         "manifest-sha256.txt": b"1  data/a\n",
         "manifest-sha512.txt": b"2  data/a\n",
     }
+
+
+# ------------------------------------------------- round trip through archiver.bag.tagfiles
+
+# Any character a file name or a tag value can hold in UTF-8 text (no surrogates, no NUL).
+_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+_SEGMENT = st.text(_CHARS, min_size=1, max_size=12).filter(
+    lambda s: "/" not in s and s not in (".", "..")
+)
+
+
+@st.composite
+def _payload_paths(draw: st.DrawFn) -> str:
+    segments = draw(st.lists(_SEGMENT, min_size=1, max_size=4))
+    path = "data/" + "/".join(segments)
+    assume(path_problem(path) is None)  # what BagIt calls safe (see tagfiles.path_problem)
+    return path
+
+
+@given(
+    st.dictionaries(
+        _payload_paths(),
+        st.text("0123456789abcdef", min_size=64, max_size=64),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_manifests_round_trip_any_path(entries: dict[str, str]) -> None:
+    rendered = manifests_for({p: {"sha256": d} for p, d in entries.items()}, ["sha256"], "manifest")
+    lines, issues = decode_tag_file(rendered["manifest-sha256.txt"], "UTF-8", "manifest")
+    assert issues == []
+    manifest, issues = parse_manifest(
+        lines, "manifest-sha256.txt", "sha256", tag=False, version=(1, 0)
+    )
+    assert issues == []
+    assert manifest.entries == entries
+
+
+_LABEL = st.text(_CHARS, min_size=1, max_size=20).filter(
+    lambda s: ":" not in s and s == s.strip() and "\n" not in s and "\r" not in s
+)
+_VALUE = st.text(_CHARS, max_size=40).filter(
+    lambda s: s == s.strip() and "\n" not in s and "\r" not in s
+)
+
+
+@given(st.lists(st.tuples(_LABEL, _VALUE), max_size=8))
+def test_bag_info_round_trips_any_label_and_value(tags: list[tuple[str, str]]) -> None:
+    try:
+        rendered = render_bag_info(tags)
+    except ValueError:
+        assume(False)  # refused: nothing was written that could be misread
+        return
+    lines, issues = decode_tag_file(rendered, "UTF-8", "bag-info.txt")
+    assert issues == []
+    parsed, issues = parse_bag_info(lines)
+    assert issues == []
+    assert parsed == tags
+
+
+def test_a_label_a_reader_would_take_for_a_byte_order_mark_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a valid BagIt label"):
+        render_bag_info([("\ufeffTitle", "x")])
+
+
+def test_declaration_round_trips() -> None:
+    declaration, issues = parse_declaration(render_declaration())
+    assert issues == [] and declaration is not None
+    assert (declaration.version, declaration.encoding) == ((1, 0), "UTF-8")

@@ -139,13 +139,13 @@ def test_round_trip_validates(bag: Path, tmp_path: Path, fmt: str) -> None:
     [({}, serialize.DEFAULT_EPOCH), ({"SOURCE_DATE_EPOCH": "1700000000"}, 1700000000)],
 )
 def test_source_date_epoch(environ: dict[str, str], expected: int) -> None:
-    assert serialize.source_date_epoch(environ) == expected
+    assert serialize.archive_mtime(environ) == expected
 
 
 @pytest.mark.parametrize("value", ["-1", "soon", "1.5"])
 def test_source_date_epoch_rejects(value: str) -> None:
     with pytest.raises(ConfigError, match="SOURCE_DATE_EPOCH"):
-        serialize.source_date_epoch({"SOURCE_DATE_EPOCH": value})
+        serialize.archive_mtime({"SOURCE_DATE_EPOCH": value})
 
 
 def test_bad_format(bag: Path, tmp_path: Path) -> None:

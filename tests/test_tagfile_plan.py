@@ -33,7 +33,7 @@ def test_bag_info_values() -> None:
     assert info["External-Description"] == "A title with spaces"
     assert info["Bagging-Date"] == "2026-01-02"
     assert info["Bag-Group-Identifier"] == CONFIG.collection_id
-    assert info["BagIt-Profile-Identifier"] == CONFIG.profile
+    assert info["BagIt-Profile-Identifier"] == CONFIG.profile_identifier
 
 
 def test_tag_manifests_cover_every_tag_file_but_themselves() -> None:

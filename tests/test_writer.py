@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES
+from test_fileio import failing_renameat2
 
+from archiver import fileio
+from archiver.bag.tagfiles import parse_bag_info, parse_declaration, split_lines
 from archiver.build.writer import (
     BagExistsError,
     BagVerificationError,
@@ -20,8 +24,21 @@ from archiver.build.writer import (
 )
 from archiver.config import load_config
 from archiver.errors import OutputError, SourceError
+from archiver.policy import StagedTags
 
 CONFIG = load_config(ROOT / "archive.toml")
+
+
+def tags_of(bag: Path) -> StagedTags:
+    """What the builder knows of a bag it has just written, read back from disk."""
+    declaration, _ = parse_declaration((bag / "bagit.txt").read_bytes())
+    info, _ = parse_bag_info(split_lines((bag / "bag-info.txt").read_text("utf-8")))
+    names = sorted(
+        p.relative_to(bag).as_posix()
+        for p in bag.rglob("*")
+        if p.is_file() and not p.relative_to(bag).as_posix().startswith("data/")
+    )
+    return StagedTags(bag.name, declaration, info, names)
 
 
 def test_payload_copied_hashed_and_profiled_in_one_read(tmp_path: Path) -> None:
@@ -49,7 +66,7 @@ def test_missing_source(tmp_path: Path) -> None:
 
 
 def test_verifier_accepts_a_built_bag(bag_copy: Path) -> None:
-    BagVerifier(CONFIG.profile).verify(bag_copy, "bag")
+    BagVerifier().verify(bag_copy, "bag", tags_of(bag_copy))
 
 
 @pytest.mark.parametrize(
@@ -58,14 +75,14 @@ def test_verifier_accepts_a_built_bag(bag_copy: Path) -> None:
         (lambda b: (b / "data" / f"{b.name}.txt").write_bytes(b"changed"), "bagit-python"),
         (lambda b: (b / "metadata" / "dc.xml").unlink(), "bagit-python"),
         (lambda b: (b / "manifest-sha512.txt").unlink(), "rejects the bag|profile"),
-        (lambda b: (b / "bagit.txt").unlink(), "bagit-python rejects"),
+        (lambda b: (b / "bagit.txt").write_text("BagIt-Version: 0.97\n"), "bagit-python rejects"),
     ],
     ids=["payload changed", "tag file gone", "sha512 manifest gone", "no declaration"],
 )
 def test_verifier_rejects_damaged_bags(bag_copy: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
     damage(bag_copy)
     with pytest.raises(BagVerificationError, match=message):
-        BagVerifier(CONFIG.profile).verify(bag_copy, "label")
+        BagVerifier().verify(bag_copy, "label", tags_of(bag_copy))
 
 
 def test_verifier_checks_the_profile(bag_copy: Path) -> None:
@@ -81,7 +98,7 @@ def test_verifier_checks_the_profile(bag_copy: Path) -> None:
     finally:
         os.chdir(cwd)
     with pytest.raises(BagVerificationError, match="violates the BagIt profile.*Contact-Email"):
-        BagVerifier(CONFIG.profile).verify(bag_copy, "label")
+        BagVerifier().verify(bag_copy, "label", tags_of(bag_copy))
 
 
 def test_install_swaps_and_keeps_nothing_aside(tmp_path: Path, bag_copy: Path) -> None:
@@ -148,3 +165,42 @@ def test_tag_files_never_overwrite(tmp_path: Path, existing: str) -> None:
     with pytest.raises(OutputError, match=f"{tmp_path / existing}: cannot write"):
         write_tag_files(tmp_path, {"bagit.txt": b"new", "metadata/dc.json": b"new"})
     assert (tmp_path / existing).read_bytes() == b"old"
+
+
+@pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL])
+def test_install_replace_without_renameat2_swaps_by_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    monkeypatch.setattr(fileio, "_renameat2", lambda: failing_renameat2(code))
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "old").write_text("old")
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    (staging / "new").write_text("new")
+    install_bag(staging, destination, replace=True)
+    assert [p.name for p in destination.iterdir()] == ["new"]
+    assert [p.name for p in tmp_path.iterdir()] == ["dest"]  # the old bag is gone
+
+
+def test_install_replace_without_renameat2_puts_the_old_bag_back_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fileio, "_renameat2", lambda: failing_renameat2(errno.ENOSYS))
+    destination = tmp_path / "dest"
+    destination.mkdir()
+    (destination / "old").write_text("old")
+    staging = tmp_path / ".staging"
+    staging.mkdir()
+    real_rename = os.rename
+
+    def rename(src: object, dst: object) -> None:
+        if Path(str(src)) == staging:
+            raise OSError(errno.EIO, "I/O error")
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OutputError, match="cannot swap in the new bag"):
+        install_bag(staging, destination, replace=True)
+    assert [p.name for p in destination.iterdir()] == ["old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".staging", "dest"]

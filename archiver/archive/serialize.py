@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from archiver.clock import source_date_epoch
 from archiver.errors import BagReadError, ConfigError, OutputError
-from archiver.fileio import hash_file, write_bytes_atomic
+from archiver.fileio import hash_file, temporary_prefix, write_bytes_atomic
 
 FORMATS: tuple[str, ...] = ("tar", "tar.gz", "zip")
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -68,14 +69,10 @@ class SerializedBag:
     sidecars: tuple[Path, ...]
 
 
-def source_date_epoch(environ: Mapping[str, str]) -> int:
+def archive_mtime(environ: Mapping[str, str]) -> int:
     """The archive mtime: ``SOURCE_DATE_EPOCH`` from ``environ`` if set, else DEFAULT_EPOCH."""
-    raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not raw:
-        return DEFAULT_EPOCH
-    if not raw.isdigit():
-        raise ConfigError(f"SOURCE_DATE_EPOCH: {raw!r} is not a non-negative integer")
-    return int(raw)
+    seconds = source_date_epoch(environ)
+    return DEFAULT_EPOCH if seconds is None else seconds
 
 
 def archive_name(bag_name: str, fmt: str) -> str:
@@ -202,7 +199,7 @@ def serialize_bag(bag: Path, out_dir: Path, fmt: str, mtime: int) -> SerializedB
     target = out_dir / name
     sidecars = tuple(out_dir / f"{name}.{alg}" for alg in SIDECAR_ALGORITHMS)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(name), suffix=".tmp", dir=out_dir)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write ({exc.strerror})") from exc
     tmp = Path(tmp_name)

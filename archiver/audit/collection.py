@@ -21,8 +21,6 @@ import _ssl  # OPENSSL_VERSION without ssl.py's own imports (~12 ms)
 import functools
 import heapq
 import mmap
-import multiprocessing
-import multiprocessing.context
 import os
 import platform
 import stat
@@ -53,8 +51,9 @@ from archiver.bag.validator import (
     plan_bag,
     validate_serialized,
 )
+from archiver.checks import archiver_checkers
 from archiver.errors import BagReadError
-from archiver.policy import default_checkers
+from archiver.workers import child_pids, init_worker, terminate_children, worker_context
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(bytes_done, bytes_total)`` while an audit hashes; while workers
@@ -306,7 +305,7 @@ def _batch_task(bags: Sequence[str], mode: Mode, metadata: bool | None) -> Batch
 def _checkers_for(pid: int, thread: int, metadata: bool | None) -> list[Checker]:
     """The default checkers of one process (schemas compiled once per worker); none for
     ``metadata=None``."""
-    return [] if metadata is None else default_checkers(metadata=metadata)
+    return [] if metadata is None else archiver_checkers(metadata=metadata)
 
 
 def _windows(
@@ -424,19 +423,14 @@ class _Collector:
         self.progress(self.done_bytes, total)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """How workers start: forked from this process when it runs no other thread (cheap:
-    they inherit what it imported); otherwise from a fork server preloaded with this
-    module, since forking a process that runs threads (a progress bar's refresh thread,
-    for one) would copy locks those threads may hold."""
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context()
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool whose workers die with this process (``archiver.workers``)."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=worker_context([__name__]),
+        initializer=init_worker,
+        initargs=(os.getpid(),),
+    )
 
 
 def _pooled(
@@ -515,7 +509,7 @@ def audit(
 
     Every bag gets the BagIt checks of ``mode`` (``full``: every checksum) and, when it
     declares our profile, the profile check. ``checkers`` default to
-    ``default_checkers(metadata=metadata)``: the schema checks of the DC and PREMIS records
+    ``archiver_checkers(metadata=metadata)``: the schema checks of the DC and PREMIS records
     (JSON Schema and XSD, ``invalid-metadata``) run only with ``metadata=True``; by default
     the tag manifests' checksums vouch that the records are the bytes the build validated
     (``archiver validate`` always checks them). Pass ``checkers=()`` to skip the profile too.
@@ -528,10 +522,12 @@ def audit(
     among ``bags``) are extracted one at a time into a temporary directory and validated
     in this process (``validator.validate_serialized``), in the same run, each reported
     under the archive's path. Workers are forked, or started from a fork server when this
-    process runs other threads: a script that calls ``audit`` with several workers needs
-    the usual ``if __name__ == "__main__":`` guard. ``cache_hygiene`` (on by default) reads
-    large files with read-ahead hints and drops from the page cache what the audit brought
-    in (``archiver.pagecache``), so a nightly audit does not evict the machine's working
+    process runs other threads (``archiver.workers``): a script that calls ``audit`` with
+    several workers needs the usual ``if __name__ == "__main__":`` guard. Workers die
+    with this process; an exception here (Ctrl-C, SIGTERM made an exception) stops them
+    at once and no report is returned. ``cache_hygiene`` (on by default) reads large
+    files with read-ahead hints and drops from the page cache what the audit brought in
+    (``archiver.pagecache``), so a nightly audit does not evict the machine's working
     set. ``clock`` gives the timezone-aware
     start and end times, ``timer`` the elapsed seconds.
 
@@ -558,10 +554,11 @@ def audit(
     worker_metadata = metadata if checkers is None else None
     collector = _Collector(progress, len(targets))
     pool: TaskExecutor | None = executor
+    earlier_children = child_pids()
 
     @functools.cache
     def local_checkers() -> Sequence[Checker]:
-        return default_checkers(metadata=metadata) if checkers is None else checkers
+        return archiver_checkers(metadata=metadata) if checkers is None else checkers
 
     def plan(group: Sequence[Path]) -> list[BagPlan | BagReport]:
         return [_plan(bag, mode, local_checkers()) for bag in group]
@@ -583,7 +580,7 @@ def audit(
                 cache_hygiene,
             )
         elif executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
-            pool = LocalPool(ProcessPoolExecutor(max_workers=count, mp_context=_context()), count)
+            pool = LocalPool(_new_pool(count), count)
             _pooled(
                 targets,
                 pool,
@@ -601,10 +598,14 @@ def audit(
             for window in _windows(targets, plan, window_jobs, window_bags):
                 jobs = collector.add(window)
                 if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
-                    pool = LocalPool(
-                        ProcessPoolExecutor(max_workers=count, mp_context=_context()), count
-                    )
+                    pool = LocalPool(_new_pool(count), count)
                 _run_tasks(schedule(jobs), pool, width, collector.done, cache_hygiene)
+    except BaseException:  # interrupted (or a bug): stop the workers now, report nothing
+        if pool is not None and pool is not executor:
+            terminate_children(child_pids() - earlier_children)
+            pool.close()
+            pool = None
+        raise
     finally:
         if pool is not None and pool is not executor:
             pool.close()

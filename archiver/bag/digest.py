@@ -58,11 +58,6 @@ def new_buffer(size: int = BLOCK_SIZE) -> mmap.mmap:
     return mmap.mmap(-1, size, flags=private)
 
 
-def supported(algorithm: str) -> bool:
-    """True if archiver can compute this BagIt algorithm name."""
-    return algorithm in ALGORITHMS
-
-
 def digest_stream(
     stream: IO[bytes],
     algorithms: Iterable[str],

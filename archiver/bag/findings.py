@@ -1,7 +1,8 @@
 """What validation and audit find: stable kinds, findings and per-bag reports.
 
 Kinds are a stable contract (scripts match on them); their meanings are kept as data in
-``KIND_DESCRIPTIONS`` so documentation and ``--json`` output share one source.
+``KIND_DESCRIPTIONS``, which ``archiver validate --help`` and ``archiver audit --help``
+print.
 """
 
 from __future__ import annotations

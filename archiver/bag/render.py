@@ -32,7 +32,14 @@ def render_bag_info(tags: Sequence[tuple[str, str]]) -> bytes:
     """
     lines = []
     for label, value in tags:
-        if not label or ":" in label or label != label.strip() or "\n" in label or "\r" in label:
+        if (
+            not label
+            or ":" in label
+            or label != label.strip()
+            or "\n" in label
+            or "\r" in label
+            or label.startswith("\ufeff")  # a reader drops it as a byte-order mark
+        ):
             raise ValueError(f"bag-info label {label!r} is not a valid BagIt label")
         if "\n" in value or "\r" in value:
             raise ValueError(f"bag-info {label}: value spans several lines")

@@ -15,6 +15,9 @@ archive's ``.sha256``/``.sha512`` sidecars. Modes: ``full`` (everything), ``comp
 (no hashing), ``fast`` (declaration, tag files, paths and Payload-Oxum only, like
 bagit-python's fast validation).
 
+This is BagIt alone: no archiver policy is applied unless the caller passes ``checkers``
+(``archiver.checks`` composes archiver's profile and metadata checks with this engine).
+
 Decisions the BagIt conformance suite leaves to the implementation:
 
 - ``windows-only`` cases (drive letters, ``%VAR%``, UNC paths, backslashes) are
@@ -62,7 +65,6 @@ from archiver.bag.tagfiles import (
 from archiver.errors import BagReadError
 from archiver.fileio import hash_file
 from archiver.pagecache import hygienic_digest
-from archiver.policy import default_checkers
 
 Mode = Literal["full", "fast", "completeness"]
 MODES: tuple[Mode, ...] = ("full", "fast", "completeness")
@@ -712,16 +714,14 @@ def validate_bag(
     *,
     mode: Mode = "full",
     name: str | None = None,
-    checkers: Sequence[Checker] | None = None,
+    checkers: Sequence[Checker] = (),
     buffer: mmap.mmap | None = None,
 ) -> BagReport:
     """Validate one bag and return every finding (raises ``BagReadError`` if not a bag).
 
-    ``checkers`` default to ``archiver.policy.default_checkers()`` (our profile and
-    metadata, for bags that declare the profile); pass ``()`` for BagIt checks alone.
+    BagIt alone unless ``checkers`` add checks (``archiver.checks`` adds archiver's
+    profile and metadata records).
     """
-    if checkers is None:
-        checkers = default_checkers()
     plan = plan_bag(Path(path), mode=mode, name=name, checkers=checkers)
     return finish_bag(plan, hash_jobs(plan.jobs, buffer))
 
@@ -784,7 +784,7 @@ def validate_serialized(
     *,
     mode: Mode = "full",
     name: str | None = None,
-    checkers: Sequence[Checker] | None = None,
+    checkers: Sequence[Checker] = (),
     buffer: mmap.mmap | None = None,
     tmp_dir: Path | None = None,
 ) -> BagReport:
@@ -813,7 +813,7 @@ def validate_path(
     path: Path | str,
     *,
     mode: Mode = "full",
-    checkers: Sequence[Checker] | None = None,
+    checkers: Sequence[Checker] = (),
     tmp_dir: Path | None = None,
 ) -> BagReport:
     """Validate a bag directory, or a serialized bag (``is_serialized``), named as given."""

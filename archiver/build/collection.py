@@ -13,6 +13,7 @@ import contextlib
 import json
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.process
 import multiprocessing.queues
 import os
 import queue
@@ -28,7 +29,7 @@ import orjson
 
 from archiver import __version__
 from archiver.bag.findings import Severity
-from archiver.bag.tagfiles import parse_manifest, split_lines
+from archiver.bag.tagfiles import parse_declaration, parse_manifest, split_lines
 from archiver.build.characterize import FormatIdentifier
 from archiver.build.tagfile_plan import PayloadFile, bag_info_tags, plan_tag_files
 from archiver.build.writer import (
@@ -40,7 +41,7 @@ from archiver.build.writer import (
 )
 from archiver.config import ArchiveConfig
 from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
-from archiver.fileio import hash_file, staging_dir
+from archiver.fileio import hash_file, remove_stale, staging_dir
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
@@ -59,6 +60,8 @@ from archiver.metadata.mets import serialize_xml as serialize_mets_xml
 from archiver.metadata.premis import TreeRenderer
 from archiver.metadata.premis import serialize_xml as serialize_premis_xml
 from archiver.metadata.validation import SchemaSet
+from archiver.policy import StagedTags
+from archiver.workers import init_worker, worker_context
 
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
@@ -92,6 +95,7 @@ class BuildReport:
     """The outcomes of one build run, in source order."""
 
     outcomes: tuple[BuildOutcome, ...]
+    stale_removed: tuple[str, ...] = ()  # staging directories of killed runs, removed
 
     def count(self, status: str) -> int:
         """How many sources ended with ``status``."""
@@ -156,7 +160,7 @@ class Builder:
         self.replace = replace
         self.schemas = schemas or SchemaSet()
         self.identifier = FormatIdentifier()
-        self.verifier = BagVerifier(config.profile)
+        self.verifier = BagVerifier()
         self.premis_renderer = TreeRenderer()
         self.agents = agents_for(
             config, current_toolset(self.identifier.agent_version, self.verifier.bagit_version)
@@ -311,7 +315,9 @@ class Builder:
             algorithms=algorithms, payload=payload, bag_info=bag_info, metadata_files=metadata
         )
         write_tag_files(staging, files)
-        self.verifier.verify(staging, label)
+        declaration, _ = parse_declaration(files["bagit.txt"])
+        tags = StagedTags(label, declaration, bag_info, tuple(sorted(files)))
+        self.verifier.verify(staging, label, tags)
 
 
 def check_source(source: Path, where: str) -> None:
@@ -366,7 +372,9 @@ def build_collection(
 ) -> BuildReport:
     """Build a bag for each source (default: every file beside the catalog).
 
-    File-level problems (catalog unreadable, output unusable) raise ArchiverError;
+    Staging directories that killed runs left in ``out_dir`` are removed first (only
+    those whose process is gone) and listed in the report. File-level problems (catalog
+    unreadable, output unusable) raise ArchiverError;
     per-source problems become ``failed`` outcomes and the other sources are still built.
     With ``workers`` > 1 (default: every core) and at least ``PARALLEL_MIN_SOURCES``
     sources going to distinct bags, the bags are built by a :class:`BuildPool` of worker
@@ -379,6 +387,7 @@ def build_collection(
     try:
         catalog = load_catalog(catalog_path)
         prepare_output(out_dir)
+        stale = tuple(str(path) for path in remove_stale(out_dir, "staging"))
         planned = plan_sources(catalog, catalog_path.parent, sources)
         if pool is not None and len(planned) >= PARALLEL_MIN_SOURCES and _distinct_bags(planned):
             results: Iterable[BuildOutcome] = pool.build_all(planned)
@@ -390,10 +399,15 @@ def build_collection(
             outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
+    except BaseException:
+        if pool is not None:
+            pool.close(abort=True)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.close()
-    return BuildReport(tuple(outcomes))
+    return BuildReport(tuple(outcomes), stale)
 
 
 def _expected_sources(catalog_path: Path, sources: Sequence[Path]) -> int:
@@ -430,16 +444,46 @@ _Chunk = tuple[int, list[_Planned]]
 _Result = tuple[int, "list[BuildOutcome] | BaseException"]
 
 
+_Settings = tuple[ArchiveConfig, Path, Callable[[], datetime], bool]
+
+
+def _serve(
+    settings: _Settings,
+    tasks: multiprocessing.queues.Queue[_Chunk | None],
+    results: Connection,
+    run_pid: int,
+) -> None:
+    """A build worker's whole life: make a Builder, then build chunks until told to stop.
+
+    It dies with the run (``archiver.workers.init_worker``); SIGTERM makes it stop at
+    once, removing the staging directory of the bag it was building.
+    """
+    init_worker(run_pid, exit_on_sigterm=True)
+    config, out_dir, clock, replace = settings
+    builder = Builder(config, out_dir, clock, replace=replace)
+    builder.prepare()
+    while (task := tasks.get()) is not None:
+        index, chunk = task
+        result: list[BuildOutcome] | BaseException
+        try:
+            result = [builder.build(name, path, row) for name, path, row in chunk]
+        except Exception as exc:  # a bug, not a source's failure: the parent raises it
+            result = WorkerError(f"build worker {os.getpid()}: {type(exc).__name__}: {exc}")
+        results.send((index, result))
+
+
 class BuildPool:
     """Worker processes that build bags, each with its own Builder; results in order.
 
-    The workers are forked when the pool is made, before the catalog is loaded, so they
-    do not carry it. Each process's target is this object's :meth:`_serve`: the settings
-    (and the clock, picklable or not) reach it through the fork, and it makes and
-    prepares its own Builder (FIDO signatures, schemas) as a local variable while the
-    parent reads the catalog. Sources then go out in chunks of ``PARALLEL_CHUNK``
-    (never more than two chunks per worker in flight) and :meth:`build_all` yields the
-    outcomes in source order. No state lives in module globals.
+    The workers start when the pool is made, before the catalog is loaded, so they do
+    not carry it; they are forked, or come from a fork server when this process runs
+    other threads (a progress bar's), as ``archiver.workers.worker_context`` decides.
+    Each runs :func:`_serve` with the settings (so the clock must be picklable, as
+    ``archiver.clock``'s are) and makes and prepares its own Builder (FIDO signatures,
+    schemas) while the parent reads the catalog. Sources then go out in chunks of
+    ``PARALLEL_CHUNK`` (never more than two chunks per worker in flight) and
+    :meth:`build_all` yields the outcomes in source order. No state lives in module
+    globals.
     """
 
     def __init__(
@@ -451,34 +495,23 @@ class BuildPool:
         replace: bool,
         workers: int,
     ) -> None:
-        context = multiprocessing.get_context("fork")
-        self._settings = (config, out_dir, clock, replace)
+        context = worker_context([__name__])
+        settings: _Settings = (config, out_dir, clock, replace)
         self._tasks: multiprocessing.queues.Queue[_Chunk | None] = context.Queue()
         self._results: list[Connection] = []
-        self._processes = []
+        self._processes: list[multiprocessing.process.BaseProcess] = []
         for n in range(workers):
             reader, writer = context.Pipe(duplex=False)  # one result pipe per worker
-            process = context.Process(
-                target=self._serve, args=(writer,), name=f"archiver-build-{n}", daemon=True
+            process = context.Process(  # type: ignore[attr-defined]
+                target=_serve,
+                args=(settings, self._tasks, writer, os.getpid()),
+                name=f"archiver-build-{n}",
+                daemon=True,
             )
             process.start()
             writer.close()  # the worker holds it now
             self._results.append(reader)
             self._processes.append(process)
-
-    def _serve(self, results: Connection) -> None:
-        """A worker's whole life: make a Builder, then build chunks until told to stop."""
-        config, out_dir, clock, replace = self._settings
-        builder = Builder(config, out_dir, clock, replace=replace)
-        builder.prepare()
-        while (task := self._tasks.get()) is not None:
-            index, chunk = task
-            result: list[BuildOutcome] | BaseException
-            try:
-                result = [builder.build(name, path, row) for name, path, row in chunk]
-            except Exception as exc:  # a bug, not a source's failure: the parent raises it
-                result = WorkerError(f"build worker {os.getpid()}: {type(exc).__name__}: {exc}")
-            results.send((index, result))
 
     def build_all(self, planned: Sequence[_Planned]) -> Iterator[BuildOutcome]:
         """Build every planned source in the workers; yield the outcomes in source order."""
@@ -516,19 +549,24 @@ class BuildPool:
             raise WorkerError(f"build worker {process.pid} exited with status {process.exitcode}")
         raise AssertionError("unreachable: wait() returned nothing ready")
 
-    def close(self) -> None:
-        """Take back the chunks not yet started, let every worker finish the one it holds
-        and exit, and wait for them (so no staging directory is left behind)."""
+    def close(self, *, abort: bool = False) -> None:
+        """Take back the chunks not yet started and wait for the workers to exit (so no
+        staging directory is left behind): each finishes the chunk it holds, or with
+        ``abort`` (the run is being interrupted) stops at once, removing its staging
+        directory."""
         with contextlib.suppress(queue.Empty, OSError, ValueError):
             while True:
                 self._tasks.get(timeout=0.01)
         for process in self._processes:
             if process.is_alive():
-                self._tasks.put(None)
+                if abort:
+                    process.terminate()
+                else:
+                    self._tasks.put(None)
         for process in self._processes:
             process.join(CLOSE_GRACE_SECONDS)
             if process.is_alive():  # stuck (e.g. a sibling died holding the queue's lock)
-                process.terminate()
+                process.kill()
                 process.join()
         for reader in self._results:
             reader.close()

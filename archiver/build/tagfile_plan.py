@@ -69,7 +69,7 @@ def bag_info_tags(
         ("Payload-Oxum", payload_oxum(f.size for f in payload)),
         ("Bag-Size", bag_size(payload_bytes + tag_bytes)),
         ("Bag-Group-Identifier", config.collection_id),
-        ("BagIt-Profile-Identifier", config.profile),
+        ("BagIt-Profile-Identifier", config.profile_identifier),
         ("Internal-Sender-Identifier", source_name),
     ]
     return tags

@@ -7,7 +7,6 @@ renames it into place only after ``BagVerifier`` has accepted it.
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import shutil
@@ -15,14 +14,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import bagit
-import bagit_profile
 
 from archiver.adapters.bagit_staged import StagedBag
 from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
 from archiver.errors import ArchiverError, OutputError, SourceError
 from archiver.fileio import bag_lock, exchange_paths
-from archiver.metadata.validation import schemas_dir
+from archiver.policy import ProfileChecker, StagedTags, load_profile
 
 
 class BagVerificationError(ArchiverError):
@@ -85,15 +83,17 @@ def write_tag_files(bag: Path, files: Mapping[str, bytes]) -> None:
 
 
 class BagVerifier:
-    """Checks a written bag with bagit-python's validator and our BagIt profile."""
+    """Checks a written bag with bagit-python's validator and our BagIt profile.
 
-    def __init__(self, profile_id: str, profile_path: Path | None = None) -> None:
-        path = profile_path or schemas_dir() / "bagit-profile.json"
-        profile = json.loads(path.read_text(encoding="utf-8"))
-        self._profile = bagit_profile.Profile(profile_id, profile=profile)
+    The profile is evaluated by ``archiver.policy.ProfileChecker``, as in every audit,
+    on the tag files just written (their names and bag-info values are known exactly).
+    """
+
+    def __init__(self, profile_path: Path | None = None) -> None:
+        self._profile = ProfileChecker(load_profile(profile_path))
         self.bagit_version: str = bagit.VERSION
 
-    def verify(self, bag: Path, label: str) -> None:
+    def verify(self, bag: Path, label: str, tags: StagedTags) -> None:
         """Raise BagVerificationError naming the bag and every problem found."""
         logger = logging.getLogger("bagit")
         previous = logger.level
@@ -110,15 +110,9 @@ class BagVerifier:
             raise BagVerificationError(f"{label}: bagit-python rejects the bag: {exc}") from None
         finally:
             logger.setLevel(previous)
-        profile_logger = logging.getLogger()
-        root_level = profile_logger.level
-        profile_logger.setLevel(logging.CRITICAL)
-        try:
-            valid = self._profile.validate(reference)
-        finally:
-            profile_logger.setLevel(root_level)
-        if not valid:
-            problems = "; ".join(str(e) for e in self._profile.report.errors)
+        violations = self._profile.violations(tags)
+        if violations:
+            problems = "; ".join(f"{v.path}: {v.message}" for v in violations)
             raise BagVerificationError(f"{label}: violates the BagIt profile: {problems}")
 
 

@@ -11,9 +11,13 @@ run about 0.15 s); top-level help and usage errors still list every command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from archiver import __version__
 from archiver.errors import EXIT_UNUSABLE, ArchiverError
@@ -56,6 +60,27 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so pools stop and nothing is left half done."""
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While a command runs, SIGTERM raises ``Terminated`` (in the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run archiver with ``argv`` (default: sys.argv[1:]); return the exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
@@ -73,13 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help, --version and bad usage
         return int(exc.code) if isinstance(exc.code, int) else EXIT_UNUSABLE
     try:
-        status: int = args.run(args)
+        with _sigterm_unwinds():
+            status: int = args.run(args)
     except ArchiverError as exc:
         print(f"archiver: error: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("archiver: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("archiver: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     return status
 
 

@@ -26,7 +26,7 @@ from archiver.audit.collection import (
 from archiver.audit.executor import TaskExecutor
 from archiver.audit.reference import check_reports
 from archiver.bag.findings import BagReport
-from archiver.cli.output import make_console, print_problems
+from archiver.cli.output import kinds_epilog, make_console, print_problems
 from archiver.cli.validate import add_mode_arguments
 from archiver.config import load_config
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
@@ -91,6 +91,7 @@ def register(subparsers: Any) -> None:
         "tag manifests' checksums vouch that they are the bytes the build validated; "
         "'archiver validate' always checks them). "
         "Exit 0 all intact, 1 a bag failed, 2 the audit could not run.",
+        epilog=kinds_epilog(),
     )
     parser.add_argument(
         "roots", metavar="ROOT", nargs="*", help="directory to search for bags, or a serialized bag"

@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archiver.build.collection import BuildOutcome, build_collection
-from archiver.cli.clock import clock_from_environment
 from archiver.cli.output import make_console
+from archiver.clock import clock_from_environment
 from archiver.config import load_config
 from archiver.errors import EXIT_OK, EXIT_UNUSABLE
 
@@ -103,8 +103,13 @@ def run(args: argparse.Namespace) -> int:
             replace=args.replace,
             on_outcome=on_outcome,
         )
+    for path in report.stale_removed:
+        print(f"archiver: removed {path}, left by a build that was killed", file=sys.stderr)
     if args.json:
-        json.dump({"outcomes": [o.to_json() for o in report.outcomes]}, sys.stdout, indent=2)
+        document: dict[str, Any] = {"outcomes": [o.to_json() for o in report.outcomes]}
+        if report.stale_removed:
+            document["stale_removed"] = list(report.stale_removed)
+        json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         totals = ", ".join(

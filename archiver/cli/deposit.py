@@ -6,10 +6,8 @@ import argparse
 import json
 import os
 import sys
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +15,10 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from archiver.audit.collection import versions
-from archiver.bag.findings import Finding
 from archiver.cli.output import make_console, print_problems
 from archiver.config import load_config
-from archiver.deposit import (
-    DamagedTargetError,
-    DepositResult,
-    InvalidBagError,
-    Target,
-    deposit_bag,
-    parse_target,
-    verify_deposit,
-)
-from archiver.deposit.events import deposit_event, failure_event, verification_event
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
-from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
+from archiver.deposit import Target, parse_target
+from archiver.deposit.run import deposit_run
 
 DEFAULT_CONFIG = Path("archive.toml")
 
@@ -86,54 +72,33 @@ def _settings(path: Path | None) -> dict[str, Any]:
     return dict(load_config(path).deposit)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Deposit (or re-verify) every bag; record the events; print a table or JSON.
-
-    The ledger is opened first (an unusable ledger stops the command before any
-    transfer), and the events of the bags done so far are recorded even when a later bag
-    fails or the command is interrupted.
-    """
+    """Deposit (or re-verify) every bag and record the events (``deposit_run``); print
+    a table or JSON."""
     target = parse_target(args.to)
     settings = _settings(args.config)
-    ledger_path: Path = args.ledger or default_ledger_path([Path(args.bags[0]).parent])
-    started = _now()
-    rows: list[dict[str, Any]] = []
-    events: list[LedgerEvent] = []
-    problems: list[Finding] = []
-    with Ledger.open(ledger_path) as ledger:
-        try:
-            with _progress(len(args.bags), sys.stdout.isatty() and not args.json) as advance:
-                if args.verify:
-                    status = _verify_all(
-                        args.bags, target, settings, rows, events, problems, advance
-                    )
-                else:
-                    status = _deposit_all(
-                        args.bags, target, settings, rows, events, problems, advance
-                    )
-        finally:
-            if events:
-                ledger.record_events(
-                    events,
-                    run_id=str(uuid.uuid4()),
-                    started=started.isoformat(),
-                    ended=_now().isoformat(),
-                    versions=versions(),
-                    kind="deposit",
-                    target=target.uri,
-                )
+    with _progress(len(args.bags), sys.stdout.isatty() and not args.json) as advance:
+        result = deposit_run(
+            args.bags,
+            target,
+            settings=settings,
+            environ=os.environ,
+            ledger_path=args.ledger,
+            verify=args.verify,
+            on_bag=advance,
+        )
+    for message in result.errors:
+        print(f"archiver: error: {message}", file=sys.stderr)
+    for message in result.warnings:
+        print(f"archiver: warning: {message}", file=sys.stderr)
     if args.json:  # stdout is the one JSON document: the findings are in its rows
-        document = {"target": target.uri, "ledger": str(ledger_path), "bags": rows}
+        document = {"target": target.uri, "ledger": str(result.ledger), "bags": result.rows}
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        if problems:
-            print_problems(make_console(), problems)
-        _print_table(rows, target, ledger_path if events else None)
-    return status
+        if result.problems:
+            print_problems(make_console(), result.problems)
+        _print_table(result.rows, target, result.ledger if result.events else None)
+    return result.status
 
 
 @contextmanager
@@ -145,99 +110,6 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
     with Progress(*Progress.get_default_columns(), transient=True) as bar:
         task = bar.add_task("deposit", total=total)
         yield lambda: bar.advance(task)
-
-
-def _error_row(bag: Path, exc: ArchiverError) -> dict[str, Any]:
-    print(f"archiver: error: {exc}", file=sys.stderr)
-    return {"bag": str(bag), "status": "error", "error": str(exc)}
-
-
-def _problems_row(
-    bag: Path, status: str, findings: Sequence[Finding], **extra: str
-) -> dict[str, Any]:
-    """A report row for a bag with its findings (``extra`` fields go after "bag")."""
-    return {"bag": str(bag), **extra, "status": status, "problems": [f.to_json() for f in findings]}
-
-
-def _deposit_all(
-    bags: list[Path],
-    target: Target,
-    settings: dict[str, Any],
-    rows: list[dict[str, Any]],
-    events: list[LedgerEvent],
-    problems: list[Finding],
-    advance: Callable[[], None],
-) -> int:
-    status = EXIT_OK
-    for bag in bags:
-        try:
-            result: DepositResult = deposit_bag(
-                bag, target, now=_now(), environ=os.environ, settings=settings
-            )
-        except InvalidBagError as exc:
-            rows.append(_problems_row(bag, "invalid", exc.report.findings))
-            problems.extend(exc.report.errors)
-            status = max(status, EXIT_INTEGRITY)
-            continue
-        except DamagedTargetError as exc:  # damage found at the target: exit 1, not 2
-            rows.append(_problems_row(bag, "damaged", exc.findings, target=target.uri))
-            problems.extend(exc.findings)
-            events.append(verification_event(bag, target, _now(), exc.findings))
-            status = max(status, EXIT_INTEGRITY)
-            continue
-        except DepositError as exc:
-            rows.append(_error_row(bag, exc))
-            events.append(failure_event(bag, target, _now(), str(exc)))
-            status = EXIT_UNUSABLE
-            continue
-        except ArchiverError as exc:
-            rows.append(_error_row(bag, exc))
-            status = EXIT_UNUSABLE
-            continue
-        finally:
-            advance()
-        if not result.identifier_from_bag_info:
-            print(
-                f"archiver: warning: {bag}: no External-Identifier in bag-info.txt, "
-                f"deposited as {result.identifier!r} (the directory name)",
-                file=sys.stderr,
-            )
-        rows.append(result.to_json())
-        event = deposit_event(result)
-        if event is not None:
-            events.append(event)
-    return status
-
-
-def _verify_all(
-    bags: list[Path],
-    target: Target,
-    settings: dict[str, Any],
-    rows: list[dict[str, Any]],
-    events: list[LedgerEvent],
-    problems: list[Finding],
-    advance: Callable[[], None],
-) -> int:
-    status = EXIT_OK
-    for bag in bags:
-        try:
-            result = verify_deposit(bag, target, environ=os.environ, settings=settings)
-        except ArchiverError as exc:
-            rows.append(_error_row(bag, exc))
-            status = EXIT_UNUSABLE
-            continue
-        finally:
-            advance()
-        findings = result.findings
-        events.append(verification_event(bag, target, _now(), findings, result.superseded))
-        extra = {"target": target.uri}
-        if result.superseded:
-            extra["detail"] = result.superseded
-        rows.append(_problems_row(bag, str(result.status), findings, **extra))
-        problems.extend(findings)
-        if findings and status == EXIT_OK:
-            status = EXIT_INTEGRITY
-    return status
 
 
 _STYLES = {

@@ -7,13 +7,19 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
-from archiver.bag.findings import BagReport, Finding
+from archiver.bag.findings import KIND_DESCRIPTIONS, BagReport, Finding
 
 
 def make_console() -> Console:
     """Console on stdout; wide tables when not a terminal (logs, cron mail)."""
     width = None if sys.stdout.isatty() else 160
     return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=width)
+
+
+def kinds_epilog() -> str:
+    """The problem kinds and what each means, for the --help of checking commands."""
+    kinds = "; ".join(f"{kind}: {meaning}" for kind, meaning in KIND_DESCRIPTIONS.items())
+    return f"Problem kinds (stable, in --json as 'kind'): {kinds}."
 
 
 def summary_line(report: BagReport) -> str:

@@ -11,12 +11,11 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag, source_date_epoch
+from archiver.archive.packaging import package_bags
+from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, archive_mtime
 from archiver.bag.findings import Finding
-from archiver.bag.validator import validate_bag
 from archiver.cli.output import make_console, print_problems, summary_line
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
-from archiver.policy import default_checkers
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
 
 DEFAULT_OUT = Path("packages")
 
@@ -51,38 +50,32 @@ def run(args: argparse.Namespace) -> int:
 
     An invalid bag is not packaged: its findings are listed and the exit status is 1.
     """
-    mtime = source_date_epoch(os.environ)
-    out: Path = args.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create output directory ({exc.strerror})") from exc
+    mtime = archive_mtime(os.environ)
+    result = package_bags(args.bags, args.out, args.format, mtime)
+    for path in result.stale_removed:
+        print(f"archiver: removed {path}, left by a package run that was killed", file=sys.stderr)
     console = make_console()
     table = Table(title=f"Packages ({args.format}, mtime {mtime})")
     for column in ("bag", "archive", "bytes", "sha256"):
         table.add_column(column, overflow="fold")
-    checkers = default_checkers()  # schemas compiled once for all the bags
     status = EXIT_OK
     invalid: list[Finding] = []
-    for bag in args.bags:
-        try:
-            report = validate_bag(bag, mode="full", checkers=checkers)
-            if not report.valid:
-                console.print(summary_line(report) + " — not packaged")
-                invalid.extend(report.findings)
-                status = max(status, EXIT_INTEGRITY)
-                continue
-            result = serialize_bag(bag, out, args.format, mtime)
-        except ArchiverError as exc:
-            print(f"archiver: error: {exc}", file=sys.stderr)
+    for outcome in result.outcomes:
+        if outcome.error is not None:
+            print(f"archiver: error: {outcome.error}", file=sys.stderr)
             status = EXIT_UNUSABLE
-            continue
-        table.add_row(
-            escape(str(bag)),
-            escape(str(result.archive)),
-            str(result.size),
-            result.digests["sha256"],
-        )
+        elif outcome.archive is not None:
+            archive = outcome.archive
+            table.add_row(
+                escape(str(outcome.bag)),
+                escape(str(archive.archive)),
+                str(archive.size),
+                archive.digests["sha256"],
+            )
+        elif outcome.report is not None:
+            console.print(summary_line(outcome.report) + " — not packaged")
+            invalid.extend(outcome.report.findings)
+            status = max(status, EXIT_INTEGRITY)
     print_problems(console, invalid)
     if table.row_count:
         console.print(table)

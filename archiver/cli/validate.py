@@ -8,11 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archiver.bag.findings import BagReport
-from archiver.bag.validator import Mode, validate_path
-from archiver.cli.output import make_console, print_problems, summary_line
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
-from archiver.policy import default_checkers
+from archiver.checks import validate_paths
+from archiver.cli.output import kinds_epilog, make_console, print_problems, summary_line
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +25,7 @@ def register(subparsers: Any) -> None:
         "temporary directory (links, devices, '..', absolute paths and absurd sizes are "
         "refused as unsafe-path) and validated under the archive's path. "
         "Exit 0 all valid, 1 a bag is invalid, 2 a path is not a bag.",
+        epilog=kinds_epilog(),
     )
     parser.add_argument(
         "bags", metavar="BAG", nargs="+", type=Path, help="bag directory or serialized bag"
@@ -61,31 +60,22 @@ def run(args: argparse.Namespace) -> int:
 
     Exit 2 if any path could not be read as a bag, else 1 if any bag is invalid, else 0.
     """
-    mode: Mode = args.mode
-    checkers = default_checkers()  # schemas compiled once for all the bags
-    reports: list[BagReport] = []
+    result = validate_paths(args.bags, args.mode)
     entries: list[dict[str, Any]] = []
-    unusable: list[BagReadError] = []
-    for bag in args.bags:
-        try:
-            report = validate_path(bag, mode=mode, checkers=checkers)
-        except BagReadError as exc:
-            print(f"archiver: error: {exc}", file=sys.stderr)
-            unusable.append(exc)
-            entries.append({"bag": str(bag), "status": "error", "message": str(exc)})
-            continue
-        reports.append(report)
-        entries.append(report.to_json())
-    valid = all(r.valid for r in reports)
-    status = "error" if unusable else "valid" if valid else "invalid"
+    for item in result.results:
+        if item.error is not None:
+            print(f"archiver: error: {item.error}", file=sys.stderr)
+            entries.append({"bag": str(item.path), "status": "error", "message": str(item.error)})
+        elif item.report is not None:
+            entries.append(item.report.to_json())
     if args.json:
-        document = {"mode": mode, "status": status, "bags": entries}
+        document = {"mode": result.mode, "status": result.status, "bags": entries}
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         console = make_console()
-        for report in reports:
+        for report in result.reports:
             console.print(summary_line(report))
-        print_problems(console, [f for r in reports for f in r.findings])
-    if unusable:
+        print_problems(console, [f for r in result.reports for f in r.findings])
+    if result.unusable:
         return EXIT_UNUSABLE
-    return EXIT_OK if valid else EXIT_INTEGRITY
+    return EXIT_OK if result.valid else EXIT_INTEGRITY

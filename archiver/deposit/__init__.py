@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.archive.serialize import source_date_epoch
+from archiver.archive.serialize import archive_mtime
 from archiver.deposit.records import (
     DamagedTargetError,
     DepositResult,
@@ -81,7 +81,7 @@ def _deposit_locked(
         from archiver.deposit.s3 import deposit_s3, s3_settings
 
         config = s3_settings(environ, settings.get("s3", {}))
-        result = deposit_s3(bag, target, identifier, now, config, source_date_epoch(environ))
+        result = deposit_s3(bag, target, identifier, now, config, archive_mtime(environ))
     else:
         from archiver.deposit.directory import deposit_directory
 

@@ -9,11 +9,12 @@ without re-hashing the payload.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-from archiver.bag.findings import BagReport, Finding, Kind
-from archiver.bag.validator import validate_bag
+from archiver.bag.findings import BagReport, Finding, Kind, Severity
+from archiver.bag.tagfiles import decode_tag_file, parse_bag_info, tag_values
+from archiver.checks import check_bag
 from archiver.errors import BagReadError, IntegrityError
 from archiver.fileio import hash_file
 
@@ -38,34 +39,25 @@ def require_bag(bag: Path) -> None:
         raise BagReadError(f"{bag}: no bagit.txt, not a bag")
 
 
-def parse_bag_info(lines: Iterable[str]) -> dict[str, list[str]]:
-    """Parse bag-info.txt lines (continuation lines start with whitespace); pure."""
-    info: dict[str, list[str]] = {}
-    last: str | None = None
-    for line in lines:
-        if not line.strip():
-            continue
-        if line[0] in " \t" and last is not None:
-            info[last][-1] += " " + line.strip()
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            continue
-        last = name.strip()
-        info.setdefault(last, []).append(value.strip())
-    return info
-
-
 def bag_identifier(bag: Path) -> tuple[str, bool]:
-    """The bag's External-Identifier, or its directory name; the flag says which it is."""
+    """The bag's External-Identifier, or its directory name; the flag says which it is.
+
+    bag-info.txt is parsed as the validator parses it (``archiver.bag.tagfiles``: labels
+    compared case-insensitively, continuation lines joined).
+    """
     path = bag / "bag-info.txt"
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         return bag.resolve().name, False
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BagReadError(f"{path}: cannot read ({exc})") from exc
-    values = parse_bag_info(text.splitlines()).get("External-Identifier", [])
+    except OSError as exc:
+        raise BagReadError(f"{path}: cannot read ({exc.strerror})") from exc
+    lines, issues = decode_tag_file(data, "UTF-8", "bag-info.txt")
+    errors = [issue for issue in issues if issue.severity is Severity.ERROR]
+    if errors:
+        raise BagReadError(f"{path}: cannot read ({errors[0].message})")
+    info, _ = parse_bag_info(lines)
+    values = tag_values(info, "External-Identifier")
     if values and values[0]:
         return values[0], True
     return bag.resolve().name, False
@@ -94,9 +86,9 @@ def file_digests(bag: Path, algorithm: str = "sha512") -> dict[str, str]:
 
 
 def validate(bag: Path) -> BagReport:
-    """Validate the bag fully (every checksum) with archiver's validator."""
+    """Validate the bag fully (every checksum, our profile and metadata records)."""
     require_bag(bag)
-    return validate_bag(bag, mode="full")
+    return check_bag(bag, mode="full")
 
 
 def require_valid(bag: Path) -> BagReport:

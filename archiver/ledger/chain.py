@@ -41,6 +41,7 @@ from typing import Any
 import rfc8785
 
 from archiver.bag.findings import sort_findings
+from archiver.identifiers import derive_uuid
 from archiver.ledger.records import (
     EVENT_FIELDS,
     FIXITY_MODES,
@@ -334,7 +335,7 @@ def event_identifier(run_id: str, event: LedgerEvent) -> str:
     """A stable identifier for an event: a UUID 5 derived from its run and content."""
     # format 1's JSON, so an event's identifier does not depend on the ledger format
     name = canonical_json_v1(event_fields(run_id, event)).decode("utf-8")
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "archiver:event:" + name))
+    return derive_uuid("archiver:event:" + name, namespace=uuid.NAMESPACE_URL)
 
 
 # ---------------------------------------------------------------- verification

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.bag.findings import Finding, Severity
 from archiver.errors import LedgerError
+from archiver.identifiers import derive_uuid
 from archiver.ledger.records import BagOutcome, LedgerEvent, RecordedEvent
 
 if TYPE_CHECKING:  # imported where used: recording an audit needs no PREMIS (nor lxml)
@@ -165,8 +166,7 @@ def premis_events(
 
 
 def _premis_event_id(event_type: str, run_id: str, bag: str) -> str:
-    name = "\x1f".join(("archiver:ledger", event_type, run_id, bag))
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+    return derive_uuid("archiver:ledger", event_type, run_id, bag, namespace=uuid.NAMESPACE_URL)
 
 
 def check_event(event: LedgerEvent) -> None:

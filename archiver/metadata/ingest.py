@@ -23,6 +23,7 @@ from lxml import etree
 from archiver import __version__
 from archiver.build.characterize import FormatMatch, TextProfile
 from archiver.config import ArchiveConfig
+from archiver.identifiers import derive_uuid
 from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.premis import (
     Agent,
@@ -33,9 +34,9 @@ from archiver.metadata.premis import (
     PremisRecord,
     Rights,
     build_record,
-    derive_uuid,
     software_agent_id,
 )
+from archiver.metadata.validation import ACCEPTING_JSON_VALIDATOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class Toolset:
     fido: str
     bagit: str
     hashlib: str
-    jsonschema: str
+    json_validator: str  # the version of ACCEPTING_JSON_VALIDATOR
     lxml: str
     libxml2: str
 
@@ -56,7 +57,7 @@ def current_toolset(fido: str, bagit: str) -> Toolset:
         fido=fido,
         bagit=bagit,
         hashlib=ssl.OPENSSL_VERSION,
-        jsonschema=version("jsonschema"),
+        json_validator=version(ACCEPTING_JSON_VALIDATOR),
         lxml=".".join(str(n) for n in etree.LXML_VERSION),
         libxml2=".".join(str(n) for n in etree.LIBXML_VERSION),
     )
@@ -105,10 +106,10 @@ def agents_for(config: ArchiveConfig, tools: Toolset) -> tuple[Agent, ...]:
             "Identified the PRONOM format.",
         ),
         Agent(
-            software_agent_id("jsonschema", tools.jsonschema),
-            "jsonschema (Python)",
+            software_agent_id(ACCEPTING_JSON_VALIDATOR, tools.json_validator),
+            "jsonschema-rs (Rust, Python bindings)",
             "software",
-            tools.jsonschema,
+            tools.json_validator,
             "Validated the JSON metadata records (Draft 2020-12).",
         ),
         Agent(
@@ -189,7 +190,7 @@ def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent
     inputs = {
         "collection": config.collection_id,
         "organization": config.organization_id,
-        "profile": config.profile,
+        "profile": config.profile_identifier,
         "algorithms": list(config.algorithms),
         "source": ingest.source_name,
         "size": ingest.size,
@@ -311,7 +312,7 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
             "against their JSON Schemas and the official XSDs",
             f"{ingest.text.describe()}; metadata valid",
             (
-                (_agent_id(agents, "jsonschema"), "validator"),
+                (_agent_id(agents, ACCEPTING_JSON_VALIDATOR), "validator"),
                 (_agent_id(agents, "lxml"), "validator"),
                 (archiver, "executing program"),
             ),
@@ -320,7 +321,7 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
         event(
             "information package creation",
             f"BagIt 1.0 package with {', '.join(config.algorithms)} manifests and tag "
-            f"manifests, conforming to profile {config.profile}",
+            f"manifests, conforming to profile {config.profile_identifier}",
             "Bag written in a staging directory, validated by bagit-python and the BagIt "
             "profile, then moved into place",
             (

@@ -16,9 +16,9 @@ file). Controlled values carry ``authority``/``authorityURI`` and their id.loc.g
 hash functions, relationship types, rights bases, copyright statuses, rights agent roles
 and granted acts (eventType terms: id.loc.gov deprecated actionsGranted for eventType).
 Identifiers are PREMIS type/value pairs: a canonical UUID string is typed ``UUID``, any
-other string ``local``; :func:`derive_uuid` makes UUIDs from content, so rebuilding the
-same input yields the same identifiers. Output is deterministic: identical input gives
-identical JSON and identical XML bytes.
+other string ``local``; ``archiver.identifiers.derive_uuid`` makes UUIDs from content,
+so rebuilding the same input yields the same identifiers. Output is deterministic:
+identical input gives identical JSON and identical XML bytes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import datetime
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -42,10 +41,6 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 PREMIS_VERSION = "3.0"
 SCHEMA_LOCATION = f"{PREMIS_NS} http://www.loc.gov/standards/premis/v3/premis.xsd"
 VOCABULARY = "http://id.loc.gov/vocabulary/preservation"
-
-# A fixed namespace for archiver's content-derived UUIDs (uuid5 of "urn:archiver" in the
-# URL namespace); never change it, or rebuilt packages get new identifiers.
-ARCHIVER_UUID_NAMESPACE = uuid.UUID("c784d2e7-66f8-56f4-b24c-6fe23a43d733")
 
 
 def _terms(scheme: str, codes: Mapping[str, str]) -> Mapping[str, str]:
@@ -252,11 +247,6 @@ class PremisRecord:
 
 
 # -- identifiers -------------------------------------------------------------------------
-
-
-def derive_uuid(*parts: str) -> str:
-    """A UUID (version 5) derived from ``parts``: the same parts always give the same UUID."""
-    return str(uuid.uuid5(ARCHIVER_UUID_NAMESPACE, "\x1f".join(parts)))
 
 
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._+-]+")

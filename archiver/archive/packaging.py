@@ -1,0 +1,69 @@
+"""Packaging bags: validate each bag before it is serialized (``archiver package``).
+
+A bag is fully validated first (BagIt and archiver's policy, ``archiver.checks``); an
+invalid bag is refused and nothing is written for it, since fresh sidecars would vouch
+for the damage. Temporary archives that a killed run left in the output directory
+(``.<archive>.<pid>.….tmp`` whose process is gone) are removed first and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.archive.serialize import SerializedBag, serialize_bag
+from archiver.bag.findings import BagReport
+from archiver.checks import archiver_checkers, check_bag
+from archiver.errors import ArchiverError, OutputError
+from archiver.fileio import remove_stale
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOutcome:
+    """One bag: the archive written, or the report that refused it, or the error."""
+
+    bag: Path
+    archive: SerializedBag | None = None
+    report: BagReport | None = None
+    error: ArchiverError | None = None
+
+    @property
+    def status(self) -> str:
+        """'packaged', 'invalid' (refused: its report has the findings) or 'error'."""
+        if self.archive is not None:
+            return "packaged"
+        return "error" if self.error is not None else "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRun:
+    """The outcomes of one packaging run, in the order the bags were given."""
+
+    outcomes: tuple[PackageOutcome, ...]
+    stale_removed: tuple[Path, ...] = ()
+
+
+def package_bags(bags: Sequence[Path], out_dir: Path, fmt: str, mtime: int) -> PackageRun:
+    """Validate and serialize each bag into ``out_dir`` (created if missing).
+
+    Raises OutputError when ``out_dir`` cannot be created; a bag that cannot be read or
+    written is an ``error`` outcome and the others are still packaged.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create output directory ({exc.strerror})") from exc
+    stale = tuple(remove_stale(out_dir, "tmp"))
+    checkers = archiver_checkers()  # schemas compiled once for all the bags
+    outcomes: list[PackageOutcome] = []
+    for bag in bags:
+        try:
+            report = check_bag(bag, mode="full", checkers=checkers)
+            if not report.valid:
+                outcomes.append(PackageOutcome(bag, report=report))
+                continue
+            outcomes.append(PackageOutcome(bag, archive=serialize_bag(bag, out_dir, fmt, mtime)))
+        except ArchiverError as exc:
+            outcomes.append(PackageOutcome(bag, error=exc))
+    return PackageRun(tuple(outcomes), stale)

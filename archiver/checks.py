@@ -1,0 +1,89 @@
+"""Archiver's checks of a bag: the generic BagIt validator composed with archiver's policy.
+
+``archiver.bag.validator`` knows BagIt and nothing of archiver; ``archiver.policy`` knows
+our profile and metadata records. This module puts them together, one level up, for the
+commands that check bags: ``validate`` (``validate_paths``), ``package`` (validate before
+packaging), ``deposit`` (``archiver.deposit.source``) and ``audit`` (whose workers build
+the same checkers with ``archiver_checkers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.bag.findings import BagReport
+from archiver.bag.validator import Checker, Mode, validate_bag, validate_path
+from archiver.errors import BagReadError
+from archiver.policy import default_checkers
+
+
+def archiver_checkers(*, metadata: bool = True) -> list[Checker]:
+    """Our profile check and, unless ``metadata`` is False, the metadata records' schema
+    checks; both apply to bags that declare our profile (schemas compiled once)."""
+    return default_checkers(metadata=metadata)
+
+
+def check_bag(
+    path: Path | str, *, mode: Mode = "full", checkers: Sequence[Checker] | None = None
+) -> BagReport:
+    """Validate a bag directory with BagIt and archiver's policy (``archiver_checkers``
+    unless ``checkers`` are given); raises ``BagReadError`` if it is not a bag."""
+    chosen = archiver_checkers() if checkers is None else checkers
+    return validate_bag(path, mode=mode, checkers=chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class PathResult:
+    """One path given to ``validate_paths``: its report, or why it is not a bag."""
+
+    path: Path
+    report: BagReport | None = None
+    error: BagReadError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRun:
+    """What ``archiver validate`` found, path by path, in the order given."""
+
+    mode: Mode
+    results: tuple[PathResult, ...]
+
+    @property
+    def reports(self) -> tuple[BagReport, ...]:
+        """The reports of the paths that could be read as bags."""
+        return tuple(r.report for r in self.results if r.report is not None)
+
+    @property
+    def unusable(self) -> tuple[PathResult, ...]:
+        """The paths that could not be read as bags."""
+        return tuple(r for r in self.results if r.error is not None)
+
+    @property
+    def valid(self) -> bool:
+        """True when every bag read is valid."""
+        return all(r.valid for r in self.reports)
+
+    @property
+    def status(self) -> str:
+        """'error' if a path is not a bag, else 'valid' or 'invalid'."""
+        return "error" if self.unusable else "valid" if self.valid else "invalid"
+
+
+def validate_paths(paths: Sequence[Path], mode: Mode = "full") -> ValidationRun:
+    """Validate each bag directory or serialized bag with BagIt and archiver's policy.
+
+    A path that cannot be read as a bag is recorded with its error; the others are
+    still validated. The checkers (and their schemas) are made once for all the paths.
+    """
+    checkers = archiver_checkers()
+    results: list[PathResult] = []
+    for path in paths:
+        try:
+            report = validate_path(path, mode=mode, checkers=checkers)
+        except BagReadError as exc:
+            results.append(PathResult(path, error=exc))
+            continue
+        results.append(PathResult(path, report=report))
+    return ValidationRun(mode, tuple(results))

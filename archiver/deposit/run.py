@@ -1,0 +1,171 @@
+"""A deposit run (``archiver deposit``): deposit or re-verify bags, record the events.
+
+``deposit_run`` opens the ledger first (an unusable ledger stops the run before any
+transfer), deposits (or, with ``verify``, re-verifies) each bag in turn, and records in
+the ledger the events ``archiver.deposit.events`` makes of what happened: a transfer or
+replication for each deposit that did something, a failure for a deposit that started
+and failed, a fixity check for each re-verification and for a damaged copy found at the
+target. The events of the bags done so far are recorded even when a later bag fails or
+the run is interrupted. Per bag, the run keeps a JSON-ready row for the report.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archiver.audit.collection import versions
+from archiver.bag.findings import Finding
+from archiver.deposit import (
+    DamagedTargetError,
+    InvalidBagError,
+    Target,
+    deposit_bag,
+    verify_deposit,
+)
+from archiver.deposit.events import deposit_event, failure_event, verification_event
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
+from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class DepositRun:
+    """What a deposit run did: a row per bag, the problems found, the events recorded,
+    messages for the user (``errors``, ``warnings``) and the exit status."""
+
+    target: Target
+    ledger: Path
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    events: list[LedgerEvent] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    status: int = EXIT_OK
+
+    def error(self, bag: Path, exc: ArchiverError) -> None:
+        """A bag that could not be deposited or verified (exit 2)."""
+        self.errors.append(str(exc))
+        self.rows.append({"bag": str(bag), "status": "error", "error": str(exc)})
+        self.status = EXIT_UNUSABLE
+
+    def found(self, bag: Path, status: str, findings: Sequence[Finding], **extra: str) -> None:
+        """A bag with its findings (``extra`` fields go after "bag")."""
+        row = {"bag": str(bag), **extra, "status": status}
+        self.rows.append({**row, "problems": [f.to_json() for f in findings]})
+        self.problems.extend(findings)
+        if findings and self.status == EXIT_OK:
+            self.status = EXIT_INTEGRITY
+
+
+def deposit_run(
+    bags: Sequence[Path],
+    target: Target,
+    *,
+    settings: Mapping[str, Any],
+    environ: Mapping[str, str] = os.environ,
+    ledger_path: Path | None = None,
+    verify: bool = False,
+    clock: Callable[[], datetime] = _utc_now,
+    on_bag: Callable[[], None] = lambda: None,
+) -> DepositRun:
+    """Deposit (or with ``verify`` re-verify) every bag at ``target``; record the events
+    in the ledger (default: ``.audit-ledger.sqlite`` beside the first bag)."""
+    path = ledger_path or default_ledger_path([Path(bags[0]).parent])
+    run = DepositRun(target, path)
+    started = clock()
+    with Ledger.open(path) as ledger:
+        try:
+            for bag in bags:
+                try:
+                    if verify:
+                        _verify_one(run, bag, settings, environ, clock)
+                    else:
+                        _deposit_one(run, bag, settings, environ, clock)
+                finally:
+                    on_bag()
+        finally:
+            if run.events:
+                ledger.record_events(
+                    run.events,
+                    run_id=str(uuid.uuid4()),
+                    started=started.isoformat(),
+                    ended=clock().isoformat(),
+                    versions=versions(),
+                    kind="deposit",
+                    target=target.uri,
+                )
+    return run
+
+
+def _deposit_one(
+    run: DepositRun,
+    bag: Path,
+    settings: Mapping[str, Any],
+    environ: Mapping[str, str],
+    clock: Callable[[], datetime],
+) -> None:
+    target = run.target
+    try:
+        result = deposit_bag(bag, target, now=clock(), environ=environ, settings=settings)
+    except InvalidBagError as exc:
+        run.rows.append(
+            {
+                "bag": str(bag),
+                "status": "invalid",
+                "problems": [f.to_json() for f in exc.report.findings],
+            }
+        )
+        run.problems.extend(exc.report.errors)
+        run.status = max(run.status, EXIT_INTEGRITY)
+        return
+    except DamagedTargetError as exc:  # damage found at the target: exit 1, not 2
+        run.found(bag, "damaged", exc.findings, target=target.uri)
+        run.events.append(verification_event(bag, target, clock(), exc.findings))
+        run.status = max(run.status, EXIT_INTEGRITY)
+        return
+    except DepositError as exc:
+        run.error(bag, exc)
+        run.events.append(failure_event(bag, target, clock(), str(exc)))
+        return
+    except ArchiverError as exc:
+        run.error(bag, exc)
+        return
+    if not result.identifier_from_bag_info:
+        run.warnings.append(
+            f"{bag}: no External-Identifier in bag-info.txt, "
+            f"deposited as {result.identifier!r} (the directory name)"
+        )
+    run.rows.append(result.to_json())
+    event = deposit_event(result)
+    if event is not None:
+        run.events.append(event)
+
+
+def _verify_one(
+    run: DepositRun,
+    bag: Path,
+    settings: Mapping[str, Any],
+    environ: Mapping[str, str],
+    clock: Callable[[], datetime],
+) -> None:
+    target = run.target
+    try:
+        result = verify_deposit(bag, target, environ=environ, settings=settings)
+    except ArchiverError as exc:
+        run.error(bag, exc)
+        return
+    findings = result.findings
+    run.events.append(verification_event(bag, target, clock(), findings, result.superseded))
+    extra = {"target": target.uri}
+    if result.superseded:
+        extra["detail"] = result.superseded
+    run.found(bag, str(result.status), findings, **extra)

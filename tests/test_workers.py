@@ -1,0 +1,267 @@
+"""archiver.workers: start method, and workers that never outlive the run that started them.
+
+The CLI tests start ``archiver build`` / ``archiver audit`` in a subprocess on a corpus
+big enough to need a pool, wait until its workers are busy, then kill it (``kill -9``)
+or stop it (SIGTERM), and check by their recorded process ids that no worker survives.
+The waits have generous bounds only so that a regression fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.synchronize
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bagit
+import pytest
+from conftest import ROOT
+from test_collection_build import many_sources
+from test_fileio import dead_pid
+
+from archiver.fileio import STAGING_PREFIX
+from archiver.ledger.store import Ledger
+from archiver.workers import init_worker, process_alive, worker_context
+
+GUARD_SECONDS = 120.0  # a hang guard, not a speed requirement
+
+needs_two_cores = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux"),
+    reason="pools start only with two or more cores; /proc is Linux",
+)
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + GUARD_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def children_of(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def start_cli(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "archiver", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(proc: subprocess.Popen[bytes]) -> tuple[int, bytes]:
+    """Wait for the CLI; its exit status and what it wrote to stderr.
+
+    A worker that outlives the CLI keeps its stderr open: that fails here, not hangs.
+    """
+    try:
+        _, err = proc.communicate(timeout=GUARD_SECONDS)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        raise AssertionError("stderr is still open: a worker outlived the command") from None
+    return proc.returncode, err
+
+
+# -- start method --------------------------------------------------------------------------
+
+
+def test_fork_without_other_threads_else_a_fork_server() -> None:
+    if threading.active_count() == 1:  # no thread left behind by an earlier test (moto, ...)
+        assert worker_context().get_start_method() == "fork"
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)  # like a progress bar's refresh thread
+    thread.start()
+    try:
+        assert worker_context(["archiver.workers"]).get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_process_alive() -> None:
+    assert process_alive(os.getpid())
+    assert not process_alive(dead_pid())
+    assert not process_alive(0)
+
+
+# -- a worker dies with its run -----------------------------------------------------------
+
+
+def _run_with_a_worker(ready: multiprocessing.synchronize.Event, pids: Any) -> None:
+    """A 'run' process: starts one worker (from a fork server), reports it, then waits."""
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()  # so workers need the server
+    context = worker_context(["archiver.workers"])
+    worker = context.Process(target=_worker, args=(os.getpid(),), daemon=False)
+    worker.start()
+    pids.put(worker.pid)
+    ready.wait()
+    time.sleep(3600)
+
+
+def _worker(run_pid: int) -> None:
+    init_worker(run_pid)
+    time.sleep(3600)
+
+
+def test_a_worker_from_a_fork_server_dies_with_its_run() -> None:
+    """The worker's parent is the fork server, not the run: the watch on the run's pid
+    (not the parent death signal alone) must end it."""
+    context = multiprocessing.get_context("spawn")
+    pids = context.Queue()
+    ready = context.Event()
+    run = context.Process(target=_run_with_a_worker, args=(ready, pids))
+    run.start()
+    worker_pid = pids.get(timeout=GUARD_SECONDS)
+    assert running(worker_pid)
+    os.kill(run.pid or 0, signal.SIGKILL)
+    run.join()
+    wait_for(lambda: not running(worker_pid), f"worker {worker_pid} to die with its run")
+
+
+# -- the CLI, killed or stopped mid-run ----------------------------------------------------
+
+
+def _busy_build(
+    tmp_path: Path, sources: int = 400
+) -> tuple[subprocess.Popen[bytes], Path, set[int]]:
+    corpus = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(sources)])
+    out = tmp_path / "bags"
+    proc = start_cli(
+        "build", "--catalog", str(corpus / "metadata.csv"), "--out", str(out),
+        "--config", str(ROOT / "archive.toml"), cwd=tmp_path,
+    )  # fmt: skip
+    workers: set[int] = set()
+
+    def busy() -> bool:
+        workers.update(children_of(proc.pid))
+        return len(workers) >= 2 and out.is_dir() and any(out.iterdir())
+
+    wait_for(busy, "build workers to build")
+    assert proc.poll() is None, finish(proc)
+    return proc, out, workers
+
+
+@needs_two_cores
+def test_kill_9_of_build_leaves_no_worker_and_the_next_build_cleans_up(tmp_path: Path) -> None:
+    proc, out, workers = _busy_build(tmp_path)
+    proc.kill()
+    assert finish(proc) == (-signal.SIGKILL, b"")
+    wait_for(lambda: not any(running(pid) for pid in workers), "orphaned build workers to die")
+    count = len(list(out.iterdir()))
+    time.sleep(1.0)
+    assert len(list(out.iterdir())) == count  # nobody is building any more
+    # what a killed run left: its staging directories (if a worker was inside one), and
+    # one planted for an owner known to be dead
+    planted = out / f"{STAGING_PREFIX}{dead_pid()}-00ff"
+    (planted / "data").mkdir(parents=True)
+    live = out / f"{STAGING_PREFIX}{os.getpid()}-00ff"  # a live owner's: left alone
+    live.mkdir()
+    leftovers = {p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)} - {live}
+    again = subprocess.run(
+        [sys.executable, "-m", "archiver", "build", "--catalog",
+         str(tmp_path / "many" / "metadata.csv"), "--out", str(out), "--config",
+         str(ROOT / "archive.toml"), str(tmp_path / "many" / "s000.txt")],
+        cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1700000000"},
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    for path in leftovers:
+        assert not path.exists()
+        assert f"archiver: removed {path}, left by a build that was killed" in again.stderr
+    assert live.is_dir()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [live.name]
+
+
+@needs_two_cores
+def test_sigterm_stops_build_cleanly(tmp_path: Path) -> None:
+    proc, out, workers = _busy_build(tmp_path)
+    proc.terminate()
+    assert finish(proc) == (128 + signal.SIGTERM, b"archiver: terminated\n")
+    assert not any(running(pid) for pid in workers)  # reaped before the run exited
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left
+    for bag in out.iterdir():  # every bag there is whole
+        bagit.Bag(str(bag)).validate(fast=True)
+
+
+def _collection(tmp_path: Path, bags: int = 120) -> Path:
+    """``bags`` copies of one bag with a 2 MiB payload (enough for a pool of workers)."""
+    root = tmp_path / "collection"
+    first = root / "b000"
+    (first).mkdir(parents=True)
+    (first / "payload.bin").write_bytes(os.urandom(2 << 20))
+    bagit.make_bag(str(first), checksums=["sha256", "sha512"])
+    for n in range(1, bags):
+        shutil.copytree(first, root / f"b{n:03d}")
+    return root
+
+
+def _busy_audit(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, set[int]]:
+    root = _collection(tmp_path)
+    ledger = tmp_path / "ledger.sqlite"
+    proc = start_cli("audit", str(root), "--workers", "2", "--ledger", str(ledger), cwd=tmp_path)
+    workers: set[int] = set()
+
+    def busy() -> bool:
+        workers.update(children_of(proc.pid))
+        return len(workers) >= 2
+
+    wait_for(busy, "audit workers to start")
+    time.sleep(0.2)  # let them take work
+    assert proc.poll() is None, finish(proc)
+    return proc, ledger, workers
+
+
+@needs_two_cores
+def test_kill_9_of_audit_leaves_no_worker(tmp_path: Path) -> None:
+    proc, ledger, workers = _busy_audit(tmp_path)
+    proc.kill()
+    assert finish(proc) == (-signal.SIGKILL, b"")
+    wait_for(lambda: not any(running(pid) for pid in workers), "orphaned audit workers to die")
+
+
+@needs_two_cores
+def test_sigterm_stops_audit_and_records_no_run(tmp_path: Path) -> None:
+    proc, ledger, workers = _busy_audit(tmp_path)
+    proc.terminate()
+    assert finish(proc) == (128 + signal.SIGTERM, b"archiver: terminated\n")
+    assert not any(running(pid) for pid in workers)
+    if ledger.exists():  # the ledger is written only once an audit has finished
+        with Ledger.open(ledger, create=False) as opened:
+            assert opened.runs() == []  # nothing half recorded
