@@ -230,3 +230,19 @@ def finding_from_json(data: Mapping[str, Any]) -> Finding:
         expected=data.get("expected"),
         found=data.get("found"),
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BagSummary:
+    """One bag's audit history in brief: what the collection report shows of it."""
+
+    bag: str
+    checks: int  # outcomes recorded for the bag, in any run
+    first_seq: int
+    last_seq: int
+    last_status: str
+    last_files: int
+    last_bytes: int
+    last_findings: tuple[Finding, ...]
+    last_good_seq: int | None  # the last fixity check that found the bag valid
+    failed_seqs: tuple[int, ...]  # the runs whose outcome for the bag was not valid

@@ -62,6 +62,7 @@ from archiver.ledger.records import (
     AuditReportLike,
     BagOutcome,
     BagReportLike,
+    BagSummary,
     LedgerEvent,
     Problem,
     RecordedEvent,
@@ -85,6 +86,7 @@ __all__ = [
     "BagOutcome",
     "BagReportLike",
     "BagStats",
+    "BagSummary",
     "Ledger",
     "LedgerEvent",
     "Problem",
@@ -811,3 +813,78 @@ class Ledger:
         ]
         meta = dict(tx.execute("SELECT key, value FROM meta").fetchall())
         return verify_chain(runs, children, orphans, meta, expected_head)
+
+    # -- the collection at a glance (archiver report)
+
+    def bag_summaries(self) -> list[BagSummary]:
+        """Every audited bag's history in brief, sorted by bag.
+
+        Cost grows with the outcomes stored, but in SQLite's C loops: counts from the
+        covering (bag, seq) index, the failed outcomes from one filtered scan, the last
+        outcomes run by run from the newest until every bag is covered.
+        """
+        with self._transaction("read the bag summaries", write=False) as tx:
+            counts = tx.execute(
+                "SELECT bag, COUNT(*), MIN(seq), MAX(seq) FROM outcomes GROUP BY bag"
+            ).fetchall()
+            failed: dict[str, list[int]] = {}
+            for bag, seq in tx.execute(
+                "SELECT bag, seq FROM outcomes WHERE status != 'valid' ORDER BY seq"
+            ):
+                failed.setdefault(str(bag), []).append(int(seq))
+            last_seq = {str(bag): int(last) for bag, _, _, last in counts}
+            latest: dict[str, tuple[Any, ...]] = {}
+            for seq in sorted(set(last_seq.values()), reverse=True):
+                for row in tx.execute(
+                    "SELECT bag, status, files, bytes, findings FROM outcomes WHERE seq = ?",
+                    (seq,),
+                ):
+                    if last_seq.get(str(row[0])) == seq:
+                        latest[str(row[0])] = (seq, *row[1:])
+            fixity = {
+                int(row[0])
+                for row in tx.execute(
+                    "SELECT seq FROM runs WHERE mode IN ({})".format(
+                        ", ".join("?" * len(FIXITY_MODES))
+                    ),
+                    tuple(sorted(FIXITY_MODES)),
+                )
+            }
+            summaries = []
+            for bag, checks, first, last in sorted(counts, key=lambda row: str(row[0])):
+                name = str(bag)
+                seq, status, files, size, findings = latest[name]
+                good: int | None = int(seq)
+                if status != "valid" or good not in fixity:
+                    good = self._last_good(tx, name, fixity)
+                try:
+                    found = tuple(finding_from_json(f) for f in json.loads(findings))
+                except (TypeError, ValueError, KeyError) as exc:
+                    raise LedgerError(
+                        f"{self.path}: run seq {seq}, bag {name}: unreadable findings ({exc})"
+                    ) from exc
+                summaries.append(
+                    BagSummary(
+                        bag=name,
+                        checks=int(checks),
+                        first_seq=int(first),
+                        last_seq=int(last),
+                        last_status=str(status),
+                        last_files=int(files),
+                        last_bytes=int(size),
+                        last_findings=found,
+                        last_good_seq=good,
+                        failed_seqs=tuple(failed.get(name, ())),
+                    )
+                )
+        return summaries
+
+    @staticmethod
+    def _last_good(tx: sqlite3.Connection, bag: str, fixity: set[int]) -> int | None:
+        for (seq,) in tx.execute(
+            "SELECT seq FROM outcomes WHERE bag = ? AND status = 'valid' ORDER BY seq DESC",
+            (bag,),
+        ):
+            if int(seq) in fixity:
+                return int(seq)
+        return None
