@@ -19,8 +19,8 @@
     var cells = rows[i].cells;
     var keys = [];
     for (var c = 0; c < cells.length; c++) {
-      var cell = cells[c];
-      keys.push(cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim());
+      var td = cells[c];
+      keys.push(td.hasAttribute("data-sort") ? td.getAttribute("data-sort") : td.textContent.trim());
     }
     items.push({ id: rows[i].id, keys: keys, text: rows[i].textContent.toLowerCase(),
                  cls: rows[i].className, row: rows[i] });
