@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.ledger.store import Ledger, LedgerEvent
 from bench.report import Sample
-from bench.run import ARCHIVER
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20111216
@@ -142,15 +140,10 @@ def make_corpus(directory: Path, bags: int, runs: int, seed: int = SEED) -> Corp
 
 def time_report(corpus: Corpus, html: Path) -> Sample:
     """Run ``archiver report`` once: wall time and peak RSS. It exits 1 (bags failing)."""
+    from bench.run import ARCHIVER, run_once  # bench.run imports this module
+
     command = (*ARCHIVER, "report", "--ledger", str(corpus.ledger), "--out", str(html))
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=REPO)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1) or not html.is_file():
-        raise SystemExit(f"bench: {' '.join(command)} exited {code}")
-    return Sample(seconds=seconds, maxrss_kib=int(usage.ru_maxrss))
+    return run_once(command, dict(os.environ), exit_ok=(0, 1))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -168,6 +168,15 @@ def test_a_failing_bag_row_has_its_open_errors_last_good_check_and_history() -> 
     assert bad.title == "A <script>alert(1)</script> title"  # data; the template escapes it
 
 
+def test_places_are_the_distinct_kind_and_path_of_the_open_problems() -> None:
+    sha512 = Finding(Kind.CHECKSUM_MISMATCH, "/c/bad", "data/x.txt", "sha512 differs")
+    gone = Finding(Kind.MISSING_FILE, "/c/bad", "data/y.txt", "gone")
+    summaries = [summary("/c/bad", status="invalid", findings=(MISMATCH, sha512, gone))]
+    row = page(summaries=summaries, events=[]).rows[0]
+    assert len(row.problems) == 3
+    assert row.places == (("checksum-mismatch", "data/x.txt"), ("missing-file", "data/y.txt"))
+
+
 def test_copies_keep_the_latest_per_target_with_its_version_and_failures_count() -> None:
     rows = {row.identifier: row for row in page().rows}
     fresh = rows["fresh"]

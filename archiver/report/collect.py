@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -19,7 +20,7 @@ CHUNK = 512
 def read_title(bag: str) -> str:
     """The first ``dc.title`` of the bag's ``metadata/dc.json``; "" when it cannot be read."""
     try:
-        with open(Path(bag) / "metadata" / "dc.json", "rb") as stream:
+        with open(os.path.join(bag, "metadata", "dc.json"), "rb") as stream:
             record = orjson.loads(stream.read())
     except (OSError, orjson.JSONDecodeError):
         return ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 
@@ -125,6 +125,11 @@ class BagRow:
     def failing(self) -> bool:
         """True when the bag's last check did not find it valid."""
         return self.status not in ("valid", NEVER_CHECKED)
+
+    @property
+    def places(self) -> tuple[tuple[str, str], ...]:
+        """The open problems' distinct (kind, path), in order."""
+        return tuple(dict.fromkeys((p.kind, p.path) for p in self.problems))
 
     @property
     def notable(self) -> bool:
@@ -317,10 +322,25 @@ def build_page(
     copies, repairs, failed_copies = _copies_and_repairs(events, kinds)
     by_bag = {summary.bag: summary for summary in summaries}
     names = sorted(set(by_bag) | {recorded.event.bag for recorded in events})
-    rows: list[BagRow] = []
+    keyed: list[tuple[tuple[int, str, str], str, str]] = []
     for name in names:
         summary = by_bag.get(name)
-        last_good = ""
+        status = NEVER_CHECKED if summary is None else summary.last_status
+        good = summary.last_good_seq if summary is not None else None
+        last_good = views[good].ended if good is not None and good in views else ""
+        identifier = _identifier(name)
+        if status not in ("valid", NEVER_CHECKED):
+            key = (0, "", identifier)  # failing now
+        elif not last_good:
+            key = (1, "", identifier)
+        else:
+            key = (2, last_good, identifier)
+        keyed.append((key, name, last_good))
+    keyed.sort()
+    ages = {text: age_days(text, now) for text in {last_good for _, _, last_good in keyed}}
+    rows: list[BagRow] = []
+    for index, (key, name, last_good) in enumerate(keyed, 1):
+        summary = by_bag.get(name)
         failed_runs: tuple[RunView, ...] = ()
         found: tuple[OpenProblem, ...] = ()
         if summary is None:
@@ -330,8 +350,6 @@ def build_page(
             last_checked = views[summary.last_seq].ended if summary.last_seq in views else ""
             first_checked = views[summary.first_seq].ended if summary.first_seq in views else ""
             checks = summary.checks
-            if summary.last_good_seq is not None and summary.last_good_seq in views:
-                last_good = views[summary.last_good_seq].ended
             failed_runs = tuple(views[s] for s in summary.failed_seqs if s in views)
             found = tuple(
                 OpenProblem(str(f.kind), f.path, f.message)
@@ -340,14 +358,14 @@ def build_page(
             )
         rows.append(
             BagRow(
-                index=0,
+                index=index,
                 bag=name,
-                identifier=_identifier(name),
+                identifier=key[2],
                 title=titles.get(name, ""),
                 status=status,
                 last_checked=last_checked,
                 last_good=last_good,
-                last_good_age_days=age_days(last_good, now) if last_good else None,
+                last_good_age_days=ages[last_good] if last_good else None,
                 problems=found,
                 copies=tuple(copies.get(name, ())),
                 repairs=tuple(repairs.get(name, ())),
@@ -357,17 +375,7 @@ def build_page(
                 failed_copies=failed_copies.get(name, 0),
             )
         )
-
-    def urgency(row: BagRow) -> tuple[int, str, str]:
-        if row.failing:
-            return (0, "", row.identifier)
-        if not row.last_good:
-            return (1, "", row.identifier)
-        return (2, row.last_good, row.identifier)
-
-    ordered = tuple(
-        _with_index(row, index) for index, row in enumerate(sorted(rows, key=urgency), 1)
-    )
+    ordered = tuple(rows)
     audits = [views[run.seq] for run in runs if run.kind in AUDIT_KINDS]
     goods = [row.last_good for row in ordered if row.last_good]
     top = Summary(
@@ -392,7 +400,3 @@ def build_page(
         runs=tuple(views[run.seq] for run in runs),
         charts=_charts(audits, ordered),
     )
-
-
-def _with_index(row: BagRow, index: int) -> BagRow:
-    return replace(row, index=index)

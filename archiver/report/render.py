@@ -75,7 +75,10 @@ def history_text(row: BagRow) -> str:
 
 def _data_row(row: BagRow) -> list[Any]:
     """A bag beyond the plain rows, as the script reads it (see report.js)."""
-    problems = "; ".join(f"{p.kind} {p.path}" for p in row.problems[:3])
+    places = row.places
+    problems = "; ".join(f"{kind} {path}" for kind, path in places[:3])
+    if len(places) > 3:
+        problems += f"; +{len(places) - 3} more"
     copies = "; ".join(f"{c.target} {c.version}".strip() for c in row.copies)
     repairs = f"{len(row.repairs)}, last {when(row.repairs[-1].when)}" if row.repairs else ""
     return [
@@ -87,7 +90,7 @@ def _data_row(row: BagRow) -> list[Any]:
         row.last_good,
         when(row.last_good) if row.last_good else "never",
         problems,
-        len(row.problems),
+        len(places),
         copies,
         len(row.copies),
         repairs,
