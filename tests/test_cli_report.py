@@ -116,3 +116,19 @@ def test_audit_html_writes_the_report_after_recording_the_run(
     tree = lxml_html.parse(str(out)).getroot()
     first = tree.xpath('//table[@id="bag-table"]/tbody/tr')[0]
     assert first.get("class") == "bad" and first.xpath("th")[0].text_content() == victim.name
+
+
+def test_audit_html_exits_1_when_the_ledger_does_not_verify(
+    collection_copy: Path, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    out = tmp_path / "audit.html"
+    argv = ["audit", str(collection_copy), "--workers", "1", "--ledger", str(ledger)]
+    assert cli.main(argv) == 0
+    with sqlite3.connect(ledger) as db:
+        db.execute("UPDATE runs SET bags = 4 WHERE seq = 1")
+    assert cli.main(argv) == 0  # the audit alone does not verify the ledger
+    assert cli.main([*argv, "--html", str(out)]) == 1
+    assert "FAILS" in out.read_text(encoding="utf-8")
+    assert cli.main([*argv, "--html", str(out), "--no-ledger-verify"]) == 0
+    assert "not run for this report" in out.read_text(encoding="utf-8")

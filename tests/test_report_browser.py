@@ -127,6 +127,15 @@ def shown_rows(driver: Any) -> list[Any]:
     return [row for row in rows if row.is_displayed()]
 
 
+def shown_ids(driver: Any) -> list[str]:
+    """The ids of the table rows a person sees (one call, for long tables)."""
+    ids: list[str] = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#bag-table tbody tr'))"
+        ".filter(r => r.getClientRects().length > 0).map(r => r.id)"
+    )
+    return ids
+
+
 def open_page(driver: Any, page: Path) -> None:
     """Load the page; the logs then hold only what it did."""
     driver.get("about:blank")
@@ -281,3 +290,40 @@ def test_a_script_in_a_title_shows_as_text_in_html_rows_and_script_rows(
     assert browser.find_element(By.ID, "b3").is_displayed()
     assert search.get_attribute("value") == ""
     assert console_errors(browser) == []
+
+
+def test_a_large_collection_pages_through_every_bag(browser: Any, tmp_path: Path) -> None:
+    from bench.collection_report import make_corpus
+
+    corpus = make_corpus(tmp_path / "corpus", 1_500, 3)
+    page = tmp_path / "large.html"
+    built = collect(corpus.ledger, now=NOW)
+    failing = [row.identifier for row in built.failing_rows]
+    page.write_text(render_page(built, plain_rows=100), encoding="utf-8")
+    set_width(browser, 1280)
+    open_page(browser, page)
+    assert console_errors(browser) == []
+    assert len(shown_ids(browser)) == 1_000
+    assert browser.find_element(By.ID, "count").text.startswith("Showing 1,000 of 1,500")
+    browser.find_element(By.ID, "more").click()
+    assert shown_ids(browser) == [f"b{i}" for i in range(1, 1_501)]  # one row per bag
+    assert not browser.find_element(By.ID, "more").is_displayed()
+    heads = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#bag-table tbody th'))"
+        f".slice(0, {len(failing)}).map(th => th.textContent)"
+    )
+    assert heads == failing
+    search = browser.find_element(By.ID, "filter")
+    search.send_keys("s001234")
+    (row,) = shown_rows(browser)
+    assert row.find_element(By.TAG_NAME, "th").text == "s001234"
+    assert "Statement 1234 of" in row.text and "3 checks" in row.text
+    search.clear()
+    search.send_keys(" ")
+    assert len(shown_ids(browser)) == 1_000
+    # sorting by the last good check puts the failing bags' older checks first
+    browser.find_elements(By.CSS_SELECTOR, "#bag-table thead th button")[2].click()
+    first = browser.find_element(By.CSS_SELECTOR, "#bag-table tbody tr td:nth-of-type(2)")
+    assert first.text.startswith("2026-01-01")
+    assert console_errors(browser) == []
+    assert [u for u in requests_made(browser) if not u.startswith("data:")] == [page.as_uri()]

@@ -86,8 +86,16 @@ def test_bags_beyond_the_plain_rows_are_script_safe_data(tmp_path: Path) -> None
     scripts = tree.findall(".//script")
     assert [s.get("type") for s in scripts] == ["application/json", None]
     data = json.loads(scripts[0].text)
-    assert [row[2] for row in data] == names[:2]
-    assert data[0][3] == "</script><script>alert(1)//"
+    rows = data["rows"]
+    assert [data["dirs"][row[2]] + row[1] for row in rows] == names[:2]
+    assert [row[0] for row in rows] == [2, 3]
+    assert rows[0][3] == "</script><script>alert(1)//"
+    assert [data["runs"][str(row[5])] for row in rows] == [
+        "2026-01-01 01:00 UTC",
+        "2026-01-02 01:00 UTC",
+    ]
+    assert [(row[6], row[7]) for row in rows] == [(3, 1), (3, 0)]
+    assert data["copies"][rows[1][10]] == "ocfl:///srv/ocfl v1"
     assert "</script><script>alert" not in text
     note = tree.get_element_by_id("more-note").text_content()
     assert "2 more bags" in note

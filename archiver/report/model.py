@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePath
 
 from archiver.bag.findings import Severity
 from archiver.ledger.records import BagSummary, Problem, RecordedEvent, RunRecord
@@ -102,6 +101,7 @@ class BagRow:
     status: str  # the last outcome: valid, invalid, ... or "never checked"
     last_checked: str
     last_good: str  # time of the last good fixity check, "" if never
+    last_good_seq: int | None  # its run
     last_good_age_days: int | None
     problems: tuple[OpenProblem, ...]
     copies: tuple[Copy, ...]
@@ -168,11 +168,7 @@ class Page:
     rows: tuple[BagRow, ...]
     runs: tuple[RunView, ...]
     charts: tuple[Chart, ...]
-
-    @property
-    def failing_rows(self) -> tuple[BagRow, ...]:
-        """The bags failing now, in table order."""
-        return tuple(row for row in self.rows if row.failing)
+    failing_rows: tuple[BagRow, ...]  # the bags failing now, in table order
 
 
 def _parse(text: str) -> datetime | None:
@@ -302,7 +298,8 @@ def _charts(audits: Sequence[RunView], rows: Sequence[BagRow]) -> tuple[Chart, .
 
 
 def _identifier(bag: str) -> str:
-    return PurePath(bag).name or bag
+    """The bag's directory name (its last path component)."""
+    return bag.rstrip("/").rsplit("/", 1)[-1] or bag
 
 
 def build_page(
@@ -322,7 +319,7 @@ def build_page(
     copies, repairs, failed_copies = _copies_and_repairs(events, kinds)
     by_bag = {summary.bag: summary for summary in summaries}
     names = sorted(set(by_bag) | {recorded.event.bag for recorded in events})
-    keyed: list[tuple[tuple[int, str, str], str, str]] = []
+    keyed: list[tuple[tuple[int, str, str], str, str, int | None]] = []
     for name in names:
         summary = by_bag.get(name)
         status = NEVER_CHECKED if summary is None else summary.last_status
@@ -335,11 +332,12 @@ def build_page(
             key = (1, "", identifier)
         else:
             key = (2, last_good, identifier)
-        keyed.append((key, name, last_good))
+        keyed.append((key, name, last_good, good if last_good else None))
     keyed.sort()
-    ages = {text: age_days(text, now) for text in {last_good for _, _, last_good in keyed}}
+    ages = {text: age_days(text, now) for text in {item[2] for item in keyed}}
     rows: list[BagRow] = []
-    for index, (key, name, last_good) in enumerate(keyed, 1):
+    ended = {seq: view.ended for seq, view in views.items()}
+    for index, (key, name, last_good, good_seq) in enumerate(keyed, 1):
         summary = by_bag.get(name)
         failed_runs: tuple[RunView, ...] = ()
         found: tuple[OpenProblem, ...] = ()
@@ -347,15 +345,17 @@ def build_page(
             status, last_checked, first_checked, checks = NEVER_CHECKED, "", "", 0
         else:
             status = summary.last_status
-            last_checked = views[summary.last_seq].ended if summary.last_seq in views else ""
-            first_checked = views[summary.first_seq].ended if summary.first_seq in views else ""
+            last_checked = ended.get(summary.last_seq, "")
+            first_checked = ended.get(summary.first_seq, "")
             checks = summary.checks
-            failed_runs = tuple(views[s] for s in summary.failed_seqs if s in views)
-            found = tuple(
-                OpenProblem(str(f.kind), f.path, f.message)
-                for f in summary.last_findings
-                if f.severity is Severity.ERROR
-            )
+            if summary.failed_seqs:
+                failed_runs = tuple(views[s] for s in summary.failed_seqs if s in views)
+            if summary.last_findings:
+                found = tuple(
+                    OpenProblem(str(f.kind), f.path, f.message)
+                    for f in summary.last_findings
+                    if f.severity is Severity.ERROR
+                )
         rows.append(
             BagRow(
                 index=index,
@@ -365,6 +365,7 @@ def build_page(
                 status=status,
                 last_checked=last_checked,
                 last_good=last_good,
+                last_good_seq=good_seq,
                 last_good_age_days=ages[last_good] if last_good else None,
                 problems=found,
                 copies=tuple(copies.get(name, ())),
@@ -376,13 +377,14 @@ def build_page(
             )
         )
     ordered = tuple(rows)
+    failing = tuple(row for row in ordered if row.failing)
     audits = [views[run.seq] for run in runs if run.kind in AUDIT_KINDS]
     goods = [row.last_good for row in ordered if row.last_good]
     top = Summary(
         bags=len(ordered),
         files=sum(s.last_files for s in summaries),
         bytes=sum(s.last_bytes for s in summaries),
-        failing=sum(1 for row in ordered if row.failing),
+        failing=len(failing),
         never_good=sum(1 for row in ordered if not row.last_good),
         last_audit=audits[-1] if audits else None,
         runs=len(runs),
@@ -399,4 +401,6 @@ def build_page(
         rows=ordered,
         runs=tuple(views[run.seq] for run in runs),
         charts=_charts(audits, ordered),
+        failing_rows=failing,
     )
+

@@ -9,6 +9,7 @@ the rest compact JSON that the script turns into rows on demand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jinja2
@@ -16,7 +17,7 @@ import orjson
 from markupsafe import Markup
 
 from archiver import __version__
-from archiver.report.model import BagRow, Page
+from archiver.report.model import BagRow, Page, RunView
 
 PLAIN_ROWS = 2_000  # bags written as HTML table rows; the others as data for the script
 MAX_HISTORIES = 1_000  # notable bag histories written out
@@ -73,31 +74,60 @@ def history_text(row: BagRow) -> str:
     return f"{text}, all valid"
 
 
-def _data_row(row: BagRow) -> list[Any]:
-    """A bag beyond the plain rows, as the script reads it (see report.js)."""
-    places = row.places
-    problems = "; ".join(f"{kind} {path}" for kind, path in places[:3])
-    if len(places) > 3:
-        problems += f"; +{len(places) - 3} more"
-    copies = "; ".join(f"{c.target} {c.version}".strip() for c in row.copies)
-    repairs = f"{len(row.repairs)}, last {when(row.repairs[-1].when)}" if row.repairs else ""
-    return [
-        row.index,
-        row.identifier,
-        row.bag,
-        row.title,
-        row.status,
-        row.last_good,
-        when(row.last_good) if row.last_good else "never",
-        problems,
-        len(places),
-        copies,
-        len(row.copies),
-        repairs,
-        len(row.repairs),
-        history_text(row),
-        row_class(row),
-    ]
+class _Interned:
+    """Repeated strings (directories, copy lists) kept once, rows point at them."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        return self.index.setdefault(text, len(self.index))
+
+    @property
+    def values(self) -> list[str]:
+        return list(self.index)
+
+
+def data_rows(rows: Sequence[BagRow], runs: Sequence[RunView]) -> dict[str, Any]:
+    """The bags beyond the plain rows, compact, as the script reads them (see report.js).
+
+    Each row: [index, identifier, directory (into ``dirs``), title, status, run of the
+    last good check (0: never), checks, failed checks, open problems as text, their
+    count, copies (into ``copies``), repairs as text, their count, row classes].
+    """
+    dirs, copies = _Interned(), _Interned()
+    out = []
+    for row in rows:
+        places = row.places
+        problems = "; ".join(f"{kind} {path}" for kind, path in places[:3])
+        if len(places) > 3:
+            problems += f"; +{len(places) - 3} more"
+        held = "; ".join(f"{c.target} {c.version}".strip() for c in row.copies)
+        repairs = f"{len(row.repairs)}, last {when(row.repairs[-1].when)}" if row.repairs else ""
+        out.append(
+            [
+                row.index,
+                row.identifier,
+                dirs(row.bag[: len(row.bag) - len(row.identifier)]),
+                row.title,
+                row.status,
+                row.last_good_seq or 0,
+                row.checks,
+                len(row.failed_runs),
+                problems,
+                len(places),
+                copies(held),
+                repairs,
+                len(row.repairs),
+                row_class(row),
+            ]
+        )
+    return {
+        "runs": {str(run.seq): when(run.ended) for run in runs},
+        "dirs": dirs.values,
+        "copies": copies.values,
+        "rows": out,
+    }
 
 
 def environment() -> jinja2.Environment:
@@ -122,7 +152,7 @@ def render_page(page: Page, *, plain_rows: int = PLAIN_ROWS) -> str:
     histories = notable[:MAX_HISTORIES]
     data_json = ""
     if rest:
-        encoded = orjson.dumps([_data_row(row) for row in rest]).decode("utf-8")
+        encoded = orjson.dumps(data_rows(rest, page.runs)).decode("utf-8")
         data_json = Markup(encoded.translate(_SCRIPT_SAFE))  # noqa: S704 - escaped above
     template = environment().get_template("report.html")
     return template.render(

@@ -25,15 +25,21 @@
     items.push({ id: rows[i].id, keys: keys, text: rows[i].textContent.toLowerCase(),
                  cls: rows[i].className, row: rows[i] });
   }
-  // The bags beyond the plain rows: [index, identifier, path, title, status, last good,
-  // last good (shown), problems, problem count, copies, copy count, repairs, repair count,
-  // history, class]
-  var data = dataNode ? JSON.parse(dataNode.textContent) : [];
-  data.forEach(function (d) {
-    items.push({ id: "b" + d[0], keys: [d[1], d[3], d[5], d[4], String(d[8]), String(d[10]), String(d[12]), d[13]],
-                 text: [d[1], d[3], d[4], d[7], d[9], d[13]].join(" ").toLowerCase(), cls: d[14], d: d, row: null });
+  // The bags beyond the plain rows (see data_rows in archiver/report/render.py).
+  var data = dataNode ? JSON.parse(dataNode.textContent) : { runs: {}, dirs: [], copies: [], rows: [] };
+  function historyText(checks, failed) {
+    if (!checks) { return "never checked"; }
+    var text = checks.toLocaleString("en") + (checks === 1 ? " check" : " checks");
+    return text + (failed ? ", " + failed.toLocaleString("en") + " failed" : ", all valid");
+  }
+  data.rows.forEach(function (d) {
+    var copies = data.copies[d[10]];
+    var history = historyText(d[6], d[7]);
+    items.push({ id: "b" + d[0], keys: [d[1], d[3], String(d[5]), d[4], String(d[9]), copies, String(d[12]), String(d[6])],
+                 text: [d[1], d[3], d[4], d[8], copies, d[11], history].join(" ").toLowerCase(),
+                 cls: d[13], d: d, row: null });
   });
-  var numeric = [false, false, false, false, true, true, true, false];
+  var numeric = [false, false, true, false, true, false, true, true];
   var shown = rows.length;
   var sortKey = -1;
   var sortDir = 1;
@@ -47,22 +53,22 @@
   function makeRow(d) {
     var tr = document.createElement("tr");
     tr.id = "b" + d[0];
-    tr.className = d[14];
+    tr.className = d[13];
     var th = document.createElement("th");
     th.scope = "row";
     var span = cell("span", d[1]);
-    span.title = d[2];
+    span.title = data.dirs[d[2]] + d[1];
     th.appendChild(span);
     tr.appendChild(th);
     tr.appendChild(cell("td", d[3]));
-    tr.appendChild(cell("td", d[6]));
+    tr.appendChild(cell("td", d[5] ? data.runs[d[5]] : "never"));
     var st = document.createElement("td");
     st.appendChild(cell("span", d[4])).className = "st";
     tr.appendChild(st);
-    tr.appendChild(cell("td", d[7]));
-    tr.appendChild(cell("td", d[9]));
+    tr.appendChild(cell("td", d[8]));
+    tr.appendChild(cell("td", data.copies[d[10]]));
     tr.appendChild(cell("td", d[11]));
-    var hist = cell("td", d[13]);
+    var hist = cell("td", historyText(d[6], d[7]));
     if (document.getElementById("h" + d[0])) {
       var link = cell("a", "history");
       link.href = "#h" + d[0];
