@@ -152,6 +152,10 @@ def test_titles_of_missing_or_broken_records_are_left_out(tmp_path: Path) -> Non
     odd = tmp_path / "odd"
     (odd / "metadata").mkdir(parents=True)
     (odd / "metadata" / "dc.json").write_text('{"dc.title": "not a list"}', encoding="utf-8")
-    bags = [str(good), str(broken), str(odd), str(tmp_path / "gone")]
+    big = tmp_path / "big"
+    (big / "metadata").mkdir(parents=True)
+    long = {"dc.title": ["Long"], "dc.description": ["x" * 50_000]}  # read in several chunks
+    (big / "metadata" / "dc.json").write_text(json.dumps(long), encoding="utf-8")
+    bags = [str(good), str(broken), str(odd), str(tmp_path / "gone"), str(big)]
     assert read_title(str(good)) == "T"
-    assert read_titles(bags) == {str(good): "T"}
+    assert read_titles(bags) == {str(good): "T", str(big): "Long"}

@@ -153,7 +153,7 @@ def test_rows_put_failing_then_never_good_then_oldest_good_check_first() -> None
         "old",
         "fresh",
     ]
-    assert [row.index for row in result.rows] == [1, 2, 3, 4, 5]
+    assert [row.number for row in result.rows] == [1, 2, 3, 4, 5]
     assert [row.anchor for row in result.rows][:2] == ["b1", "b2"]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from archiver.bag.findings import Finding, Kind, Severity
 
@@ -232,9 +232,12 @@ def finding_from_json(data: Mapping[str, Any]) -> Finding:
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BagSummary:
-    """One bag's audit history in brief: what the collection report shows of it."""
+class BagSummary(NamedTuple):
+    """One bag's audit history in brief: what the collection report shows of it.
+
+    A named tuple, not a frozen dataclass: a report reads one per bag, and a tuple is
+    built several times faster.
+    """
 
     bag: str
     checks: int  # outcomes recorded for the bag, in any run

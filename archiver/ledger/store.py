@@ -31,9 +31,11 @@ import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from archiver.bag.findings import Finding
 from archiver.errors import LedgerError
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
@@ -819,30 +821,33 @@ class Ledger:
     def bag_summaries(self) -> list[BagSummary]:
         """Every audited bag's history in brief, sorted by bag.
 
-        Cost grows with the outcomes stored, but in SQLite's C loops: counts from the
-        covering (bag, seq) index, the failed outcomes from one filtered scan, the last
-        outcomes run by run from the newest until every bag is covered.
+        Cost grows with the outcomes stored, but mostly in SQLite's C loops: counts from
+        the covering (bag, seq) index, the failed outcomes of the runs that had failures,
+        the last outcomes run by run from the newest until every bag is covered.
         """
-        with self._transaction("read the bag summaries", write=False) as tx:
+        with (
+            ThreadPoolExecutor(1) as pool,
+            self._transaction("read the bag summaries", write=False) as tx,
+        ):
+            # The scan for failed outcomes runs beside the count, on a second connection.
+            head = self._head(tx)[0]
+            failed_rows = pool.submit(self._failed_outcomes, head)
             counts = tx.execute(
-                "SELECT bag, COUNT(*), MIN(seq), MAX(seq) FROM outcomes GROUP BY bag"
+                "SELECT bag, COUNT(*), MIN(seq), MAX(seq) FROM outcomes GROUP BY bag ORDER BY bag"
             ).fetchall()
             failed: dict[str, list[int]] = {}
-            for bag, seq in tx.execute(
-                "SELECT bag, seq FROM outcomes WHERE status != 'valid' ORDER BY seq"
-            ):
-                failed.setdefault(str(bag), []).append(int(seq))
-            last_seq = {str(bag): int(last) for bag, _, _, last in counts}
+            for bag, seq in failed_rows.result():
+                failed.setdefault(bag, []).append(seq)
+            last_seq = {bag: last for bag, _, _, last in counts}
             latest: dict[str, tuple[Any, ...]] = {}
             for seq in sorted(set(last_seq.values()), reverse=True):
-                for row in tx.execute(
-                    "SELECT bag, status, files, bytes, findings FROM outcomes WHERE seq = ?",
-                    (seq,),
-                ):
-                    if last_seq.get(str(row[0])) == seq:
-                        latest[str(row[0])] = (seq, *row[1:])
+                rows = tx.execute(
+                    "SELECT bag, ?, status, files, bytes, findings FROM outcomes WHERE seq = ?",
+                    (seq, seq),
+                ).fetchall()
+                latest.update((row[0], row) for row in rows if last_seq.get(row[0]) == seq)
             fixity = {
-                int(row[0])
+                row[0]
                 for row in tx.execute(
                     "SELECT seq FROM runs WHERE mode IN ({})".format(
                         ", ".join("?" * len(FIXITY_MODES))
@@ -851,33 +856,52 @@ class Ledger:
                 )
             }
             summaries = []
-            for bag, checks, first, last in sorted(counts, key=lambda row: str(row[0])):
-                name = str(bag)
-                seq, status, files, size, findings = latest[name]
-                good: int | None = int(seq)
+            for bag, checks, first, last in counts:
+                _, seq, status, files, size, findings = latest[bag]
+                good: int | None = seq
                 if status != "valid" or good not in fixity:
-                    good = self._last_good(tx, name, fixity)
-                try:
-                    found = tuple(finding_from_json(f) for f in json.loads(findings))
-                except (TypeError, ValueError, KeyError) as exc:
-                    raise LedgerError(
-                        f"{self.path}: run seq {seq}, bag {name}: unreadable findings ({exc})"
-                    ) from exc
+                    good = self._last_good(tx, bag, fixity)
+                found: tuple[Finding, ...] = ()
+                if findings != "[]":
+                    try:
+                        found = tuple(finding_from_json(f) for f in json.loads(findings))
+                    except (TypeError, ValueError, KeyError) as exc:
+                        raise LedgerError(
+                            f"{self.path}: run seq {seq}, bag {bag}: unreadable findings ({exc})"
+                        ) from exc
                 summaries.append(
                     BagSummary(
-                        bag=name,
-                        checks=int(checks),
-                        first_seq=int(first),
-                        last_seq=int(last),
-                        last_status=str(status),
-                        last_files=int(files),
-                        last_bytes=int(size),
+                        bag=bag,
+                        checks=checks,
+                        first_seq=first,
+                        last_seq=last,
+                        last_status=status,
+                        last_files=files,
+                        last_bytes=size,
                         last_findings=found,
                         last_good_seq=good,
-                        failed_seqs=tuple(failed.get(name, ())),
+                        failed_seqs=tuple(failed.get(bag, ())),
                     )
                 )
         return summaries
+
+    def _failed_outcomes(self, head: int) -> list[tuple[str, int]]:
+        """(bag, seq) of every outcome not valid, up to run ``head``, on its own connection
+        (so that SQLite's scan runs beside the caller's queries)."""
+        try:
+            with contextlib.closing(
+                sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+                )
+            ) as db:
+                rows = db.execute(
+                    "SELECT bag, seq FROM outcomes WHERE seq IN (SELECT seq FROM runs WHERE "
+                    "failed > 0 AND seq <= ?) AND status != 'valid' ORDER BY seq",
+                    (head,),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read the failed outcomes") from exc
+        return [(str(bag), int(seq)) for bag, seq in rows]
 
     @staticmethod
     def _last_good(tx: sqlite3.Connection, bag: str, fixity: set[int]) -> int | None:

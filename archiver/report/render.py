@@ -57,11 +57,11 @@ def num(value: int) -> str:
 
 def row_class(row: BagRow) -> str:
     """The row's classes: bad (failing), never (never checked good), ok (neither), repaired."""
-    classes = ["bad"] if row.failing else []
-    classes.append("never" if not row.last_good else "" if row.failing else "ok")
-    if row.repairs:
-        classes.append("repaired")
-    return " ".join(c for c in classes if c)
+    if row.failing:
+        base = "bad never" if not row.last_good else "bad"
+    else:
+        base = "never" if not row.last_good else "ok"
+    return base + " repaired" if row.repairs else base
 
 
 def history_text(row: BagRow) -> str:
@@ -98,15 +98,20 @@ def data_rows(rows: Sequence[BagRow], runs: Sequence[RunView]) -> dict[str, Any]
     dirs, copies = _Interned(), _Interned()
     out = []
     for row in rows:
-        places = row.places
-        problems = "; ".join(f"{kind} {path}" for kind, path in places[:3])
-        if len(places) > 3:
-            problems += f"; +{len(places) - 3} more"
-        held = "; ".join(f"{c.target} {c.version}".strip() for c in row.copies)
+        problems, count = "", 0
+        if row.problems:
+            places = row.places
+            count = len(places)
+            problems = "; ".join(f"{kind} {path}" for kind, path in places[:3])
+            if count > 3:
+                problems += f"; +{count - 3} more"
+        held = ""
+        if row.copies:
+            held = "; ".join(f"{c.target} {c.version}".rstrip() for c in row.copies)
         repairs = f"{len(row.repairs)}, last {when(row.repairs[-1].when)}" if row.repairs else ""
         out.append(
             [
-                row.index,
+                row.number,
                 row.identifier,
                 dirs(row.bag[: len(row.bag) - len(row.identifier)]),
                 row.title,
@@ -115,7 +120,7 @@ def data_rows(rows: Sequence[BagRow], runs: Sequence[RunView]) -> dict[str, Any]
                 row.checks,
                 len(row.failed_runs),
                 problems,
-                len(places),
+                count,
                 copies(held),
                 repairs,
                 len(row.repairs),
@@ -163,7 +168,7 @@ def render_page(page: Page, *, plain_rows: int = PLAIN_ROWS) -> str:
         data_rows=len(rest),
         data_json=data_json,
         histories=histories,
-        histories_shown={row.index for row in histories},
+        histories_shown={row.number for row in histories},
         more_histories=len(notable) - len(histories),
         runs=page.runs[-MAX_RUNS:],
         max_problem_bags=MAX_PROBLEM_BAGS,
