@@ -371,14 +371,29 @@ def report_contenders(corpus: ReportCorpus, html: Path) -> list[Contender]:
     """archiver report on a ledger of many bags × runs (it exits 1: some bags fail)."""
     command = (*ARCHIVER, "report", "--ledger", str(corpus.ledger), "--out", str(html))
     group = f"6 report {corpus.bags:,} bags × {corpus.runs} runs"
-    return [Contender(group, "archiver report", command, corpus.bags, "bags", exit_ok=(0, 1))]
+    return [
+        Contender(
+            group,
+            "archiver report --no-ledger-verify",
+            (*command, "--no-ledger-verify"),
+            corpus.bags,
+            "bags",
+            exit_ok=(0, 1),
+        ),
+        Contender(group, "archiver report", command, corpus.bags, "bags", exit_ok=(0, 1)),
+    ]
 
 
 def report_targets(results: Sequence[Result], html: Path) -> list[Target]:
-    """The issue-14 targets: the report in at most 10 s, its HTML under 20 MB."""
-    (report,) = [r for r in results if r.group.startswith("6 report")]
+    """The issue-14 targets: the report in at most 10 s, its HTML under 20 MB.
+
+    Shown with and without ``ledger verify``, which recomputes every outcome's hash.
+    """
+    by_name = {r.name: r for r in results if r.group.startswith("6 report")}
+    quick, full = by_name["archiver report --no-ledger-verify"], by_name["archiver report"]
     return [
-        Target(f"report time, s ({report.group[9:]})", report.seconds, 10.0, False),
+        Target(f"report time, s ({quick.group[9:]}, no verify)", quick.seconds, 10.0, False),
+        Target(f"report time, s ({full.group[9:]}, with verify)", full.seconds, 10.0, False),
         Target("report HTML size, MB", html.stat().st_size / 1e6, 20.0, False),
     ]
 
