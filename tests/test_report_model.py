@@ -194,16 +194,19 @@ def test_a_bag_with_deposits_but_no_audit_is_listed_as_never_checked() -> None:
     assert row.checks == 0 and row.last_good == "" and row.last_good_age_days is None
 
 
-def test_repairs_are_recovery_events_and_the_events_of_repair_runs() -> None:
+def test_repairs_are_recovery_and_quarantine_events() -> None:
     runs = [*RUNS, run(5, 22, kind="repair")]
     events = [
         *EVENTS,
-        event(5, "/c/bad", event_type="replication", target="ocfl:///store", detail="restored"),
+        event(5, "/c/bad", event_type="recovery", target="ocfl:///store", detail="restored"),
+        event(5, "/c/bad", event_type="quarantine", target="", detail="moved out"),
+        event(5, "/c/bad", event_type="fixity check", target="", detail="after"),
+        event(5, "/c/bad", event_type="replication", target="ocfl:///store", detail="x"),
         event(4, "/c/never", event_type="recovery", target="/replica", when="2026-02-21T00:00:00Z"),
     ]
     rows = {row.identifier: row for row in page(runs=runs, events=events).rows}
-    assert [(r.source, r.seq) for r in rows["bad"].repairs] == [("ocfl:///store", 5)]
-    assert rows["bad"].copies == ()  # a repair run's events are repairs, not copies
+    assert [(r.source, r.seq) for r in rows["bad"].repairs] == [("ocfl:///store", 5), ("", 5)]
+    assert rows["bad"].copies == ()  # a repair run's events are no copies
     assert [r.source for r in rows["never"].repairs] == ["/replica"]
     assert rows["fresh"].repairs == ()
 

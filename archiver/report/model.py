@@ -21,7 +21,7 @@ from archiver.report.charts import Chart, bar_chart
 
 AUDIT_KINDS = frozenset({"audit", "repair"})  # runs that check bags (others record events)
 COPY_EVENTS = frozenset({"replication", "transfer"})  # a deposit made a copy
-REPAIR_EVENTS = frozenset({"recovery"})  # a file restored from a replica
+REPAIR_EVENTS = frozenset({"recovery", "quarantine"})  # archiver repair: restored, moved out
 MAX_CHART_RUNS = 60  # the charts of runs show the latest ones
 AGE_BINS: tuple[tuple[str, float], ...] = (
     ("≤ 1 day", 1),
@@ -219,14 +219,13 @@ def _copies_and_repairs(
     copies: dict[str, dict[str, Copy]] = {}
     repairs: dict[str, list[Repair]] = {}
     failed: dict[str, int] = {}
-    repair_runs = {seq for seq, kind in kinds.items() if kind == "repair"}
     for recorded in events:
         event = recorded.event
-        if event.event_type in REPAIR_EVENTS or recorded.seq in repair_runs:
+        if event.event_type in REPAIR_EVENTS:
             repairs.setdefault(event.bag, []).append(
                 Repair(event.date_time, event.outcome, event.target, event.detail, recorded.seq)
             )
-        elif event.event_type in COPY_EVENTS:
+        elif event.event_type in COPY_EVENTS and kinds.get(recorded.seq) != "repair":
             if event.outcome != "success":
                 failed[event.bag] = failed.get(event.bag, 0) + 1
                 continue
