@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.validate",
     "archiver.cli.audit",
     "archiver.cli.ledger",
+    "archiver.cli.report",
     "archiver.cli.package",
     "archiver.cli.deposit",
     "archiver.cli.repair",

@@ -27,6 +27,7 @@ from archiver.audit.executor import TaskExecutor
 from archiver.audit.reference import check_reports
 from archiver.bag.findings import BagReport
 from archiver.cli.output import kinds_epilog, make_console, print_problems
+from archiver.cli.report import add_report_arguments, describe, write
 from archiver.cli.validate import add_mode_arguments
 from archiver.config import load_config
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
@@ -197,6 +198,14 @@ def register(subparsers: Any) -> None:
         "does not evict the machine's working set (default: on; --no-cache-hygiene leaves "
         "the kernel's default behaviour)",
     )
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="after the audit, write the collection report (as 'archiver report' does) to FILE",
+    )
+    add_report_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -342,7 +351,13 @@ def run(args: argparse.Namespace) -> int:
 
             print_repairs(console, repairs, report.run_id, ledger_path, False)
         print_summary(console, report, ledger_path)
-    return EXIT_OK if report.valid else EXIT_INTEGRITY
+    intact = True
+    if args.html is not None:
+        page = write(ledger_path, args.html, verify=args.verify)
+        intact = page.summary.verified is not False
+        if not json_to_stdout:
+            make_console().print(describe(page, args.html))
+    return EXIT_OK if report.valid and intact else EXIT_INTEGRITY
 
 
 def _with_bags(report: AuditReport, bags: tuple[BagReport, ...]) -> AuditReport:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from archiver.bag.findings import Finding, Kind, Severity
 
@@ -230,3 +230,22 @@ def finding_from_json(data: Mapping[str, Any]) -> Finding:
         expected=data.get("expected"),
         found=data.get("found"),
     )
+
+
+class BagSummary(NamedTuple):
+    """One bag's audit history in brief: what the collection report shows of it.
+
+    A named tuple, not a frozen dataclass: a report reads one per bag, and a tuple is
+    built several times faster.
+    """
+
+    bag: str
+    checks: int  # outcomes recorded for the bag, in any run
+    first_seq: int
+    last_seq: int
+    last_status: str
+    last_files: int
+    last_bytes: int
+    last_findings: tuple[Finding, ...]
+    last_good_seq: int | None  # the last fixity check that found the bag valid
+    failed_seqs: tuple[int, ...]  # the runs whose outcome for the bag was not valid

@@ -50,10 +50,13 @@ import re
 import sqlite3
 import uuid
 import zlib
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from archiver.bag.findings import Finding
 from archiver.errors import LedgerError
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
@@ -70,6 +73,7 @@ from archiver.ledger.chain import (
     child_hash,
     children_digest,
     content_hash,
+    decode_members,
     encode_members,
     event_fields,
     event_identifier,
@@ -89,6 +93,7 @@ from archiver.ledger.records import (
     AuditReportLike,
     BagOutcome,
     BagReportLike,
+    BagSummary,
     LedgerEvent,
     Problem,
     RecordedEvent,
@@ -113,6 +118,7 @@ __all__ = [
     "BagOutcome",
     "BagReportLike",
     "BagStats",
+    "BagSummary",
     "Ledger",
     "LedgerEvent",
     "Problem",
@@ -1181,3 +1187,153 @@ class Ledger:
             bag_ids=bag_ids,
             stored_states=states,
         )
+
+    # -- the collection at a glance (archiver report)
+
+    def bag_summaries(self) -> list[BagSummary]:
+        """Every audited bag's history in brief, sorted by bag.
+
+        Cost grows with the outcomes stored, but mostly in SQLite's C loops: counts from
+        the covering (bag, seq) index, the failed outcomes of the runs that had failures,
+        the last outcomes run by run from the newest until every bag is covered.
+        """
+        with (
+            ThreadPoolExecutor(1) as pool,
+            self._transaction("read the bag summaries", write=False) as tx,
+        ):
+            # The scan for failed outcomes runs beside the count, on a second connection.
+            head = self._head(tx)[0]
+            failed_rows = pool.submit(self._failed_outcomes, head)
+            counts = tx.execute(
+                "SELECT bag, COUNT(*), MIN(seq), MAX(seq) FROM outcomes GROUP BY bag ORDER BY bag"
+            ).fetchall()
+            failed: dict[str, list[int]] = {}
+            for bag, seq in failed_rows.result():
+                failed.setdefault(bag, []).append(seq)
+            last_seq = {bag: last for bag, _, _, last in counts}
+            latest: dict[str, tuple[Any, ...]] = {}
+            for seq in sorted(set(last_seq.values()), reverse=True):
+                rows = tx.execute(
+                    "SELECT bag, ?, status, files, bytes, findings FROM outcomes WHERE seq = ?",
+                    (seq, seq),
+                ).fetchall()
+                latest.update((row[0], row) for row in rows if last_seq.get(row[0]) == seq)
+            fixity = {
+                row[0]
+                for row in tx.execute(
+                    "SELECT seq FROM runs WHERE mode IN ({})".format(
+                        ", ".join("?" * len(FIXITY_MODES))
+                    ),
+                    tuple(sorted(FIXITY_MODES)),
+                )
+            }
+            summaries = []
+            for bag, checks, first, last in counts:
+                _, seq, status, files, size, findings = latest[bag]
+                good: int | None = seq
+                if status != "valid" or good not in fixity:
+                    good = self._last_good(tx, bag, fixity)
+                found: tuple[Finding, ...] = ()
+                if findings != "[]":
+                    try:
+                        found = tuple(finding_from_json(f) for f in json.loads(findings))
+                    except (TypeError, ValueError, KeyError) as exc:
+                        raise LedgerError(
+                            f"{self.path}: run seq {seq}, bag {bag}: unreadable findings ({exc})"
+                        ) from exc
+                summaries.append(
+                    BagSummary(
+                        bag=bag,
+                        checks=checks,
+                        first_seq=first,
+                        last_seq=last,
+                        last_status=status,
+                        last_files=files,
+                        last_bytes=size,
+                        last_findings=found,
+                        last_good_seq=good,
+                        failed_seqs=tuple(failed.get(bag, ())),
+                    )
+                )
+            if self._has_bag_state(tx):
+                summaries = self._format_2_summaries(tx, summaries)
+        return summaries
+
+    @staticmethod
+    def _format_2_summaries(
+        tx: sqlite3.Connection, summaries: list[BagSummary]
+    ) -> list[BagSummary]:
+        """Format 2 stores an outcome only when it changed: a bag's checks are the runs
+        whose members hold it (plus its outcomes in format 1 runs), and its last check and
+        last good check are in bag_state."""
+        names = {int(i): str(b) for i, b in tx.execute("SELECT id, bag FROM bags")}
+        checks: Counter[str] = Counter(
+            {
+                str(bag): int(n)
+                for bag, n in tx.execute(
+                    "SELECT bag, COUNT(*) FROM outcomes "
+                    "WHERE seq NOT IN (SELECT seq FROM members) GROUP BY bag"
+                )
+            }
+        )
+        first: dict[str, int] = {}
+        for seq, blob in tx.execute("SELECT seq, bitmap FROM members ORDER BY seq"):
+            for bag_id in decode_members(blob):
+                name = names.get(bag_id)
+                if name is not None:
+                    checks[name] += 1
+                    first.setdefault(name, int(seq))
+        states = {
+            str(bag): (int(last), good)
+            for bag, last, good in tx.execute(
+                "SELECT b.bag, s.last_seq, s.good_seq FROM bag_state s "
+                "JOIN bags b ON b.id = s.bag_id"
+            )
+        }
+        out = []
+        for x in summaries:
+            last, good = states.get(x.bag, (x.last_seq, x.last_good_seq))
+            out.append(
+                x._replace(
+                    checks=checks.get(x.bag, x.checks),
+                    first_seq=min(x.first_seq, first.get(x.bag, x.first_seq)),
+                    last_seq=last,
+                    last_good_seq=good,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _has_bag_state(tx: sqlite3.Connection) -> bool:
+        row = tx.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bag_state'"
+        ).fetchone()
+        return row is not None
+
+    def _failed_outcomes(self, head: int) -> list[tuple[str, int]]:
+        """(bag, seq) of every outcome not valid, up to run ``head``, on its own connection
+        (so that SQLite's scan runs beside the caller's queries)."""
+        try:
+            with contextlib.closing(
+                sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+                )
+            ) as db:
+                rows = db.execute(
+                    "SELECT bag, seq FROM outcomes WHERE seq IN (SELECT seq FROM runs WHERE "
+                    "failed > 0 AND seq <= ?) AND status != 'valid' ORDER BY seq",
+                    (head,),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read the failed outcomes") from exc
+        return [(str(bag), int(seq)) for bag, seq in rows]
+
+    @staticmethod
+    def _last_good(tx: sqlite3.Connection, bag: str, fixity: set[int]) -> int | None:
+        for (seq,) in tx.execute(
+            "SELECT seq FROM outcomes WHERE bag = ? AND status = 'valid' ORDER BY seq DESC",
+            (bag,),
+        ):
+            if int(seq) in fixity:
+                return int(seq)
+        return None

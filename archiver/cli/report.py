@@ -1,0 +1,86 @@
+"""`archiver report [--ledger F] [--out report.html]`: the collection at a glance, as HTML."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.markup import escape
+
+from archiver.cli.output import make_console
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.ledger.store import DEFAULT_LEDGER
+from archiver.report.model import Page
+
+DEFAULT_OUT = Path("report.html")
+
+
+def register(subparsers: Any) -> None:
+    """Add the report command."""
+    parser = subparsers.add_parser(
+        "report",
+        help="write the collection report: one self-contained HTML page from the ledger",
+        description="Write one self-contained HTML file (no network needed: it opens from "
+        "disk or as an e-mail attachment) showing the collection from the audit ledger: a "
+        "summary (bags, files, bytes, last audit, bags failing now, the ledger's head hash "
+        "and whether 'ledger verify' passes), a sortable and filterable table of the bags "
+        "(title from each bag's metadata/dc.json, last good check, last outcome, open "
+        "problems, copies, repairs), history charts, and each notable bag's history. "
+        "Exit 0 nothing failing, 1 a bag is failing or the ledger does not verify, 2 the "
+        "report could not be written.",
+    )
+    parser.add_argument(
+        "--ledger",
+        metavar="F",
+        type=Path,
+        default=DEFAULT_LEDGER,
+        help=f"ledger database (default: {DEFAULT_LEDGER})",
+    )
+    add_report_arguments(parser)
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"the HTML file to write (default: {DEFAULT_OUT})",
+    )
+    parser.set_defaults(run=run)
+
+
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``report`` and ``audit --html``."""
+    parser.add_argument(
+        "--no-ledger-verify",
+        dest="verify",
+        action="store_false",
+        help="for the report, skip recomputing the ledger's hash chain (the report says it "
+        "was not verified)",
+    )
+
+
+def write(ledger: Path, out: Path, *, verify: bool) -> Page:
+    """Write the report (the clock is read here, at the edge)."""
+    from archiver.report.output import write_report  # Jinja2 only for commands that need it
+
+    return write_report(ledger, out, now=datetime.now(UTC), verify=verify)
+
+
+def describe(page: Page, out: Path) -> str:
+    """One line about the report written."""
+    s = page.summary
+    verified = {True: "verifies", False: "[bold red]DOES NOT VERIFY[/]", None: "not verified"}
+    failing = f"[bold red]{s.failing} failing[/]" if s.failing else "none failing"
+    return (
+        f"report {escape(str(out))}: {s.bags} bags, {failing}; ledger {verified[s.verified]}, "
+        f"head {s.head_hash[:16]}…"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report; exit 1 when it shows a failing bag or a ledger that fails verify."""
+    page = write(args.ledger, args.out, verify=args.verify)
+    make_console().print(describe(page, args.out))
+    s = page.summary
+    return EXIT_INTEGRITY if s.failing or s.verified is False else EXIT_OK
