@@ -53,7 +53,8 @@ def worker_context(preload: Sequence[str] = ()) -> multiprocessing.context.BaseC
 
 
 def process_alive(pid: int) -> bool:
-    """True if a process with this id exists (it may belong to another user)."""
+    """True if a process with this id exists and is not a zombie (it may belong to another
+    user). A killed worker whose new parent does not reap it stays a zombie: it is dead."""
     if pid <= 0:
         return False
     try:
@@ -62,7 +63,12 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[:1]
+    except OSError:  # no /proc (not Linux), or it ended meanwhile
+        return True
+    return state != [b"Z"]
 
 
 def _set_parent_death_signal() -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
-from test_report_collect import make_collection
+from test_report_collect import audit_report, make_collection
 
 import archiver.cli as cli
+from archiver.bag.findings import BagReport
+from archiver.ledger.store import Ledger
 
 
 @pytest.fixture(autouse=True)
@@ -41,14 +43,10 @@ def test_report_with_a_failing_bag_exits_1_and_writes_the_page(
 
 
 def test_report_of_a_healthy_collection_exits_0(tmp_path: Path) -> None:
-    ledger, _ = make_collection(tmp_path / "c")
-    with sqlite3.connect(ledger) as db:  # leave only run 1 (all good), re-pointing the head
-        head = db.execute("SELECT hash FROM runs WHERE seq = 1").fetchone()[0]
-        db.execute("DELETE FROM outcomes WHERE seq > 1")
-        db.execute("DELETE FROM events")
-        db.execute("DELETE FROM runs WHERE seq > 1")
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'head_seq'")
-        db.execute("UPDATE meta SET value = ? WHERE key = 'head_hash'", (head,))
+    _, names = make_collection(tmp_path / "c")
+    ledger = tmp_path / "healthy.sqlite"
+    with Ledger.open(ledger) as store:  # one audit run, every bag good
+        store.record_run(audit_report("r1", 1, [BagReport(n, files=1, bytes=5) for n in names]))
     out = tmp_path / "r.html"
     assert cli.main(["report", "--ledger", str(ledger), "--out", str(out)]) == 0
     assert "No bag is failing" in out.read_text(encoding="utf-8")

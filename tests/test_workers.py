@@ -265,3 +265,14 @@ def test_sigterm_stops_audit_and_records_no_run(tmp_path: Path) -> None:
     if ledger.exists():  # the ledger is written only once an audit has finished
         with Ledger.open(ledger, create=False) as opened:
             assert opened.runs() == []  # nothing half recorded
+
+
+def test_a_zombie_is_not_alive() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    wait_for(lambda: not running(child.pid), "the child to exit")  # a zombie until reaped
+    try:
+        assert not process_alive(child.pid)
+    finally:
+        child.wait()
+    assert not process_alive(child.pid)
+    assert process_alive(os.getpid())
