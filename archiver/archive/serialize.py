@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 from archiver.errors import BagReadError, ConfigError, OutputError
 from archiver.fileio import hash_file, write_bytes_atomic
+from archiver.text import parse_natural, shown
 
 FORMATS: tuple[str, ...] = ("tar", "tar.gz", "zip")
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -73,9 +74,10 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
     raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not raw:
         return DEFAULT_EPOCH
-    if not raw.isdigit():
-        raise ConfigError(f"SOURCE_DATE_EPOCH: {raw!r} is not a non-negative integer")
-    return int(raw)
+    value = parse_natural(raw, 12)
+    if value is None:
+        raise ConfigError(f"SOURCE_DATE_EPOCH: {shown(raw)} is not a non-negative integer")
+    return value
 
 
 def archive_name(bag_name: str, fmt: str) -> str:

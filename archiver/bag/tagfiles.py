@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from archiver.bag.digest import HEX_LENGTHS
 from archiver.bag.findings import Kind, Severity
+from archiver.text import clip, parse_natural, shown
 
 SUPPORTED_VERSIONS: frozenset[tuple[int, int]] = frozenset(
     {(0, 93), (0, 94), (0, 95), (0, 96), (0, 97), (1, 0)}
@@ -40,6 +41,7 @@ _ESCAPED = {"0a": "\n", "0d": "\r", "25": "%"}
 _DRIVE = re.compile(r"[A-Za-z]:")
 _ENV_VAR = re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%")
 _OXUM = re.compile(r"([0-9]+)\.([0-9]+)")
+MAX_VERSION_DIGITS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ def decode_tag_file(data: bytes, encoding: str, name: str) -> tuple[list[str], l
     codec = _codec_name(encoding)
     if codec is None:
         issues.append(
-            TagIssue(Kind.INVALID_DECLARATION, "bagit.txt", f"unknown encoding {encoding!r}")
+            TagIssue(Kind.INVALID_DECLARATION, "bagit.txt", f"unknown encoding {shown(encoding)}")
         )
         codec = "utf-8"
     if codec == "utf-8" and data.startswith(UTF8_BOM):
@@ -175,18 +177,21 @@ def parse_declaration(data: bytes) -> tuple[Declaration | None, list[TagIssue]]:
     if lines:
         match = _VERSION_LINE.fullmatch(lines[0])
         if match is None:
-            bad(f"line 1 {lines[0]!r} is not 'BagIt-Version: M.N'")
+            bad(f"line 1 {shown(lines[0])} is not 'BagIt-Version: M.N'")
         else:
-            version = (int(match.group(1)), int(match.group(2)))
+            major = parse_natural(match.group(1), MAX_VERSION_DIGITS)
+            minor = parse_natural(match.group(2), MAX_VERSION_DIGITS)
+            version = None if major is None or minor is None else (major, minor)
             if version not in SUPPORTED_VERSIONS:
-                bad(f"line 1: unsupported BagIt version {match.group(1)}.{match.group(2)}")
+                written = clip(f"{match.group(1)}.{match.group(2)}")
+                bad(f"line 1: unsupported BagIt version {written}")
                 version = None
     if len(lines) >= 2:
         match = _ENCODING_LINE.fullmatch(lines[1])
         if match is None:
-            bad(f"line 2 {lines[1]!r} is not 'Tag-File-Character-Encoding: ENCODING'")
+            bad(f"line 2 {shown(lines[1])} is not 'Tag-File-Character-Encoding: ENCODING'")
         elif _codec_name(match.group(1)) is None:
-            bad(f"line 2: unknown encoding {match.group(1)!r}")
+            bad(f"line 2: unknown encoding {shown(match.group(1))}")
         else:
             encoding = match.group(1)
     else:
@@ -238,11 +243,15 @@ def tag_values(tags: Iterable[tuple[str, str]], label: str) -> list[str]:
 
 
 def parse_oxum(value: str) -> tuple[int, int] | None:
-    """Payload-Oxum 'OCTETS.COUNT' as (octets, count); None when malformed."""
+    """Payload-Oxum 'OCTETS.COUNT' as (octets, count); None when malformed or absurd
+    (non-ASCII digits, or more digits than ``archiver.text.parse_natural`` takes)."""
     match = _OXUM.fullmatch(value.strip())
     if match is None:
         return None
-    return int(match.group(1)), int(match.group(2))
+    octets, count = parse_natural(match.group(1)), parse_natural(match.group(2))
+    if octets is None or count is None:
+        return None
+    return octets, count
 
 
 def decode_path(raw: str) -> str:
@@ -325,7 +334,7 @@ def parse_manifest(
             raw_path = raw_path[1:]
         path = decode_path(raw_path)
         if _HEX.fullmatch(digest) is None:
-            issue(path, f"line {number}: digest {digest!r} is not hexadecimal")
+            issue(path, f"line {number}: digest {shown(digest)} is not hexadecimal")
             continue
         if expected_length is not None and len(digest) != expected_length:
             issue(
@@ -395,14 +404,14 @@ def parse_fetch(
         path = decode_path(raw_path.rstrip(" \t"))
         split = urlsplit(url)
         if not split.scheme or not (split.netloc or split.path):
-            issue(path, f"line {number}: {url!r} is not an absolute URL")
+            issue(path, f"line {number}: {shown(url)} is not an absolute URL")
             continue
         length: int | None = None
         if length_text != "-":
-            if not length_text.isdigit():
-                issue(path, f"line {number}: length {length_text!r} is not a number or '-'")
+            length = parse_natural(length_text)
+            if length is None:
+                issue(path, f"line {number}: length {shown(length_text)} is not a number or '-'")
                 continue
-            length = int(length_text)
         reason = path_problem(path)
         if reason is not None:
             issue(path, f"line {number}: path {reason}", Kind.UNSAFE_PATH)

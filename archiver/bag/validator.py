@@ -30,6 +30,10 @@ Decisions the BagIt conformance suite leaves to the implementation:
   file is ``missing-file``, whose message says fetch.txt covers it. Nothing is fetched.
 - Links (and other non-regular files) anywhere in the bag are ``unsafe-path``; they are
   never followed, read or hashed.
+- Tag files are read whole, so each is read only up to ``max_tag_bytes``
+  (``MAX_TAG_BYTES``, 64 MiB, by default: about 400,000 sha512 manifest lines); a
+  larger one is ``oversized-tag-file`` and is not read (a sparse 1 GiB bag-info.txt costs
+  nothing). Its contents are then unknown: the checks that need it are skipped.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ from archiver.bag.tagfiles import (
     tag_values,
 )
 from archiver.errors import BagReadError
+from archiver.text import shown
 from archiver.fileio import hash_file
 from archiver.policy import default_checkers
 
@@ -73,6 +78,7 @@ WEAK_ALGORITHMS: frozenset[str] = frozenset({"md5", "sha1"})
 DEFAULT_DECLARATION = Declaration(version=(1, 0), encoding="UTF-8")
 # A full check records each tag manifest's digests with these (the ledger keeps them).
 TAG_RECORD_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
+MAX_TAG_BYTES = 64 << 20
 
 
 def is_system_file(path: str) -> bool:
@@ -188,11 +194,26 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
     return entries, problems, has_data
 
 
-def _read_tag(root: str, rel: str) -> bytes:
-    """Read a tag file whole, refusing to follow a link swapped in after listing."""
-    fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _read_tag(root: str, rel: str, limit: int = MAX_TAG_BYTES) -> bytes:
+    """Read a tag file whole, refusing to follow a link swapped in after listing and to
+    read more than ``limit`` bytes (``_TooLarge``: checked on the open file, then bounded
+    while reading, so a file growing meanwhile is caught too)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    fd = os.open(os.path.join(root, rel), flags)
     with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise _TooLarge(size)
+        data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise _TooLarge(len(data))
+        return data
 
 
 def _open_nofollow(path: str, flags: int) -> int:
@@ -214,7 +235,8 @@ def hash_path(
 class _Planner:
     """The state of planning one bag; used once by ``plan_bag``."""
 
-    def __init__(self, root: Path, bag: str, mode: Mode) -> None:
+    def __init__(self, root: Path, bag: str, mode: Mode, max_tag_bytes: int) -> None:
+        self.max_tag_bytes = max_tag_bytes
         self.root = root
         self.root_text = str(root)
         self.bag = bag
@@ -242,7 +264,15 @@ class _Planner:
         if entry is None or entry.kind != "file":
             return None
         try:
-            data = _read_tag(self.root_text, rel)
+            data = _read_tag(self.root_text, rel, self.max_tag_bytes)
+        except _TooLarge as exc:
+            self.add(
+                Kind.OVERSIZED_TAG_FILE,
+                rel,
+                f"{exc.size} bytes, over the {self.max_tag_bytes}-byte limit for tag files; "
+                "not read",
+            )
+            return None
         except OSError as exc:
             self.add(Kind.MISSING_FILE, rel, f"cannot be read: {exc.strerror}")
             return None
@@ -256,9 +286,11 @@ def plan_bag(
     mode: Mode = "full",
     name: str | None = None,
     checkers: Sequence[Checker] = (),
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagPlan:
     """List and parse a bag once; return its findings so far and the files left to hash.
 
+    Tag files larger than ``max_tag_bytes`` are ``oversized-tag-file`` and not read.
     Raises ``BagReadError`` when ``root`` is not a directory or does not look like a bag.
     """
     if mode not in MODES:
@@ -271,7 +303,7 @@ def plan_bag(
     top = [rel for rel in entries if "/" not in rel]
     if not looks_like_bag(top, has_data):
         raise BagReadError(f"{root}: not a bag (no bagit.txt, and no data/ with a manifest)")
-    p = _Planner(root, bag, mode)
+    p = _Planner(root, bag, mode, max_tag_bytes)
     for directory, problem in unlisted:
         p.add(Kind.MISSING_FILE, directory, problem)
 
@@ -593,7 +625,8 @@ def _check_oxum(
         return
     oxum = parse_oxum(values[0])
     if oxum is None:
-        p.add(Kind.INVALID_MANIFEST, info_name, f"Payload-Oxum {values[0]!r} is not OCTETS.COUNT")
+        message = f"Payload-Oxum {shown(values[0])} is not OCTETS.COUNT"
+        p.add(Kind.INVALID_MANIFEST, info_name, message)
         return
     if any(e.kind != "file" for e in payload.values()):
         return  # links or devices in data/ are already unsafe-path findings
@@ -656,6 +689,7 @@ def validate_bag(
     name: str | None = None,
     checkers: Sequence[Checker] | None = None,
     buffer: mmap.mmap | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate one bag and return every finding (raises ``BagReadError`` if not a bag).
 
@@ -664,7 +698,9 @@ def validate_bag(
     """
     if checkers is None:
         checkers = default_checkers()
-    plan = plan_bag(Path(path), mode=mode, name=name, checkers=checkers)
+    plan = plan_bag(
+        Path(path), mode=mode, name=name, checkers=checkers, max_tag_bytes=max_tag_bytes
+    )
     return finish_bag(plan, hash_jobs(plan.jobs, buffer))
 
 
@@ -729,6 +765,7 @@ def validate_serialized(
     checkers: Sequence[Checker] | None = None,
     buffer: mmap.mmap | None = None,
     tmp_dir: Path | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate a serialized bag (tar, tar.gz, zip, ...) reported under the archive's path.
 
@@ -742,7 +779,14 @@ def validate_serialized(
     early = check_sidecars(path, bag, buffer)
     try:
         with open_serialized(path, tmp_dir=tmp_dir) as extracted:
-            report = validate_bag(extracted, mode=mode, name=bag, checkers=checkers, buffer=buffer)
+            report = validate_bag(
+                extracted,
+                mode=mode,
+                name=bag,
+                checkers=checkers,
+                buffer=buffer,
+                max_tag_bytes=max_tag_bytes,
+            )
     except UnsafeArchiveError as exc:
         unsafe = tuple(replace(f, bag=bag) for f in exc.findings)
         return BagReport(bag=bag, findings=tuple(sort_findings(early + unsafe)))
@@ -757,8 +801,11 @@ def validate_path(
     mode: Mode = "full",
     checkers: Sequence[Checker] | None = None,
     tmp_dir: Path | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate a bag directory, or a serialized bag (``is_serialized``), named as given."""
     if is_serialized(Path(path)):
-        return validate_serialized(path, mode=mode, checkers=checkers, tmp_dir=tmp_dir)
-    return validate_bag(path, mode=mode, checkers=checkers)
+        return validate_serialized(
+            path, mode=mode, checkers=checkers, tmp_dir=tmp_dir, max_tag_bytes=max_tag_bytes
+        )
+    return validate_bag(path, mode=mode, checkers=checkers, max_tag_bytes=max_tag_bytes)

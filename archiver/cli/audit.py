@@ -16,11 +16,11 @@ from typing import Any
 
 from rich.console import Console
 
-from archiver.audit.collection import AuditReport, ProgressCallback, audit, find_bags
+from archiver.audit.collection import AuditReport, ProgressCallback, audit, scan_roots
 from archiver.audit.reference import check_reports
 from archiver.bag.findings import BagReport
 from archiver.cli.output import make_console, print_problems
-from archiver.cli.validate import add_mode_arguments
+from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError
 from archiver.fileio import write_bytes_atomic
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
@@ -95,6 +95,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--ledger", metavar="F", type=Path, default=None, help="ledger database")
     add_mode_arguments(parser)
+    add_tag_limit_argument(parser)
     parser.add_argument(
         "--metadata",
         action="store_true",
@@ -188,10 +189,11 @@ def run(args: argparse.Namespace) -> int:
     """Select the bags, audit them, record the run, print or write the report."""
     roots: list[str] = args.roots or [DEFAULT_ROOT]
     json_to_stdout = args.json == "-"
-    candidates = find_bags(roots)
+    candidates, linked = scan_roots(roots)
     if not candidates:
         # A vanished storage mount must page someone, and must not get a fresh ledger.
-        raise BagReadError(f"{', '.join(roots)}: no bags found")
+        links = f" (links to bags, not followed: {', '.join(map(str, linked))})" if linked else ""
+        raise BagReadError(f"{', '.join(roots)}: no bags found{links}")
     ledger_path = args.ledger or default_ledger_path([_ledger_home(roots[0], candidates)])
     with Ledger.open(ledger_path) as ledger:
         selected = candidates
@@ -206,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
                 metadata=args.metadata,
                 progress=progress,
                 bags=selected,
+                linked=linked,
+                max_tag_bytes=args.max_tag_size,
             )
         records = ledger.tag_manifest_records([b.bag for b in report.bags])
         accepted = {os.path.abspath(b) for b in args.accept}

@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
 from archiver.audit.collection import versions
 from archiver.bag.findings import Finding
-from archiver.cli.output import make_console, print_problems
+from archiver.cli.output import make_console, print_error, print_problems, safe
 from archiver.config import load_config
 from archiver.deposit import (
     DamagedTargetError,
@@ -32,6 +31,7 @@ from archiver.deposit import (
 )
 from archiver.deposit.events import deposit_event, failure_event, verification_event
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
+from archiver.text import one_line
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
 
 DEFAULT_CONFIG = Path("archive.toml")
@@ -148,7 +148,7 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
 
 
 def _error_row(bag: Path, exc: ArchiverError) -> dict[str, Any]:
-    print(f"archiver: error: {exc}", file=sys.stderr)
+    print_error(exc)
     return {"bag": str(bag), "status": "error", "error": str(exc)}
 
 
@@ -198,8 +198,10 @@ def _deposit_all(
             advance()
         if not result.identifier_from_bag_info:
             print(
-                f"archiver: warning: {bag}: no External-Identifier in bag-info.txt, "
-                f"deposited as {result.identifier!r} (the directory name)",
+                one_line(
+                    f"archiver: warning: {bag}: no External-Identifier in bag-info.txt, "
+                    f"deposited as {result.identifier!r} (the directory name)"
+                ),
                 file=sys.stderr,
             )
         rows.append(result.to_json())
@@ -255,16 +257,16 @@ _STYLES = {
 
 def _print_table(rows: list[dict[str, Any]], target: Target, ledger: Path | None) -> None:
     console = make_console()
-    table = Table(title=f"Deposit to {escape(target.uri)}")
+    table = Table(title=f"Deposit to {safe(target.uri)}")
     for column in ("bag", "status", "identifier", "location"):
         table.add_column(column, overflow="fold")
     for row in rows:
         style = _STYLES.get(row["status"], "")
         table.add_row(
-            escape(row["bag"]),
+            safe(row["bag"]),
             f"[{style}]{row['status']}[/]" if style else row["status"],
-            escape(str(row.get("identifier", ""))),
-            escape(str(row.get("location", row.get("error", row.get("detail", ""))))),
+            safe(str(row.get("identifier", ""))),
+            safe(str(row.get("location", row.get("error", row.get("detail", ""))))),
         )
     console.print(table)
     counts: dict[str, int] = {}

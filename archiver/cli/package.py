@@ -8,13 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag, source_date_epoch
 from archiver.bag.findings import Finding
 from archiver.bag.validator import validate_bag
-from archiver.cli.output import make_console, print_problems, summary_line
+from archiver.cli.output import make_console, print_error, print_problems, safe, summary_line
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
 from archiver.policy import default_checkers
 
@@ -74,12 +73,12 @@ def run(args: argparse.Namespace) -> int:
                 continue
             result = serialize_bag(bag, out, args.format, mtime)
         except ArchiverError as exc:
-            print(f"archiver: error: {exc}", file=sys.stderr)
+            print_error(exc)
             status = EXIT_UNUSABLE
             continue
         table.add_row(
-            escape(str(bag)),
-            escape(str(result.archive)),
+            safe(str(bag)),
+            safe(str(result.archive)),
             str(result.size),
             result.digests["sha256"],
         )

@@ -9,10 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from archiver.bag.findings import BagReport
-from archiver.bag.validator import Mode, validate_path
-from archiver.cli.output import make_console, print_problems, summary_line
+from archiver.bag.validator import MAX_TAG_BYTES, Mode, validate_path
+from archiver.cli.output import (
+    make_console,
+    print_error,
+    print_problems,
+    summary_line,
+    unexpected_error_line,
+)
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
 from archiver.policy import default_checkers
+from archiver.text import parse_natural, shown
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +39,7 @@ def register(subparsers: Any) -> None:
         "bags", metavar="BAG", nargs="+", type=Path, help="bag directory or serialized bag"
     )
     add_mode_arguments(parser)
+    add_tag_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the machine report")
     parser.set_defaults(run=run)
 
@@ -56,6 +64,32 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(mode="full")
 
 
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """'65536', '64K', '64M', '1G' (binary units) → bytes (argparse type)."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = value[-1:] if value[-1:] in _UNITS else ""
+    number = parse_natural(value[: len(value) - len(unit)], 12)
+    if number is None or number < 1:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a size like 65536, 512K, 64M, 1G")
+    return number * _UNITS[unit]
+
+
+def add_tag_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """--max-tag-size, shared with audit."""
+    parser.add_argument(
+        "--max-tag-size",
+        metavar="SIZE",
+        type=parse_size,
+        default=MAX_TAG_BYTES,
+        help="largest tag file (bagit.txt, bag-info.txt, manifests, fetch.txt) read, e.g. "
+        f"512K, 64M, 1G (default: {MAX_TAG_BYTES >> 20}M); a larger one is the finding "
+        "oversized-tag-file and is not read",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate every path given; report the unusable ones and go on with the rest.
 
@@ -68,11 +102,19 @@ def run(args: argparse.Namespace) -> int:
     unusable: list[BagReadError] = []
     for bag in args.bags:
         try:
-            report = validate_path(bag, mode=mode, checkers=checkers)
+            report = validate_path(
+                bag, mode=mode, checkers=checkers, max_tag_bytes=args.max_tag_size
+            )
         except BagReadError as exc:
-            print(f"archiver: error: {exc}", file=sys.stderr)
+            print_error(exc)
             unusable.append(exc)
             entries.append({"bag": str(bag), "status": "error", "message": str(exc)})
+            continue
+        except Exception as exc:  # input no check foresaw: this bag fails, the others go on
+            line = unexpected_error_line("validate", [str(bag)], exc)
+            print(line, file=sys.stderr)
+            unusable.append(BagReadError(line))
+            entries.append({"bag": str(bag), "status": "error", "message": line})
             continue
         reports.append(report)
         entries.append(report.to_json())
