@@ -1,4 +1,8 @@
-"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path."""
+"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path,
+durable renames (``fsync_tree``, ``fsync_dir``), and directory walks, copies and removals
+that never recurse (``walk_tree``, ``copy_tree``, ``remove_tree``: a payload 1,500
+directories deep must not raise RecursionError, as os.walk, shutil.copytree and
+shutil.rmtree do on Python 3.11)."""
 
 from __future__ import annotations
 
@@ -54,7 +58,69 @@ def staging_dir(destination: Path) -> Iterator[Path]:
         yield tmp
     finally:
         if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
+
+
+def walk_tree(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry under ``root`` (not ``root`` itself) as ('/'-separated relative path,
+    entry), depth first in name order (a directory, then its contents, then its next
+    sibling: the order ``sorted(rglob)`` would give per level); links are not followed.
+    Iterative, so depth costs no stack."""
+
+    def listing(directory: str) -> Iterator[os.DirEntry[str]]:
+        with os.scandir(directory) as it:
+            return iter(sorted(it, key=lambda e: e.name))
+
+    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(listing(os.fspath(root)), "")]
+    while stack:
+        children, prefix = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        rel = prefix + child.name
+        yield rel, child
+        if child.is_dir(follow_symlinks=False):
+            stack.append((listing(child.path), rel + "/"))
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a directory tree (files with their metadata, links as links) to the new
+    directory ``dst``, iteratively."""
+    os.mkdir(dst)
+    shutil.copystat(src, dst, follow_symlinks=False)
+    for rel, entry in walk_tree(src):
+        target = os.path.join(dst, *rel.split("/"))
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), target)
+        elif entry.is_dir(follow_symlinks=False):
+            os.mkdir(target)
+        else:
+            shutil.copy2(entry.path, target, follow_symlinks=False)
+    for rel, entry in walk_tree(dst):  # directory times last: copying into them changed them
+        if entry.is_dir(follow_symlinks=False):
+            shutil.copystat(os.path.join(src, *rel.split("/")), entry.path, follow_symlinks=False)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory tree, iteratively, ignoring errors (best effort, like
+    ``shutil.rmtree(path, ignore_errors=True)``); links are removed, never followed."""
+    directories: list[str] = [os.fspath(path)]
+    with contextlib.suppress(OSError):
+        for _, entry in walk_tree(path):
+            if entry.is_dir(follow_symlinks=False):
+                directories.append(entry.path)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+    for directory in reversed(directories):
+        with contextlib.suppress(OSError):
+            for item in os.scandir(directory):  # anything the walk could not list
+                if not item.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(item.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -124,3 +190,29 @@ def bag_lock(bag: Path, doing: str) -> Iterator[Path | None]:
         yield bag
     finally:
         os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (new names, renames) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: Path, *, files: bool = True) -> None:
+    """Flush every directory under ``root`` (and ``root``) and, with ``files``, every
+    regular file, so what a rename makes visible is on disk, not only in the page cache."""
+    directories = [os.fspath(root)]
+    for _, entry in walk_tree(root):
+        if entry.is_dir(follow_symlinks=False):
+            directories.append(entry.path)
+        elif files and entry.is_file(follow_symlinks=False):
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for directory in directories:
+        fsync_dir(Path(directory))

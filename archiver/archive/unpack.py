@@ -15,7 +15,6 @@ serialized bags directly.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import stat
 import tarfile
 import tempfile
@@ -28,6 +27,7 @@ from typing import IO
 
 from archiver.bag.findings import Finding, Kind
 from archiver.errors import BagReadError
+from archiver.fileio import remove_tree
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (
     ".tar",
@@ -314,4 +314,4 @@ def open_serialized(
     try:
         yield extract_safe(path, tmp, limits)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)

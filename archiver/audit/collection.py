@@ -52,8 +52,8 @@ from archiver.bag.validator import (
     validate_serialized,
 )
 from archiver.errors import BagReadError
-from archiver.text import clip
 from archiver.policy import default_checkers
+from archiver.text import clip
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(bytes_done, bytes_total)`` while an audit hashes; while workers
@@ -630,9 +630,7 @@ def audit(
         collector.reports.append(linked_bag_report(link))
     try:
         for archive in sorted(archives):  # extracted one at a time, hashed in this process
-            collector.reports.append(
-                _audit_archive(archive, mode, local_checkers(), max_tag_bytes)
-            )
+            collector.reports.append(_audit_archive(archive, mode, local_checkers(), max_tag_bytes))
         if count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
             pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
             _pooled(

@@ -64,9 +64,9 @@ from archiver.bag.tagfiles import (
     tag_values,
 )
 from archiver.errors import BagReadError
-from archiver.text import shown
 from archiver.fileio import hash_file
 from archiver.policy import default_checkers
+from archiver.text import shown
 
 Mode = Literal["full", "fast", "completeness"]
 MODES: tuple[Mode, ...] = ("full", "fast", "completeness")

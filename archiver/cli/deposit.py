@@ -31,8 +31,8 @@ from archiver.deposit import (
 )
 from archiver.deposit.events import deposit_event, failure_event, verification_event
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
-from archiver.text import one_line
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
+from archiver.text import one_line
 
 DEFAULT_CONFIG = Path("archive.toml")
 

@@ -10,7 +10,6 @@ path. An unchanged bag (same fingerprint) is left alone.
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint, validate
 from archiver.errors import ConflictError, DepositError, OutputError
-from archiver.fileio import staging_dir
+from archiver.fileio import copy_tree, staging_dir
 
 EVENT_TYPE = "replication"
 
@@ -49,8 +48,8 @@ def deposit_directory(bag: Path, target: Target, identifier: str, now: datetime)
     with staging_dir(dest) as stage:
         copy = stage / dest.name
         try:
-            shutil.copytree(bag, copy, symlinks=True)
-        except (OSError, shutil.Error) as exc:
+            copy_tree(bag, copy)
+        except OSError as exc:
             raise DepositError(f"{dest}: copy failed ({exc})") from exc
         findings = verify_copy(bag, copy, source_print)
         if findings:

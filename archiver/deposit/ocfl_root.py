@@ -31,7 +31,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +51,7 @@ from archiver.deposit.records import (
 )
 from archiver.deposit.source import compare_digests, file_digests
 from archiver.errors import DepositError, OutputError
-from archiver.fileio import staging_dir
+from archiver.fileio import remove_tree, staging_dir
 
 LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
 DIGEST_ALGORITHM = "sha512"
@@ -128,7 +127,7 @@ def _remove_uncommitted(obj_path: Path) -> None:
     width = len(head) - 1 if head[1] == "0" else 0
     leftover = obj_path / f"v{str(number + 1).zfill(width)}"
     if leftover.is_dir():
-        shutil.rmtree(leftover)
+        remove_tree(leftover)
 
 
 @quiet_ocfl()
