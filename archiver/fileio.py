@@ -216,3 +216,53 @@ def fsync_tree(root: Path, *, files: bool = True) -> None:
                 os.close(fd)
     for directory in directories:
         fsync_dir(Path(directory))
+
+
+def _inside_bag(real: str, bags: frozenset[str]) -> str | None:
+    """The bag (a listed one, or any directory holding bagit.txt) that holds ``real``."""
+    current = real
+    while True:
+        if current in bags or os.path.isfile(os.path.join(current, "bagit.txt")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def check_output_path(
+    path: Path,
+    bags: Iterable[Path | str] = (),
+    *,
+    what: str = "output",
+    directory: bool = False,
+    inside_only: bool = False,
+) -> None:
+    """Refuse an output location before anything is written (``OutputError``, one line).
+
+    Refused: a location inside a bag, whether one of ``bags`` (the bags being read) or any
+    directory holding a bagit.txt, links resolved (writing there would change the bag);
+    for a file (``directory=False``), a parent directory that does not exist or a path
+    that is a directory (``inside_only`` skips these, for outputs whose opener creates
+    or checks its own directory). The one check every --out, --json, --ledger and
+    deposit target goes through.
+    """
+    real = os.path.realpath(path)
+    listed = frozenset(os.path.realpath(b) for b in bags)
+    holder = _inside_bag(real, listed)
+    if holder is not None:
+        raise OutputError(
+            f"{path}: {what} would be written inside the bag {holder}, refusing "
+            "(nothing written: it would change the bag)"
+        )
+    if inside_only:
+        return
+    if directory:
+        if os.path.exists(real) and not os.path.isdir(real):
+            raise OutputError(f"{path}: {what} directory is not a directory")
+        return
+    parent = os.path.dirname(real)
+    if not os.path.isdir(parent):
+        raise OutputError(f"{path}: the {what} file's directory {parent} does not exist")
+    if os.path.isdir(real):
+        raise OutputError(f"{path}: {what} is a directory, expected a file")

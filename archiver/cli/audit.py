@@ -22,7 +22,7 @@ from archiver.bag.findings import BagReport
 from archiver.cli.output import make_console, print_problems
 from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError
-from archiver.fileio import write_bytes_atomic
+from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
 from archiver.repair.plan import BagRepair
 
@@ -195,6 +195,11 @@ def run(args: argparse.Namespace) -> int:
         links = f" (links to bags, not followed: {', '.join(map(str, linked))})" if linked else ""
         raise BagReadError(f"{', '.join(roots)}: no bags found{links}")
     ledger_path = args.ledger or default_ledger_path([_ledger_home(roots[0], candidates)])
+    # Nothing is written inside a bag being read, and a report with nowhere to go stops
+    # the run before it starts, not after hours of hashing.
+    check_output_path(ledger_path, candidates, what="ledger", inside_only=True)
+    if args.json is not None and not json_to_stdout:
+        check_output_path(Path(args.json), candidates, what="--json report")
     with Ledger.open(ledger_path) as ledger:
         selected = candidates
         if args.oldest is not None or args.budget is not None:

@@ -31,6 +31,7 @@ from archiver.deposit import (
 )
 from archiver.deposit.events import deposit_event, failure_event, verification_event
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
+from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
 from archiver.text import one_line
 
@@ -100,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
     target = parse_target(args.to)
     settings = _settings(args.config)
     ledger_path: Path = args.ledger or default_ledger_path([Path(args.bags[0]).parent])
+    # Nothing is written inside a bag being read: not the ledger, not the target.
+    check_output_path(ledger_path, args.bags, what="ledger", inside_only=True)
+    if target.path is not None:
+        check_output_path(target.path, args.bags, what="deposit target", directory=True)
     started = _now()
     rows: list[dict[str, Any]] = []
     events: list[LedgerEvent] = []

@@ -15,7 +15,7 @@ from rich.table import Table
 from archiver.cli.output import make_console, safe
 from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.fileio import write_bytes_atomic
+from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import DEFAULT_LEDGER, BagOutcome, Ledger, RecordedEvent, RunRecord
 
@@ -265,5 +265,6 @@ def run_premis(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
     else:
+        check_output_path(args.out, what="PREMIS document")
         write_bytes_atomic(args.out, document)
     return EXIT_OK

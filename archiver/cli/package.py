@@ -14,6 +14,7 @@ from archiver.bag.findings import Finding
 from archiver.bag.validator import validate_bag
 from archiver.cli.output import make_console, print_error, print_problems, safe, summary_line
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
+from archiver.fileio import check_output_path
 from archiver.policy import default_checkers
 
 DEFAULT_OUT = Path("packages")
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """
     mtime = source_date_epoch(os.environ)
     out: Path = args.out
+    check_output_path(out, args.bags, what="package", directory=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

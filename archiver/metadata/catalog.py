@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from archiver.errors import CatalogError
-from archiver.text import clip, shown
+from archiver.text import clip
 
 # Characters no catalog cell may hold: C0 controls but tab and line breaks, DEL, C1
 # controls, and the non-characters XML cannot carry (the records are rendered as XML).
