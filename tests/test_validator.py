@@ -117,6 +117,16 @@ def remove_manifest_line(bag: Path) -> None:
     )
 
 
+def declare_1_0(bag: Path) -> None:
+    _edit(bag / "bagit.txt", b"BagIt-Version: 0.97", b"BagIt-Version: 1.0")
+
+
+def remove_manifest_line_1_0(bag: Path) -> None:
+    """In a BagIt 1.0 bag, every payload file must be in every payload manifest."""
+    declare_1_0(bag)
+    remove_manifest_line(bag)
+
+
 def delete_manifest(bag: Path) -> None:
     (bag / "manifest-sha512.txt").unlink()
 
@@ -177,7 +187,7 @@ FAULTS: list[tuple[Callable[[Path], None], Kind, str]] = [
     (edit_sha512_digest, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
     (edit_tagmanifest_digest, Kind.CHECKSUM_MISMATCH, "bag-info.txt"),
     (edit_tagmanifest512_digest, Kind.CHECKSUM_MISMATCH, "metadata/dc.json"),
-    (remove_manifest_line, Kind.INVALID_MANIFEST, "data/a.txt"),
+    (remove_manifest_line_1_0, Kind.INVALID_MANIFEST, "data/a.txt"),
     (remove_manifest_line, Kind.CHECKSUM_MISMATCH, "manifest-sha256.txt"),
     (delete_manifest, Kind.MISSING_FILE, "manifest-sha512.txt"),
     (edit_bag_info, Kind.CHECKSUM_MISMATCH, "bag-info.txt"),
@@ -301,12 +311,19 @@ def test_file_vanishing_before_hashing_is_missing(bag: Path) -> None:
     assert "cannot be read" in finding.message
 
 
-def test_missing_from_one_manifest_only(bag: Path) -> None:
+@pytest.mark.parametrize(("version", "severity"), [("0.97", "warning"), ("1.0", "error")])
+def test_missing_from_one_manifest_only(bag: Path, version: str, severity: str) -> None:
+    """RFC 8493 §3 (1.0): every payload file MUST be listed in every payload manifest;
+    0.97 (draft-kunze-bagit-09 §3) asked for at least one manifest only."""
+    if version == "1.0":
+        declare_1_0(bag)
     line = _manifest_line(bag, "manifest-sha512.txt", "data/sub/b.txt")
     _edit(bag / "manifest-sha512.txt", line, b"")
     report = validate_bag(bag)
-    finding = next(f for f in report.errors if f.kind is Kind.INVALID_MANIFEST)
-    assert finding.path == "data/sub/b.txt"
+    finding = next(
+        f for f in report.findings if f.kind is Kind.INVALID_MANIFEST and f.path == "data/sub/b.txt"
+    )
+    assert finding.severity == severity
     assert "manifest-sha512.txt" in finding.message
 
 

@@ -42,6 +42,8 @@ _DRIVE = re.compile(r"[A-Za-z]:")
 _ENV_VAR = re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%")
 _OXUM = re.compile(r"([0-9]+)\.([0-9]+)")
 MAX_VERSION_DIGITS = 4
+STRICT_SCOPE_VERSION = (0, 97)  # manifests keep to their side of data/ from here on
+EVERY_MANIFEST_VERSION = (1, 0)  # every payload file in every payload manifest from here on
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +312,10 @@ def parse_manifest(
     md5sum's '*' binary marker (warning), unsafe paths (kept apart in ``unsafe``, never
     entries), payload paths outside data/ and tag paths inside it, and duplicates: the
     same path twice with different digests is an error; with the same digest a warning
-    before BagIt 1.0 and an error from 1.0 on.
+    before BagIt 1.0 and an error from 1.0 on. Rules new in a version apply by the bag's
+    declared version: a payload manifest listing a tag file, or a tag manifest listing a
+    payload file, is an error from 0.97 on (RFC 8493 §2.1.3, §2.2.1) and a warning before
+    (the line is then skipped).
     """
     issues: list[TagIssue] = []
     entries: dict[str, str] = {}
@@ -357,11 +362,12 @@ def parse_manifest(
             issue(path, f"line {number}: path {malformed}")
             continue
         in_payload = path.startswith("data/")
+        scope = Severity.ERROR if version >= STRICT_SCOPE_VERSION else Severity.WARNING
         if not tag and not in_payload:
-            issue(path, f"line {number}: payload manifest lists a path outside data/")
+            issue(path, f"line {number}: payload manifest lists a path outside data/", scope)
             continue
         if tag and in_payload:
-            issue(path, f"line {number}: tag manifest lists a payload file")
+            issue(path, f"line {number}: tag manifest lists a payload file", scope)
             continue
         digest = digest.lower()
         previous = entries.get(path)
@@ -385,6 +391,7 @@ def parse_fetch(
 ) -> tuple[list[FetchEntry], list[TagIssue]]:
     """Parse fetch.txt lines 'URL LENGTH PATH' (LENGTH a number or '-'); never fetches.
 
+    Every line must be 'URL LENGTH PATH' (RFC 8493 §2.2.3): a blank line is an error.
     URLs need a scheme and a location; paths must be safe and inside data/.
     """
     entries: list[FetchEntry] = []
@@ -395,6 +402,7 @@ def parse_fetch(
 
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            issue(name, f"line {number} is blank (every line must be 'URL LENGTH PATH')")
             continue
         parts = line.split(None, 2)
         if len(parts) != 3:

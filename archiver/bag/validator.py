@@ -50,6 +50,7 @@ from archiver.archive.unpack import UnsafeArchiveError, is_serialized, open_seri
 from archiver.bag.digest import ALGORITHMS, digest_bytes, digest_stream, new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.bag.tagfiles import (
+    EVERY_MANIFEST_VERSION,
     Declaration,
     FetchEntry,
     Manifest,
@@ -244,6 +245,7 @@ class _Planner:
         self.findings: list[Finding] = []
         self.tag_data: dict[str, bytes] = {}
         self.checks: list[str] = []
+        self.version = DEFAULT_DECLARATION.version
 
     def add(
         self,
@@ -324,6 +326,7 @@ def plan_bag(
         declaration, issues = parse_declaration(raw)
         p.add_issues(issues)
     decl = declaration or DEFAULT_DECLARATION
+    p.version = decl.version
 
     # Bag metadata (package-info.txt before 0.96).
     p.checks.append("bag-info")
@@ -375,6 +378,17 @@ def plan_bag(
             f"payload is protected only by weak algorithms ({algs})",
             Severity.WARNING,
         )
+    if decl.version >= EVERY_MANIFEST_VERSION:
+        # RFC 8493 §2.2.1: each tag manifest MUST list every payload manifest.
+        for tag_manifest in tag_manifests:
+            for payload_manifest in payload_manifests:
+                if payload_manifest.name not in tag_manifest.entries:
+                    p.add(
+                        Kind.INVALID_MANIFEST,
+                        payload_manifest.name,
+                        f"not listed in {tag_manifest.name} (BagIt 1.0: every tag manifest "
+                        "lists every payload manifest)",
+                    )
     if tag_manifests:
         payload_algs = {m.algorithm for m in payload_manifests}
         tag_algs = {m.algorithm for m in tag_manifests}
@@ -396,6 +410,7 @@ def plan_bag(
         p.add_issues(issues)
         fetch, issues = parse_fetch(lines)
         p.add_issues(issues)
+        _check_fetch_listed(p, fetch, payload_manifests, decl.version)
 
     payload = {rel: e for rel, e in entries.items() if rel.startswith("data/")}
     for rel in payload:
@@ -450,6 +465,28 @@ def plan_bag(
     if extra:
         plan = replace(plan, findings=plan.findings + tuple(extra))
     return plan
+
+
+def _check_fetch_listed(
+    p: _Planner,
+    fetch: Sequence[FetchEntry],
+    manifests: Sequence[Manifest],
+    version: tuple[int, int],
+) -> None:
+    """RFC 8493 §2.2.3: every file in fetch.txt MUST be listed in every payload manifest
+    (before BagIt 1.0: in at least one)."""
+    for entry in fetch:
+        listed = [m for m in manifests if entry.path in m.entries]
+        if version >= EVERY_MANIFEST_VERSION:
+            for manifest in manifests:
+                if manifest not in listed:
+                    p.add(
+                        Kind.INVALID_MANIFEST,
+                        entry.path,
+                        f"listed in fetch.txt but not in {manifest.name}",
+                    )
+        elif manifests and not listed:
+            p.add(Kind.INVALID_MANIFEST, entry.path, "listed in fetch.txt but in no manifest")
 
 
 def _check_payload(
@@ -525,7 +562,14 @@ def _check_payload(
         matched.add(disk_path)
         for manifest in manifests:
             if path not in manifest.entries:
-                p.add(Kind.INVALID_MANIFEST, path, f"not listed in {manifest.name}")
+                # RFC 8493 §3: every payload file in every payload manifest (new in 1.0;
+                # before, one manifest is enough and the others may be partial).
+                p.add(
+                    Kind.INVALID_MANIFEST,
+                    path,
+                    f"not listed in {manifest.name}",
+                    Severity.ERROR if p.version >= EVERY_MANIFEST_VERSION else Severity.WARNING,
+                )
         if entry.kind != "file":
             continue  # a link or device: reported as unsafe-path, never read
         expected[path] = digests

@@ -29,7 +29,14 @@ from archiver.deposit import (
     parse_target,
     verify_deposit,
 )
-from archiver.deposit.events import deposit_event, failure_event, verification_event
+from archiver.deposit.events import (
+    bag_key,
+    deposit_event,
+    failure_event,
+    is_recorded,
+    reconciled_event,
+    verification_event,
+)
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
 from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
@@ -118,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                     )
                 else:
                     status = _deposit_all(
-                        args.bags, target, settings, rows, events, problems, advance
+                        args.bags, target, settings, rows, events, problems, advance, ledger
                     )
         finally:
             if events:
@@ -172,7 +179,10 @@ def _deposit_all(
     events: list[LedgerEvent],
     problems: list[Finding],
     advance: Callable[[], None],
+    ledger: Ledger,
 ) -> int:
+    """Deposit each bag; collect its event. An unchanged bag whose stored copy has no
+    event in the ledger (an earlier run was killed before recording) gets it now."""
     status = EXIT_OK
     for bag in bags:
         try:
@@ -211,6 +221,10 @@ def _deposit_all(
             )
         rows.append(result.to_json())
         event = deposit_event(result)
+        if event is None and not is_recorded(
+            result, [r.event for r in ledger.events(bag_key(result.bag))]
+        ):
+            event = reconciled_event(result)
         if event is not None:
             events.append(event)
     return status

@@ -4,7 +4,9 @@ The bag is copied into a staging directory beside the destination, the copy is v
 (full fixity) and compared with the source, and only then renamed to ``<dir>/<bag name>``.
 A changed bag replaces the old copy by a rename swap (the old copy is moved into the
 staging directory and deleted), so at no moment does an unverified copy sit at the final
-path. An unchanged bag (same fingerprint) is left alone.
+path. An unchanged bag (same fingerprint) is left alone once the copy there is verified (full
+fixity): a damaged copy stops the deposit with ``DamagedTargetError`` (exit 1), as in an
+OCFL root.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archiver.bag.findings import Finding, Kind
-from archiver.deposit.records import DepositResult, DepositStatus, Target
+from archiver.deposit.records import DamagedTargetError, DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint, validate
 from archiver.errors import ConflictError, DepositError, OutputError
 from archiver.fileio import copy_tree, staging_dir
@@ -37,6 +39,14 @@ def deposit_directory(bag: Path, target: Target, identifier: str, now: datetime)
         if dest.is_symlink() or not (dest / "bagit.txt").is_file():
             raise ConflictError(f"{dest}: exists and is not a bag copy, refusing to replace it")
         if fingerprint(dest) == source_print:
+            # Same tag manifests, but is the payload still intact? Verify, as OCFL does.
+            damage = verify_copy(bag, dest, source_print)
+            if damage:
+                raise DamagedTargetError(
+                    f"{dest}: not deposited, the copy at the target is damaged: "
+                    f"{damage[0].path}: {damage[0].message}",
+                    tuple(damage),
+                )
             return _result(
                 bag, target, identifier, now, dest, DepositStatus.UNCHANGED, source_print
             )
