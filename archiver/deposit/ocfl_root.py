@@ -152,6 +152,11 @@ def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> D
             status, version = _add_version(bag, root, obj_path, identifier, now)
     except (ocfl.ObjectException, ocfl.NewVersionException, OSError) as exc:
         raise DepositError(f"{obj_path}: OCFL deposit of {identifier} failed ({exc})") from exc
+    except RecursionError:  # ocfl-py (os.makedirs) recurses once per missing directory level
+        raise DepositError(
+            f"{obj_path}: OCFL deposit of {identifier} failed: the payload is nested too "
+            "deeply for ocfl-py (nothing committed; file:// and s3:// handle any depth)"
+        ) from None
     findings = [] if status is DepositStatus.UNCHANGED else verify_object(bag, obj_path, identifier)
     if findings:
         raise DepositError(f"{obj_path}: deposit did not verify: {findings[0].message}")
