@@ -321,10 +321,15 @@ def _normalize(name: str) -> str:
 
 
 def _destination(target: Path, name: str) -> Path:
-    dest = target.joinpath(*_normalize(name).split("/"))
-    if not dest.resolve().is_relative_to(target.resolve()):
+    """Where a member goes: checked lexically under ``target`` (names were vetted by
+    ``check_members`` and extraction never creates a link, so nothing under ``target``
+    can redirect a path; resolving every component of every member instead costs
+    time quadratic in the depth of the tree)."""
+    root = os.path.normpath(os.path.abspath(target))
+    dest = os.path.normpath(os.path.join(root, *_normalize(name).split("/")))
+    if not dest.startswith(root + os.sep):
         raise BagReadError(f"{name}: would be written outside {target}, refusing")
-    return dest
+    return Path(dest)
 
 
 def _refused(path: Path, findings: Sequence[Finding]) -> UnsafeArchiveError:
