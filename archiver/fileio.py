@@ -149,14 +149,25 @@ def exchange_paths(a: Path, b: Path) -> bool:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write a file by writing a temporary sibling, fsyncing and renaming it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write a file by writing a temporary sibling, fsyncing and renaming it into place.
+
+    The temporary name is short whatever the target's (a 250-character name stays
+    writable); a failure is ``OutputError`` naming the path, and leaves nothing behind.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -203,7 +203,7 @@ def serialize_bag(bag: Path, out_dir: Path, fmt: str, mtime: int) -> SerializedB
     target = out_dir / name
     sidecars = tuple(out_dir / f"{name}.{alg}" for alg in SIDECAR_ALGORITHMS)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{name[:64]}.", suffix=".tmp", dir=out_dir)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write ({exc.strerror})") from exc
     tmp = Path(tmp_name)
