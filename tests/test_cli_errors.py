@@ -203,3 +203,24 @@ def test_package_a_1100_deep_payload(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert cli.main(["validate", str(out / "deep.tar.gz")]) == 0
     finally:
         remove_tree(bag)
+
+
+def test_package_goes_on_past_an_unexpected_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import archiver.cli.package as cli_package
+
+    bags = [build_fixture_bag(tmp_path / name) for name in ("one", "two")]
+    real = cli_package.serialize_bag
+
+    def fragile(bag: Path, *args: object) -> object:
+        if bag.name == "one":
+            raise RuntimeError("surprise")
+        return real(bag, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_package, "serialize_bag", fragile)
+    out = tmp_path / "out"
+    assert cli.main(["package", *map(str, bags), "--format", "tar", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "package" in err and "RuntimeError: surprise" in err
+    assert (out / "two.tar").is_file() and not (out / "one.tar").exists()

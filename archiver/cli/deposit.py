@@ -18,7 +18,13 @@ from rich.table import Table
 
 from archiver.audit.collection import versions
 from archiver.bag.findings import Finding
-from archiver.cli.output import make_console, print_error, print_problems, safe
+from archiver.cli.output import (
+    make_console,
+    print_error,
+    print_problems,
+    safe,
+    unexpected_error_line,
+)
 from archiver.config import load_config
 from archiver.deposit import (
     DamagedTargetError,
@@ -207,6 +213,12 @@ def _deposit_all(
             continue
         except ArchiverError as exc:
             rows.append(_error_row(bag, exc))
+            status = EXIT_UNUSABLE
+            continue
+        except Exception as exc:  # input no check foresaw: this bag fails, the others go on
+            line = unexpected_error_line("deposit", [str(bag)], exc)
+            print(line, file=sys.stderr)
+            rows.append({"bag": str(bag), "status": "error", "error": line})
             status = EXIT_UNUSABLE
             continue
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,14 @@ from rich.table import Table
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag, source_date_epoch
 from archiver.bag.findings import Finding
 from archiver.bag.validator import validate_bag
-from archiver.cli.output import make_console, print_error, print_problems, safe, summary_line
+from archiver.cli.output import (
+    make_console,
+    print_error,
+    print_problems,
+    safe,
+    summary_line,
+    unexpected_error_line,
+)
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, OutputError
 from archiver.fileio import check_output_path
 from archiver.policy import default_checkers
@@ -75,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
             result = serialize_bag(bag, out, args.format, mtime)
         except ArchiverError as exc:
             print_error(exc)
+            status = EXIT_UNUSABLE
+            continue
+        except Exception as exc:  # input no check foresaw: this bag fails, the others go on
+            print(unexpected_error_line("package", [str(bag)], exc), file=sys.stderr)
             status = EXIT_UNUSABLE
             continue
         table.add_row(

@@ -19,7 +19,7 @@ from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import DamagedTargetError, DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint, validate
 from archiver.errors import ConflictError, DepositError, OutputError
-from archiver.fileio import copy_tree, staging_dir
+from archiver.fileio import copy_tree, fsync_dir, fsync_tree, staging_dir
 
 EVENT_TYPE = "replication"
 
@@ -64,9 +64,18 @@ def deposit_directory(bag: Path, target: Target, identifier: str, now: datetime)
         findings = verify_copy(bag, copy, source_print)
         if findings:
             raise DepositError(f"{dest}: copy did not verify: {findings[0].message}")
+        try:  # the copy is on disk before it is renamed into place, and the rename too
+            fsync_tree(copy)
+            fsync_dir(dest.parent)
+        except OSError as exc:
+            raise DepositError(f"{dest}: cannot flush the copy to disk ({exc})") from exc
         if status is DepositStatus.UPDATED:
             os.rename(dest, stage / f"{dest.name}.old")
         os.rename(copy, dest)
+    try:
+        fsync_dir(dest.parent)
+    except OSError as exc:
+        raise DepositError(f"{dest}: cannot flush the rename to disk ({exc})") from exc
     return _result(bag, target, identifier, now, dest, status, source_print)
 
 
