@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,18 @@ def test_signature_matching_agrees_with_fido(identifier: FormatIdentifier, kind:
     ours = [(fido.get_puid(f), sig) for f, sig in identifier._match_formats(data, data)]
     theirs = [(fido.get_puid(f), sig) for f, sig in fido.match_formats(data, data)]
     assert ours == theirs
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_non_regular_files_are_refused_without_blocking(kind: str, tmp_path: Path) -> None:
+    """Issue 9, class 3: opened non-blocking and checked with fstat before any read, so a
+    FIFO with no writer cannot hang the command."""
+    if kind == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path
+    with pytest.raises(SourceError, match="not a regular file"):
+        characterize_file(path, ("sha256",), FormatIdentifier())

@@ -156,7 +156,7 @@ def test_describe_refuses_a_fifo_without_hanging(
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     assert cli.main(["describe", str(fifo)]) == 2
-    assert "is a FIFO" in capsys.readouterr().err
+    assert "not a regular file" in capsys.readouterr().err
 
 
 def test_sidecar_not_utf8_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
