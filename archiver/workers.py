@@ -53,7 +53,8 @@ def worker_context(preload: Sequence[str] = ()) -> multiprocessing.context.BaseC
 
 
 def process_alive(pid: int) -> bool:
-    """True if a process with this id exists (it may belong to another user)."""
+    """True if a process with this id exists (it may belong to another user) and has not
+    ended: a zombie (ended, not yet reaped, as under an init that never reaps) is gone."""
     if pid <= 0:
         return False
     try:
@@ -61,8 +62,13 @@ def process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[:1]
+    except OSError:
+        return True  # no /proc (not Linux): it exists
+    return state != [b"Z"]
 
 
 def _set_parent_death_signal() -> None:
