@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.bag.findings import BagReport
-from archiver.bag.validator import Checker, Mode, validate_bag, validate_path
+from archiver.bag.validator import MAX_TAG_BYTES, Checker, Mode, validate_bag, validate_path
 from archiver.errors import BagReadError
 from archiver.policy import default_checkers
 
@@ -26,21 +26,26 @@ def archiver_checkers(*, metadata: bool = True) -> list[Checker]:
 
 
 def check_bag(
-    path: Path | str, *, mode: Mode = "full", checkers: Sequence[Checker] | None = None
+    path: Path | str,
+    *,
+    mode: Mode = "full",
+    checkers: Sequence[Checker] | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate a bag directory with BagIt and archiver's policy (``archiver_checkers``
     unless ``checkers`` are given); raises ``BagReadError`` if it is not a bag."""
     chosen = archiver_checkers() if checkers is None else checkers
-    return validate_bag(path, mode=mode, checkers=chosen)
+    return validate_bag(path, mode=mode, checkers=chosen, max_tag_bytes=max_tag_bytes)
 
 
 @dataclass(frozen=True, slots=True)
 class PathResult:
-    """One path given to ``validate_paths``: its report, or why it is not a bag."""
+    """One path given to ``validate_paths``: its report, or why it is not a bag
+    (``BagReadError``), or the unexpected exception input no check foresaw raised."""
 
     path: Path
     report: BagReport | None = None
-    error: BagReadError | None = None
+    error: Exception | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +76,25 @@ class ValidationRun:
         return "error" if self.unusable else "valid" if self.valid else "invalid"
 
 
-def validate_paths(paths: Sequence[Path], mode: Mode = "full") -> ValidationRun:
+def validate_paths(
+    paths: Sequence[Path], mode: Mode = "full", *, max_tag_bytes: int = MAX_TAG_BYTES
+) -> ValidationRun:
     """Validate each bag directory or serialized bag with BagIt and archiver's policy.
 
-    A path that cannot be read as a bag is recorded with its error; the others are
-    still validated. The checkers (and their schemas) are made once for all the paths.
+    A path that cannot be read as a bag is recorded with its error, and so is one whose
+    input raised an exception no check foresaw (that bag fails, the others go on); the
+    others are still validated. The checkers (and their schemas) are made once for all
+    the paths. Tag files over ``max_tag_bytes`` are ``oversized-tag-file``, not read.
     """
     checkers = archiver_checkers()
     results: list[PathResult] = []
     for path in paths:
         try:
-            report = validate_path(path, mode=mode, checkers=checkers)
+            report = validate_path(path, mode=mode, checkers=checkers, max_tag_bytes=max_tag_bytes)
         except BagReadError as exc:
+            results.append(PathResult(path, error=exc))
+            continue
+        except Exception as exc:  # input no check foresaw: this bag fails, the others go on
             results.append(PathResult(path, error=exc))
             continue
         results.append(PathResult(path, report=report))

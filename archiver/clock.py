@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from archiver.errors import ConfigError
+from archiver.text import parse_natural, shown
 
 VARIABLE = "SOURCE_DATE_EPOCH"
 
@@ -20,20 +21,20 @@ VARIABLE = "SOURCE_DATE_EPOCH"
 def source_date_epoch(environ: Mapping[str, str]) -> int | None:
     """``SOURCE_DATE_EPOCH`` as whole seconds, or None when unset or empty.
 
-    Raises ConfigError (one line) for anything but ASCII digits (no sign, no fraction) or
-    a time too far away to be represented.
+    Raises ConfigError (one line) for anything but ASCII digits (no sign, no fraction, at
+    most 12 digits) or a time too far away to be represented.
     """
     raw = environ.get(VARIABLE, "")
     text = raw.strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()):
-        raise ConfigError(f"{VARIABLE}: {raw!r} is not a number of seconds since 1970-01-01")
-    seconds = int(text)
+    seconds = parse_natural(text, 12)  # bounded: int() of thousands of digits is refused work
+    if seconds is None:
+        raise ConfigError(f"{VARIABLE}: {shown(raw)} is not a number of seconds since 1970-01-01")
     try:
         datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
-        raise ConfigError(f"{VARIABLE}: {raw!r} is out of range for a date") from None
+        raise ConfigError(f"{VARIABLE}: {shown(raw)} is out of range for a date") from None
     return seconds
 
 

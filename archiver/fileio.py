@@ -1,4 +1,8 @@
-"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path.
+"""Small I/O helpers: hashing a file on disk, atomic writes through a temporary path,
+durable renames (``fsync_tree``, ``fsync_dir``), and directory walks, copies and removals
+that never recurse (``walk_tree``, ``copy_tree``, ``remove_tree``: a payload 1,500
+directories deep must not raise RecursionError, as os.walk, shutil.copytree and
+shutil.rmtree do on Python 3.11).
 
 Temporary names carry the id of the process that made them (``.archiver-staging-<pid>-…``
 directories of a build, ``.<name>.<pid>.….tmp`` files of an atomic write), so a later run
@@ -64,7 +68,69 @@ def staging_dir(destination: Path) -> Iterator[Path]:
         yield tmp
     finally:
         if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
+
+
+def walk_tree(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry under ``root`` (not ``root`` itself) as ('/'-separated relative path,
+    entry), depth first in name order (a directory, then its contents, then its next
+    sibling: the order ``sorted(rglob)`` would give per level); links are not followed.
+    Iterative, so depth costs no stack."""
+
+    def listing(directory: str) -> Iterator[os.DirEntry[str]]:
+        with os.scandir(directory) as it:
+            return iter(sorted(it, key=lambda e: e.name))
+
+    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(listing(os.fspath(root)), "")]
+    while stack:
+        children, prefix = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        rel = prefix + child.name
+        yield rel, child
+        if child.is_dir(follow_symlinks=False):
+            stack.append((listing(child.path), rel + "/"))
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a directory tree (files with their metadata, links as links) to the new
+    directory ``dst``, iteratively."""
+    os.mkdir(dst)
+    shutil.copystat(src, dst, follow_symlinks=False)
+    for rel, entry in walk_tree(src):
+        target = os.path.join(dst, *rel.split("/"))
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.path), target)
+        elif entry.is_dir(follow_symlinks=False):
+            os.mkdir(target)
+        else:
+            shutil.copy2(entry.path, target, follow_symlinks=False)
+    for rel, entry in walk_tree(dst):  # directory times last: copying into them changed them
+        if entry.is_dir(follow_symlinks=False):
+            shutil.copystat(os.path.join(src, *rel.split("/")), entry.path, follow_symlinks=False)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory tree, iteratively, ignoring errors (best effort, like
+    ``shutil.rmtree(path, ignore_errors=True)``); links are removed, never followed."""
+    directories: list[str] = [os.fspath(path)]
+    with contextlib.suppress(OSError):
+        for _, entry in walk_tree(path):
+            if entry.is_dir(follow_symlinks=False):
+                directories.append(entry.path)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+    for directory in reversed(directories):
+        with contextlib.suppress(OSError):
+            for item in os.scandir(directory):  # anything the walk could not list
+                if not item.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(item.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
@@ -100,14 +166,27 @@ def exchange_paths(a: Path, b: Path) -> bool:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write a file by writing a temporary sibling, fsyncing and renaming it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=".tmp", dir=path.parent)
+    """Write a file by writing a temporary sibling, fsyncing and renaming it into place.
+
+    The temporary name is short whatever the target's (a 250-character name stays
+    writable); a failure is ``OutputError`` naming the path, and leaves nothing behind.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=temporary_prefix(path.name), suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -144,8 +223,9 @@ def bag_lock(bag: Path, doing: str) -> Iterator[Path | None]:
 
 
 def temporary_prefix(name: str) -> str:
-    """The prefix of a temporary sibling of ``name`` (hidden, with this process's id)."""
-    return f".{name}.{os.getpid()}."
+    """The prefix of a temporary sibling of ``name`` (hidden, with this process's id; the
+    name cut to 64 characters so a 250-character target stays writable)."""
+    return f".{name[:64]}.{os.getpid()}."
 
 
 def stale_owner(name: str, kind: str) -> int | None:
@@ -176,7 +256,9 @@ def remove_stale(directory: Path, kind: str) -> list[Path]:
             if entry.is_dir(follow_symlinks=False):
                 if kind != "staging":
                     continue
-                shutil.rmtree(path)
+                remove_tree(path)  # never recurses (a deep payload)
+                if os.path.lexists(path):
+                    continue
             elif kind == "tmp":
                 path.unlink()
             else:
@@ -185,3 +267,79 @@ def remove_stale(directory: Path, kind: str) -> list[Path]:
             continue
         removed.append(path)
     return removed
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (new names, renames) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: Path, *, files: bool = True) -> None:
+    """Flush every directory under ``root`` (and ``root``) and, with ``files``, every
+    regular file, so what a rename makes visible is on disk, not only in the page cache."""
+    directories = [os.fspath(root)]
+    for _, entry in walk_tree(root):
+        if entry.is_dir(follow_symlinks=False):
+            directories.append(entry.path)
+        elif files and entry.is_file(follow_symlinks=False):
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for directory in directories:
+        fsync_dir(Path(directory))
+
+
+def _inside_bag(real: str, bags: frozenset[str]) -> str | None:
+    """The bag (a listed one, or any directory holding bagit.txt) that holds ``real``."""
+    current = real
+    while True:
+        if current in bags or os.path.isfile(os.path.join(current, "bagit.txt")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def check_output_path(
+    path: Path,
+    bags: Iterable[Path | str] = (),
+    *,
+    what: str = "output",
+    directory: bool = False,
+    inside_only: bool = False,
+) -> None:
+    """Refuse an output location before anything is written (``OutputError``, one line).
+
+    Refused: a location inside a bag, whether one of ``bags`` (the bags being read) or any
+    directory holding a bagit.txt, links resolved (writing there would change the bag);
+    for a file (``directory=False``), a parent directory that does not exist or a path
+    that is a directory (``inside_only`` skips these, for outputs whose opener creates
+    or checks its own directory). The one check every --out, --json, --ledger and
+    deposit target goes through.
+    """
+    real = os.path.realpath(path)
+    listed = frozenset(os.path.realpath(b) for b in bags)
+    holder = _inside_bag(real, listed)
+    if holder is not None:
+        raise OutputError(
+            f"{path}: {what} would be written inside the bag {holder}, refusing "
+            "(nothing written: it would change the bag)"
+        )
+    if inside_only:
+        return
+    if directory:
+        if os.path.exists(real) and not os.path.isdir(real):
+            raise OutputError(f"{path}: {what} directory is not a directory")
+        return
+    parent = os.path.dirname(real)
+    if not os.path.isdir(parent):
+        raise OutputError(f"{path}: the {what} file's directory {parent} does not exist")
+    if os.path.isdir(real):
+        raise OutputError(f"{path}: {what} is a directory, expected a file")

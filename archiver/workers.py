@@ -53,8 +53,8 @@ def worker_context(preload: Sequence[str] = ()) -> multiprocessing.context.BaseC
 
 
 def process_alive(pid: int) -> bool:
-    """True if a process with this id exists and is not a zombie (it may belong to another
-    user). A killed worker whose new parent does not reap it stays a zombie: it is dead."""
+    """True if a process with this id exists (it may belong to another user) and has not
+    ended: a zombie (ended, not yet reaped, as under an init that never reaps) is gone."""
     if pid <= 0:
         return False
     try:
@@ -62,12 +62,12 @@ def process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             state = fh.read().rpartition(b")")[2].split()[:1]
-    except OSError:  # no /proc (not Linux), or it ended meanwhile
-        return True
+    except OSError:
+        return True  # no /proc (not Linux): it exists
     return state != [b"Z"]
 
 

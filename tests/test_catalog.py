@@ -163,3 +163,27 @@ def test_extra_cells_are_a_row_problem() -> None:
     catalog = parse_catalog("filename,dc.title\na.txt,A,surplus\nb.txt,B\n", "t.csv")
     assert catalog.rows[0].problems == ("t.csv: row 2: 3 cells but the header has 2 columns",)
     assert catalog.rows[1].problems == ()
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x01", "\x00", "\x7f", "\x85", "\ufffe"])
+def test_control_character_in_a_cell_is_a_row_problem_naming_row_and_column(char: str) -> None:
+    """Issue 9: a control character in a cell is refused in one line naming row and column
+    (it would end in the XML records or on a terminal)."""
+    text = f"filename,dc.title\ngood.txt,Good\nbad.txt,Ti{char}tle\n"
+    catalog = parse_catalog(text, "t.csv")
+    assert catalog.rows[0].problems == ()
+    (problem,) = catalog.rows[1].problems
+    assert problem.startswith(
+        f"t.csv: row 3, column dc.title: contains the control character U+{ord(char):04X}"
+    )
+    assert "\n" not in problem and char not in problem
+
+
+def test_tabs_and_line_breaks_in_a_cell_are_text() -> None:
+    catalog = parse_catalog('filename,dc.description\na.txt,"one\ttwo\nthree"\n', "t.csv")
+    assert catalog.rows[0].problems == ()
+
+
+def test_control_character_in_the_header_is_refused() -> None:
+    with pytest.raises(CatalogError, match="row 1, column 2: contains the control character"):
+        parse_catalog("filename,dc.ti\x1btle\na.txt,x\n", "t.csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,3 +120,18 @@ def test_office_and_pdf_samples(
     found = characterize_file(sample, ["sha256"], identifier).format
     assert (found.puid, found.name, found.basis) == (puid, name, "signature")
     assert found.candidates == (puid,)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_non_regular_files_are_refused_without_blocking(kind: str, tmp_path: Path) -> None:
+    """Issue 9, class 3: opened non-blocking and checked with fstat before any read, so a
+    FIFO with no writer cannot hang the command."""
+    if kind == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path
+    with pytest.raises(SourceError, match="not a regular file"):
+        characterize_file(path, ("sha256",), FormatIdentifier())

@@ -258,3 +258,88 @@ def test_unusable_ledger_stops_before_any_transfer(
     assert main(argv) == 2
     assert "ledger" in capsys.readouterr().err
     assert not target.exists()
+
+
+# Issue 9, class 5 (deposit half) and class 4.
+
+
+def _events(ledger_path: Path) -> list[str]:
+    with Ledger.open(ledger_path, create=False) as ledger:
+        return [e.event.outcome_detail for e in ledger.events()]
+
+
+@pytest.mark.parametrize("scheme", ["ocfl", "file"])
+def test_copy_stored_by_a_killed_run_gets_its_event_on_rerun(
+    scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kill -9 after the transfer, before the ledger: the re-run reports the bag unchanged
+    and records the missing event, once."""
+    from datetime import UTC, datetime
+
+    from archiver.deposit import deposit_bag, parse_target
+
+    bag = make_bag(tmp_path / "bags", "one")
+    uri = f"{scheme}://{tmp_path}/target"
+    ledger = tmp_path / "ledger.sqlite"
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    deposit_bag(bag, parse_target(uri), now=now, environ={}, settings={})  # the killed run
+    argv = ["deposit", str(bag), "--to", uri, "--ledger", str(ledger), "--json"]
+    assert main(argv) == 0
+    assert [b["status"] for b in json.loads(capsys.readouterr().out)["bags"]] == ["unchanged"]
+    first = _events(ledger)
+    assert len(first) == 1 and "recorded on re-run" in first[0]
+    assert main(argv) == 0  # nothing more to record
+    assert _events(ledger) == first
+
+
+def test_new_version_stored_by_a_killed_run_gets_its_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from archiver.deposit import deposit_bag, parse_target
+
+    bag = make_bag(tmp_path / "bags", "one")
+    uri = f"ocfl://{tmp_path}/target"
+    ledger = tmp_path / "ledger.sqlite"
+    assert main(["deposit", str(bag), "--to", uri, "--ledger", str(ledger)]) == 0
+    (bag / "data" / "more.txt").write_text("more\n", encoding="utf-8")
+    bagit.Bag(str(bag)).save(manifests=True)
+    now = datetime(2026, 1, 3, tzinfo=UTC)
+    deposit_bag(bag, parse_target(uri), now=now, environ={}, settings={})  # v2, killed
+    assert main(["deposit", str(bag), "--to", uri, "--ledger", str(ledger)]) == 0
+    capsys.readouterr()
+    details = _events(ledger)
+    assert len(details) == 2
+    assert "#v1" in details[0] and "#v2" in details[1] and "recorded on re-run" in details[1]
+
+
+def test_damaged_directory_copy_is_not_reported_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file:// copy whose payload was damaged: exit 1, as an OCFL root refuses."""
+    bag = make_bag(tmp_path / "bags", "one")
+    uri = (tmp_path / "copies").as_uri()
+    ledger = tmp_path / "ledger.sqlite"
+    assert main(["deposit", str(bag), "--to", uri, "--ledger", str(ledger)]) == 0
+    (tmp_path / "copies" / "one" / "data" / "text.txt").write_text("a statemenX\n")
+    capsys.readouterr()
+    assert main(["deposit", str(bag), "--to", uri, "--ledger", str(ledger), "--json"]) == 1
+    row = json.loads(capsys.readouterr().out)["bags"][0]
+    assert row["status"] == "damaged"
+    assert {p["kind"] for p in row["problems"]} >= {"checksum-mismatch"}
+    assert (tmp_path / "copies" / "one" / "data" / "text.txt").read_text() == "a statemenX\n"
+
+
+@pytest.mark.parametrize("scheme", ["ocfl", "file"])
+def test_target_inside_the_bag_is_refused_before_anything_is_written(
+    scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = make_bag(tmp_path / "bags", "one")
+    before = sorted(str(p) for p in bag.rglob("*"))
+    uri = f"{scheme}://{bag}/data/root"
+    assert main(["deposit", str(bag), "--to", uri, "--ledger", str(tmp_path / "l.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "inside the bag" in err
+    assert sorted(str(p) for p in bag.rglob("*")) == before
+    assert not (tmp_path / "l.sqlite").exists()

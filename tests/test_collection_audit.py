@@ -414,3 +414,47 @@ def test_any_task_executor_gives_the_same_report(
     assert report.bags == local.bags and len(report.bags) == 8 and not report.valid
     # every bag through the executor, at most ``batch`` per task, at least 4 tasks per worker
     assert executor.calls == ["_batch_task"] * batches
+
+
+def test_one_unreadable_bag_does_not_hide_the_others(
+    collection: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9, class 1: input no check foresaw is a finding on that bag (unreadable-bag);
+    the other bags are audited and reported."""
+    real = validator.parse_declaration
+
+    def fragile(data: bytes) -> object:
+        if b"boom" in data:
+            raise ValueError("unforeseen")
+        return real(data)
+
+    bad = collection / "one" / "bagit.txt"
+    bad.write_bytes(bad.read_bytes() + b"boom\n")
+    monkeypatch.setattr(validator, "parse_declaration", fragile)
+    report = audit([collection], workers=1)
+    by_bag = {Path(b.bag).name: b for b in report.bags}
+    assert set(by_bag) == {"one", "two", "three"}
+    assert [(f.kind, f.path) for f in by_bag["one"].findings] == [(Kind.UNREADABLE_BAG, ".")]
+    assert "ValueError: unforeseen" in by_bag["one"].findings[0].message
+    assert by_bag["two"].valid and by_bag["three"].valid
+
+
+def test_huge_bagit_version_is_a_finding_and_the_others_are_audited(collection: Path) -> None:
+    bad = collection / "two" / "bagit.txt"
+    bad.write_bytes(b"BagIt-Version: " + b"9" * 5000 + b".0\nTag-File-Character-Encoding: UTF-8\n")
+    report = audit([collection], workers=1)
+    assert report.totals.bags == 3 and report.totals.intact == 2
+    kinds = {f.kind for b in report.bags for f in b.findings}
+    assert Kind.INVALID_DECLARATION in kinds
+
+
+def test_link_to_a_bag_is_reported_not_skipped(collection: Path, tmp_path: Path) -> None:
+    """Issue 9, class 8: a bag that is a link in the collection is a warning."""
+    (collection / "alias").symlink_to(collection / "two", target_is_directory=True)
+    (collection / "not-a-bag").symlink_to(tmp_path, target_is_directory=True)
+    found, links = audit_module.scan_roots([collection])
+    assert links == [collection / "alias"]
+    report = audit([collection], workers=1)
+    alias = next(b for b in report.bags if b.bag == str(collection / "alias"))
+    assert [(f.kind, f.severity) for f in alias.findings] == [(Kind.UNSAFE_PATH, "warning")]
+    assert report.valid

@@ -94,12 +94,12 @@ def test_failed_copy_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     bag = make_bag(tmp_path / "bags")
     dest_root = tmp_path / "copies"
 
-    def half_copy(src: Path, dst: Path, symlinks: bool = False) -> None:
+    def half_copy(src: Path, dst: Path) -> None:
         Path(dst).mkdir()
         shutil.copy(Path(src) / "bagit.txt", Path(dst) / "bagit.txt")
         raise OSError("disk full")
 
-    monkeypatch.setattr(directory_mod.shutil, "copytree", half_copy)
+    monkeypatch.setattr(directory_mod, "copy_tree", half_copy)
     with pytest.raises(DepositError, match="copy failed"):
         deposit_bag(bag, parse_target(dest_root.as_uri()), now=NOW, environ={}, settings={})
     assert list(dest_root.iterdir()) == []
@@ -110,15 +110,14 @@ def test_copy_that_does_not_verify_is_not_put_in_place(
 ) -> None:
     bag = make_bag(tmp_path / "bags")
     dest_root = tmp_path / "copies"
-    real_copytree = shutil.copytree
+    real_copy_tree = directory_mod.copy_tree
 
-    def corrupting_copy(src: Path, dst: Path, *args: object, **kwargs: object) -> object:
-        result = real_copytree(src, dst, *args, **kwargs)  # type: ignore[arg-type]
+    def corrupting_copy(src: Path, dst: Path) -> None:
+        real_copy_tree(src, dst)
         if Path(dst).name == "statement-1":
             (Path(dst) / "data" / "text.txt").write_text("a statemenX\n")
-        return result
 
-    monkeypatch.setattr(directory_mod.shutil, "copytree", corrupting_copy)
+    monkeypatch.setattr(directory_mod, "copy_tree", corrupting_copy)
     with pytest.raises(DepositError, match="did not verify"):
         deposit_bag(bag, parse_target(dest_root.as_uri()), now=NOW, environ={}, settings={})
     assert list(dest_root.iterdir()) == []

@@ -366,3 +366,63 @@ def test_plain_lines_parse_like_any_other() -> None:
     assert [(i.path, i.message) for i in issues] == [
         ("data/a.txt", "m.txt: line 3: listed twice (BagIt 1.0 forbids duplicates)")
     ]
+
+
+# ------------------------------------------------------------------ issue 9: hostile values
+
+
+def test_huge_bagit_version_is_a_finding_not_a_crash() -> None:
+    """A 5,000-digit version: int() would raise (3.11+ digit limit); one clipped finding."""
+    data = b"BagIt-Version: " + b"1" * 5000 + b".0\nTag-File-Character-Encoding: UTF-8\n"
+    declaration, issues = parse_declaration(data)
+    assert declaration is None
+    assert [i.kind for i in issues] == [Kind.INVALID_DECLARATION]
+    assert "unsupported BagIt version" in issues[0].message
+    assert len(issues[0].message) < 200
+
+
+@pytest.mark.parametrize(
+    "value", ["9" * 5000 + ".1", "1." + "9" * 5000, "\u0661\u0662.1", "12.\u00b2", "-1.1"]
+)
+def test_absurd_payload_oxum_is_malformed(value: str) -> None:
+    assert parse_oxum(value) is None
+
+
+@pytest.mark.parametrize("length", ["\u0661\u0662", "\u00b2", "9" * 5000, "+5", "1_0"])
+def test_fetch_length_must_be_ascii_digits(length: str) -> None:
+    entries, issues = parse_fetch([f"http://x/a {length} data/a"])
+    assert entries == []
+    assert [(i.kind, i.path) for i in issues] == [(Kind.INVALID_MANIFEST, "data/a")]
+    assert "not a number" in issues[0].message
+    assert len(issues[0].message) < 200
+
+
+def test_fetch_blank_line_is_an_error() -> None:
+    """RFC 8493 §2.2.3: each line of fetch.txt MUST be 'url length filepath'."""
+    entries, issues = parse_fetch(["http://x/a - data/a", "", "http://x/b - data/b"])
+    assert [e.path for e in entries] == ["data/a", "data/b"]
+    assert [(i.kind, i.severity, "line 2 is blank" in i.message) for i in issues] == [
+        (Kind.INVALID_MANIFEST, Severity.ERROR, True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "severity"),
+    [((0, 96), Severity.WARNING), ((0, 97), Severity.ERROR), ((1, 0), Severity.ERROR)],
+)
+def test_manifest_scope_rules_apply_by_declared_version(
+    version: tuple[int, int], severity: Severity
+) -> None:
+    """RFC 8493 §2.1.3 / §2.2.1 (and 0.97): payload manifests list payload files only, tag
+    manifests tag files only; bags declaring an older version get a warning."""
+    lines = [f"{SHA256_A}  data/a", f"{SHA256_A}  bag-info.txt"]
+    manifest, issues = parse_manifest(
+        lines, "manifest-sha256.txt", "sha256", tag=False, version=version
+    )
+    assert manifest.entries == {"data/a": SHA256_A}
+    assert [(i.path, i.severity) for i in issues] == [("bag-info.txt", severity)]
+    lines = [f"{SHA256_A}  bagit.txt", f"{SHA256_A}  data/a"]
+    manifest, issues = parse_manifest(
+        lines, "tagmanifest-sha256.txt", "sha256", tag=True, version=version
+    )
+    assert [(i.path, i.severity) for i in issues] == [("data/a", severity)]

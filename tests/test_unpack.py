@@ -7,9 +7,11 @@ import stat
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from archiver.archive import unpack
 from archiver.archive.unpack import (
     Limits,
     Member,
@@ -229,3 +231,114 @@ def test_open_serialized_uses_tmp_dir(tmp_path: Path) -> None:
     with open_serialized(archive, tmp_dir=scratch) as bag:
         assert bag.parent.parent == scratch
     assert list(scratch.iterdir()) == []
+
+
+# Issue 9, class 3: compression bombs, bounded for every format before and while extracting.
+
+BAGIT_TXT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        n = min(len(buffer), self.left)
+        buffer[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def make_bomb(path: Path, mode: str, size: int) -> Path:
+    """A tar (``mode`` 'w:gz', 'w:bz2', 'w:xz') holding bagit.txt, then ``size`` zeros."""
+    with tarfile.open(path, mode) as tar:
+        info = tarfile.TarInfo("bag/bagit.txt")
+        info.size = len(BAGIT_TXT)
+        tar.addfile(info, io.BytesIO(BAGIT_TXT))
+        zeros = tarfile.TarInfo("bag/data/zeros")
+        zeros.size = size
+        tar.addfile(zeros, io.BufferedReader(_Zeros(size)))
+    return path
+
+
+BOMB_LIMITS = Limits(max_ratio=20, ratio_floor=1 << 20)
+COMPRESSIONS = [("gz", "w:gz"), ("bz2", "w:bz2"), ("xz", "w:xz")]
+
+
+def test_whole_archive_ratio_is_checked_before_extracting() -> None:
+    members = [Member("bag", D), Member("bag/data/x", F, 50 << 20)]
+    findings = check_members(members, "b.tar.xz", BOMB_LIMITS, archive_size=10 << 20)
+    assert findings == []
+    findings = check_members(members, "b.tar.xz", BOMB_LIMITS, archive_size=10_000)
+    assert [f.kind for f in findings] == [Kind.UNSAFE_PATH]
+    assert "compression ratio over 20:1" in findings[0].message
+
+
+def test_members_larger_than_free_space_are_refused() -> None:
+    members = [Member("bag", D), Member("bag/data/x", F, 5000)]
+    findings = check_members(members, "b.tar", archive_size=6000, free_space=4000)
+    assert [f.kind for f in findings] == [Kind.UNSAFE_PATH]
+    assert "only 4000 free" in findings[0].message
+
+
+@pytest.mark.parametrize(("suffix", "mode"), COMPRESSIONS)
+def test_bomb_refused_nothing_written(suffix: str, mode: str, tmp_path: Path) -> None:
+    archive = make_bomb(tmp_path / f"bomb.tar.{suffix}", mode, 8 << 20)
+    target = tmp_path / "target"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError) as info:
+        extract_safe(archive, target, BOMB_LIMITS)
+    assert [f.kind for f in info.value.findings] == [Kind.UNSAFE_PATH]
+    assert "compression ratio over 20:1" in info.value.findings[0].message
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.parametrize(("suffix", "mode"), COMPRESSIONS)
+def test_bomb_caught_while_extracting_and_what_was_written_removed(
+    suffix: str, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the checks before extraction pass (here: skipped), the decompressed
+    stream is counted while extracting; bagit.txt, already written, is removed."""
+    archive = make_bomb(tmp_path / f"bomb.tar.{suffix}", mode, 8 << 20)
+    members = list_members(archive, limits=Limits(max_ratio=10**9))  # lenient: listed
+    monkeypatch.setattr(unpack, "list_members", lambda *a, **k: members)
+    monkeypatch.setattr(unpack, "check_members", lambda *a, **k: [])
+    written: list[Path] = []
+    real_copy = unpack.copy_bounded
+
+    def spy(src: IO[bytes], dest: Path, size: int, name: str) -> None:
+        written.append(dest)
+        real_copy(src, dest, size, name)
+
+    monkeypatch.setattr(unpack, "copy_bounded", spy)
+    target = tmp_path / "target"
+    target.mkdir()
+    with pytest.raises(UnsafeArchiveError, match="compression ratio"):
+        extract_safe(archive, target, BOMB_LIMITS)
+    assert written and written[0].name == "bagit.txt"
+    assert list(target.iterdir()) == []
+
+
+def test_default_limits_refuse_a_small_xz_expanding_to_64_mib(tmp_path: Path) -> None:
+    archive = make_bomb(tmp_path / "bomb.tar.xz", "w:xz", 64 << 20)
+    assert archive.stat().st_size < 64 << 10
+    with pytest.raises(UnsafeArchiveError, match="compression ratio over 1000:1"):
+        with open_serialized(archive, tmp_dir=tmp_path):
+            pass
+    assert [p.name for p in tmp_path.iterdir()] == ["bomb.tar.xz"]
+
+
+@pytest.mark.parametrize(("suffix", "mode"), COMPRESSIONS)
+def test_ordinary_compressed_bag_still_extracts(suffix: str, mode: str, tmp_path: Path) -> None:
+    archive = tmp_path / f"ok.tar.{suffix}"
+    with tarfile.open(archive, mode) as tar:
+        info = tarfile.TarInfo("bag/bagit.txt")
+        info.size = len(BAGIT_TXT)
+        tar.addfile(info, io.BytesIO(BAGIT_TXT))
+    target = tmp_path / "target"
+    target.mkdir()
+    bag = extract_safe(archive, target, BOMB_LIMITS)
+    assert (bag / "bagit.txt").read_bytes() == BAGIT_TXT

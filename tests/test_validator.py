@@ -117,6 +117,16 @@ def remove_manifest_line(bag: Path) -> None:
     )
 
 
+def declare_1_0(bag: Path) -> None:
+    _edit(bag / "bagit.txt", b"BagIt-Version: 0.97", b"BagIt-Version: 1.0")
+
+
+def remove_manifest_line_1_0(bag: Path) -> None:
+    """In a BagIt 1.0 bag, every payload file must be in every payload manifest."""
+    declare_1_0(bag)
+    remove_manifest_line(bag)
+
+
 def delete_manifest(bag: Path) -> None:
     (bag / "manifest-sha512.txt").unlink()
 
@@ -177,7 +187,7 @@ FAULTS: list[tuple[Callable[[Path], None], Kind, str]] = [
     (edit_sha512_digest, Kind.CHECKSUM_MISMATCH, "data/a.txt"),
     (edit_tagmanifest_digest, Kind.CHECKSUM_MISMATCH, "bag-info.txt"),
     (edit_tagmanifest512_digest, Kind.CHECKSUM_MISMATCH, "metadata/dc.json"),
-    (remove_manifest_line, Kind.INVALID_MANIFEST, "data/a.txt"),
+    (remove_manifest_line_1_0, Kind.INVALID_MANIFEST, "data/a.txt"),
     (remove_manifest_line, Kind.CHECKSUM_MISMATCH, "manifest-sha256.txt"),
     (delete_manifest, Kind.MISSING_FILE, "manifest-sha512.txt"),
     (edit_bag_info, Kind.CHECKSUM_MISMATCH, "bag-info.txt"),
@@ -301,12 +311,19 @@ def test_file_vanishing_before_hashing_is_missing(bag: Path) -> None:
     assert "cannot be read" in finding.message
 
 
-def test_missing_from_one_manifest_only(bag: Path) -> None:
+@pytest.mark.parametrize(("version", "severity"), [("0.97", "warning"), ("1.0", "error")])
+def test_missing_from_one_manifest_only(bag: Path, version: str, severity: str) -> None:
+    """RFC 8493 §3 (1.0): every payload file MUST be listed in every payload manifest;
+    0.97 (draft-kunze-bagit-09 §3) asked for at least one manifest only."""
+    if version == "1.0":
+        declare_1_0(bag)
     line = _manifest_line(bag, "manifest-sha512.txt", "data/sub/b.txt")
     _edit(bag / "manifest-sha512.txt", line, b"")
     report = validate_bag(bag)
-    finding = next(f for f in report.errors if f.kind is Kind.INVALID_MANIFEST)
-    assert finding.path == "data/sub/b.txt"
+    finding = next(
+        f for f in report.findings if f.kind is Kind.INVALID_MANIFEST and f.path == "data/sub/b.txt"
+    )
+    assert finding.severity == severity
     assert "manifest-sha512.txt" in finding.message
 
 
@@ -613,3 +630,88 @@ def test_small_file_read_refuses_a_link(tmp_path: Path) -> None:
         validator.hash_path(str(tmp_path / "link.txt"), ["sha256"], new_buffer(4096), size=6)
     with pytest.raises(OSError):
         validator._read_tag(str(tmp_path), "link.txt", 6)
+
+
+# ------------------------------------------------------------------ issue 9
+
+
+def test_sparse_1_gib_bag_info_is_a_finding_not_a_read(bag: Path) -> None:
+    """Class 3: tag files are read up to a limit; beyond it oversized-tag-file, not read."""
+    with open(bag / "bag-info.txt", "r+b") as fh:
+        fh.truncate(1 << 30)  # sparse: costs no disk
+    report = validate_bag(bag)
+    oversized = [f for f in report.errors if f.kind is Kind.OVERSIZED_TAG_FILE]
+    assert [(f.path, f.severity) for f in oversized] == [("bag-info.txt", Severity.ERROR)]
+    assert str(1 << 30) in oversized[0].message
+
+
+def test_tag_file_limit_is_configurable(bag: Path) -> None:
+    size = (bag / "manifest-sha512.txt").stat().st_size
+    report = validate_bag(bag, max_tag_bytes=size - 1)
+    assert ("manifest-sha512.txt", Kind.OVERSIZED_TAG_FILE) in {
+        (f.path, f.kind) for f in report.errors
+    }
+    assert validate_bag(bag, max_tag_bytes=size + 4096).valid
+
+
+def _add_fetch(bag: Path, text: str) -> None:
+    (bag / "fetch.txt").write_text(text)
+
+
+def test_fetch_file_must_be_in_every_payload_manifest_1_0(bag: Path) -> None:
+    """RFC 8493 §2.2.3: every file listed in fetch.txt MUST be listed in every payload
+    manifest."""
+    declare_1_0(bag)
+    digest = hashlib.sha256(b"later\n").hexdigest()
+    with open(bag / "manifest-sha256.txt", "a") as fh:
+        fh.write(f"{digest}  data/later.txt\n")
+    _add_fetch(bag, "http://example.org/later.txt 6 data/later.txt\n")
+    report = validate_bag(bag)
+    problems = {(f.kind, f.path, f.message) for f in report.errors}
+    assert (
+        Kind.INVALID_MANIFEST,
+        "data/later.txt",
+        "listed in fetch.txt but not in manifest-sha512.txt",
+    ) in problems
+
+
+def test_fetch_file_in_no_manifest_before_1_0(bag: Path) -> None:
+    """draft-kunze-bagit-09 (0.97) §2.2.3: a fetched file must be in the manifests."""
+    _add_fetch(bag, "http://example.org/later.txt 6 data/later.txt\n")
+    report = validate_bag(bag)
+    assert (Kind.INVALID_MANIFEST, "data/later.txt") in {(f.kind, f.path) for f in report.errors}
+
+
+def test_every_tag_manifest_lists_every_payload_manifest_1_0(bag: Path) -> None:
+    """RFC 8493 §2.2.1: each tag manifest MUST list every payload manifest (BagIt 1.0)."""
+    declare_1_0(bag)
+    line = _manifest_line(bag, "tagmanifest-sha256.txt", "manifest-sha512.txt")
+    _edit(bag / "tagmanifest-sha256.txt", line, b"")
+    report = validate_bag(bag)
+    assert (
+        Kind.INVALID_MANIFEST,
+        "manifest-sha512.txt",
+    ) in {(f.kind, f.path) for f in report.errors}
+
+
+def test_tag_manifest_may_omit_a_payload_manifest_before_1_0(bag: Path) -> None:
+    """The rule is new in 1.0: a 0.97 bag is only checked for what its manifests list."""
+    line = _manifest_line(bag, "tagmanifest-sha256.txt", "manifest-sha512.txt")
+    _edit(bag / "tagmanifest-sha256.txt", line, b"")
+    report = validate_bag(bag)
+    assert "manifest-sha512.txt" not in {f.path for f in report.errors}
+
+
+def test_200k_line_manifest_validates(tmp_path: Path) -> None:
+    """Class 3: a large manifest is parsed once and checked completely (no wall-clock limit
+    here; the time and memory are measured in the commit message)."""
+    root = tmp_path / "big"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "x").write_bytes(b"")
+    (root / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    empty = hashlib.sha256(b"").hexdigest()
+    lines = [f"{empty}  data/x"] + [f"{empty}  data/missing-{i}" for i in range(200_000)]
+    (root / "manifest-sha256.txt").write_text("\n".join(lines) + "\n")
+    report = validate_bag(root, checkers=())
+    missing = [f for f in report.errors if f.kind is Kind.MISSING_FILE]
+    assert len(missing) == 200_000

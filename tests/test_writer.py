@@ -204,3 +204,72 @@ def test_install_replace_without_renameat2_puts_the_old_bag_back_on_failure(
         install_bag(staging, destination, replace=True)
     assert [p.name for p in destination.iterdir()] == ["old"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".staging", "dest"]
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_install_flushes_before_and_after_the_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replace: bool
+) -> None:
+    """Issue 9, class 8: the staging bag's directories and the parent are fsync'd before
+    the rename, the parent after it (the files were fsync'd as they were written)."""
+    import archiver.build.writer as writer
+
+    staging = tmp_path / ".staging"
+    (staging / "data").mkdir(parents=True)
+    (staging / "bagit.txt").write_bytes(b"x")
+    destination = tmp_path / "bag"
+    if replace:
+        destination.mkdir()
+    calls: list[str] = []
+    real_tree, real_dir = writer.fsync_tree, writer.fsync_dir
+    real_rename, real_exchange = os.rename, writer.exchange_paths
+
+    def tree(path: Path, *, files: bool = True) -> None:
+        calls.append(f"fsync_tree {Path(path).name} files={files}")
+        real_tree(path, files=files)
+
+    def one(path: Path) -> None:
+        calls.append(f"fsync_dir {Path(path).name}")
+        real_dir(path)
+
+    def rename(a: object, b: object) -> None:
+        calls.append("rename")
+        real_rename(a, b)  # type: ignore[arg-type]
+
+    def exchange(a: Path, b: Path) -> bool:
+        calls.append("rename")
+        return real_exchange(a, b)
+
+    monkeypatch.setattr(writer, "fsync_tree", tree)
+    monkeypatch.setattr(writer, "fsync_dir", one)
+    monkeypatch.setattr(writer.os, "rename", rename)
+    monkeypatch.setattr(writer, "exchange_paths", exchange)
+    install_bag(staging, destination, replace=replace)
+    assert calls[:3] == [
+        "fsync_tree .staging files=False",
+        f"fsync_dir {tmp_path.name}",
+        "rename",
+    ]
+    assert calls[-1] == f"fsync_dir {tmp_path.name}"
+    assert (destination / "bagit.txt").read_bytes() == b"x"
+
+
+def test_payload_and_tag_files_are_fsynced_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.build.writer as writer
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def record(fd: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real(fd)
+
+    monkeypatch.setattr(writer.os, "fsync", record)
+    source = tmp_path / "source.txt"
+    source.write_bytes(b"text\n")
+    bag = tmp_path / "bag"
+    writer.write_payload(source, bag / "data" / "source.txt", ["sha256"])
+    writer.write_tag_files(bag, {"bagit.txt": b"x", "metadata/dc.json": b"{}"})
+    assert synced == ["source.txt", "bagit.txt", "dc.json"]

@@ -16,7 +16,7 @@ from archiver.archive.serialize import SerializedBag, serialize_bag
 from archiver.bag.findings import BagReport
 from archiver.checks import archiver_checkers, check_bag
 from archiver.errors import ArchiverError, OutputError
-from archiver.fileio import remove_stale
+from archiver.fileio import check_output_path, remove_stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class PackageOutcome:
     bag: Path
     archive: SerializedBag | None = None
     report: BagReport | None = None
-    error: ArchiverError | None = None
+    error: Exception | None = None  # ArchiverError, or what input no check foresaw raised
 
     @property
     def status(self) -> str:
@@ -47,9 +47,12 @@ class PackageRun:
 def package_bags(bags: Sequence[Path], out_dir: Path, fmt: str, mtime: int) -> PackageRun:
     """Validate and serialize each bag into ``out_dir`` (created if missing).
 
-    Raises OutputError when ``out_dir`` cannot be created; a bag that cannot be read or
-    written is an ``error`` outcome and the others are still packaged.
+    Raises OutputError, before anything is written, when ``out_dir`` is inside a bag (one
+    of ``bags`` or any directory holding a bagit.txt) or cannot be created; a bag that
+    cannot be read or written, or whose input raised an exception no check foresaw, is an
+    ``error`` outcome and the others are still packaged.
     """
+    check_output_path(out_dir, bags, what="package", directory=True)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -65,5 +68,7 @@ def package_bags(bags: Sequence[Path], out_dir: Path, fmt: str, mtime: int) -> P
                 continue
             outcomes.append(PackageOutcome(bag, archive=serialize_bag(bag, out_dir, fmt, mtime)))
         except ArchiverError as exc:
+            outcomes.append(PackageOutcome(bag, error=exc))
+        except Exception as exc:  # input no check foresaw: this bag fails, the others go on
             outcomes.append(PackageOutcome(bag, error=exc))
     return PackageRun(tuple(outcomes), stale)

@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 from archiver.clock import source_date_epoch
 from archiver.errors import BagReadError, ConfigError, OutputError
-from archiver.fileio import hash_file, temporary_prefix, write_bytes_atomic
+from archiver.fileio import hash_file, temporary_prefix, walk_tree, write_bytes_atomic
 
 FORMATS: tuple[str, ...] = ("tar", "tar.gz", "zip")
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -44,6 +44,7 @@ DIR_MODE = 0o755
 FILE_MODE = 0o644
 EXEC_MODE = 0o755
 _COPY_BLOCK = 1 << 20
+MAX_SIDECAR_BYTES = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +116,12 @@ def collect_entries(bag: Path) -> list[Entry]:
 
 
 def _walk(directory: Path, prefix: str, entries: list[Entry]) -> None:
-    with os.scandir(directory) as it:
-        children = sorted(it, key=lambda e: e.name)
-    for child in children:
-        arcname = f"{prefix}/{child.name}"
+    """Append the entries under ``directory`` in archive order (iterative: no depth limit)."""
+    for rel, child in walk_tree(directory):
+        arcname = f"{prefix}/{rel}"
         st = child.stat(follow_symlinks=False)
         if stat.S_ISDIR(st.st_mode):
             entries.append(Entry(arcname=arcname, is_dir=True, mode=DIR_MODE))
-            _walk(Path(child.path), arcname, entries)
         elif stat.S_ISREG(st.st_mode):
             entries.append(
                 Entry(
@@ -225,11 +224,22 @@ def serialize_bag(bag: Path, out_dir: Path, fmt: str, mtime: int) -> SerializedB
 
 
 def read_sidecar(path: Path) -> tuple[str, str]:
-    """Parse a ``sha256sum``-format sidecar: returns (digest, file name)."""
+    """Parse a ``sha256sum``-format sidecar: returns (digest, file name).
+
+    A sidecar is one short line: one over ``MAX_SIDECAR_BYTES``, or not UTF-8, is refused
+    (``BagReadError``) without being read further.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SIDECAR_BYTES + 1)
     except OSError as exc:
         raise BagReadError(f"{path}: cannot read sidecar ({exc.strerror})") from exc
+    if len(data) > MAX_SIDECAR_BYTES:
+        raise BagReadError(f"{path}: sidecar is over {MAX_SIDECAR_BYTES} bytes, not read")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BagReadError(f"{path}: sidecar is not valid UTF-8 at byte {exc.start}") from None
     return parse_sidecar(text, str(path))
 
 

@@ -7,6 +7,14 @@ and counts within ``Limits``. Links, devices and FIFOs are refused. Extraction t
 each member to a path computed and checked under the target, copying at most the declared
 size, so nothing is ever written outside the target.
 
+Compression bombs are bounded for every format, before and while extracting: the bytes
+the members declare must fit ``Limits.max_total_size``, the free space of the target,
+and ``Limits.max_ratio`` times the archive's size on disk (above ``Limits.ratio_floor``);
+while the member list is read and while members are extracted, a tar's decompressed
+stream is counted as it is produced (``_CountedStream``) against the same bounds, and the
+bytes written against the total. A refused archive is ``unsafe-path`` findings
+(``UnsafeArchiveError``) and whatever was written is removed.
+
 ``open_serialized(path)`` extracts into a temporary directory, yields the bag directory
 inside it and removes everything on exit: the validator and audit use it to read
 serialized bags directly.
@@ -14,8 +22,12 @@ serialized bags directly.
 
 from __future__ import annotations
 
+import bz2
 import contextlib
-import shutil
+import gzip
+import io
+import lzma
+import os
 import stat
 import tarfile
 import tempfile
@@ -24,10 +36,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from archiver.bag.findings import Finding, Kind
 from archiver.errors import BagReadError
+from archiver.fileio import remove_tree
 
 ARCHIVE_SUFFIXES: tuple[str, ...] = (
     ".tar",
@@ -69,7 +82,8 @@ class Limits:
     max_members: int = 1_000_000
     max_member_size: int = 1 << 40  # 1 TiB
     max_total_size: int = 1 << 42  # 4 TiB
-    max_ratio: int = 1000  # zip: uncompressed / compressed size
+    max_ratio: int = 1000  # uncompressed / compressed size (a zip member; a whole archive)
+    ratio_floor: int = 1 << 20  # below this many bytes produced, any ratio is fine
 
 
 DEFAULT_LIMITS = Limits()
@@ -110,11 +124,17 @@ def _name_problem(name: str) -> str | None:
 
 
 def check_members(
-    members: Iterable[Member], archive: str, limits: Limits = DEFAULT_LIMITS
+    members: Iterable[Member],
+    archive: str,
+    limits: Limits = DEFAULT_LIMITS,
+    archive_size: int | None = None,
+    free_space: int | None = None,
 ) -> list[Finding]:
     """Every reason the member list is unsafe to extract, as ``unsafe-path`` findings.
 
-    Pure: works on the declared names, types and sizes only. An empty list means safe.
+    Pure: works on the declared names, types and sizes, and, when given, the archive's
+    size on disk (the whole archive's expansion ratio) and the target's free space. An
+    empty list means safe.
     """
     findings: list[Finding] = []
     seen: set[str] = set()
@@ -148,11 +168,86 @@ def check_members(
         findings.append(_unsafe(archive, "", f"{count} members exceed {limits.max_members}"))
     if total > limits.max_total_size:
         findings.append(_unsafe(archive, "", f"total size {total} exceeds the limit"))
+    elif archive_size is not None and _too_expanded(total, archive_size, limits):
+        findings.append(
+            _unsafe(
+                archive,
+                "",
+                f"members expand to {total} bytes from {archive_size} on disk: "
+                f"compression ratio over {limits.max_ratio}:1",
+            )
+        )
+    elif free_space is not None and total > free_space:
+        findings.append(
+            _unsafe(archive, "", f"members need {total} bytes, only {free_space} free to extract")
+        )
     if len(tops) > 1:
         findings.append(
             _unsafe(archive, "", f"members outside one top-level directory: {sorted(tops)}")
         )
     return findings
+
+
+def _too_expanded(produced: int, compressed: int, limits: Limits) -> bool:
+    return produced > limits.ratio_floor and produced > limits.max_ratio * max(compressed, 1)
+
+
+class _Bomb(Exception):
+    """A decompressed stream grew past its bounds (raised inside tarfile's reads)."""
+
+
+class _CountedStream(io.RawIOBase):
+    """A decompressing reader that counts the bytes it produces and stops (``_Bomb``) past
+    ``Limits.max_total_size`` plus tar overhead, or past ``max_ratio`` times the archive's
+    size once over ``ratio_floor``: a bomb is caught while it inflates, not after."""
+
+    def __init__(self, inner: IO[bytes], compressed: int, limits: Limits) -> None:
+        self._inner = inner
+        self._compressed = compressed
+        self._limits = limits
+        self.produced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._inner.read(len(view))
+        n = len(data)
+        view[:n] = data
+        self.produced += n
+        limits = self._limits
+        if self.produced > limits.max_total_size + (64 << 20) or _too_expanded(
+            self.produced, self._compressed, limits
+        ):
+            raise _Bomb(
+                f"decompresses to over {self.produced} bytes from {self._compressed} on disk: "
+                f"compression ratio over {limits.max_ratio}:1"
+            )
+        return n
+
+
+_MAGIC: tuple[tuple[bytes, Any], ...] = (
+    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
+    (b"BZh", bz2.BZ2File),
+    (b"\xfd7zXZ\x00", lzma.LZMAFile),
+)
+
+
+@contextlib.contextmanager
+def _open_tar(path: Path, limits: Limits) -> Iterator[tarfile.TarFile]:
+    """A tar (plain, gzip, bzip2 or xz, told by its magic bytes) opened as a stream whose
+    decompressed bytes are counted against ``limits``."""
+    compressed = os.path.getsize(path)
+    with open(path, "rb") as raw:
+        head = raw.read(6)
+        raw.seek(0)
+        opener = next((o for magic, o in _MAGIC if head.startswith(magic)), None)
+        inner: IO[bytes] = raw if opener is None else opener(raw)
+        with contextlib.closing(inner):
+            counted = io.BufferedReader(_CountedStream(inner, compressed, limits), 1 << 16)
+            with tarfile.open(fileobj=counted, mode="r|") as tar:
+                yield tar
 
 
 def _tar_type(info: tarfile.TarInfo) -> MemberType:
@@ -185,11 +280,15 @@ def _zip_type(info: zipfile.ZipInfo) -> MemberType:
     return MemberType.DIR if info.is_dir() else MemberType.FILE
 
 
-def list_members(path: Path, max_members: int | None = None) -> list[Member]:
+def list_members(
+    path: Path, max_members: int | None = None, limits: Limits = DEFAULT_LIMITS
+) -> list[Member]:
     """Read the member list of a tar (any compression) or zip archive, without extracting.
 
     With ``max_members``, stops reading after ``max_members + 1`` entries, so an archive
     with absurdly many members costs bounded memory (the extra entry trips the limit).
+    A tar whose decompressed stream outgrows ``limits`` while it is read is refused
+    (``UnsafeArchiveError``).
     """
     stop = None if max_members is None else max_members + 1
     try:
@@ -200,13 +299,15 @@ def list_members(path: Path, max_members: int | None = None) -> list[Member]:
                     Member(i.filename, _zip_type(i), i.file_size, i.compress_size) for i in infos
                 ]
         members: list[Member] = []
-        with tarfile.open(path, mode="r:*") as tar:
+        with _open_tar(path, limits) as tar:
             for info in tar:
                 members.append(Member(info.name, _tar_type(info), info.size))
                 if stop is not None and len(members) >= stop:
                     break
         return members
-    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
+    except _Bomb as exc:
+        raise _refused(path, [_unsafe(path.name, "", str(exc))]) from None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError) as exc:
         raise BagReadError(f"{path}: not a readable tar or zip archive ({_one_line(exc)})") from exc
 
 
@@ -220,10 +321,31 @@ def _normalize(name: str) -> str:
 
 
 def _destination(target: Path, name: str) -> Path:
-    dest = target.joinpath(*_normalize(name).split("/"))
-    if not dest.resolve().is_relative_to(target.resolve()):
+    """Where a member goes: checked lexically under ``target`` (names were vetted by
+    ``check_members`` and extraction never creates a link, so nothing under ``target``
+    can redirect a path; resolving every component of every member instead costs
+    time quadratic in the depth of the tree)."""
+    root = os.path.normpath(os.path.abspath(target))
+    dest = os.path.normpath(os.path.join(root, *_normalize(name).split("/")))
+    if not dest.startswith(root + os.sep):
         raise BagReadError(f"{name}: would be written outside {target}, refusing")
-    return dest
+    return Path(dest)
+
+
+def _refused(path: Path, findings: Sequence[Finding]) -> UnsafeArchiveError:
+    return UnsafeArchiveError(
+        f"{path}: refused, {len(findings)} unsafe member(s), first: "
+        f"{findings[0].path or '(archive)'}: {findings[0].message}",
+        findings,
+    )
+
+
+def _free_space(directory: Path) -> int | None:
+    try:
+        st = os.statvfs(directory)
+    except (OSError, AttributeError):
+        return None
+    return st.f_bavail * st.f_frsize
 
 
 def copy_bounded(src: IO[bytes], dest: Path, size: int, name: str) -> None:
@@ -248,23 +370,26 @@ def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> P
     Returns the bag directory (the single top-level directory). Raises
     UnsafeArchiveError with the findings if any member is unsafe.
     """
-    members = list_members(path, limits.max_members)
-    findings = check_members(members, path.name, limits)
+    members = list_members(path, limits.max_members, limits)
+    findings = check_members(members, path.name, limits, os.path.getsize(path), _free_space(target))
     if findings:
-        raise UnsafeArchiveError(
-            f"{path}: refused, {len(findings)} unsafe member(s), first: "
-            f"{findings[0].path or '(archive)'}: {findings[0].message}",
-            findings,
-        )
+        raise _refused(path, findings)
     if not members:
         raise BagReadError(f"{path}: archive is empty")
     try:
         if zipfile.is_zipfile(path):
             _extract_zip(path, target)
         else:
-            _extract_tar(path, target)
-    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
+            _extract_tar(path, target, limits)
+    except _Bomb as exc:
+        _empty(target)
+        raise _refused(path, [_unsafe(path.name, "", str(exc))]) from None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError) as exc:
+        _empty(target)
         raise BagReadError(f"{path}: extraction failed ({_one_line(exc)})") from exc
+    except BaseException:
+        _empty(target)
+        raise
     top = _normalize(members[0].name).split("/", 1)[0]
     bag = target / top
     if not bag.is_dir():
@@ -272,8 +397,19 @@ def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> P
     return bag
 
 
-def _extract_tar(path: Path, target: Path) -> None:
-    with tarfile.open(path, mode="r:*") as tar:
+def _empty(target: Path) -> None:
+    """Remove what an extraction wrote into ``target`` (which is kept, empty)."""
+    with contextlib.suppress(OSError):
+        for item in os.scandir(target):
+            if item.is_dir(follow_symlinks=False):
+                remove_tree(Path(item.path))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(item.path)
+
+
+def _extract_tar(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> None:
+    with _open_tar(path, limits) as tar:
         for info in tar:
             dest = _destination(target, info.name)
             if info.isdir():
@@ -314,4 +450,4 @@ def open_serialized(
     try:
         yield extract_safe(path, tmp, limits)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)

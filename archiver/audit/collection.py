@@ -38,8 +38,9 @@ from archiver import __version__
 from archiver.archive.unpack import ARCHIVE_SUFFIXES, is_serialized
 from archiver.audit.executor import LocalPool, TaskExecutor
 from archiver.bag.digest import new_buffer
-from archiver.bag.findings import BagReport, Finding, Kind
+from archiver.bag.findings import BagReport, Finding, Kind, Severity
 from archiver.bag.validator import (
+    MAX_TAG_BYTES,
     BagPlan,
     Checker,
     HashJob,
@@ -53,6 +54,7 @@ from archiver.bag.validator import (
 )
 from archiver.checks import archiver_checkers
 from archiver.errors import BagReadError
+from archiver.text import clip
 from archiver.workers import child_pids, init_worker, terminate_children, worker_context
 
 ProgressCallback = Callable[[int, int], None]
@@ -148,15 +150,32 @@ def versions() -> dict[str, str]:
 
 
 def find_bags(roots: Iterable[Path | str]) -> list[Path]:
-    """Every bag under the roots, as absolute paths, sorted; a bag's insides are not searched.
+    """Every bag under the roots, as absolute paths, sorted (``scan_roots``' bags)."""
+    return scan_roots(roots)[0]
+
+
+def linked_bag_report(link: Path | str) -> BagReport:
+    """The report of a link to a bag found in a collection: a warning, never followed."""
+    message = "is a symbolic link to a bag; not followed, so the bag it points to is not audited"
+    finding = Finding(Kind.UNSAFE_PATH, str(link), ".", message, Severity.WARNING)
+    return BagReport(bag=str(link), findings=(finding,))
+
+
+def scan_roots(roots: Iterable[Path | str]) -> tuple[list[Path], list[Path]]:
+    """Every bag under the roots, and every link to a bag met there (not followed).
+
+    Both as absolute paths, sorted; a bag's insides are not searched.
 
     A root that is itself a serialized bag (``archiver.archive.unpack.is_serialized``) is one bag;
     archives found while searching a directory are not (``archiver package`` output kept
     beside the bags would be audited twice). Hidden directories (such as a build's temporary
-    staging directory) are skipped and links are not followed. Raises ``BagReadError`` for a
-    root that is missing or neither a directory nor a serialized bag.
+    staging directory) are skipped and links are not followed: a link to a directory that
+    holds a bagit.txt is returned in the second list, to be reported, never silently
+    skipped. Raises ``BagReadError`` for a root that is missing or neither a directory nor
+    a serialized bag.
     """
     found: set[str] = set()
+    links: set[str] = set()
     for root in roots:
         start = os.path.abspath(root)
         if not os.path.exists(start):
@@ -187,7 +206,21 @@ def find_bags(roots: Iterable[Path | str]) -> list[Path]:
                 for i in items
                 if i.is_dir(follow_symlinks=False) and not i.name.startswith(".")
             )
-    return [Path(p) for p in sorted(found, key=lambda p: p.split(os.sep))]
+            links.update(
+                i.path
+                for i in items
+                if i.is_symlink() and not i.name.startswith(".") and _links_to_bag(i.path)
+            )
+
+    def ordered(paths: set[str]) -> list[Path]:
+        return [Path(p) for p in sorted(paths, key=lambda p: p.split(os.sep))]
+
+    return ordered(found), ordered(links)
+
+
+def _links_to_bag(link: str) -> bool:
+    """True when a link leads to a directory holding bagit.txt (stat only, nothing read)."""
+    return os.path.isdir(link) and os.path.isfile(os.path.join(link, "bagit.txt"))
 
 
 def _has_declaration(directory: str) -> bool:
@@ -243,21 +276,51 @@ def schedule(jobs: Iterable[HashJob]) -> list[list[HashJob]]:
     return tasks
 
 
-def _plan(bag: Path, mode: Mode, checkers: Sequence[Checker]) -> BagPlan | BagReport:
-    try:
-        return plan_bag(bag, mode=mode, checkers=checkers)
-    except BagReadError as exc:
+def unreadable(bag: Path | str, exc: Exception) -> BagReport:
+    """The report of a bag that could not be checked at all: one finding saying why.
+
+    ``BagReadError`` (the bag vanished or is not a bag) is ``missing-file``; anything
+    else (input no check foresaw) is ``unreadable-bag``. Either way the run goes on.
+    """
+    if isinstance(exc, BagReadError):
         finding = Finding(Kind.MISSING_FILE, str(bag), ".", str(exc))
-        return BagReport(bag=str(bag), findings=(finding,))
+    else:
+        what = clip(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, 300)
+        message = f"could not be checked ({what})"
+        finding = Finding(Kind.UNREADABLE_BAG, str(bag), ".", message)
+    return BagReport(bag=str(bag), findings=(finding,))
 
 
-def _audit_archive(archive: Path, mode: Mode, checkers: Sequence[Checker]) -> BagReport:
+def _plan(
+    bag: Path, mode: Mode, checkers: Sequence[Checker], max_tag_bytes: int = MAX_TAG_BYTES
+) -> BagPlan | BagReport:
+    try:
+        return plan_bag(bag, mode=mode, checkers=checkers, max_tag_bytes=max_tag_bytes)
+    except Exception as exc:  # one bag's bad input must not stop the run
+        return unreadable(bag, exc)
+
+
+def _audit_archive(
+    archive: Path, mode: Mode, checkers: Sequence[Checker], max_tag_bytes: int = MAX_TAG_BYTES
+) -> BagReport:
     """A serialized bag, checked and validated under the archive's path."""
     try:
-        return validate_serialized(archive, mode=mode, checkers=checkers, buffer=_worker_buffer())
-    except BagReadError as exc:
-        finding = Finding(Kind.MISSING_FILE, str(archive), ".", str(exc))
-        return BagReport(bag=str(archive), findings=(finding,))
+        return validate_serialized(
+            archive,
+            mode=mode,
+            checkers=checkers,
+            buffer=_worker_buffer(),
+            max_tag_bytes=max_tag_bytes,
+        )
+    except Exception as exc:  # one bag's bad input must not stop the run
+        return unreadable(archive, exc)
+
+
+def _finish(plan: BagPlan, results: Iterable[HashResult]) -> BagReport:
+    try:
+        return finish_bag(plan, results)
+    except Exception as exc:  # one bag's bad input must not stop the run
+        return unreadable(plan.bag, exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,29 +339,35 @@ def hash_here(plan: BagPlan) -> bool:
 
 
 def audit_batch(
-    bags: Iterable[Path], mode: Mode, checkers: Sequence[Checker], buffer: mmap.mmap
+    bags: Iterable[Path],
+    mode: Mode,
+    checkers: Sequence[Checker],
+    buffer: mmap.mmap,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BatchOutcome:
     """Plan each bag; hash and finish those with little to read; defer the others."""
     reports: list[BagReport] = []
     deferred: list[BagPlan] = []
     done = 0
     for bag in bags:
-        planned = _plan(bag, mode, checkers)
+        planned = _plan(bag, mode, checkers, max_tag_bytes)
         if isinstance(planned, BagReport):
             reports.append(planned)
         elif hash_here(planned):
             results = hash_jobs(planned.jobs, buffer)
             done += sum(r.size for r in results)
-            reports.append(finish_bag(planned, results))
+            reports.append(_finish(planned, results))
         else:
             deferred.append(planned)
     return BatchOutcome(tuple(reports), tuple(deferred), done)
 
 
-def _batch_task(bags: Sequence[str], mode: Mode, metadata: bool | None) -> BatchOutcome:
+def _batch_task(
+    bags: Sequence[str], mode: Mode, metadata: bool | None, max_tag_bytes: int = MAX_TAG_BYTES
+) -> BatchOutcome:
     """Run in a worker: audit a batch of bags with this process's own checkers."""
     checkers = _checkers_for(os.getpid(), threading.get_ident(), metadata)
-    return audit_batch([Path(b) for b in bags], mode, checkers, _worker_buffer())
+    return audit_batch([Path(b) for b in bags], mode, checkers, _worker_buffer(), max_tag_bytes)
 
 
 @functools.lru_cache(maxsize=64)
@@ -382,7 +451,7 @@ class _Collector:
             if isinstance(planned, BagReport):
                 self.reports.append(planned)
             elif not planned.jobs:
-                self.reports.append(finish_bag(planned, ()))
+                self.reports.append(_finish(planned, ()))
             else:
                 self.plans[planned.bag] = planned
                 self.left[planned.bag] = len(planned.jobs)
@@ -410,7 +479,7 @@ class _Collector:
             self.left[result.bag] -= 1
             if self.left[result.bag] == 0:
                 plan = self.plans.pop(result.bag)
-                self.reports.append(finish_bag(plan, self.results.pop(result.bag)))
+                self.reports.append(_finish(plan, self.results.pop(result.bag)))
                 del self.left[result.bag]
         self._report_progress()
 
@@ -444,6 +513,7 @@ def _pooled(
     window_bags: int,
     bag_batch: int = BAG_BATCH,
     hygiene: bool = True,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> None:
     """Workers audit batches of bags whole (at most ``bag_batch`` each, fewer when that
     leaves under 4 batches per worker); deferred bags' files are spread over them, largest
@@ -468,7 +538,7 @@ def _pooled(
             if start is None:
                 break
             batch = names[start : start + size]
-            pending[pool.submit(_batch_task, batch, mode, metadata)] = True
+            pending[pool.submit(_batch_task, batch, mode, metadata, max_tag_bytes)] = True
         if not pending:
             return
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -504,6 +574,8 @@ def audit(
     executor: TaskExecutor | None = None,
     bag_batch: int = BAG_BATCH,
     cache_hygiene: bool = True,
+    max_tag_bytes: int = MAX_TAG_BYTES,
+    linked: Sequence[Path | str] | None = None,
 ) -> AuditReport:
     """Verify every bag under ``roots`` (or just ``bags``) with one worker pool for all.
 
@@ -535,6 +607,12 @@ def audit(
     ``archiver.audit.dask_backend``), whatever the number of bags; ``workers`` is then
     ignored. The caller keeps it open and closes it. ``bag_batch``: bags a worker audits
     in one task at most (on a large cluster, more per task spares the scheduler).
+
+    A bag that cannot be checked at all gets a report with one finding
+    (``missing-file`` or ``unreadable-bag``) and the others are still audited. Links to
+    bags found under the roots (``linked``; default: those ``scan_roots`` finds) are not
+    followed: each is reported with an ``unsafe-path`` warning. Tag files over
+    ``max_tag_bytes`` are ``oversized-tag-file`` and not read.
     """
     started = clock()
     t0 = timer()
@@ -542,7 +620,8 @@ def audit(
     if count < 1:
         raise ValueError(f"workers must be at least 1, not {count}")
     if bags is None:
-        found = find_bags(roots)
+        found, links = scan_roots(roots)
+        linked = links if linked is None else linked
     else:
         found = [
             b if isinstance(b, Path) and b.is_absolute() else Path(os.path.abspath(b)) for b in bags
@@ -561,11 +640,13 @@ def audit(
         return archiver_checkers(metadata=metadata) if checkers is None else checkers
 
     def plan(group: Sequence[Path]) -> list[BagPlan | BagReport]:
-        return [_plan(bag, mode, local_checkers()) for bag in group]
+        return [_plan(bag, mode, local_checkers(), max_tag_bytes) for bag in group]
 
+    for link in linked or ():
+        collector.reports.append(linked_bag_report(link))
     try:
         for archive in sorted(archives):  # extracted one at a time, hashed in this process
-            collector.reports.append(_audit_archive(archive, mode, local_checkers()))
+            collector.reports.append(_audit_archive(archive, mode, local_checkers(), max_tag_bytes))
         if executor is not None and plan_in_workers:
             _pooled(
                 targets,
@@ -578,6 +659,7 @@ def audit(
                 window_bags,
                 bag_batch,
                 cache_hygiene,
+                max_tag_bytes,
             )
         elif executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
             pool = LocalPool(_new_pool(count), count)
@@ -592,6 +674,7 @@ def audit(
                 window_bags,
                 bag_batch,
                 cache_hygiene,
+                max_tag_bytes,
             )
         else:
             width = count if executor is None else executor.workers

@@ -27,6 +27,8 @@ class Kind(StrEnum):
     PROFILE_VIOLATION = "profile-violation"
     FIXITY_RECORD_MISMATCH = "fixity-record-mismatch"
     TAG_MANIFEST_CHANGED = "tag-manifest-changed"
+    OVERSIZED_TAG_FILE = "oversized-tag-file"
+    UNREADABLE_BAG = "unreadable-bag"
 
 
 KIND_DESCRIPTIONS: dict[Kind, str] = {
@@ -43,6 +45,9 @@ KIND_DESCRIPTIONS: dict[Kind, str] = {
     "its PREMIS record (metadata/premis.json) kept since the build",
     Kind.TAG_MANIFEST_CHANGED: "a tag manifest's digests differ from those recorded at the "
     "bag's last good audit in the ledger (the bag was rewritten since)",
+    Kind.OVERSIZED_TAG_FILE: "a tag file is larger than the tag-file size limit; it was not read",
+    Kind.UNREADABLE_BAG: "the bag could not be read or checked at all (not a bag, an I/O "
+    "error, or input no check foresaw); the other bags are still checked",
 }
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from archiver.bag.digest import HEX_LENGTHS
 from archiver.bag.findings import Kind, Severity
+from archiver.text import clip, parse_natural, shown
 
 SUPPORTED_VERSIONS: frozenset[tuple[int, int]] = frozenset(
     {(0, 93), (0, 94), (0, 95), (0, 96), (0, 97), (1, 0)}
@@ -44,6 +45,9 @@ _OXUM = re.compile(r"([0-9]+)\.([0-9]+)")
 # not) and a repeat: plain characters, no '.' or empty component ('/.', '//', a trailing
 # '/'; a leading '.' or '/' is not matched), no escape, no whitespace in the path.
 _PLAIN_LINE = re.compile(r"([0-9A-Fa-f]+) +([A-Za-z0-9_-][A-Za-z0-9_./-]*)")
+MAX_VERSION_DIGITS = 4
+STRICT_SCOPE_VERSION = (0, 97)  # manifests keep to their side of data/ from here on
+EVERY_MANIFEST_VERSION = (1, 0)  # every payload file in every payload manifest from here on
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,7 @@ def decode_tag_file(data: bytes, encoding: str, name: str) -> tuple[list[str], l
     codec = _codec_name(encoding)
     if codec is None:
         issues.append(
-            TagIssue(Kind.INVALID_DECLARATION, "bagit.txt", f"unknown encoding {encoding!r}")
+            TagIssue(Kind.INVALID_DECLARATION, "bagit.txt", f"unknown encoding {shown(encoding)}")
         )
         codec = "utf-8"
     if codec == "utf-8" and data.startswith(UTF8_BOM):
@@ -179,18 +183,21 @@ def parse_declaration(data: bytes) -> tuple[Declaration | None, list[TagIssue]]:
     if lines:
         match = _VERSION_LINE.fullmatch(lines[0])
         if match is None:
-            bad(f"line 1 {lines[0]!r} is not 'BagIt-Version: M.N'")
+            bad(f"line 1 {shown(lines[0])} is not 'BagIt-Version: M.N'")
         else:
-            version = (int(match.group(1)), int(match.group(2)))
+            major = parse_natural(match.group(1), MAX_VERSION_DIGITS)
+            minor = parse_natural(match.group(2), MAX_VERSION_DIGITS)
+            version = None if major is None or minor is None else (major, minor)
             if version not in SUPPORTED_VERSIONS:
-                bad(f"line 1: unsupported BagIt version {match.group(1)}.{match.group(2)}")
+                written = clip(f"{match.group(1)}.{match.group(2)}")
+                bad(f"line 1: unsupported BagIt version {written}")
                 version = None
     if len(lines) >= 2:
         match = _ENCODING_LINE.fullmatch(lines[1])
         if match is None:
-            bad(f"line 2 {lines[1]!r} is not 'Tag-File-Character-Encoding: ENCODING'")
+            bad(f"line 2 {shown(lines[1])} is not 'Tag-File-Character-Encoding: ENCODING'")
         elif _codec_name(match.group(1)) is None:
-            bad(f"line 2: unknown encoding {match.group(1)!r}")
+            bad(f"line 2: unknown encoding {shown(match.group(1))}")
         else:
             encoding = match.group(1)
     else:
@@ -242,11 +249,15 @@ def tag_values(tags: Iterable[tuple[str, str]], label: str) -> list[str]:
 
 
 def parse_oxum(value: str) -> tuple[int, int] | None:
-    """Payload-Oxum 'OCTETS.COUNT' as (octets, count); None when malformed."""
+    """Payload-Oxum 'OCTETS.COUNT' as (octets, count); None when malformed or absurd
+    (non-ASCII digits, or more digits than ``archiver.text.parse_natural`` takes)."""
     match = _OXUM.fullmatch(value.strip())
     if match is None:
         return None
-    return int(match.group(1)), int(match.group(2))
+    octets, count = parse_natural(match.group(1)), parse_natural(match.group(2))
+    if octets is None or count is None:
+        return None
+    return octets, count
 
 
 def decode_path(raw: str) -> str:
@@ -305,7 +316,10 @@ def parse_manifest(
     md5sum's '*' binary marker (warning), unsafe paths (kept apart in ``unsafe``, never
     entries), payload paths outside data/ and tag paths inside it, and duplicates: the
     same path twice with different digests is an error; with the same digest a warning
-    before BagIt 1.0 and an error from 1.0 on.
+    before BagIt 1.0 and an error from 1.0 on. Rules new in a version apply by the bag's
+    declared version: a payload manifest listing a tag file, or a tag manifest listing a
+    payload file, is an error from 0.97 on (RFC 8493 §2.1.3, §2.2.1) and a warning before
+    (the line is then skipped).
     """
     issues: list[TagIssue] = []
     entries: dict[str, str] = {}
@@ -343,7 +357,7 @@ def parse_manifest(
             raw_path = raw_path[1:]
         path = decode_path(raw_path)
         if _HEX.fullmatch(digest) is None:
-            issue(path, f"line {number}: digest {digest!r} is not hexadecimal")
+            issue(path, f"line {number}: digest {shown(digest)} is not hexadecimal")
             continue
         if expected_length is not None and len(digest) != expected_length:
             issue(
@@ -366,11 +380,12 @@ def parse_manifest(
             issue(path, f"line {number}: path {malformed}")
             continue
         in_payload = path.startswith("data/")
+        scope = Severity.ERROR if version >= STRICT_SCOPE_VERSION else Severity.WARNING
         if not tag and not in_payload:
-            issue(path, f"line {number}: payload manifest lists a path outside data/")
+            issue(path, f"line {number}: payload manifest lists a path outside data/", scope)
             continue
         if tag and in_payload:
-            issue(path, f"line {number}: tag manifest lists a payload file")
+            issue(path, f"line {number}: tag manifest lists a payload file", scope)
             continue
         digest = digest.lower()
         previous = entries.get(path)
@@ -394,6 +409,7 @@ def parse_fetch(
 ) -> tuple[list[FetchEntry], list[TagIssue]]:
     """Parse fetch.txt lines 'URL LENGTH PATH' (LENGTH a number or '-'); never fetches.
 
+    Every line must be 'URL LENGTH PATH' (RFC 8493 §2.2.3): a blank line is an error.
     URLs need a scheme and a location; paths must be safe and inside data/.
     """
     entries: list[FetchEntry] = []
@@ -404,6 +420,7 @@ def parse_fetch(
 
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            issue(name, f"line {number} is blank (every line must be 'URL LENGTH PATH')")
             continue
         parts = line.split(None, 2)
         if len(parts) != 3:
@@ -413,14 +430,14 @@ def parse_fetch(
         path = decode_path(raw_path.rstrip(" \t"))
         split = urlsplit(url)
         if not split.scheme or not (split.netloc or split.path):
-            issue(path, f"line {number}: {url!r} is not an absolute URL")
+            issue(path, f"line {number}: {shown(url)} is not an absolute URL")
             continue
         length: int | None = None
         if length_text != "-":
-            if not length_text.isdigit():
-                issue(path, f"line {number}: length {length_text!r} is not a number or '-'")
+            length = parse_natural(length_text)
+            if length is None:
+                issue(path, f"line {number}: length {shown(length_text)} is not a number or '-'")
                 continue
-            length = int(length_text)
         reason = path_problem(path)
         if reason is not None:
             issue(path, f"line {number}: path {reason}", Kind.UNSAFE_PATH)

@@ -33,6 +33,10 @@ Decisions the BagIt conformance suite leaves to the implementation:
   file is ``missing-file``, whose message says fetch.txt covers it. Nothing is fetched.
 - Links (and other non-regular files) anywhere in the bag are ``unsafe-path``; they are
   never followed, read or hashed.
+- Tag files are read whole, so each is read only up to ``max_tag_bytes``
+  (``MAX_TAG_BYTES``, 64 MiB, by default: about 400,000 sha512 manifest lines); a
+  larger one is ``oversized-tag-file`` and is not read (a sparse 1 GiB bag-info.txt costs
+  nothing). Its contents are then unknown: the checks that need it are skipped.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from archiver.archive.unpack import UnsafeArchiveError, is_serialized, open_seri
 from archiver.bag.digest import ALGORITHMS, BLOCK_SIZE, digest_bytes, digest_stream, new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.bag.tagfiles import (
+    EVERY_MANIFEST_VERSION,
     Declaration,
     FetchEntry,
     Manifest,
@@ -65,6 +70,7 @@ from archiver.bag.tagfiles import (
 from archiver.errors import BagReadError
 from archiver.fileio import hash_file
 from archiver.pagecache import hygienic_digest
+from archiver.text import shown
 
 Mode = Literal["full", "fast", "completeness"]
 MODES: tuple[Mode, ...] = ("full", "fast", "completeness")
@@ -76,6 +82,7 @@ WEAK_ALGORITHMS: frozenset[str] = frozenset({"md5", "sha1"})
 DEFAULT_DECLARATION = Declaration(version=(1, 0), encoding="UTF-8")
 # A full check records each tag manifest's digests with these (the ledger keeps them).
 TAG_RECORD_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
+MAX_TAG_BYTES = 64 << 20
 
 
 def is_system_file(path: str) -> bool:
@@ -191,21 +198,37 @@ def _scan(root: Path) -> tuple[dict[str, Entry], list[tuple[str, str]], bool]:
     return entries, problems, has_data
 
 
-def _read_tag(root: str, rel: str, size: int = -1) -> bytes:
-    """Read a tag file whole, refusing to follow a link swapped in after listing.
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _read_tag(root: str, rel: str, size: int = -1, limit: int = MAX_TAG_BYTES) -> bytes:
+    """Read a tag file whole, refusing to follow a link swapped in after listing and to
+    read more than ``limit`` bytes (``_TooLarge``: checked on the listed size, then bounded
+    while reading, so a file growing meanwhile is caught too).
 
     ``size`` is the size the listing saw: one read of ``size + 1`` bytes that returns
-    exactly ``size`` is the whole file (open, read, close); otherwise it reads to the end.
+    exactly ``size`` is the whole file (open, read, close); otherwise it reads on, to the
+    end or past ``limit``.
     """
-    fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    if size > limit:
+        raise _TooLarge(size)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    fd = os.open(os.path.join(root, rel), flags)
     try:
         data = os.read(fd, max(size, 0) + 1)
         if len(data) == size:
             return data
         chunks = [data]
-        while data:
-            data = os.read(fd, 1 << 16)
+        total = len(data)
+        while data and total <= limit:
+            data = os.read(fd, min(1 << 16, limit + 1 - total))
             chunks.append(data)
+            total += len(data)
+        if total > limit:
+            raise _TooLarge(total)
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -270,7 +293,8 @@ def _digest_small(
 class _Planner:
     """The state of planning one bag; used once by ``plan_bag``."""
 
-    def __init__(self, root: Path, bag: str, mode: Mode) -> None:
+    def __init__(self, root: Path, bag: str, mode: Mode, max_tag_bytes: int) -> None:
+        self.max_tag_bytes = max_tag_bytes
         self.root = root
         self.root_text = str(root)
         self.bag = bag
@@ -278,6 +302,7 @@ class _Planner:
         self.findings: list[Finding] = []
         self.tag_data: dict[str, bytes] = {}
         self.checks: list[str] = []
+        self.version = DEFAULT_DECLARATION.version
 
     def add(
         self,
@@ -298,7 +323,15 @@ class _Planner:
         if entry is None or entry.kind != "file":
             return None
         try:
-            data = _read_tag(self.root_text, rel, entry.size)
+            data = _read_tag(self.root_text, rel, entry.size, self.max_tag_bytes)
+        except _TooLarge as exc:
+            self.add(
+                Kind.OVERSIZED_TAG_FILE,
+                rel,
+                f"{exc.size} bytes, over the {self.max_tag_bytes}-byte limit for tag files; "
+                "not read",
+            )
+            return None
         except OSError as exc:
             self.add(Kind.MISSING_FILE, rel, f"cannot be read: {exc.strerror}")
             return None
@@ -312,9 +345,11 @@ def plan_bag(
     mode: Mode = "full",
     name: str | None = None,
     checkers: Sequence[Checker] = (),
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagPlan:
     """List and parse a bag once; return its findings so far and the files left to hash.
 
+    Tag files larger than ``max_tag_bytes`` are ``oversized-tag-file`` and not read.
     Raises ``BagReadError`` when ``root`` is not a directory or does not look like a bag.
     """
     if mode not in MODES:
@@ -327,7 +362,7 @@ def plan_bag(
     top = [rel for rel in entries if "/" not in rel]
     if not looks_like_bag(top, has_data):
         raise BagReadError(f"{root}: not a bag (no bagit.txt, and no data/ with a manifest)")
-    p = _Planner(root, bag, mode)
+    p = _Planner(root, bag, mode, max_tag_bytes)
     for directory, problem in unlisted:
         p.add(Kind.MISSING_FILE, directory, problem)
 
@@ -348,6 +383,7 @@ def plan_bag(
         declaration, issues = parse_declaration(raw)
         p.add_issues(issues)
     decl = declaration or DEFAULT_DECLARATION
+    p.version = decl.version
 
     # Bag metadata (package-info.txt before 0.96).
     p.checks.append("bag-info")
@@ -399,6 +435,17 @@ def plan_bag(
             f"payload is protected only by weak algorithms ({algs})",
             Severity.WARNING,
         )
+    if decl.version >= EVERY_MANIFEST_VERSION:
+        # RFC 8493 §2.2.1: each tag manifest MUST list every payload manifest.
+        for tag_manifest in tag_manifests:
+            for payload_manifest in payload_manifests:
+                if payload_manifest.name not in tag_manifest.entries:
+                    p.add(
+                        Kind.INVALID_MANIFEST,
+                        payload_manifest.name,
+                        f"not listed in {tag_manifest.name} (BagIt 1.0: every tag manifest "
+                        "lists every payload manifest)",
+                    )
     if tag_manifests:
         payload_algs = {m.algorithm for m in payload_manifests}
         tag_algs = {m.algorithm for m in tag_manifests}
@@ -420,6 +467,7 @@ def plan_bag(
         p.add_issues(issues)
         fetch, issues = parse_fetch(lines)
         p.add_issues(issues)
+        _check_fetch_listed(p, fetch, payload_manifests, decl.version)
 
     payload = {rel: e for rel, e in entries.items() if rel.startswith("data/")}
     for rel in payload:
@@ -474,6 +522,28 @@ def plan_bag(
     if extra:
         plan = replace(plan, findings=plan.findings + tuple(extra))
     return plan
+
+
+def _check_fetch_listed(
+    p: _Planner,
+    fetch: Sequence[FetchEntry],
+    manifests: Sequence[Manifest],
+    version: tuple[int, int],
+) -> None:
+    """RFC 8493 §2.2.3: every file in fetch.txt MUST be listed in every payload manifest
+    (before BagIt 1.0: in at least one)."""
+    for entry in fetch:
+        listed = [m for m in manifests if entry.path in m.entries]
+        if version >= EVERY_MANIFEST_VERSION:
+            for manifest in manifests:
+                if manifest not in listed:
+                    p.add(
+                        Kind.INVALID_MANIFEST,
+                        entry.path,
+                        f"listed in fetch.txt but not in {manifest.name}",
+                    )
+        elif manifests and not listed:
+            p.add(Kind.INVALID_MANIFEST, entry.path, "listed in fetch.txt but in no manifest")
 
 
 def _check_payload(
@@ -549,7 +619,14 @@ def _check_payload(
         matched.add(disk_path)
         for manifest in manifests:
             if path not in manifest.entries:
-                p.add(Kind.INVALID_MANIFEST, path, f"not listed in {manifest.name}")
+                # RFC 8493 §3: every payload file in every payload manifest (new in 1.0;
+                # before, one manifest is enough and the others may be partial).
+                p.add(
+                    Kind.INVALID_MANIFEST,
+                    path,
+                    f"not listed in {manifest.name}",
+                    Severity.ERROR if p.version >= EVERY_MANIFEST_VERSION else Severity.WARNING,
+                )
         if entry.kind != "file":
             continue  # a link or device: reported as unsafe-path, never read
         expected[path] = digests
@@ -649,7 +726,8 @@ def _check_oxum(
         return
     oxum = parse_oxum(values[0])
     if oxum is None:
-        p.add(Kind.INVALID_MANIFEST, info_name, f"Payload-Oxum {values[0]!r} is not OCTETS.COUNT")
+        message = f"Payload-Oxum {shown(values[0])} is not OCTETS.COUNT"
+        p.add(Kind.INVALID_MANIFEST, info_name, message)
         return
     if any(e.kind != "file" for e in payload.values()):
         return  # links or devices in data/ are already unsafe-path findings
@@ -716,13 +794,16 @@ def validate_bag(
     name: str | None = None,
     checkers: Sequence[Checker] = (),
     buffer: mmap.mmap | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate one bag and return every finding (raises ``BagReadError`` if not a bag).
 
     BagIt alone unless ``checkers`` add checks (``archiver.checks`` adds archiver's
     profile and metadata records).
     """
-    plan = plan_bag(Path(path), mode=mode, name=name, checkers=checkers)
+    plan = plan_bag(
+        Path(path), mode=mode, name=name, checkers=checkers, max_tag_bytes=max_tag_bytes
+    )
     return finish_bag(plan, hash_jobs(plan.jobs, buffer))
 
 
@@ -787,6 +868,7 @@ def validate_serialized(
     checkers: Sequence[Checker] = (),
     buffer: mmap.mmap | None = None,
     tmp_dir: Path | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate a serialized bag (tar, tar.gz, zip, ...) reported under the archive's path.
 
@@ -800,7 +882,14 @@ def validate_serialized(
     early = check_sidecars(path, bag, buffer)
     try:
         with open_serialized(path, tmp_dir=tmp_dir) as extracted:
-            report = validate_bag(extracted, mode=mode, name=bag, checkers=checkers, buffer=buffer)
+            report = validate_bag(
+                extracted,
+                mode=mode,
+                name=bag,
+                checkers=checkers,
+                buffer=buffer,
+                max_tag_bytes=max_tag_bytes,
+            )
     except UnsafeArchiveError as exc:
         unsafe = tuple(replace(f, bag=bag) for f in exc.findings)
         return BagReport(bag=bag, findings=tuple(sort_findings(early + unsafe)))
@@ -815,8 +904,11 @@ def validate_path(
     mode: Mode = "full",
     checkers: Sequence[Checker] = (),
     tmp_dir: Path | None = None,
+    max_tag_bytes: int = MAX_TAG_BYTES,
 ) -> BagReport:
     """Validate a bag directory, or a serialized bag (``is_serialized``), named as given."""
     if is_serialized(Path(path)):
-        return validate_serialized(path, mode=mode, checkers=checkers, tmp_dir=tmp_dir)
-    return validate_bag(path, mode=mode, checkers=checkers)
+        return validate_serialized(
+            path, mode=mode, checkers=checkers, tmp_dir=tmp_dir, max_tag_bytes=max_tag_bytes
+        )
+    return validate_bag(path, mode=mode, checkers=checkers, max_tag_bytes=max_tag_bytes)

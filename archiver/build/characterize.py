@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,12 +225,40 @@ class Characterization:
 def characterize_file(
     path: Path, algorithms: Sequence[str], identifier: FormatIdentifier
 ) -> Characterization:
-    """Hash and profile a file in one read, then identify its format."""
+    """Hash and profile a file in one read, then identify its format.
+
+    Only a regular file is read: a FIFO, device, socket or directory is refused
+    (``SourceError``) without blocking, since it is opened non-blocking and checked with
+    ``fstat`` on the open descriptor before any read.
+    """
     profiler = TextProfiler()
     try:
-        with open(path, "rb", buffering=0) as stream:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise SourceError(f"{path}: {_file_kind(mode)}, not a regular file; not read")
+        os.set_blocking(fd, True)
+        with open(fd, "rb", buffering=0, closefd=False) as stream:
             digests, size = digest_stream(stream, algorithms, sinks=(profiler,))
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     text = profiler.result()
     return Characterization(str(path), size, digests, text, identifier.identify(path, text))
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, for messages."""
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    return "is a special file"

@@ -2,6 +2,10 @@
 
 Everything is written inside a staging directory beside the destination; ``install_bag``
 renames it into place only after ``BagVerifier`` has accepted it.
+
+Durability: each payload and tag file is fsync'd as it is written; ``install_bag``
+fsyncs every directory of the staging bag and the parent before the rename and the
+parent after it, so a power cut after "built" cannot leave a bag of empty files.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from archiver.adapters.bagit_staged import StagedBag
 from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
 from archiver.errors import ArchiverError, OutputError, SourceError
-from archiver.fileio import bag_lock, exchange_paths
+from archiver.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
 from archiver.policy import ProfileChecker, StagedTags, load_profile
 
 
@@ -44,6 +48,8 @@ def write_payload(
         try:
             with open(destination, "xb") as out:
                 digests, size = digest_stream(src, algorithms, sinks=(out.write, profiler))
+                out.flush()
+                os.fsync(out.fileno())
         except OSError as exc:
             where = source if exc.filename is None else exc.filename
             raise OutputError(f"{where}: cannot copy payload: {exc.strerror or exc}") from None
@@ -76,6 +82,7 @@ def write_tag_files(bag: Path, files: Mapping[str, bytes]) -> None:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
+                os.fsync(fd)
             finally:
                 os.close(fd)
     except OSError as exc:
@@ -127,10 +134,22 @@ def install_bag(staging: Path, destination: Path, *, replace: bool) -> None:
     RENAME_EXCHANGE), so readers always see one complete bag, and the old one is then
     removed. Where the system cannot exchange, the old bag is renamed aside, the new
     one renamed in, and the old one put back if that fails. The bag's lock
-    (``fileio.bag_lock``) is held meanwhile: a bag being repaired is not swapped.
+    (``fileio.bag_lock``) is held meanwhile: a bag being repaired is not swapped. The
+    staging bag's directories and the parent are fsync'd before the rename, the parent
+    after it (its files were fsync'd when written).
     """
+    parent = destination.parent
+    try:
+        fsync_tree(staging, files=False)
+        fsync_dir(parent)
+    except OSError as exc:
+        raise OutputError(f"{staging}: cannot flush the bag to disk: {exc.strerror}") from None
     with bag_lock(destination, "building it"):
         _install(staging, destination, replace=replace)
+    try:
+        fsync_dir(parent)
+    except OSError as exc:
+        raise OutputError(f"{parent}: cannot flush the rename to disk: {exc.strerror}") from None
 
 
 def _install(staging: Path, destination: Path, *, replace: bool) -> None:
@@ -146,7 +165,7 @@ def _install(staging: Path, destination: Path, *, replace: bool) -> None:
         return
     try:
         if exchange_paths(staging, destination):
-            shutil.rmtree(staging, ignore_errors=True)  # now holds the old bag
+            remove_tree(staging)  # now holds the old bag
             return
         aside = staging.with_name(staging.name + ".old")
         os.rename(destination, aside)
@@ -157,4 +176,4 @@ def _install(staging: Path, destination: Path, *, replace: bool) -> None:
             raise
     except OSError as exc:
         raise OutputError(f"{destination}: cannot swap in the new bag: {exc.strerror}") from None
-    shutil.rmtree(aside, ignore_errors=True)
+    remove_tree(aside)

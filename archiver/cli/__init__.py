@@ -16,6 +16,7 @@ import importlib
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Iterator, Sequence
 from types import FrameType
 
@@ -54,6 +55,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "2 the command could not do its work.",
     )
     parser.add_argument("--version", action="version", version=f"archiver {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an unexpected error, also print the traceback (for bug reports)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         if only is None or name == only:
@@ -102,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_unwinds():
             status: int = args.run(args)
     except ArchiverError as exc:
-        print(f"archiver: error: {exc}", file=sys.stderr)
+        from archiver.cli.output import error_line
+
+        print(error_line(exc), file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("archiver: interrupted", file=sys.stderr)
@@ -110,7 +118,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         print("archiver: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
+    except Exception as exc:  # a bug or unforeseen input: one line, exit 2, never a traceback
+        from archiver.text import unexpected_error_line
+
+        if args.debug:
+            traceback.print_exc()
+        command = " ".join(
+            str(c) for c in (args.command, getattr(args, "ledger_command", None)) if c
+        )
+        print(unexpected_error_line(command, _inputs(args), exc), file=sys.stderr)
+        return EXIT_UNUSABLE
     return status
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """What the command was given to work on (its positional arguments), as strings."""
+    found: list[str] = []
+    for name in ("bags", "roots", "files", "sources", "bag"):
+        value = getattr(args, name, None)
+        if isinstance(value, list | tuple):
+            found.extend(str(v) for v in value)
+        elif value is not None:
+            found.append(str(value))
+    return found
 
 
 def _parse_only(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> int:

@@ -21,17 +21,17 @@ from archiver.audit.collection import (
     AuditReport,
     ProgressCallback,
     audit,
-    find_bags,
+    scan_roots,
 )
 from archiver.audit.executor import TaskExecutor
 from archiver.audit.reference import check_reports
 from archiver.bag.findings import BagReport
 from archiver.cli.output import kinds_epilog, make_console, print_problems
 from archiver.cli.report import add_report_arguments, describe, write
-from archiver.cli.validate import add_mode_arguments
+from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
 from archiver.config import load_config
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
-from archiver.fileio import write_bytes_atomic
+from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
 from archiver.repair.plan import BagRepair
 
@@ -138,6 +138,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--ledger", metavar="F", type=Path, default=None, help="ledger database")
     add_mode_arguments(parser)
+    add_tag_limit_argument(parser)
     parser.add_argument(
         "--metadata",
         action="store_true",
@@ -302,13 +303,19 @@ def run(args: argparse.Namespace) -> int:
     """Select the bags, audit them, record the run, print or write the report."""
     roots: list[str] = args.roots or [DEFAULT_ROOT]
     json_to_stdout = args.json == "-"
-    candidates = find_bags(roots)
+    candidates, linked = scan_roots(roots)
     if not candidates:
         # A vanished storage mount must page someone, and must not get a fresh ledger.
-        raise BagReadError(f"{', '.join(roots)}: no bags found")
+        links = f" (links to bags, not followed: {', '.join(map(str, linked))})" if linked else ""
+        raise BagReadError(f"{', '.join(roots)}: no bags found{links}")
     ledger_path = args.ledger or default_ledger_path(
         [_ledger_home(root, candidates) for root in roots]
     )
+    # Nothing is written inside a bag being read, and a report with nowhere to go stops
+    # the run before it starts, not after hours of hashing.
+    check_output_path(ledger_path, candidates, what="ledger", inside_only=True)
+    if args.json is not None and not json_to_stdout:
+        check_output_path(Path(args.json), candidates, what="--json report")
     scheduler = scheduler_for(args.scheduler, os.environ, args.config)
     _check_ledger(ledger_path)
     with _cluster(scheduler, roots, args.workers, args.scheduler_timeout) as executor:
@@ -324,6 +331,8 @@ def run(args: argparse.Namespace) -> int:
                 executor=executor,
                 bag_batch=args.batch,
                 cache_hygiene=args.cache_hygiene,
+                linked=linked,
+                max_tag_bytes=args.max_tag_size,
             )
     # written only now: an audit that could not finish leaves the ledger untouched
     with Ledger.open(ledger_path) as ledger:

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archiver.build.collection import BuildOutcome, build_collection
-from archiver.cli.output import make_console
+from archiver.cli.output import make_console, print_error, safe
 from archiver.clock import clock_from_environment
 from archiver.config import load_config
 from archiver.errors import EXIT_OK, EXIT_UNUSABLE
@@ -86,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
         progress.advance(task)
         if not args.json:
             style = STYLES.get(outcome.status, "")
-            where = f" -> {escape(outcome.bag)}" if outcome.bag else ""
-            reason = f": {escape(outcome.reason)}" if outcome.reason else ""
+            where = f" -> {safe(outcome.bag)}" if outcome.bag else ""
+            reason = f": {safe(outcome.reason, 600)}" if outcome.reason else ""
             progress.console.print(
-                f"[{style}]{outcome.status:<9}[/] {escape(outcome.source)}{where}{reason}"
+                f"[{style}]{outcome.status:<9}[/] {safe(outcome.source)}{where}{reason}"
             )
 
     with progress:
@@ -118,6 +117,6 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{len(report.outcomes)} sources: {totals}")
     if report.failed:
         names = ", ".join(o.source for o in report.failed)
-        print(f"archiver: error: {len(report.failed)} source(s) failed: {names}", file=sys.stderr)
+        print_error(f"{len(report.failed)} source(s) failed: {names}")
         return EXIT_UNUSABLE
     return EXIT_OK

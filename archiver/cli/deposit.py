@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from archiver.cli.output import make_console, print_problems
+from archiver.cli.output import make_console, print_error, print_problems, safe
 from archiver.config import load_config
 from archiver.deposit import Target, parse_target
 from archiver.deposit.run import deposit_run
+from archiver.text import one_line
 
 DEFAULT_CONFIG = Path("archive.toml")
 
@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
             on_bag=advance,
         )
     for message in result.errors:
-        print(f"archiver: error: {message}", file=sys.stderr)
+        print_error(message)
     for message in result.warnings:
-        print(f"archiver: warning: {message}", file=sys.stderr)
+        print(one_line(f"archiver: warning: {message}"), file=sys.stderr)
     if args.json:  # stdout is the one JSON document: the findings are in its rows
         document = {"target": target.uri, "ledger": str(result.ledger), "bags": result.rows}
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -127,16 +127,16 @@ _STYLES = {
 
 def _print_table(rows: list[dict[str, Any]], target: Target, ledger: Path | None) -> None:
     console = make_console()
-    table = Table(title=f"Deposit to {escape(target.uri)}")
+    table = Table(title=f"Deposit to {safe(target.uri)}")
     for column in ("bag", "status", "identifier", "location"):
         table.add_column(column, overflow="fold")
     for row in rows:
         style = _STYLES.get(row["status"], "")
         table.add_row(
-            escape(row["bag"]),
+            safe(row["bag"]),
             f"[{style}]{row['status']}[/]" if style else row["status"],
-            escape(str(row.get("identifier", ""))),
-            escape(str(row.get("location", row.get("error", row.get("detail", ""))))),
+            safe(str(row.get("identifier", ""))),
+            safe(str(row.get("location", row.get("error", row.get("detail", ""))))),
         )
     console.print(table)
     counts: dict[str, int] = {}

@@ -16,11 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from archiver.build.characterize import Characterization, FormatIdentifier, characterize_file
-from archiver.cli.output import make_console
+from archiver.cli.output import make_console, safe
 from archiver.errors import EXIT_OK, EXIT_UNUSABLE, SourceError
 
 if TYPE_CHECKING:
@@ -156,20 +155,20 @@ def _print_csv(paths: list[Path], drafts: list[Draft], columns: tuple[str, ...])
 def _print_tables(found: list[Characterization], drafts: list[Draft]) -> None:
     console = make_console()
     for index, item in enumerate(found):
-        table = Table(title=escape(item.path), show_header=False, title_justify="left")
+        table = Table(title=safe(item.path), show_header=False, title_justify="left")
         table.add_row("size", f"{item.size} bytes")
         for algorithm, digest in sorted(item.digests.items()):
             table.add_row(algorithm, digest)
-        table.add_row("format", escape(item.format.describe()))
+        table.add_row("format", safe(item.format.describe()))
         table.add_row("mime type", item.format.mime_type or "unknown")
-        table.add_row("text", escape(item.text.describe()))
+        table.add_row("text", safe(item.text.describe()))
         console.print(table)
         if index < len(drafts):
             console.print(_draft_table(item.path, drafts[index]))
 
 
 def _draft_table(path: str, draft: Draft) -> Table:
-    table = Table(title=f"draft: {escape(path)}", title_justify="left")
+    table = Table(title=f"draft: {safe(path)}", title_justify="left")
     for header in ("term", "value", "confidence", "line", "evidence"):
         table.add_column(header)
     for term, evidence in draft.evidence_json().items():
@@ -180,9 +179,9 @@ def _draft_table(path: str, draft: Draft) -> Table:
             note = f" ({item['note']})" if item.get("note") else ""
             table.add_row(
                 term,
-                escape(item["value"]),
+                safe(item["value"]),
                 f"{item['confidence']:.2f}",
                 str(item["line"] or ""),
-                escape(text + note),
+                safe(text + note),
             )
     return table

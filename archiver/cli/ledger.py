@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from archiver.cli.output import make_console
+from archiver.cli.output import make_console, safe
 from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.fileio import write_bytes_atomic
+from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import (
     BagOutcome,
@@ -155,18 +154,18 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _print_runs(console: Console, path: Path, runs: list[RunRecord]) -> None:
     if not runs:
-        console.print(f"ledger {escape(str(path))}: no runs recorded")
+        console.print(f"ledger {safe(str(path))}: no runs recorded")
         return
-    console.print(f"ledger {escape(str(path))}: {len(runs)} runs, head {runs[-1].hash}")
+    console.print(f"ledger {safe(str(path))}: {len(runs)} runs, head {runs[-1].hash}")
     table = Table("seq", "run id", "kind", "ended", "mode", "bags", "failed", "files", "bytes")
     for run in runs:
         failed = f"[bold red]{run.failed}[/]" if run.failed else "0"
         table.add_row(
             str(run.seq),
-            escape(run.run_id),
+            safe(run.run_id),
             run.kind,
-            escape(run.ended),
-            escape(run.mode),
+            safe(run.ended),
+            safe(run.mode),
             str(run.bags),
             failed,
             str(run.files),
@@ -183,11 +182,11 @@ def _print_history(
     events: list[RecordedEvent],
 ) -> None:
     if not history and not events:
-        console.print(f"ledger {escape(str(path))}: nothing recorded for {escape(bag)}")
+        console.print(f"ledger {safe(str(path))}: nothing recorded for {safe(bag)}")
         return
     console.print(
-        f"{escape(bag)}: {len(history)} audits, {len(events)} deposit/repair events "
-        f"(ledger {escape(str(path))})"
+        f"{safe(bag)}: {len(history)} audits, {len(events)} deposit/repair events "
+        f"(ledger {safe(str(path))})"
     )
     if history:
         table = Table("seq", "run id", "checked", "mode", "status", "files", "bytes", "problems")
@@ -200,13 +199,13 @@ def _print_history(
             )
             table.add_row(
                 str(h.seq),
-                escape(h.run_id),
-                escape(h.checked),
-                escape(h.mode),
+                safe(h.run_id),
+                safe(h.checked),
+                safe(h.mode),
                 status,
                 str(h.files),
                 str(h.bytes),
-                escape(problems),
+                safe(problems),
             )
         console.print(table)
     if events:
@@ -216,11 +215,11 @@ def _print_history(
         for e in events:
             table.add_row(
                 str(e.seq),
-                escape(e.event.event_type),
-                escape(e.event.date_time),
-                escape(e.event.outcome),
-                escape(e.event.target),
-                escape(
+                safe(e.event.event_type),
+                safe(e.event.date_time),
+                safe(e.event.outcome),
+                safe(e.event.target),
+                safe(
                     e.event.detail
                     + (f": {e.event.outcome_detail}" if e.event.outcome_detail else "")
                 ),
@@ -246,21 +245,21 @@ def run_verify(args: argparse.Namespace) -> int:
         )
         return status
     console = make_console()
-    where = escape(str(args.ledger))
+    where = safe(str(args.ledger))
     if not problems:
         console.print(f"ledger {where}: [green]intact[/] — {seq} runs, head {head}")
         return status
     console.print(
         f"ledger {where}: [bold red]TAMPERED[/] — {len(problems)} problems; first broken link: "
-        f"{escape(problems[0].message)}"
+        f"{safe(problems[0].message)}"
     )
     table = Table("kind", "seq", "run id", "problem")
     for p in problems:
         table.add_row(
             p.kind,
             "" if p.seq is None else str(p.seq),
-            escape(p.run_id or ""),
-            escape(p.message),
+            safe(p.run_id or ""),
+            safe(p.message),
         )
     console.print(table)
     return status
@@ -292,5 +291,6 @@ def run_premis(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
     else:
+        check_output_path(args.out, what="PREMIS document")
         write_bytes_atomic(args.out, document)
     return EXIT_OK

@@ -8,14 +8,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from archiver.archive.packaging import package_bags
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, archive_mtime
 from archiver.bag.findings import Finding
-from archiver.cli.output import make_console, print_problems, summary_line
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
+from archiver.cli.output import (
+    make_console,
+    print_error,
+    print_problems,
+    safe,
+    summary_line,
+    unexpected_error_line,
+)
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError
 
 DEFAULT_OUT = Path("packages")
 
@@ -53,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
     mtime = archive_mtime(os.environ)
     result = package_bags(args.bags, args.out, args.format, mtime)
     for path in result.stale_removed:
-        print(f"archiver: removed {path}, left by a package run that was killed", file=sys.stderr)
+        print(
+            f"archiver: removed {safe(path)}, left by a package run that was killed",
+            file=sys.stderr,
+        )
     console = make_console()
     table = Table(title=f"Packages ({args.format}, mtime {mtime})")
     for column in ("bag", "archive", "bytes", "sha256"):
@@ -61,14 +70,18 @@ def run(args: argparse.Namespace) -> int:
     status = EXIT_OK
     invalid: list[Finding] = []
     for outcome in result.outcomes:
-        if outcome.error is not None:
-            print(f"archiver: error: {outcome.error}", file=sys.stderr)
+        if isinstance(outcome.error, ArchiverError):
+            print_error(outcome.error)
+            status = EXIT_UNUSABLE
+        elif outcome.error is not None:
+            line = unexpected_error_line("package", [str(outcome.bag)], outcome.error)
+            print(line, file=sys.stderr)
             status = EXIT_UNUSABLE
         elif outcome.archive is not None:
             archive = outcome.archive
             table.add_row(
-                escape(str(outcome.bag)),
-                escape(str(archive.archive)),
+                safe(str(outcome.bag)),
+                safe(str(archive.archive)),
                 str(archive.size),
                 archive.digests["sha256"],
             )

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from archiver.cli.output import safe
 from archiver.config import load_config
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, default_ledger_path
 from archiver.repair.plan import BagRepair
 
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     from archiver.repair.run import repair_bags, run_events, run_report
 
     ledger_path: Path = args.ledger or default_ledger_path([Path(args.bags[0]).parent])
+    # Nothing but the repaired files is written inside a bag: not the ledger.
+    check_output_path(ledger_path, args.bags, what="ledger", inside_only=True)
     settings = settings_from(args.config)
     run_id = str(uuid.uuid4())
     started = _now()
@@ -155,16 +158,16 @@ def print_repairs(
     for r in repairs:
         style = styles.get(r.status, "bold red")
         line = (
-            f"[{style}]{r.status}[/]  {escape(r.bag)}  ({len(r.restored)} restored, "
+            f"[{style}]{r.status}[/]  {safe(r.bag)}  ({len(r.restored)} restored, "
             f"{len(r.quarantined)} quarantined, {len(r.unhealed)} not healed)"
         )
         if r.reason:
-            line += f": {escape(r.reason)}"
+            line += f": {safe(r.reason)}"
         console.print(line)
         for note in r.notes:
-            console.print(f"  note: {escape(note)}")
+            console.print(f"  note: {safe(note)}")
         for a in r.unreachable:
-            console.print(f"  [yellow]unreachable[/] {escape(a.replica)}: {escape(a.detail)}")
+            console.print(f"  [yellow]unreachable[/] {safe(a.replica)}: {safe(a.detail)}")
         if r.restored or r.quarantined:
             table = Table("action", "path")
             table.add_column("from / to", overflow="fold")
@@ -172,30 +175,30 @@ def print_repairs(
             for item in r.restored:
                 table.add_row(
                     "would restore" if dry_run else "restored",
-                    escape(item.path),
-                    escape(item.where),
-                    escape(", ".join(f"{a} {d[:16]}…" for a, d in sorted(item.digests.items()))),
+                    safe(item.path),
+                    safe(item.where),
+                    safe(", ".join(f"{a} {d[:16]}…" for a, d in sorted(item.digests.items()))),
                 )
             for q in r.kept:
                 table.add_row(
                     "would keep damaged" if dry_run else "kept damaged",
-                    escape(q.path),
-                    escape(q.moved_to),
-                    escape(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
+                    safe(q.path),
+                    safe(q.moved_to),
+                    safe(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
                 )
             for q in r.quarantined:
                 table.add_row(
                     "would quarantine" if dry_run else "quarantined",
-                    escape(q.path),
-                    escape(q.moved_to),
-                    escape(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
+                    safe(q.path),
+                    safe(q.moved_to),
+                    safe(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
                 )
             console.print(table)
         for u in r.unhealed:
-            console.print(f"  [bold red]not healed[/] {escape(u.path)}:")
+            console.print(f"  [bold red]not healed[/] {safe(u.path)}:")
             if not u.attempts:
                 console.print("    no replica to try (pass --from, or deposit the bag)")
             for a in u.attempts:
-                console.print(f"    {escape(a.replica)}: {a.status} ({escape(a.detail)})")
+                console.print(f"    {safe(a.replica)}: {a.status} ({safe(a.detail)})")
     ran = "dry run, nothing changed" if dry_run else f"run {run_id}, ledger {ledger}"
     console.print(f"repair: {len(repairs)} bags; {ran}")

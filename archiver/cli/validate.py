@@ -8,9 +8,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.checks import validate_paths
-from archiver.cli.output import kinds_epilog, make_console, print_problems, summary_line
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
+from archiver.cli.output import (
+    kinds_epilog,
+    make_console,
+    print_error,
+    print_problems,
+    summary_line,
+    unexpected_error_line,
+)
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
+from archiver.text import parse_natural, shown
 
 
 def register(subparsers: Any) -> None:
@@ -31,6 +40,7 @@ def register(subparsers: Any) -> None:
         "bags", metavar="BAG", nargs="+", type=Path, help="bag directory or serialized bag"
     )
     add_mode_arguments(parser)
+    add_tag_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the machine report")
     parser.set_defaults(run=run)
 
@@ -55,17 +65,47 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(mode="full")
 
 
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """'65536', '64K', '64M', '1G' (binary units) → bytes (argparse type)."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = value[-1:] if value[-1:] in _UNITS else ""
+    number = parse_natural(value[: len(value) - len(unit)], 12)
+    if number is None or number < 1:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a size like 65536, 512K, 64M, 1G")
+    return number * _UNITS[unit]
+
+
+def add_tag_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """--max-tag-size, shared with audit."""
+    parser.add_argument(
+        "--max-tag-size",
+        metavar="SIZE",
+        type=parse_size,
+        default=MAX_TAG_BYTES,
+        help="largest tag file (bagit.txt, bag-info.txt, manifests, fetch.txt) read, e.g. "
+        f"512K, 64M, 1G (default: {MAX_TAG_BYTES >> 20}M); a larger one is the finding "
+        "oversized-tag-file and is not read",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate every path given; report the unusable ones and go on with the rest.
 
     Exit 2 if any path could not be read as a bag, else 1 if any bag is invalid, else 0.
     """
-    result = validate_paths(args.bags, args.mode)
+    result = validate_paths(args.bags, args.mode, max_tag_bytes=args.max_tag_size)
     entries: list[dict[str, Any]] = []
     for item in result.results:
-        if item.error is not None:
-            print(f"archiver: error: {item.error}", file=sys.stderr)
+        if isinstance(item.error, BagReadError):
+            print_error(item.error)
             entries.append({"bag": str(item.path), "status": "error", "message": str(item.error)})
+        elif item.error is not None:
+            line = unexpected_error_line("validate", [str(item.path)], item.error)
+            print(line, file=sys.stderr)
+            entries.append({"bag": str(item.path), "status": "error", "message": line})
         elif item.report is not None:
             entries.append(item.report.to_json())
     if args.json:

@@ -4,21 +4,22 @@ The bag is copied into a staging directory beside the destination, the copy is v
 (full fixity) and compared with the source, and only then renamed to ``<dir>/<bag name>``.
 A changed bag replaces the old copy by a rename swap (the old copy is moved into the
 staging directory and deleted), so at no moment does an unverified copy sit at the final
-path. An unchanged bag (same fingerprint) is left alone.
+path. An unchanged bag (same fingerprint) is left alone once the copy there is verified (full
+fixity): a damaged copy stops the deposit with ``DamagedTargetError`` (exit 1), as in an
+OCFL root.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime
 from pathlib import Path
 
 from archiver.bag.findings import Finding, Kind
-from archiver.deposit.records import DepositResult, DepositStatus, Target
+from archiver.deposit.records import DamagedTargetError, DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint, validate
 from archiver.errors import ConflictError, DepositError, OutputError
-from archiver.fileio import staging_dir
+from archiver.fileio import copy_tree, fsync_dir, fsync_tree, staging_dir
 
 EVENT_TYPE = "replication"
 
@@ -38,6 +39,14 @@ def deposit_directory(bag: Path, target: Target, identifier: str, now: datetime)
         if dest.is_symlink() or not (dest / "bagit.txt").is_file():
             raise ConflictError(f"{dest}: exists and is not a bag copy, refusing to replace it")
         if fingerprint(dest) == source_print:
+            # Same tag manifests, but is the payload still intact? Verify, as OCFL does.
+            damage = verify_copy(bag, dest, source_print)
+            if damage:
+                raise DamagedTargetError(
+                    f"{dest}: not deposited, the copy at the target is damaged: "
+                    f"{damage[0].path}: {damage[0].message}",
+                    tuple(damage),
+                )
             return _result(
                 bag, target, identifier, now, dest, DepositStatus.UNCHANGED, source_print
             )
@@ -49,15 +58,24 @@ def deposit_directory(bag: Path, target: Target, identifier: str, now: datetime)
     with staging_dir(dest) as stage:
         copy = stage / dest.name
         try:
-            shutil.copytree(bag, copy, symlinks=True)
-        except (OSError, shutil.Error) as exc:
+            copy_tree(bag, copy)
+        except OSError as exc:
             raise DepositError(f"{dest}: copy failed ({exc})") from exc
         findings = verify_copy(bag, copy, source_print)
         if findings:
             raise DepositError(f"{dest}: copy did not verify: {findings[0].message}")
+        try:  # the copy is on disk before it is renamed into place, and the rename too
+            fsync_tree(copy)
+            fsync_dir(dest.parent)
+        except OSError as exc:
+            raise DepositError(f"{dest}: cannot flush the copy to disk ({exc})") from exc
         if status is DepositStatus.UPDATED:
             os.rename(dest, stage / f"{dest.name}.old")
         os.rename(copy, dest)
+    try:
+        fsync_dir(dest.parent)
+    except OSError as exc:
+        raise DepositError(f"{dest}: cannot flush the rename to disk ({exc})") from exc
     return _result(bag, target, identifier, now, dest, status, source_print)
 
 

@@ -4,7 +4,11 @@ Pure: builds ``archiver.ledger.store.LedgerEvent`` records from deposit results.
 event type is "replication" for a bag copied as it is (OCFL root, directory) and
 "transfer" for a serialized bag sent to an S3 store; a deposit that failed after it
 started is recorded with outcome "failure"; re-verification (``deposit --verify``) is a
-"fixity check" of the deposited copy. An unchanged bag (a no-op) records nothing. Each
+"fixity check" of the deposited copy. An unchanged bag (a no-op) records nothing, unless
+the ledger lacks the event of the copy the target holds (a run killed after storing it
+and before recording): then ``reconciled_event`` records it, so the ledger ends with
+exactly one event per stored copy (``is_recorded`` tells, by target, location and
+digests). Each
 event names the target URI in ``target`` (the PREMIS export appends it to the detail)
 and the exact location (object version, key or path) in the outcome detail.
 """
@@ -12,7 +16,7 @@ and the exact location (object version, key or path) in the outcome detail.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -36,6 +40,46 @@ def deposit_event(result: DepositResult) -> LedgerEvent | None:
     digests = ", ".join(f"{alg} {value}" for alg, value in sorted(result.digests.items()))
     version = f" version {result.version}" if result.version else ""
     outcome_detail = f"{result.status}{version} at {result.location}; verified after transfer"
+    if digests:
+        outcome_detail += f" ({digests})"
+    return LedgerEvent(
+        event_type=result.event_type,
+        bag=bag_key(result.bag),
+        date_time=result.time.isoformat(),
+        outcome="success",
+        detail=f"deposit of {result.identifier}: {result.detail}",
+        outcome_detail=outcome_detail,
+        target=result.target,
+    )
+
+
+def _digest_text(result: DepositResult) -> str:
+    return ", ".join(f"{alg} {value}" for alg, value in sorted(result.digests.items()))
+
+
+def is_recorded(result: DepositResult, recorded: Iterable[LedgerEvent]) -> bool:
+    """True when ``recorded`` (the bag's ledger events) holds a successful deposit event of
+    the copy ``result`` found: same type and target, its location and digests."""
+    digests = [f"{alg} {value}" for alg, value in sorted(result.digests.items())]
+    return any(
+        event.outcome == "success"
+        and event.event_type == result.event_type
+        and event.target == result.target
+        and result.location in event.outcome_detail
+        and all(d in event.outcome_detail for d in digests)
+        for event in recorded
+    )
+
+
+def reconciled_event(result: DepositResult) -> LedgerEvent:
+    """The event of a copy found at the target (``unchanged``) that the ledger lacks:
+    recorded late, saying so."""
+    version = f" version {result.version}" if result.version else ""
+    outcome_detail = (
+        f"stored{version} at {result.location}; found intact at the target without its "
+        "event (an earlier run was interrupted), recorded on re-run"
+    )
+    digests = _digest_text(result)
     if digests:
         outcome_detail += f" ({digests})"
     return LedgerEvent(

@@ -31,7 +31,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +52,7 @@ from archiver.deposit.records import (
 )
 from archiver.deposit.source import compare_digests, file_digests
 from archiver.errors import DepositError, OutputError
-from archiver.fileio import staging_dir
+from archiver.fileio import remove_tree, staging_dir
 
 LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
 DIGEST_ALGORITHM = "sha512"
@@ -130,7 +129,7 @@ def _remove_uncommitted(obj_path: Path) -> None:
     """
     leftover = obj_path / next_version_directory(_head(obj_path))
     if leftover.is_dir():
-        shutil.rmtree(leftover)
+        remove_tree(leftover)
 
 
 @quiet_ocfl()
@@ -155,6 +154,11 @@ def deposit_ocfl(bag: Path, target: Target, identifier: str, now: datetime) -> D
             status, version = _add_version(bag, root, obj_path, identifier, now)
     except (ocfl.ObjectException, ocfl.NewVersionException, OSError) as exc:
         raise DepositError(f"{obj_path}: OCFL deposit of {identifier} failed ({exc})") from exc
+    except RecursionError:  # ocfl-py (os.makedirs) recurses once per missing directory level
+        raise DepositError(
+            f"{obj_path}: OCFL deposit of {identifier} failed: the payload is nested too "
+            "deeply for ocfl-py (nothing committed; file:// and s3:// handle any depth)"
+        ) from None
     findings = [] if status is DepositStatus.UNCHANGED else verify_object(bag, obj_path, identifier)
     if findings:
         raise DepositError(f"{obj_path}: deposit did not verify: {findings[0].message}")

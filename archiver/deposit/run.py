@@ -1,12 +1,15 @@
 """A deposit run (``archiver deposit``): deposit or re-verify bags, record the events.
 
 ``deposit_run`` opens the ledger first (an unusable ledger stops the run before any
-transfer), deposits (or, with ``verify``, re-verifies) each bag in turn, and records in
+transfer; a ledger or target inside a bag being read is refused before anything is
+written), deposits (or, with ``verify``, re-verifies) each bag in turn, and records in
 the ledger the events ``archiver.deposit.events`` makes of what happened: a transfer or
 replication for each deposit that did something, a failure for a deposit that started
 and failed, a fixity check for each re-verification and for a damaged copy found at the
-target. The events of the bags done so far are recorded even when a later bag fails or
-the run is interrupted. Per bag, the run keeps a JSON-ready row for the report.
+target, and a reconciling transfer event for an unchanged deposit the ledger does not
+know (an earlier run killed before recording). The events of the bags done so far are
+recorded even when a later bag fails or the run is interrupted. Per bag, the run keeps a
+JSON-ready row for the report.
 """
 
 from __future__ import annotations
@@ -28,9 +31,18 @@ from archiver.deposit import (
     deposit_bag,
     verify_deposit,
 )
-from archiver.deposit.events import deposit_event, failure_event, verification_event
+from archiver.deposit.events import (
+    bag_key,
+    deposit_event,
+    failure_event,
+    is_recorded,
+    reconciled_event,
+    verification_event,
+)
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
+from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
+from archiver.text import unexpected_error_line
 
 
 def _utc_now() -> datetime:
@@ -57,6 +69,14 @@ class DepositRun:
         self.rows.append({"bag": str(bag), "status": "error", "error": str(exc)})
         self.status = EXIT_UNUSABLE
 
+    def unexpected(self, bag: Path, exc: Exception, command: str) -> None:
+        """A bag whose input raised an exception no check foresaw: it fails (exit 2), the
+        others go on. The message is the whole ``archiver: error: ...`` line."""
+        line = unexpected_error_line(command, [str(bag)], exc)
+        self.errors.append(line.removeprefix("archiver: error: "))
+        self.rows.append({"bag": str(bag), "status": "error", "error": line})
+        self.status = EXIT_UNUSABLE
+
     def found(self, bag: Path, status: str, findings: Sequence[Finding], **extra: str) -> None:
         """A bag with its findings (``extra`` fields go after "bag")."""
         row = {"bag": str(bag), **extra, "status": status}
@@ -80,6 +100,10 @@ def deposit_run(
     """Deposit (or with ``verify`` re-verify) every bag at ``target``; record the events
     in the ledger (default: ``.audit-ledger.sqlite`` beside the first bag)."""
     path = ledger_path or default_ledger_path([Path(bags[0]).parent])
+    # Nothing is written inside a bag being read: not the ledger, not the target.
+    check_output_path(path, bags, what="ledger", inside_only=True)
+    if target.path is not None:
+        check_output_path(target.path, bags, what="deposit target", directory=True)
     run = DepositRun(target, path)
     started = clock()
     with Ledger.open(path) as ledger:
@@ -89,7 +113,9 @@ def deposit_run(
                     if verify:
                         _verify_one(run, bag, settings, environ, clock)
                     else:
-                        _deposit_one(run, bag, settings, environ, clock)
+                        _deposit_one(run, bag, settings, environ, clock, ledger)
+                except Exception as exc:  # input no check foresaw: this bag fails, on we go
+                    run.unexpected(bag, exc, "deposit --verify" if verify else "deposit")
                 finally:
                     on_bag()
         finally:
@@ -112,7 +138,10 @@ def _deposit_one(
     settings: Mapping[str, Any],
     environ: Mapping[str, str],
     clock: Callable[[], datetime],
+    ledger: Ledger,
 ) -> None:
+    """Deposit one bag; collect its event. An unchanged bag whose stored copy has no
+    event in the ledger (an earlier run was killed before recording) gets it now."""
     target = run.target
     try:
         result = deposit_bag(bag, target, now=clock(), environ=environ, settings=settings)
@@ -146,6 +175,10 @@ def _deposit_one(
         )
     run.rows.append(result.to_json())
     event = deposit_event(result)
+    if event is None and not is_recorded(
+        result, [r.event for r in ledger.events(bag_key(result.bag))]
+    ):
+        event = reconciled_event(result)
     if event is not None:
         run.events.append(event)
 

@@ -16,7 +16,7 @@ from archiver.bag.findings import BagReport, Finding, Kind, Severity
 from archiver.bag.tagfiles import decode_tag_file, parse_bag_info, tag_values
 from archiver.checks import check_bag
 from archiver.errors import BagReadError, IntegrityError
-from archiver.fileio import hash_file
+from archiver.fileio import hash_file, walk_tree
 
 
 class InvalidBagError(IntegrityError):
@@ -79,10 +79,11 @@ def fingerprint(bag: Path) -> str:
 def file_digests(bag: Path, algorithm: str = "sha512") -> dict[str, str]:
     """Every file in the bag, '/'-separated relative path → hex digest."""
     result: dict[str, str] = {}
-    for path in sorted(p for p in bag.rglob("*") if p.is_file()):
-        digests, _ = hash_file(path, [algorithm])
-        result[path.relative_to(bag).as_posix()] = digests[algorithm]
-    return result
+    for rel, entry in walk_tree(bag):
+        if entry.is_file(follow_symlinks=False):
+            digests, _ = hash_file(Path(entry.path), [algorithm])
+            result[rel] = digests[algorithm]
+    return dict(sorted(result.items()))
 
 
 def validate(bag: Path) -> BagReport:

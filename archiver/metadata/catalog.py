@@ -21,11 +21,17 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from archiver.errors import CatalogError
+from archiver.text import clip
+
+# Characters no catalog cell may hold: C0 controls but tab and line breaks, DEL, C1
+# controls, and the non-characters XML cannot carry (the records are rendered as XML).
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 FILENAME_COLUMN = "filename"
 
@@ -180,6 +186,10 @@ class Catalog:
 
 def _check_header(header: list[str], source: str) -> tuple[str, ...]:
     columns = tuple(cell.strip() for cell in header)
+    for number, name in enumerate(columns, start=1):
+        problem = control_problem(name)
+        if problem is not None:
+            raise CatalogError(f"{source}: row 1, column {number}: {problem}")
     if not columns or columns[0] != FILENAME_COLUMN:
         found = columns[0] if columns else ""
         raise CatalogError(
@@ -212,10 +222,19 @@ def _filename_problem(filename: str) -> str | None:
         or len(windows.parts) != 1
         or "\x00" in filename
     ):
-        return f"'{filename}' is not a plain file name"
+        return f"'{clip(filename)}' is not a plain file name"
     if filename != filename.strip():
-        return f"'{filename}' has leading or trailing spaces"
+        return f"'{clip(filename)}' has leading or trailing spaces"
     return None
+
+
+def control_problem(cell: str) -> str | None:
+    """Why a cell cannot be used: it holds a control character (named as U+XXXX); or None."""
+    match = _FORBIDDEN.search(cell)
+    if match is None:
+        return None
+    code = ord(match.group())
+    return f"contains the control character U+{code:04X} at position {match.start() + 1}"
 
 
 def _rows(records: list[list[str]], columns: tuple[str, ...], source: str) -> list[CatalogRow]:
@@ -224,6 +243,11 @@ def _rows(records: list[list[str]], columns: tuple[str, ...], source: str) -> li
         if not any(cell.strip() for cell in record):
             continue  # blank line
         problems: list[str] = []
+        for index, cell in enumerate(record):
+            problem = control_problem(cell)
+            if problem is not None:
+                column = columns[index] if index < len(columns) else f"{index + 1}"
+                problems.append(f"{source}: row {number}, column {column}: {problem}")
         filename = record[0] if record else ""
         if not filename.strip():
             raise CatalogError(f"{source}: row {number}, column {FILENAME_COLUMN}: empty")
@@ -279,7 +303,9 @@ def parse_catalog(text: str | Iterable[str], source: str) -> Catalog:
     try:
         records = list(reader)
     except csv.Error as exc:
-        raise CatalogError(f"{source}: line {reader.line_num}: not valid CSV: {exc}") from exc
+        raise CatalogError(
+            f"{source}: line {reader.line_num}: not valid CSV: {clip(str(exc), 200)}"
+        ) from exc
     if not records:
         raise CatalogError(f"{source}: empty catalog (expected a header row)")
     columns = _check_header(records[0], source)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from archiver.bag.digest import new_buffer
-from archiver.fileio import write_bytes_atomic
+from archiver.fileio import walk_tree, write_bytes_atomic
 from archiver.repair.plan import Quarantined
 from archiver.repair.replicas import Source
 
@@ -50,12 +50,11 @@ def fsync_dir(path: Path) -> None:
 def stale_temporaries(bag: Path) -> list[Path]:
     """Temporary files a killed repair left in the bag."""
     found: list[Path] = []
-    for dirpath, _, files in os.walk(bag):
-        found.extend(
-            Path(dirpath) / f
-            for f in files
-            if f.startswith(TEMP_PREFIX) and f.endswith(TEMP_SUFFIX)
-        )
+    for _, entry in walk_tree(bag):  # iterative: a deep payload costs no stack
+        name = entry.name
+        if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+            if not entry.is_dir(follow_symlinks=False):
+                found.append(Path(entry.path))
     return sorted(found)
 
 
@@ -68,16 +67,12 @@ def remove_stale(bag: Path) -> None:
 def list_files(bag: Path) -> dict[str, int]:
     """Every regular file in the bag (bag-relative, '/'-separated) → size; links skipped."""
     files: dict[str, int] = {}
-    for dirpath, dirnames, names in os.walk(bag):
-        base = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if not (base / d).is_symlink()]
-        for name in names:
-            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
-                continue
-            path = base / name
-            st = path.lstat()
-            if path.is_file() and not path.is_symlink():
-                files[path.relative_to(bag).as_posix()] = st.st_size
+    for rel, entry in walk_tree(bag):  # iterative, links never followed
+        name = entry.name
+        if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+            continue
+        if entry.is_file(follow_symlinks=False):
+            files[rel] = entry.stat(follow_symlinks=False).st_size
     return files
 
 
