@@ -486,6 +486,10 @@ def test_dry_run_says_what_and_changes_nothing(
     assert [q["path"] for q in result["quarantined"]] == ["data/sub/stray.bin"]
     assert _snapshot(bag) == before
     assert not (bag.parent / QUARANTINE_DIR).exists()
+    assert _repair(bag, ledger, replicas["archive"], extra=("--dry-run",)) == 0
+    table = capsys.readouterr().out
+    assert "would restore" in table and "would quarantine" in table  # the human table
+    assert _snapshot(bag) == before
     with Ledger.open(ledger, create=False) as book:
         assert len(book.runs()) == runs
 

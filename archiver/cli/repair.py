@@ -172,27 +172,19 @@ def print_repairs(
             table = Table("action", "path")
             table.add_column("from / to", overflow="fold")
             table.add_column("digests")
-            for item in r.restored:
-                table.add_row(
-                    "would restore" if dry_run else "restored",
-                    safe(item.path),
-                    safe(item.where),
-                    safe(", ".join(f"{a} {d[:16]}…" for a, d in sorted(item.digests.items()))),
-                )
-            for q in r.kept:
-                table.add_row(
-                    "would keep damaged" if dry_run else "kept damaged",
-                    safe(q.path),
-                    safe(q.moved_to),
-                    safe(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
-                )
-            for q in r.quarantined:
-                table.add_row(
-                    "would quarantine" if dry_run else "quarantined",
-                    safe(q.path),
-                    safe(q.moved_to),
-                    safe(", ".join(f"{a} {d[:16]}…" for a, d in sorted(q.digests.items()))),
-                )
+            rows = [
+                ("restore", "restored", item.path, item.where, item.digests) for item in r.restored
+            ]
+            rows += [
+                ("keep damaged", "kept damaged", q.path, q.moved_to, q.digests) for q in r.kept
+            ]
+            rows += [
+                ("quarantine", "quarantined", q.path, q.moved_to, q.digests) for q in r.quarantined
+            ]
+            for would, did, path, where, digests in rows:
+                short = ", ".join(f"{a} {d[:16]}…" for a, d in sorted(digests.items()))
+                action = f"would {would}" if dry_run else did
+                table.add_row(action, safe(path), safe(str(where)), safe(short))
             console.print(table)
         for u in r.unhealed:
             console.print(f"  [bold red]not healed[/] {safe(u.path)}:")
