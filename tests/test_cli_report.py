@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_a_tampered_ledger_exits_1_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ledger, _ = make_collection(tmp_path / "c")
-    with sqlite3.connect(ledger) as db:
+    with contextlib.closing(sqlite3.connect(ledger)) as db, db:
         db.execute("UPDATE runs SET failed = 0 WHERE seq = 2")
     out = tmp_path / "r.html"
     assert cli.main(["report", "--ledger", str(ledger), "--out", str(out)]) == 1
@@ -78,7 +79,7 @@ def test_unusable_input_or_output_exits_2_with_one_line(
         out = tmp_path / "nowhere" / "r.html"
     else:
         ledger = tmp_path / "other.sqlite"
-        with sqlite3.connect(ledger) as db:
+        with contextlib.closing(sqlite3.connect(ledger)) as db, db:
             db.execute("CREATE TABLE t (x)")
     assert cli.main(["report", "--ledger", str(ledger), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
@@ -123,7 +124,7 @@ def test_audit_html_exits_1_when_the_ledger_does_not_verify(
     out = tmp_path / "audit.html"
     argv = ["audit", str(collection_copy), "--workers", "1", "--ledger", str(ledger)]
     assert cli.main(argv) == 0
-    with sqlite3.connect(ledger) as db:
+    with contextlib.closing(sqlite3.connect(ledger)) as db, db:
         db.execute("UPDATE runs SET bags = 4 WHERE seq = 1")
     assert cli.main(argv) == 0  # the audit alone does not verify the ledger
     assert cli.main([*argv, "--html", str(out)]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -134,7 +135,7 @@ def test_collect_reads_titles_verifies_and_builds_the_page(tmp_path: Path) -> No
 
 def test_collect_reports_a_tampered_ledger_and_can_skip_verification(tmp_path: Path) -> None:
     ledger, _ = make_collection(tmp_path)
-    with sqlite3.connect(ledger) as db:
+    with contextlib.closing(sqlite3.connect(ledger)) as db, db:
         db.execute("UPDATE outcomes SET status = 'valid' WHERE seq = 2")
     tampered = collect(ledger, now=NOW)
     assert tampered.summary.verified is False
