@@ -47,7 +47,7 @@ bench-quick: $(STAMP) ## The same benchmarks on small corpora (under a minute)
 test: $(STAMP) ## Run the test suite (lint and type checks included)
 	$(BIN)/ruff check archiver tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 lint: $(STAMP) ## ruff and mypy (strict) on the package
 	$(BIN)/ruff check archiver tests bench

@@ -17,6 +17,10 @@ run that started it.
 - SIGINT is ignored (Ctrl-C reaches the whole process group; the parent decides how to
   stop its workers); SIGTERM ends the worker, by default at once, or with ``SystemExit``
   (``exit_on_sigterm``) so its ``finally`` blocks run and it removes what it was writing.
+  A library may turn that ``SystemExit`` into an error of its own (lxml does, when the
+  signal lands in one of its resolver callbacks while a schema compiles): the
+  ``Termination`` that ``init_worker`` returns knows SIGTERM came, and
+  ``Termination.quiet`` turns any error after it back into a quiet exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import FrameType
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -106,19 +110,42 @@ def _watch(run_pid: int) -> None:
     _die()
 
 
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+class Termination:
+    """Whether SIGTERM has reached this worker (set by the handler ``init_worker`` installs)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def exit_on_signal(self, signum: int, frame: FrameType | None) -> None:
+        """The SIGTERM handler: remember it, and unwind with ``SystemExit``."""
+        self.requested = True
+        raise SystemExit(128 + signum)
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Turn an error raised after SIGTERM came (a library's rewording of our
+        ``SystemExit``) into the quiet exit the signal asked for."""
+        try:
+            yield
+        except Exception:
+            if self.requested:
+                raise SystemExit(128 + signal.SIGTERM) from None
+            raise
 
 
-def init_worker(run_pid: int, exit_on_sigterm: bool = False) -> None:
+def init_worker(run_pid: int, exit_on_sigterm: bool = False) -> Termination:
     """Make this worker die with the run ``run_pid`` and set its signal handling."""
+    termination = Termination()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _exit_on_signal if exit_on_sigterm else signal.SIG_DFL)
+    signal.signal(
+        signal.SIGTERM, termination.exit_on_signal if exit_on_sigterm else signal.SIG_DFL
+    )
     _set_parent_death_signal()
     if not process_alive(run_pid):  # the run ended before the death signal was armed
         _die()
     watcher = threading.Thread(target=_watch, args=(run_pid,), name="run-watch", daemon=True)
     watcher.start()
+    return termination
 
 
 def child_pids() -> set[int]:

@@ -29,7 +29,7 @@ from test_fileio import dead_pid
 
 from archiver.fileio import STAGING_PREFIX
 from archiver.ledger.store import Ledger
-from archiver.workers import init_worker, process_alive, worker_context
+from archiver.workers import Termination, init_worker, process_alive, worker_context
 
 GUARD_SECONDS = 120.0  # a hang guard, not a speed requirement
 
@@ -153,6 +153,47 @@ def test_a_worker_from_a_fork_server_dies_with_its_run() -> None:
     os.kill(run.pid or 0, signal.SIGKILL)
     run.join()
     wait_for(lambda: not running(worker_pid), f"worker {worker_pid} to die with its run")
+
+
+# A worker that SIGTERM reaches while lxml compiles a schema: lxml turns the SystemExit
+# raised in its resolver callback into an XMLSchemaParseError of its own.
+_SCHEMA_WORKER = """
+import os, sys, time
+from lxml import etree
+from archiver.workers import init_worker
+
+class SlowResolver(etree.Resolver):
+    def resolve(self, url, pubid, context):
+        print("resolving", flush=True)
+        time.sleep(60)
+
+XSD = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:import '
+       b'namespace="urn:x" schemaLocation="http://example.org/x.xsd"/></xs:schema>')
+termination = init_worker(os.getppid(), exit_on_sigterm=True)
+parser = etree.XMLParser(no_network=True)
+parser.resolvers.add(SlowResolver())
+with termination.quiet():
+    etree.XMLSchema(etree.fromstring(XSD, parser))
+"""
+
+
+def test_sigterm_inside_a_library_callback_is_a_quiet_exit() -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _SCHEMA_WORKER],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert worker.stdout is not None
+    assert worker.stdout.readline() == "resolving\n"
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=GUARD_SECONDS)
+    assert (worker.returncode, err) == (128 + signal.SIGTERM, "")
+
+
+def test_an_error_without_sigterm_is_not_hidden() -> None:
+    termination = Termination()
+    with pytest.raises(ValueError, match="a real bug"), termination.quiet():
+        raise ValueError("a real bug")
 
 
 # -- the CLI, killed or stopped mid-run ----------------------------------------------------

@@ -458,18 +458,23 @@ def _serve(
     It dies with the run (``archiver.workers.init_worker``); SIGTERM makes it stop at
     once, removing the staging directory of the bag it was building.
     """
-    init_worker(run_pid, exit_on_sigterm=True)
+    termination = init_worker(run_pid, exit_on_sigterm=True)
     config, out_dir, clock, replace = settings
-    builder = Builder(config, out_dir, clock, replace=replace)
-    builder.prepare()
-    while (task := tasks.get()) is not None:
-        index, chunk = task
-        result: list[BuildOutcome] | BaseException
-        try:
-            result = [builder.build(name, path, row) for name, path, row in chunk]
-        except Exception as exc:  # a bug, not a source's failure: the parent raises it
-            result = WorkerError(f"build worker {os.getpid()}: {type(exc).__name__}: {exc}")
-        results.send((index, result))
+    with termination.quiet():
+        builder = Builder(config, out_dir, clock, replace=replace)
+        builder.prepare()
+        while (task := tasks.get()) is not None:
+            index, chunk = task
+            result: list[BuildOutcome] | BaseException
+            try:
+                result = [builder.build(name, path, row) for name, path, row in chunk]
+            except Exception as exc:  # a bug, not a source's failure: the parent raises it
+                if termination.requested:
+                    raise
+                result = WorkerError(
+                    f"build worker {os.getpid()}: {type(exc).__name__}: {exc}"
+                )
+            results.send((index, result))
 
 
 class BuildPool:
