@@ -137,9 +137,7 @@ def init_worker(run_pid: int, exit_on_sigterm: bool = False) -> Termination:
     """Make this worker die with the run ``run_pid`` and set its signal handling."""
     termination = Termination()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(
-        signal.SIGTERM, termination.exit_on_signal if exit_on_sigterm else signal.SIG_DFL
-    )
+    signal.signal(signal.SIGTERM, termination.exit_on_signal if exit_on_sigterm else signal.SIG_DFL)
     _set_parent_death_signal()
     if not process_alive(run_pid):  # the run ended before the death signal was armed
         _die()

@@ -27,6 +27,9 @@ from conftest import ROOT
 from test_collection_build import many_sources
 from test_fileio import dead_pid
 
+import archiver.cli
+import archiver.cli.validate
+from archiver.errors import MetadataError
 from archiver.fileio import STAGING_PREFIX
 from archiver.ledger.store import Ledger
 from archiver.workers import Termination, init_worker, process_alive, worker_context
@@ -317,3 +320,24 @@ def test_a_zombie_is_not_alive() -> None:
         child.wait()
     assert not process_alive(child.pid)
     assert process_alive(os.getpid())
+
+
+@pytest.mark.parametrize("reworded", [ValueError, MetadataError])
+def test_sigterm_reworded_by_a_library_in_the_run_is_still_terminated(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reworded: type
+) -> None:
+    """The CLI's own process: a library that catches the ``Terminated`` raised in its
+    callback and raises its own error (as lxml does) must not turn SIGTERM into exit 2."""
+
+    def run(args: Any) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(GUARD_SECONDS)  # the handler raises at once
+        except BaseException as exc:
+            raise reworded("cannot compile XSD: failed to parse a resource") from exc
+        return 0
+
+    monkeypatch.setattr(archiver.cli.validate, "run", run)
+    assert archiver.cli.main(["validate", "bags"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == "archiver: terminated\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the run

@@ -471,9 +471,7 @@ def _serve(
             except Exception as exc:  # a bug, not a source's failure: the parent raises it
                 if termination.requested:
                     raise
-                result = WorkerError(
-                    f"build worker {os.getpid()}: {type(exc).__name__}: {exc}"
-                )
+                result = WorkerError(f"build worker {os.getpid()}: {type(exc).__name__}: {exc}")
             results.send((index, result))
 
 

@@ -71,12 +71,21 @@ class Terminated(BaseException):
     """SIGTERM arrived: unwind like Ctrl-C, so pools stop and nothing is left half done."""
 
 
-def _terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated(signum)
+class _Sigterm:
+    """Whether SIGTERM came during the command. A library may reword the ``Terminated``
+    raised in one of its callbacks as an error of its own (lxml does, while a schema
+    compiles): after SIGTERM, any error is the termination."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = True
+        raise Terminated(signum)
 
 
 @contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
+def _sigterm_unwinds() -> Iterator[_Sigterm]:
     """While a command runs, SIGTERM raises ``Terminated`` (in the main thread only).
 
     ``signal`` and ``threading`` are imported here, not at the top: ``--version`` needs
@@ -85,12 +94,13 @@ def _sigterm_unwinds() -> Iterator[None]:
     import signal
     import threading
 
+    sigterm = _Sigterm()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield sigterm
         return
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    previous = signal.signal(signal.SIGTERM, sigterm.handle)
     try:
-        yield
+        yield sigterm
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -111,21 +121,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
     except SystemExit as exc:  # argparse exits on --help, --version and bad usage
         return int(exc.code) if isinstance(exc.code, int) else EXIT_UNUSABLE
+    sigterm = _Sigterm()
     try:
-        with _sigterm_unwinds():
+        with _sigterm_unwinds() as sigterm:
             status: int = args.run(args)
-    except ArchiverError as exc:
-        from archiver.cli.output import error_line
-
-        print(error_line(exc), file=sys.stderr)
-        return exc.exit_status
     except KeyboardInterrupt:
         print("archiver: interrupted", file=sys.stderr)
         return 130
     except Terminated:
         print("archiver: terminated", file=sys.stderr)
         return SIGTERM_EXIT
-    except Exception as exc:  # a bug or unforeseen input: one line, exit 2, never a traceback
+    except Exception as exc:
+        if sigterm.received:  # a library's rewording of Terminated
+            print("archiver: terminated", file=sys.stderr)
+            return SIGTERM_EXIT
+        if isinstance(exc, ArchiverError):
+            from archiver.cli.output import error_line
+
+            print(error_line(exc), file=sys.stderr)
+            return exc.exit_status
+        # a bug or unforeseen input: one line, exit 2, never a traceback
         from archiver.text import unexpected_error_line
 
         if args.debug:
