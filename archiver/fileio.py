@@ -13,8 +13,6 @@ still writing: ``remove_stale`` deletes only the former.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import mmap
@@ -28,6 +26,7 @@ from pathlib import Path
 
 from archiver.bag.digest import digest_stream
 from archiver.errors import ConflictError, OutputError
+from archiver.libc import errno_value, libc
 from archiver.workers import process_alive
 
 
@@ -138,11 +137,8 @@ _RENAME_EXCHANGE = 2  # linux/fs.h
 
 def _renameat2() -> Callable[..., int] | None:
     """The C library's renameat2, or None where it has none."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return None
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    function: Callable[..., int] | None = getattr(libc, "renameat2", None)
+    c = libc()
+    function: Callable[..., int] | None = getattr(c, "renameat2", None)
     return function
 
 
@@ -159,7 +155,7 @@ def exchange_paths(a: Path, b: Path) -> bool:
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
     if result == 0:
         return True
-    err = ctypes.get_errno()
+    err = errno_value()
     if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(err, os.strerror(err), str(b))

@@ -26,18 +26,19 @@ run that started it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import multiprocessing
-import multiprocessing.context
 import os
 import select
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from types import FrameType
+
+from archiver.libc import libc
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # multiprocessing is imported when a pool is made
+    import multiprocessing.context
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 POLL_SECONDS = 1.0  # how often a worker looks for its run without a pidfd
@@ -46,6 +47,8 @@ POLL_SECONDS = 1.0  # how often a worker looks for its run without a pidfd
 def worker_context(preload: Sequence[str] = ()) -> multiprocessing.context.BaseContext:
     """The multiprocessing context for a new pool: fork if this process runs no other
     thread, else a fork server preloaded with ``preload``, else the platform default."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -77,13 +80,9 @@ def process_alive(pid: int) -> bool:
 
 def _set_parent_death_signal() -> None:
     """Ask Linux to SIGKILL this process when its parent ends (nothing elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    c = libc()
+    if c is not None:
+        c.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _die() -> None:
@@ -148,12 +147,16 @@ def init_worker(run_pid: int, exit_on_sigterm: bool = False) -> Termination:
 
 def child_pids() -> set[int]:
     """The process ids of this process's live multiprocessing children."""
+    import multiprocessing
+
     return {p.pid for p in multiprocessing.active_children() if p.pid is not None}
 
 
 def terminate_children(pids: Iterable[int]) -> None:
     """Send SIGTERM to these children of this process and reap them."""
     wanted = set(pids)
+    import multiprocessing
+
     children = [p for p in multiprocessing.active_children() if p.pid in wanted]
     for child in children:
         with contextlib.suppress(ProcessLookupError):

@@ -36,9 +36,18 @@ def test_top_level_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> No
         assert command in out
 
 
-def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == f"archiver {__version__}"
+@pytest.mark.parametrize("argv", [["--version"], ["--debug", "--version"]])
+def test_version(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The fast path (``--version`` alone) prints exactly what argparse prints."""
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"archiver {__version__}\n"
+
+
+def test_version_does_not_import_argparse() -> None:
+    code = "import sys; from archiver.cli import main; main(['--version']); "
+    code += "print('argparse' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "False", done.stderr
 
 
 @pytest.mark.parametrize("argv", [[], ["no-such-command"], ["build", "--no-such-option"]])

@@ -308,14 +308,13 @@ def test_pool_starts_only_when_worth_it(
     collection: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, pools: int
 ) -> None:
     started: list[int] = []
-    real = audit_module.ProcessPoolExecutor
+    real = audit_module._new_pool
 
-    class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            started.append(1)
-            super().__init__(*args, **kwargs)
+    def spy(workers: int) -> object:
+        started.append(workers)
+        return real(workers)
 
-    monkeypatch.setattr(audit_module, "ProcessPoolExecutor", Spy)
+    monkeypatch.setattr(audit_module, "_new_pool", spy)
     assert audit([collection], workers=2, pool_min_bytes=threshold).valid
     assert len(started) == pools
 

@@ -16,13 +16,12 @@ import archiver.metadata
 from archiver.errors import MetadataError
 from archiver.metadata.validation import (
     JSON_SCHEMA_FILES,
-    CatalogResolver,
     SchemaSet,
-    read_xml_catalog,
     schemas_dir,
     validate_json,
     validate_xml,
 )
+from archiver.metadata.xml_catalog import CatalogResolver, read_xml_catalog
 
 DC_GOOD = b"""<?xml version="1.0" encoding="UTF-8"?>
 <qualifieddc xmlns:dc="http://purl.org/dc/elements/1.1/"

@@ -13,7 +13,8 @@ import xmlschema
 from lxml import etree
 
 from archiver.errors import MetadataError
-from archiver.metadata.validation import SchemaSet, XmlSchemaName, mets_driver_schema
+from archiver.metadata.validation import SchemaSet, XmlSchemaName
+from archiver.metadata.xml_catalog import mets_driver_schema
 
 
 def _first_line(text: str) -> str:

@@ -38,18 +38,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
+from archiver.archive.names import ARCHIVE_SUFFIXES as ARCHIVE_SUFFIXES
+from archiver.archive.names import is_serialized as is_serialized
 from archiver.bag.findings import Finding, Kind
 from archiver.errors import BagReadError
 from archiver.fileio import remove_tree
 
-ARCHIVE_SUFFIXES: tuple[str, ...] = (
-    ".tar",
-    ".tar.gz",
-    ".tgz",
-    ".tar.bz2",
-    ".tar.xz",
-    ".zip",
-)
 _COPY_BLOCK = 1 << 20
 
 
@@ -95,11 +89,6 @@ class UnsafeArchiveError(BagReadError):
     def __init__(self, message: str, findings: Sequence[Finding]) -> None:
         super().__init__(message)
         self.findings: tuple[Finding, ...] = tuple(findings)
-
-
-def is_serialized(path: Path) -> bool:
-    """True when ``path`` names a file with an archive suffix archiver can read."""
-    return path.is_file() and path.name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
 def _unsafe(archive: str, path: str, message: str) -> Finding:

@@ -28,14 +28,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
-from archiver.archive.unpack import ARCHIVE_SUFFIXES, is_serialized
+from archiver.archive.names import ARCHIVE_SUFFIXES, is_serialized
 from archiver.audit.executor import LocalPool, TaskExecutor
 from archiver.bag.digest import new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity
@@ -56,6 +56,9 @@ from archiver.checks import archiver_checkers
 from archiver.errors import BagReadError
 from archiver.text import clip
 from archiver.workers import child_pids, init_worker, terminate_children, worker_context
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(bytes_done, bytes_total)`` while an audit hashes; while workers
@@ -494,6 +497,8 @@ class _Collector:
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     """A pool whose workers die with this process (``archiver.workers``)."""
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for a pool
+
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=worker_context([__name__]),

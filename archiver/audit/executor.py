@@ -9,8 +9,11 @@ files to hash) to one ``TaskExecutor`` and merges the results itself. Two implem
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Protocol, TypeVar
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:  # the pool itself is made, and multiprocessing imported, only when used
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from archiver.archive.unpack import UnsafeArchiveError, is_serialized, open_serialized
+from archiver.archive.names import is_serialized
 from archiver.bag.digest import ALGORITHMS, BLOCK_SIZE, digest_bytes, digest_stream, new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.bag.tagfiles import (
@@ -877,6 +877,8 @@ def validate_serialized(
     validated like a directory. An archive refused as unsafe gives an invalid report with
     its ``unsafe-path`` findings. Raises ``BagReadError`` when it cannot be read at all.
     """
+    from archiver.archive.unpack import UnsafeArchiveError, open_serialized  # tarfile, zipfile
+
     path = Path(archive)
     bag = name if name is not None else str(archive)
     early = check_sidecars(path, bag, buffer)

@@ -12,9 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from archiver.audit.collection import (
     BAG_BATCH,
@@ -33,7 +31,11 @@ from archiver.config import load_config
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
 from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
-from archiver.repair.plan import BagRepair
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from archiver.repair.plan import BagRepair
 
 DEFAULT_ROOT = "bags"
 DEFAULT_CONFIG = Path("archive.toml")

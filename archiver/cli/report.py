@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from archiver.cli.output import make_console
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.ledger.store import DEFAULT_LEDGER
-from archiver.report.model import Page
+
+if TYPE_CHECKING:  # the report's model and Jinja2 load only when a report is written
+    from archiver.report.model import Page
 
 DEFAULT_OUT = Path("report.html")
 

@@ -35,12 +35,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lxml import etree
-
 from archiver.errors import ConfigError, MetadataError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # lxml is imported when an XML schema is first used
     import jsonschema
+    from lxml import etree
 
 XmlSchemaName = Literal["dc", "premis", "mets"]
 XML_SCHEMAS = "dc, premis or mets"
@@ -83,57 +82,6 @@ def json_pointer(path: Iterator[Any] | Any) -> str:
     """A JSON pointer (RFC 6901) in URI-fragment form, ``#`` for the document itself."""
     parts = [str(p).replace("~", "~0").replace("/", "~1") for p in path]
     return "#" + "".join("/" + p for p in parts)
-
-
-def read_xml_catalog(catalog: Path) -> dict[str, Path]:
-    """Map every ``uri``/``system`` entry of an OASIS XML catalog to a local file."""
-    tree = etree.parse(str(catalog), etree.XMLParser(no_network=True, resolve_entities=False))
-    mapping: dict[str, Path] = {}
-    for entry in tree.getroot():
-        if not isinstance(entry.tag, str):
-            continue
-        if entry.tag == f"{{{CATALOG_NS}}}uri":
-            key = entry.get("name")
-        elif entry.tag == f"{{{CATALOG_NS}}}system":
-            key = entry.get("systemId")
-        else:
-            continue
-        target = entry.get("uri")
-        if key and target:
-            mapping[key] = (catalog.parent / target).resolve()
-    return mapping
-
-
-class CatalogResolver(etree.Resolver):
-    """An lxml resolver serving catalog-mapped URLs from disk and refusing other remote URLs."""
-
-    def __init__(self, mapping: Mapping[str, Path]) -> None:
-        super().__init__()
-        self._mapping = dict(mapping)
-
-    def resolve(self, system_url: str | None, public_id: str | None, context: Any) -> Any:
-        """Return the local copy of a mapped URL; a remote URL that is not mapped is an error."""
-        if system_url is None:
-            return None
-        target = self._mapping.get(system_url)
-        if target is not None:
-            return self.resolve_filename(str(target), context)
-        if "://" in system_url and not system_url.startswith("file:"):
-            raise MetadataError(f"{system_url}: not in the XML catalog, refusing to fetch it")
-        return None
-
-
-def mets_driver_schema(xsd_dir: Path) -> etree._Element:
-    """The in-memory schema importing METS, PREMIS and DC (for METS and its wrapped records)."""
-    root = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
-    for namespace, filename in METS_DRIVER_IMPORTS:
-        etree.SubElement(
-            root,
-            f"{{{XSD_NS}}}import",
-            namespace=namespace,
-            schemaLocation=(xsd_dir / filename).as_uri(),
-        )
-    return root
 
 
 def _first_line(text: str) -> str:
@@ -235,10 +183,16 @@ class SchemaSet:
     def xml_catalog(self) -> dict[str, Path]:
         """URL -> local file, from ``schemas/xsd/catalog.xml``."""
         if self._catalog is None:
+            from archiver.metadata.xml_catalog import read_xml_catalog
+
             self._catalog = read_xml_catalog(self.xsd_dir / "catalog.xml")
         return self._catalog
 
     def _parser(self) -> etree.XMLParser:
+        from lxml import etree
+
+        from archiver.metadata.xml_catalog import CatalogResolver
+
         parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
         parser.resolvers.add(CatalogResolver(self.xml_catalog()))
         return parser
@@ -248,6 +202,10 @@ class SchemaSet:
         ``"mets"`` (METS 1.12.1 with the PREMIS and DC it wraps)."""
         schema = self._lxml.get(which)
         if schema is None:
+            from lxml import etree
+
+            from archiver.metadata.xml_catalog import mets_driver_schema
+
             parser = self._parser()
             try:
                 if which == "dc":
@@ -270,6 +228,8 @@ class SchemaSet:
 
     def validate_xml(self, xml_bytes: bytes, which: XmlSchemaName, name: str) -> None:
         """Validate XML against the XSD with lxml; raise :class:`MetadataError` on failure."""
+        from lxml import etree
+
         schema = self.xml_schema(which)
         parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
         try:
@@ -293,6 +253,8 @@ class SchemaSet:
         if schema.validate(root):
             return
         error = schema.error_log[0]
+        from lxml import etree
+
         self.validate_xml(
             etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True),
             which,
