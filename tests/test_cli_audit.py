@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
+import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -14,7 +18,9 @@ from test_validator import build_fixture_bag, flip_bit
 
 import archiver.cli as cli
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
-from archiver.cli.audit import parse_duration
+from archiver.audit.collection import AuditReport, AuditTotals
+from archiver.cli.audit import parse_duration, print_summary
+from archiver.cli.output import make_console
 from archiver.ledger.store import Ledger, default_ledger_path
 
 
@@ -56,6 +62,41 @@ def test_clean_collection_exits_0(collection: Path, capsys: pytest.CaptureFixtur
     assert not (collection / ".audit-ledger.sqlite").exists()  # a read-only root works
     with Ledger.open(default_ledger_path([collection]), create=False) as ledger:
         assert len(ledger.runs()) == 1
+
+
+def test_an_intact_audit_prints_without_rich_what_rich_prints(
+    collection: Path, tmp_path: Path
+) -> None:
+    """Off a terminal, an intact audit skips importing rich; its line is rich's line."""
+    ledger = tmp_path / "ledger.sqlite"
+    code = (
+        "import sys; from archiver.cli import main; "
+        f"status = main(['audit', {str(collection)!r}, '--workers', '1', '--ledger', "
+        f"{str(ledger)!r}]); print('rich' in sys.modules, status)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    line, imported = done.stdout.splitlines()
+    assert (imported, done.stderr) == ("False 0", "")
+    with Ledger.open(ledger, create=False) as opened:
+        run = opened.runs()[-1]
+    report = AuditReport(
+        run_id=run.run_id, started="", ended="", mode="full", roots=(), bags=(),
+        totals=AuditTotals(bags=3, intact=3, failed=0, files=0, bytes=0, seconds=0.0),
+        versions={},
+    )  # fmt: skip
+    rendered = io.StringIO()
+    print_summary(make_console_on(rendered), report, Path(f"[bold]{ledger}"))
+    plain = io.StringIO()
+    with contextlib.redirect_stdout(plain):
+        print_summary(None, report, Path(f"[bold]{ledger}"))
+    assert plain.getvalue() == rendered.getvalue()
+    assert line.startswith(f"audit {run.run_id}: intact — 3 of 3 bags intact, 0 failed")
+
+
+def make_console_on(file: io.StringIO) -> Any:
+    """The console ``make_console`` makes off a terminal, writing into ``file``."""
+    with contextlib.redirect_stdout(file):
+        return make_console()
 
 
 def test_fault_exits_1_with_kind_bag_and_path(

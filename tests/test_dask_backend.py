@@ -393,6 +393,21 @@ def test_scheduler_option_then_environment_then_config(
         scheduler_for(None, {}, config)
 
 
+def test_the_config_is_validated_only_when_it_sets_the_scheduler(tmp_path: Path) -> None:
+    config = tmp_path / "archive.toml"
+    base = (Path(__file__).resolve().parent.parent / "archive.toml").read_text()
+    broken = base.replace('jurisdiction = "', 'jurisdiction = "ZZ', 1)
+    assert broken != base
+    config.write_text(broken)
+    assert scheduler_for(None, {}, config) is None  # the audit uses nothing from it
+    config.write_text(broken + '\n[audit]\nscheduler = "local"\n')
+    with pytest.raises(ConfigError, match="jurisdiction"):
+        scheduler_for(None, {}, config)
+    config.write_text("[audit\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        scheduler_for(None, {}, config)
+
+
 def test_without_distributed_the_message_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

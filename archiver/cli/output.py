@@ -12,12 +12,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from rich.console import Console
-from rich.markup import escape
-
 from archiver.bag.findings import KIND_DESCRIPTIONS, BagReport, Finding
 from archiver.text import clip, escape_controls, one_line
 from archiver.text import unexpected_error_line as unexpected_error_line
+
+TYPE_CHECKING = False  # not typing's; rich itself is imported only when output needs it
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MAX_TABLE_ROWS = 100  # problems shown per bag in the human table; the rest are counted
 MAX_CELL = 400  # characters of one table cell (a path or a message)
@@ -26,6 +27,8 @@ MAX_CELL = 400  # characters of one table cell (a path or a message)
 def safe(text: object, limit: int | None = None) -> str:
     """User data ready for rich: control characters escaped, markup escaped, optionally
     clipped to ``limit`` characters."""
+    from rich.markup import escape
+
     shown = escape_controls(str(text))
     return escape(shown if limit is None else clip(shown, limit))
 
@@ -42,6 +45,8 @@ def print_error(message: object) -> None:
 
 def make_console() -> Console:
     """Console on stdout; wide tables when not a terminal (logs, cron mail)."""
+    from rich.console import Console  # ~0.09 s to import: only when something uses it
+
     width = None if sys.stdout.isatty() else 160
     return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=width)
 

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-
 from archiver.cli.output import make_console
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.ledger.store import DEFAULT_LEDGER
@@ -71,6 +69,8 @@ def write(ledger: Path, out: Path, *, verify: bool) -> Page:
 
 def describe(page: Page, out: Path) -> str:
     """One line about the report written."""
+    from rich.markup import escape
+
     s = page.summary
     verified = {True: "verifies", False: "[bold red]DOES NOT VERIFY[/]", None: "not verified"}
     failing = f"[bold red]{s.failing} failing[/]" if s.failing else "none failing"
