@@ -22,8 +22,8 @@ import functools
 import heapq
 import mmap
 import os
-import platform
 import stat
+import sys
 import threading
 import time
 import uuid
@@ -147,7 +147,7 @@ def versions() -> dict[str, str]:
     """The software that did the work, for the report and the ledger."""
     return {
         "archiver": __version__,
-        "python": platform.python_version(),
+        "python": sys.version.split()[0],  # platform.python_version(), without platform
         "hashlib": _ssl.OPENSSL_VERSION,
     }
 
