@@ -803,8 +803,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     sizes = QUICK if args.quick else FULL
     reps = args.reps or sizes.reps
+    # a partial run (--only) never overwrites the results of a whole one
+    only = "" if parts == set(GROUPS) else "-only-" + "-".join(sorted(parts))
     results_path = args.results or REPO / "bench" / "results" / (
-        "bench-quick.json" if args.quick else "bench-full.json"
+        f"bench-{'quick' if args.quick else 'full'}{only}.json"
     )
     out: Path = args.out.resolve() / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)
