@@ -210,8 +210,8 @@ def test_install_replace_without_renameat2_puts_the_old_bag_back_on_failure(
 def test_install_flushes_before_and_after_the_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replace: bool
 ) -> None:
-    """Issue 9, class 8: the staging bag's directories and the parent are fsync'd before
-    the rename, the parent after it (the files were fsync'd as they were written)."""
+    """Issue 9, class 8: the staging bag's files and directories and the parent are
+    fsync'd before the rename, the parent after it."""
     import archiver.build.writer as writer
 
     staging = tmp_path / ".staging"
@@ -246,7 +246,7 @@ def test_install_flushes_before_and_after_the_rename(
     monkeypatch.setattr(writer, "exchange_paths", exchange)
     install_bag(staging, destination, replace=replace)
     assert calls[:3] == [
-        "fsync_tree .staging files=False",
+        "fsync_tree .staging files=True",
         f"fsync_dir {tmp_path.name}",
         "rename",
     ]
@@ -254,22 +254,33 @@ def test_install_flushes_before_and_after_the_rename(
     assert (destination / "bagit.txt").read_bytes() == b"x"
 
 
-def test_payload_and_tag_files_are_fsynced_as_written(
+def test_every_payload_and_tag_file_is_fsynced_before_the_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import archiver.build.writer as writer
+    import archiver.fileio as fileio
 
-    synced: list[str] = []
-    real = os.fsync
+    events: list[str] = []
+    real_fsync, real_rename = os.fsync, os.rename
 
     def record(fd: int) -> None:
-        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
-        real(fd)
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        if os.path.isfile(target):
+            events.append(os.path.basename(target))
+        real_fsync(fd)
 
-    monkeypatch.setattr(writer.os, "fsync", record)
+    def rename(a: object, b: object) -> None:
+        events.append("rename")
+        real_rename(a, b)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fileio.os, "fsync", record)
+    monkeypatch.setattr(writer.os, "rename", rename)
     source = tmp_path / "source.txt"
     source.write_bytes(b"text\n")
-    bag = tmp_path / "bag"
-    writer.write_payload(source, bag / "data" / "source.txt", ["sha256"])
-    writer.write_tag_files(bag, {"bagit.txt": b"x", "metadata/dc.json": b"{}"})
-    assert synced == ["source.txt", "bagit.txt", "dc.json"]
+    staging = tmp_path / ".staging"
+    writer.write_payload(source, staging / "data" / "source.txt", ["sha256"])
+    writer.write_tag_files(staging, {"bagit.txt": b"x", "metadata/dc.json": b"{}"})
+    assert events == []  # nothing flushed file by file while writing
+    install_bag(staging, tmp_path / "bag", replace=False)
+    assert sorted(events[:3]) == ["bagit.txt", "dc.json", "source.txt"]
+    assert events[3:] == ["rename"]
