@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -161,6 +160,26 @@ def exchange_paths(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+_NEW_TEMPORARY = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def new_temporary(path: Path) -> tuple[int, str]:
+    """Create a new temporary sibling of ``path``; its open descriptor and its name.
+
+    Like ``tempfile.mkstemp`` (``O_EXCL``, a random name that ``stale_owner`` reads the
+    pid from), but created with mode 0666 less the umask, as ``open`` makes a new file:
+    mkstemp's 0600 would leave reports and archives readable by their owner alone.
+    """
+    prefix = os.path.join(path.parent, temporary_prefix(path.name))
+    for _ in range(100):
+        name = f"{prefix}{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(name, _NEW_TEMPORARY, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write a file by writing a temporary sibling, fsyncing and renaming it into place.
 
@@ -168,9 +187,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     writable); a failure is ``OutputError`` naming the path, and leaves nothing behind.
     """
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=temporary_prefix(path.name), suffix=".tmp", dir=path.parent
-        )
+        fd, tmp = new_temporary(path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:

@@ -292,3 +292,27 @@ def test_output_directory_may_be_missing_but_not_a_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(OutputError, match="not a directory"):
         check_output_path(tmp_path / "file", directory=True)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_atomic_writes_and_archives_are_made_as_the_umask_says(
+    tmp_path: Path, umask: int
+) -> None:
+    """Not mkstemp's 0600: a report or an archive is as readable as any new file."""
+    from test_validator import build_fixture_bag
+
+    from archiver.archive.serialize import serialize_bag
+
+    bag = tmp_path / "bag"
+    build_fixture_bag(bag)
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = os.umask(umask)
+    try:
+        write_bytes_atomic(out / "report.json", b"{}")
+        made = serialize_bag(bag, out, "tar", 0)
+    finally:
+        os.umask(previous)
+    for path in (out / "report.json", made.archive, *made.sidecars):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
+    assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == []

@@ -24,7 +24,6 @@ import os
 import shutil
 import stat
 import tarfile
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -34,7 +33,7 @@ from typing import BinaryIO
 
 from archiver.clock import source_date_epoch
 from archiver.errors import BagReadError, ConfigError, OutputError
-from archiver.fileio import hash_file, temporary_prefix, walk_tree, write_bytes_atomic
+from archiver.fileio import hash_file, new_temporary, walk_tree, write_bytes_atomic
 
 FORMATS: tuple[str, ...] = ("tar", "tar.gz", "zip")
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
@@ -198,7 +197,7 @@ def serialize_bag(bag: Path, out_dir: Path, fmt: str, mtime: int) -> SerializedB
     target = out_dir / name
     sidecars = tuple(out_dir / f"{name}.{alg}" for alg in SIDECAR_ALGORITHMS)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(name), suffix=".tmp", dir=out_dir)
+        fd, tmp_name = new_temporary(target)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write ({exc.strerror})") from exc
     tmp = Path(tmp_name)
