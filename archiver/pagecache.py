@@ -6,9 +6,12 @@ memory. For each file of at least ``MIN_SIZE`` bytes, ``hygienic_digest``:
 
 1. asks the kernel which of its pages are resident already (``mincore(2)`` on a mapping
    of the file, which reads nothing);
-2. declares the read sequential (``POSIX_FADV_SEQUENTIAL``) and keeps ``READ_AHEAD``
-   bytes ahead of the hashing requested (``POSIX_FADV_WILLNEED``), so the disk reads the
-   next blocks while the CPU hashes this one;
+2. declares the read sequential (``POSIX_FADV_SEQUENTIAL``: the kernel doubles its
+   read-ahead, so the disk reads the next blocks while the CPU hashes this one). An
+   explicit ``POSIX_FADV_WILLNEED`` window of 16 MiB kept ahead of the hashing was
+   measured and removed: cold 8 x 64 MiB audits took 1.67-1.83 s with it, 1.34-1.59 s
+   without (bagit-python 1.13-1.58 s), since the advice call itself waits while it
+   queues the whole window;
 3. after hashing, drops (``POSIX_FADV_DONTNEED``) exactly the page ranges that were not
    resident before: what someone else had cached stays cached, what the audit brought in
    goes.
@@ -30,7 +33,6 @@ from archiver.bag.digest import digest_stream
 from archiver.libc import libc as c_library
 
 MIN_SIZE = 1 << 20
-READ_AHEAD = 16 << 20
 MAX_RANGES = 4096  # beyond this many separate uncached runs, drop only if most was uncached
 _PAGE = mmap.PAGESIZE
 
@@ -120,25 +122,6 @@ def evict(fd: int, ranges: Iterable[tuple[int, int]] = ((0, 0),)) -> None:
         os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
-class _ReadAhead:
-    """A raw stream that keeps ``window`` bytes of read-ahead requested beyond its position."""
-
-    def __init__(self, stream: IO[bytes], fd: int, window: int) -> None:
-        self._stream = stream
-        self._fd = fd
-        self._window = window
-        self._position = 0
-        self._requested = 0
-
-    def readinto(self, buffer: memoryview) -> int:
-        if self._requested - self._position < self._window // 2:
-            os.posix_fadvise(self._fd, self._requested, self._window, os.POSIX_FADV_WILLNEED)
-            self._requested += self._window
-        n: int = self._stream.readinto(buffer)  # type: ignore[attr-defined]
-        self._position += n
-        return n
-
-
 def _drop_plan(vector: bytes) -> list[tuple[int, int]]:
     """What to evict after reading: the runs that were not resident before."""
     ranges = uncached_ranges(vector)
@@ -160,8 +143,7 @@ def hygienic_digest(
         return digest_stream(stream, algorithms, buffer)
     before = residency(fd, size)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    reader = _ReadAhead(stream, fd, READ_AHEAD)
-    result = digest_stream(reader, algorithms, buffer)  # type: ignore[arg-type]
+    result = digest_stream(stream, algorithms, buffer)
     if before is not None:
         evict(fd, _drop_plan(before))
     return result
