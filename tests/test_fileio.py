@@ -295,9 +295,7 @@ def test_output_directory_may_be_missing_but_not_a_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077])
-def test_atomic_writes_and_archives_are_made_as_the_umask_says(
-    tmp_path: Path, umask: int
-) -> None:
+def test_atomic_writes_and_archives_are_made_as_the_umask_says(tmp_path: Path, umask: int) -> None:
     """Not mkstemp's 0600: a report or an archive is as readable as any new file."""
     from test_validator import build_fixture_bag
 

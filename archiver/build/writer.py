@@ -5,10 +5,9 @@ renames it into place only after ``BagVerifier`` has accepted it.
 
 Durability: ``install_bag`` fsyncs every file and directory of the staging bag and the
 parent before the rename and the parent after it, so a power cut after "built" cannot
-leave a bag of empty files. The files are flushed all together once the bag is written,
-not each as it is written: the first fsync then commits the journal transaction that
-holds the whole bag and the others find little left to do (one commit per bag instead of
-one per file; see the commit that made the change for what it bought).
+leave a bag of empty files. The files are flushed together once the bag is written, not
+each as it is written, so their data goes to disk in one wave (2,000 bags: 33.1 s -> 23.0
+s, system time 17.0 -> 7.7 s); each fsync still costs the disk a cache flush.
 """
 
 from __future__ import annotations
