@@ -99,6 +99,6 @@ def audit_setting(path: Path, key: str) -> Any:
     """
     data = _read_toml(path)
     section = data.get("audit")
-    if not isinstance(section, dict) or key not in section:
-        return None
-    return load_config(path).audit.get(key)
+    if section is None or (isinstance(section, dict) and key not in section):
+        return None  # a malformed [audit] is validated (and refused) below
+    return parse_config(data, str(path)).audit.get(key)

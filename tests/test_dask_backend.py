@@ -403,6 +403,9 @@ def test_the_config_is_validated_only_when_it_sets_the_scheduler(tmp_path: Path)
     config.write_text(broken + '\n[audit]\nscheduler = "local"\n')
     with pytest.raises(ConfigError, match="jurisdiction"):
         scheduler_for(None, {}, config)
+    config.write_text('audit = "local"\n' + base)  # a value, not a table
+    with pytest.raises(ConfigError, match="audit"):
+        scheduler_for(None, {}, config)
     config.write_text("[audit\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         scheduler_for(None, {}, config)

@@ -652,26 +652,13 @@ def audit(
     try:
         for archive in sorted(archives):  # extracted one at a time, hashed in this process
             collector.reports.append(_audit_archive(archive, mode, local_checkers(), max_tag_bytes))
-        if executor is not None and plan_in_workers:
-            _pooled(
-                targets,
-                executor,
-                executor.workers,
-                mode,
-                worker_metadata,
-                collector,
-                window_jobs,
-                window_bags,
-                bag_batch,
-                cache_hygiene,
-                max_tag_bytes,
-            )
-        elif executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
+        if executor is None and count > 1 and plan_in_workers and len(targets) >= pool_min_bags:
             pool = LocalPool(_new_pool(count), count)
+        if pool is not None and plan_in_workers:  # the given executor, or the pool just made
             _pooled(
                 targets,
                 pool,
-                count,
+                pool.workers,
                 mode,
                 worker_metadata,
                 collector,
