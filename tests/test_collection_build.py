@@ -478,7 +478,7 @@ def test_a_concurrent_build_that_won_the_race(
             )
         raise BagExistsError(f"{destination}: a bag appeared there meanwhile")
 
-    monkeypatch.setattr("archiver.build.collection.install_bag", racing_install)
+    monkeypatch.setattr("archiver.build.collection.move_into_place", racing_install)
     report = build(SOURCES, tmp_path / "out", sources=[SOURCES / SEED_NAMES[0]])
     (outcome,) = report.outcomes
     assert outcome.status == status
@@ -578,6 +578,112 @@ def test_sources_sharing_a_bag_name_are_built_in_order(
     assert report.count("built") == 65
 
 
+def spy_on_install(monkeypatch: pytest.MonkeyPatch, out: Path) -> list[str]:
+    """Record the build's flushes and renames, in order (and still do them)."""
+    from archiver.build import collection as build_module
+
+    calls: list[str] = []
+    real_durable, real_move = build_module.make_durable, build_module.move_into_place
+    real_flush = build_module.flush_renames
+
+    def durable(stagings: Sequence[Path], parent: Path) -> None:
+        assert parent == out and all(s.parent == out for s in stagings)
+        calls.append(f"flush {len(stagings)} staged")
+        real_durable(stagings, parent)
+
+    def move(staging: Path, destination: Path, *, replace: bool) -> None:
+        calls.append(f"rename {destination.name}")
+        real_move(staging, destination, replace=replace)
+
+    def flush(parent: Path) -> None:
+        calls.append("flush renames")
+        real_flush(parent)
+
+    monkeypatch.setattr(build_module, "make_durable", durable)
+    monkeypatch.setattr(build_module, "move_into_place", move)
+    monkeypatch.setattr(build_module, "flush_renames", flush)
+    return calls
+
+
+def test_a_batch_is_flushed_once_before_its_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: one flush puts a batch's staged bags on disk before any of them is
+    renamed into place, one flush puts the renames on disk; a failing source in the
+    batch fails alone."""
+    from archiver.build import collection as build_module
+
+    names = [f"s{i:03d}.txt" for i in range(build_module.BATCH + 2)]
+    sources = many_sources(tmp_path, names)
+    (sources / "s001.txt").unlink()
+    out = tmp_path / "out"
+    calls = spy_on_install(monkeypatch, out)
+    report = build(sources, out, workers=1)
+    assert [o.status for o in report.outcomes][:3] == ["built", "failed", "built"]
+    assert report.count("built") == len(names) - 1
+    first = build_module.BATCH - 1  # the batch holding the failed source
+    assert calls == [
+        f"flush {first} staged",
+        *(f"rename s{i:03d}" for i in range(build_module.BATCH) if i != 1),
+        "flush renames",
+        "flush 2 staged",
+        *(f"rename s{i:03d}" for i in range(build_module.BATCH, len(names))),
+        "flush renames",
+    ]
+    assert no_debris(out)
+
+
+def test_a_refused_flush_fails_its_batch_and_installs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.build import collection as build_module
+
+    sources = many_sources(tmp_path, ["a.txt", "b.txt", "c.txt"])
+    out = tmp_path / "out"
+
+    def refuse(stagings: Sequence[Path], parent: Path) -> None:
+        assert len(stagings) == 3 and all(s.is_dir() for s in stagings)
+        raise OutputError(f"{parent}: cannot flush the bag to disk: Input/output error")
+
+    monkeypatch.setattr(build_module, "make_durable", refuse)
+    report = build(sources, out, workers=1)
+    assert [o.status for o in report.outcomes] == ["failed"] * 3
+    assert all("cannot flush the bag to disk" in o.reason for o in report.outcomes)
+    assert list(out.iterdir()) == []  # no bag, no staging directory
+
+
+def test_a_refused_rename_flush_fails_the_bags_it_would_have_made_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.build import collection as build_module
+
+    sources = many_sources(tmp_path, ["a.txt", "b.txt"])
+
+    def refuse(parent: Path) -> None:
+        raise OutputError(f"{parent}: cannot flush the rename to disk: Input/output error")
+
+    monkeypatch.setattr(build_module, "flush_renames", refuse)
+    report = build(sources, tmp_path / "out", workers=1)
+    assert [o.status for o in report.outcomes] == ["failed", "failed"]
+    assert all("cannot flush the rename" in o.reason for o in report.outcomes)
+
+
+def test_sources_naming_one_bag_go_to_separate_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = many_sources(tmp_path, ["a.md", "a.txt", "b.txt"])
+    out = tmp_path / "out"
+    calls = spy_on_install(monkeypatch, out)
+    report = build(sources, out, workers=1)
+    assert [o.status for o in report.outcomes] == ["built", "failed", "built"]
+    assert "bag exists" in report.outcomes[1].reason
+    assert calls == ["flush 1 staged", "rename a", "flush renames"] + [
+        "flush 1 staged",
+        "rename b",
+        "flush renames",
+    ]
+
+
 def _raise_bug(*args: object) -> None:
     raise RuntimeError("a bug")
 
@@ -599,7 +705,7 @@ def test_a_broken_worker_stops_the_build(
     from archiver.build import collection as build_module
 
     sources = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(64)])
-    monkeypatch.setattr(build_module.Builder, "build", fault)  # inherited by the fork
+    monkeypatch.setattr(build_module.Builder, "build_batch", fault)  # inherited by the fork
     fork = multiprocessing.get_context("fork")  # even if an earlier test left a thread
     monkeypatch.setattr(build_module, "worker_context", lambda preload=(): fork)
     with pytest.raises(build_module.WorkerError, match=message):

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -142,6 +143,46 @@ def failing_renameat2(code: int):  # type: ignore[no-untyped-def]
         return -1
 
     return renameat2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs is Linux's")
+def test_sync_filesystem_calls_syncfs_on_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert fileio.sync_filesystem(tmp_path) is True  # the real call
+    seen: list[str] = []
+
+    def syncfs(fd: int) -> int:
+        seen.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return 0
+
+    monkeypatch.setattr(fileio, "libc", lambda: SimpleNamespace(syncfs=syncfs))
+    assert fileio.sync_filesystem(tmp_path) is True
+    assert seen == [str(tmp_path)]
+
+
+@pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.ENOTSUP])
+def test_sync_filesystem_reports_a_system_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    monkeypatch.setattr(fileio, "libc", lambda: SimpleNamespace(syncfs=failing_renameat2(code)))
+    assert fileio.sync_filesystem(tmp_path) is False
+    monkeypatch.setattr(fileio, "libc", lambda: None)  # not Linux
+    assert fileio.sync_filesystem(tmp_path) is False
+
+
+def test_a_failed_flush_is_one_clear_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.build.writer import make_durable
+
+    monkeypatch.setattr(
+        fileio, "libc", lambda: SimpleNamespace(syncfs=failing_renameat2(errno.EIO))
+    )
+    with pytest.raises(OSError, match="Input/output error"):
+        fileio.sync_filesystem(tmp_path)
+    with pytest.raises(OutputError, match=r"cannot flush the bag to disk: Input/output error$"):
+        make_durable([tmp_path / ".staging"], tmp_path)
 
 
 @pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.ENOTSUP])

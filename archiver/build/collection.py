@@ -35,7 +35,9 @@ from archiver.build.tagfile_plan import PayloadFile, bag_info_tags, plan_tag_fil
 from archiver.build.writer import (
     BagExistsError,
     BagVerifier,
-    install_bag,
+    flush_renames,
+    make_durable,
+    move_into_place,
     write_payload,
     write_tag_files,
 )
@@ -65,9 +67,11 @@ from archiver.workers import init_worker, worker_context
 
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
-PARALLEL_CHUNK = 16  # sources handed to a worker at a time
+BATCH = 16  # bags flushed to disk together (one syncfs), and handed to a worker at a time
 CLOSE_GRACE_SECONDS = 60.0  # how long a closing pool waits for a worker to finish its chunk
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+_Planned = tuple[str, Path, CatalogRow | None]
 MAX_NAME_BYTES = 200  # leaves room for the staging directory's prefix and suffix
 
 
@@ -88,6 +92,18 @@ class BuildOutcome:
             "bag": self.bag,
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A bag written and verified in its staging directory, not yet in place."""
+
+    name: str
+    source: Path
+    dc: DublinCoreRecord
+    staging: Path
+    destination: Path
+    existing: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +133,24 @@ def bag_name_for(source_name: str) -> str:
             "starting with a letter or digit)"
         )
     return stem
+
+
+def _distinct_batches(planned: Sequence[_Planned]) -> Iterator[list[_Planned]]:
+    """``planned`` cut, in order, into runs in which no two sources name the same bag."""
+    batch: list[_Planned] = []
+    bags: set[str] = set()
+    for item in planned:
+        try:
+            bag = bag_name_for(item[0])
+        except SourceError:
+            bag = item[0]  # it fails alone when staged
+        if bag in bags:
+            yield batch
+            batch, bags = [], set()
+        batch.append(item)
+        bags.add(bag)
+    if batch:
+        yield batch
 
 
 def plan_sources(
@@ -177,12 +211,44 @@ class Builder:
 
     def build(self, name: str, source: Path, row: CatalogRow | None) -> BuildOutcome:
         """Build one bag; never raises ArchiverError (a failure is an outcome)."""
-        try:
-            return self._build(name, source, row)
-        except ArchiverError as exc:
-            return BuildOutcome(name, "failed", reason=str(exc))
+        return self.build_batch([(name, source, row)])[0]
 
-    def _build(self, name: str, source: Path, row: CatalogRow | None) -> BuildOutcome:
+    def build_batch(self, planned: Sequence[_Planned]) -> list[BuildOutcome]:
+        """Build several bags, flushed to disk together; one outcome per source, in order.
+
+        Each bag is staged and verified; then one flush puts every staged bag on disk
+        (``writer.make_durable``), each is renamed into place, and one flush puts the
+        renames on disk. A bag is reported built only after that. Sources naming the
+        same bag go to separate batches, so a later one sees the earlier one's bag.
+        Never raises ArchiverError: a failure is that source's outcome.
+        """
+        outcomes: list[BuildOutcome] = []
+        for batch in _distinct_batches(planned):
+            outcomes += self._build_distinct(batch)
+        return outcomes
+
+    def _build_distinct(self, planned: Sequence[_Planned]) -> list[BuildOutcome]:
+        outcomes: dict[int, BuildOutcome] = {}
+        with contextlib.ExitStack() as stack:  # removes every staging bag not renamed
+            staged: dict[int, _Staged] = {}
+            for index, (name, source, row) in enumerate(planned):
+                try:
+                    result = self._stage(name, source, row, stack)
+                except ArchiverError as exc:
+                    result = BuildOutcome(name, "failed", reason=str(exc))
+                if isinstance(result, BuildOutcome):
+                    outcomes[index] = result
+                else:
+                    staged[index] = result
+            if staged:
+                outcomes.update(self._install_all(staged))
+        return [outcomes[index] for index in range(len(planned))]
+
+    def _stage(
+        self, name: str, source: Path, row: CatalogRow | None, stack: contextlib.ExitStack
+    ) -> _Staged | BuildOutcome:
+        """Check the source and write its verified bag into a staging directory (kept
+        until ``stack`` closes), or the outcome if there is nothing to build."""
         if row is None:
             raise SourceError(f"{source}: no row for this file in the catalog")
         for problem in row.problems:
@@ -202,18 +268,44 @@ class Builder:
                     f"{destination}: bag exists and {verdict}; "
                     "rebuild with --replace to swap it atomically"
                 )
-        with staging_dir(destination) as staging:
-            self._assemble(staging, name, source, dc, dc_json)
+        staging = stack.enter_context(staging_dir(destination))
+        self._assemble(staging, name, source, dc, dc_json)
+        return _Staged(name, source, dc, staging, destination, existing)
+
+    def _install_all(self, staged: dict[int, _Staged]) -> dict[int, BuildOutcome]:
+        """Flush the staged bags, rename each into place, flush the renames."""
+        try:
+            make_durable([bag.staging for bag in staged.values()], self.out_dir)
+        except OutputError as exc:
+            return {
+                i: BuildOutcome(bag.name, "failed", reason=str(exc)) for i, bag in staged.items()
+            }
+        outcomes: dict[int, BuildOutcome] = {}
+        for index, bag in staged.items():
             try:
-                install_bag(staging, destination, replace=existing)
-            except BagExistsError:
-                # Another build installed this bag meanwhile: fine if it is the same.
-                if self._compare_existing(destination, source, name, dc) is None:
-                    return BuildOutcome(name, "unchanged", str(destination))
-                raise ConflictError(
-                    f"{destination}: another build installed a different bag meanwhile"
-                ) from None
-        return BuildOutcome(name, "replaced" if existing else "built", str(destination))
+                outcomes[index] = self._install(bag)
+            except ArchiverError as exc:
+                outcomes[index] = BuildOutcome(bag.name, "failed", reason=str(exc))
+        try:
+            flush_renames(self.out_dir)
+        except OutputError as exc:
+            for index, outcome in outcomes.items():
+                if outcome.status in ("built", "replaced"):
+                    outcomes[index] = BuildOutcome(outcome.source, "failed", reason=str(exc))
+        return outcomes
+
+    def _install(self, bag: _Staged) -> BuildOutcome:
+        destination = bag.destination
+        try:
+            move_into_place(bag.staging, destination, replace=bag.existing)
+        except BagExistsError:
+            # Another build installed this bag meanwhile: fine if it is the same.
+            if self._compare_existing(destination, bag.source, bag.name, bag.dc) is None:
+                return BuildOutcome(bag.name, "unchanged", str(destination))
+            raise ConflictError(
+                f"{destination}: another build installed a different bag meanwhile"
+            ) from None
+        return BuildOutcome(bag.name, "replaced" if bag.existing else "built", str(destination))
 
     def _compare_existing(
         self, bag: Path, source: Path, name: str, dc: DublinCoreRecord
@@ -393,7 +485,11 @@ def build_collection(
             results: Iterable[BuildOutcome] = pool.build_all(planned)
         else:
             builder = Builder(config, out_dir, clock, replace=replace, schemas=SchemaSet())
-            results = (builder.build(name, path, row) for name, path, row in planned)
+            results = (
+                outcome
+                for start in range(0, len(planned), BATCH)
+                for outcome in builder.build_batch(planned[start : start + BATCH])
+            )
         outcomes = []
         for outcome in results:
             outcomes.append(outcome)
@@ -439,7 +535,6 @@ class WorkerError(ArchiverError):
     """A build worker process died or failed outside any one source's build."""
 
 
-_Planned = tuple[str, Path, CatalogRow | None]
 _Chunk = tuple[int, list[_Planned]]
 _Result = tuple[int, "list[BuildOutcome] | BaseException"]
 
@@ -467,7 +562,7 @@ def _serve(
             index, chunk = task
             result: list[BuildOutcome] | BaseException
             try:
-                result = [builder.build(name, path, row) for name, path, row in chunk]
+                result = builder.build_batch(chunk)
             except Exception as exc:  # a bug, not a source's failure: the parent raises it
                 if termination.requested:
                     raise
@@ -484,7 +579,7 @@ class BuildPool:
     Each runs :func:`_serve` with the settings (so the clock must be picklable, as
     ``archiver.clock``'s are) and makes and prepares its own Builder (FIDO signatures,
     schemas) while the parent reads the catalog. Sources then go out in chunks of
-    ``PARALLEL_CHUNK`` (never more than two chunks per worker in flight) and
+    ``BATCH`` (never more than two chunks per worker in flight) and
     :meth:`build_all` yields the outcomes in source order. No state lives in module
     globals.
     """
@@ -518,9 +613,7 @@ class BuildPool:
 
     def build_all(self, planned: Sequence[_Planned]) -> Iterator[BuildOutcome]:
         """Build every planned source in the workers; yield the outcomes in source order."""
-        chunks = [
-            list(planned[i : i + PARALLEL_CHUNK]) for i in range(0, len(planned), PARALLEL_CHUNK)
-        ]
+        chunks = [list(planned[i : i + BATCH]) for i in range(0, len(planned), BATCH)]
         sent = 0
         done: dict[int, list[BuildOutcome]] = {}
         for next_index in range(len(chunks)):
