@@ -388,3 +388,25 @@ def test_format_id_corpus_and_fido_measurement(tmp_path: Path) -> None:
     assert "sample.docx" in text and "x-fmt/263" in text
     assert "not installed: siegfried" in text
     assert "fido loaded, then a fork worker: ok" in text
+
+
+def test_outputs_are_set_aside_not_deleted_between_timed_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Freed inodes slow the next build on this disk: the previous output is renamed
+    into trash/ (nothing freed) and deleted only when nothing is being timed."""
+    output = tmp_path / "archiver-10"
+    (output / "bag").mkdir(parents=True)
+    inode = (output / "bag").stat().st_ino
+    run._set_aside(output)()
+    run._set_aside(output)()  # nothing there now: nothing to do
+    assert not output.exists()
+    [kept] = (tmp_path / "trash").iterdir()
+    assert (kept / "bag").stat().st_ino == inode
+    slept: list[float] = []
+    monkeypatch.setattr(run.time, "sleep", slept.append)
+    run.empty_trash(tmp_path, settle=True)
+    assert not (tmp_path / "trash").exists()
+    assert slept == [run.RECENTLY_DELETED_SECONDS]
+    run.empty_trash(tmp_path, settle=True)  # no trash: no wait
+    assert slept == [run.RECENTLY_DELETED_SECONDS]
