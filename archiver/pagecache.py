@@ -26,7 +26,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO
 
 from archiver.bag.digest import digest_stream
@@ -135,15 +135,16 @@ def hygienic_digest(
     stream: IO[bytes],
     algorithms: Sequence[str],
     buffer: mmap.mmap | None = None,
+    sinks: Sequence[Callable[[memoryview], object]] = (),
 ) -> tuple[dict[str, str], int]:
     """``digest_stream`` with read-ahead hints, leaving the page cache as it found it."""
     fd = stream.fileno()
     size = os.fstat(fd).st_size
     if size < MIN_SIZE or not hasattr(os, "posix_fadvise"):
-        return digest_stream(stream, algorithms, buffer)
+        return digest_stream(stream, algorithms, buffer, sinks)
     before = residency(fd, size)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    result = digest_stream(stream, algorithms, buffer)
+    result = digest_stream(stream, algorithms, buffer, sinks)
     if before is not None:
         evict(fd, _drop_plan(before))
     return result

@@ -29,6 +29,7 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -146,9 +147,11 @@ def init_worker(run_pid: int, exit_on_sigterm: bool = False) -> Termination:
 
 
 def child_pids() -> set[int]:
-    """The process ids of this process's live multiprocessing children."""
-    import multiprocessing
-
+    """The process ids of this process's live multiprocessing children (none, without
+    importing it, if multiprocessing was never imported: nothing can have started one)."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is None:
+        return set()
     return {p.pid for p in multiprocessing.active_children() if p.pid is not None}
 
 

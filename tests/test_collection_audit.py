@@ -457,3 +457,97 @@ def test_link_to_a_bag_is_reported_not_skipped(collection: Path, tmp_path: Path)
     alias = next(b for b in report.bags if b.bag == str(collection / "alias"))
     assert [(f.kind, f.severity) for f in alias.findings] == [(Kind.UNSAFE_PATH, "warning")]
     assert report.valid
+
+
+def _spy_executors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record which executor the audit makes for hashing ('threads' or 'processes')."""
+    made: list[str] = []
+    real_threads, real_pool = audit_module.LocalThreads, audit_module._new_pool
+
+    class Threads(real_threads):  # type: ignore[misc, valid-type]
+        def __init__(self, workers: int) -> None:
+            made.append("threads")
+            super().__init__(workers)
+
+    def processes(workers: int) -> object:
+        made.append("processes")
+        return real_pool(workers)
+
+    monkeypatch.setattr(audit_module, "LocalThreads", Threads)
+    monkeypatch.setattr(audit_module, "_new_pool", processes)
+    return made
+
+
+def test_large_files_are_hashed_by_threads_small_ones_by_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: threads where hashing releases the GIL (files of THREAD_MIN_MEAN bytes on
+    average), with a buffer each; the report is the one a single worker gives."""
+    size = audit_module.THREAD_MIN_MEAN * 4  # a few tag files lower the mean
+    big = {f"f{i}.bin": bytes([i]) * size + bytes(range(256)) * i for i in range(5)}
+    small = {f"s{i}.txt": bytes([i]) * 1000 for i in range(20)}
+    build_fixture_bag(tmp_path / "big" / "bag", big)
+    build_fixture_bag(tmp_path / "small" / "bag", small)
+    made = _spy_executors(monkeypatch)
+    for root, executor in (("big", "threads"), ("small", "processes")):
+        alone = audit([tmp_path / root], workers=1, checkers=())
+        for _ in range(2):
+            shared = audit([tmp_path / root], workers=2, checkers=(), pool_min_bytes=0)
+            assert shared.valid and shared.bags == alone.bags
+        assert made == [executor, executor]
+        made.clear()
+    flip = tmp_path / "big" / "bag" / "data" / "f3.bin"
+    flip.write_bytes(flip.read_bytes()[:-1] + b"\x00")
+    damaged = audit([tmp_path / "big"], workers=2, checkers=(), pool_min_bytes=0)
+    assert [f.kind for f in damaged.findings] == [Kind.CHECKSUM_MISMATCH] * 2
+
+
+class _SetAfter(threading.Event):
+    """An event that reads as set from its ``n``-th look on."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.looks, self.n = 0, n
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.n
+
+
+def test_a_stopped_thread_gives_up_at_its_next_block(tmp_path: Path) -> None:
+    from archiver.bag.digest import BLOCK_SIZE
+    from archiver.bag.validator import HashingStopped, hash_jobs, hash_path
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (BLOCK_SIZE * 8))
+    job = HashJob("bag", str(tmp_path), "data/big.bin", "big.bin", BLOCK_SIZE * 8, ("sha256",))
+    stop = _SetAfter(3)  # hash_jobs looks once, then once per block
+    with pytest.raises(HashingStopped):
+        hash_jobs([job], stop=stop)
+    assert stop.looks == 3  # stopped after two blocks of eight
+    already = threading.Event()
+    already.set()
+    with pytest.raises(HashingStopped):  # no further file is begun
+        hash_jobs([job], stop=already)
+    assert hash_path(str(big), ["sha256"], stop=threading.Event())[1] == BLOCK_SIZE * 8
+
+
+def test_closing_the_threads_stops_their_hashing() -> None:
+    from archiver.audit.executor import LocalThreads
+
+    threads = LocalThreads(2)
+    started, release = threading.Event(), threading.Event()
+
+    def task() -> bool:
+        started.set()
+        release.wait()
+        return threads.stop.is_set()
+
+    future = threads.submit(task)
+    started.wait()
+    closing = threading.Thread(target=threads.close)
+    closing.start()
+    assert threads.stop.wait(60)  # set while the task still runs, not after it ends
+    release.set()
+    closing.join()
+    assert future.result() is True

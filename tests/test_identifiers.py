@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from archiver.identifiers import ARCHIVER_UUID_NAMESPACE, derive_uuid
 
 
@@ -30,4 +33,16 @@ def test_same_identifiers_as_the_three_derivations_it_replaces() -> None:
     parts = ("archiver:ledger", "fixity check", "run-1", "/b")
     assert derive_uuid(*parts, namespace=uuid.NAMESPACE_URL) == str(
         uuid.uuid5(uuid.NAMESPACE_URL, "\x1f".join(parts))
+    )
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs",))), max_size=5),
+    st.sampled_from([ARCHIVER_UUID_NAMESPACE, uuid.NAMESPACE_URL, uuid.NAMESPACE_DNS]),
+)
+def test_equals_uuid5_for_any_text(parts: list[str], namespace: uuid.UUID) -> None:
+    """Computed without a UUID object, it is still exactly Python's uuid5."""
+    assert derive_uuid(*parts, namespace=namespace) == str(
+        uuid.uuid5(namespace, "\x1f".join(parts))
     )

@@ -8,6 +8,7 @@ The waits have generous bounds only so that a regression fails instead of hangin
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import multiprocessing.synchronize
 import os
@@ -341,3 +342,55 @@ def test_sigterm_reworded_by_a_library_in_the_run_is_still_terminated(
     assert archiver.cli.main(["validate", "bags"]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "archiver: terminated\n"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the run
+
+
+def _large_file_bag(tmp_path: Path, files: int = 4, size: int = 64 << 20) -> Path:
+    """One bag of ``files`` sparse files of zeros (hashed by the audit's threads)."""
+    bag = tmp_path / "large"
+    (bag / "data").mkdir(parents=True)
+    zeros = bytes(1 << 20)
+    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+    for _ in range(size >> 20):
+        sha256.update(zeros)
+        sha512.update(zeros)
+    for algorithm, digest in (("sha256", sha256), ("sha512", sha512)):
+        lines = "".join(f"{digest.hexdigest()}  data/f{i}.bin\n" for i in range(files))
+        (bag / f"manifest-{algorithm}.txt").write_text(lines)
+    for i in range(files):
+        with open(bag / "data" / f"f{i}.bin", "wb") as out:
+            out.truncate(size)
+    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    (bag / "bag-info.txt").write_text(f"Payload-Oxum: {files * size}.{files}\n")
+    return bag
+
+
+@needs_two_cores
+def test_sigterm_stops_an_audit_whose_threads_are_hashing(tmp_path: Path) -> None:
+    """Issue 15: large files are hashed by threads of the CLI's own process; SIGTERM
+    stops them (each at its next block) and the run ends as any terminated run."""
+    bag = _large_file_bag(tmp_path)
+    ledger = tmp_path / "ledger.sqlite"
+    proc = start_cli("audit", str(bag), "--workers", "2", "--ledger", str(ledger), cwd=tmp_path)
+
+    def hashing() -> bool:
+        assert proc.poll() is None, finish(proc)  # still hashing when signalled
+        try:  # the main thread and two hashing threads (Python names no OS thread)
+            return len(os.listdir(f"/proc/{proc.pid}/task")) >= 3
+        except OSError:
+            return False
+
+    wait_for(hashing, "the audit's hashing threads to start")
+    assert children_of(proc.pid) == set()  # threads, no worker process
+    proc.terminate()
+    assert finish(proc) == (128 + signal.SIGTERM, b"archiver: terminated\n")
+    if ledger.exists():
+        with Ledger.open(ledger, create=False) as opened:
+            assert opened.runs() == []
+
+
+def test_the_large_file_bag_is_intact(tmp_path: Path) -> None:
+    """The bag the test above interrupts is a valid one, audited to the end."""
+    from archiver.audit.collection import audit
+
+    bag = _large_file_bag(tmp_path, files=3, size=2 << 20)
+    assert audit([bag], workers=2, checkers=(), pool_min_bytes=0).valid

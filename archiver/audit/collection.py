@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver.archive.names import ARCHIVE_SUFFIXES, is_serialized
-from archiver.audit.executor import LocalPool, TaskExecutor
+from archiver.audit.executor import LocalPool, LocalThreads, TaskExecutor
 from archiver.bag.digest import new_buffer
 from archiver.bag.findings import BagReport, Finding, Kind, Severity
 from archiver.bag.validator import (
@@ -65,6 +65,10 @@ ProgressCallback = Callable[[int, int], None]
 are still planning bags, ``bytes_total`` is an estimate (bytes per bag so far)."""
 
 LARGE_FILE = 4 << 20  # files this big get a task of their own
+# Files this big on average are hashed by threads: hashing 1 MiB with sha256 and sha512
+# takes about 3 ms of a core with the GIL released; what holds it (open, bookkeeping) is
+# about 50 us a file.
+THREAD_MIN_MEAN = 1 << 20
 BATCH_FILES = 256  # small files per task at most
 BATCH_BYTES = 16 << 20  # bytes per small-file task at most
 WINDOW_JOBS = 50_000  # files planned and held in memory at once
@@ -255,9 +259,12 @@ def _worker_buffer() -> mmap.mmap:
     return _buffer_for(os.getpid(), threading.get_ident())
 
 
-def _hash_task(jobs: Sequence[HashJob], hygiene: bool) -> list[HashResult]:
-    """Run in a worker: hash a batch of jobs with the worker's one buffer."""
-    return hash_jobs(jobs, _worker_buffer(), hygiene)
+def _hash_task(
+    jobs: Sequence[HashJob], hygiene: bool, stop: threading.Event | None = None
+) -> list[HashResult]:
+    """Run in a worker: hash a batch of jobs with the worker's one buffer (``stop``: a
+    thread's, see ``LocalThreads``)."""
+    return hash_jobs(jobs, _worker_buffer(), hygiene, stop)
 
 
 def schedule(jobs: Iterable[HashJob]) -> list[list[HashJob]]:
@@ -419,8 +426,9 @@ def _run_tasks(
     pending: set[Future[list[HashResult]]] = set()
     queue = iter(tasks)
     limit = max(2, workers * 2)
+    stop = pool.stop if isinstance(pool, LocalThreads) else None
     for task in queue:
-        pending.add(pool.submit(_hash_task, task, hygiene))
+        pending.add(pool.submit(_hash_task, task, hygiene, stop))
         if len(pending) >= limit:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -493,6 +501,14 @@ class _Collector:
         if 0 < self.seen < self.bags:  # bags still to plan: assume they are like the others
             total = max(total, self.total_bytes * self.bags // self.seen)
         self.progress(self.done_bytes, total)
+
+
+def _hashing_executor(jobs: Sequence[HashJob], workers: int) -> TaskExecutor:
+    """Threads for files of ``THREAD_MIN_MEAN`` bytes or more on average (their hashing
+    releases the GIL), else worker processes (per-file Python work holds it)."""
+    if sum(job.size for job in jobs) >= THREAD_MIN_MEAN * len(jobs):
+        return LocalThreads(workers)
+    return LocalPool(_new_pool(workers), workers)
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -595,7 +611,10 @@ def audit(
     fewer than ``pool_min_bags`` bags and less than ``pool_min_bytes`` to read (starting
     workers would cost more than it saves). With the default checkers (or none), workers
     audit whole batches of bags, since per-bag work dominates for many small bags;
-    explicit ``checkers`` run in this process. Serialized bags (archive roots, or archives
+    explicit ``checkers`` run in this process. Fewer bags are planned here and their
+    files hashed by ``workers`` threads when they average ``THREAD_MIN_MEAN`` bytes or
+    more (``LocalThreads``: hashing large files releases the GIL), else by worker
+    processes. Serialized bags (archive roots, or archives
     among ``bags``) are extracted one at a time into a temporary directory and validated
     in this process (``validator.validate_serialized``), in the same run, each reported
     under the archive's path. Workers are forked, or started from a fork server when this
@@ -673,7 +692,7 @@ def audit(
             for window in _windows(targets, plan, window_jobs, window_bags):
                 jobs = collector.add(window)
                 if pool is None and count > 1 and sum(j.size for j in jobs) >= pool_min_bytes:
-                    pool = LocalPool(_new_pool(count), count)
+                    pool = _hashing_executor(jobs, count)
                 _run_tasks(schedule(jobs), pool, width, collector.done, cache_hygiene)
     except BaseException:  # interrupted (or a bug): stop the workers now, report nothing
         if pool is not None and pool is not executor:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -238,12 +239,30 @@ def _open_nofollow(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
+class HashingStopped(Exception):
+    """The audit is being stopped: a hashing thread gives up at its next block."""
+
+
+def _stop_check(stop: threading.Event | None) -> tuple[Callable[[memoryview], None], ...]:
+    """A sink that raises ``HashingStopped`` once ``stop`` is set (none without one)."""
+    if stop is None:
+        return ()
+    is_set = stop.is_set
+
+    def check(_block: memoryview) -> None:
+        if is_set():
+            raise HashingStopped
+
+    return (check,)
+
+
 def hash_path(
     path: str,
     algorithms: Sequence[str],
     buffer: mmap.mmap | None = None,
     hygiene: bool = False,
     size: int = -1,
+    stop: threading.Event | None = None,
 ) -> tuple[dict[str, str], int]:
     """Digest a file in a bag with every algorithm from one read; returns (digests, size).
 
@@ -252,7 +271,8 @@ def hash_path(
     With ``hygiene``, large files are read with read-ahead hints and the pages the read
     brought into the page cache are dropped afterwards (``archiver.pagecache``). A file the
     listing saw smaller than ``BLOCK_SIZE`` (``size``) is read straight into the buffer
-    with ``os.readv`` (``_digest_small``: open, read, close; no file object).
+    with ``os.readv`` (``_digest_small``: open, read, close; no file object). Once
+    ``stop`` is set, a larger file's read ends at its next block (``HashingStopped``).
     """
     if 0 <= size < BLOCK_SIZE:
         fd = _open_nofollow(path, os.O_RDONLY)
@@ -260,10 +280,11 @@ def hash_path(
             return _digest_small(fd, algorithms, buffer, size)
         finally:
             os.close(fd)
+    sinks = _stop_check(stop)
     with open(path, "rb", buffering=0, opener=_open_nofollow) as stream:
         if hygiene:
-            return hygienic_digest(stream, algorithms, buffer)
-        return digest_stream(stream, algorithms, buffer)
+            return hygienic_digest(stream, algorithms, buffer, sinks)
+        return digest_stream(stream, algorithms, buffer, sinks)
 
 
 def _digest_small(
@@ -748,16 +769,21 @@ def _check_oxum(
 
 
 def hash_jobs(
-    jobs: Iterable[HashJob], buffer: mmap.mmap | None = None, hygiene: bool = False
+    jobs: Iterable[HashJob],
+    buffer: mmap.mmap | None = None,
+    hygiene: bool = False,
+    stop: threading.Event | None = None,
 ) -> list[HashResult]:
-    """Hash each job's file once with all its algorithms, reusing one buffer (``hygiene``:
-    see ``hash_path``)."""
+    """Hash each job's file once with all its algorithms, reusing one buffer (``hygiene``
+    and ``stop``: see ``hash_path``; once ``stop`` is set no further file is begun)."""
     buf = buffer if buffer is not None else new_buffer()
     results: list[HashResult] = []
     for job in jobs:
+        if stop is not None and stop.is_set():
+            raise HashingStopped
         try:
             path = os.path.join(job.root, job.file)
-            digests, size = hash_path(path, job.algorithms, buf, hygiene, job.size)
+            digests, size = hash_path(path, job.algorithms, buf, hygiene, job.size, stop)
         except OSError as exc:
             results.append(HashResult(job.bag, job.path, {}, 0, exc.strerror or str(exc)))
             continue
