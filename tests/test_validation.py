@@ -13,7 +13,7 @@ from lxml import etree
 from xmlschema_validator import compile_schema, validate_xml_xmlschema
 
 import archiver.metadata
-from archiver.errors import MetadataError
+from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import (
     JSON_SCHEMA_FILES,
     SchemaSet,
@@ -334,3 +334,13 @@ def test_bad_tree_fails_like_its_bytes(
     line = re.compile(r"^bad\.xml: line \d+: ")
     assert line.match(str(from_tree.value)) and line.match(str(from_bytes.value))
     assert line.sub("", str(from_tree.value)) == line.sub("", str(from_bytes.value))
+
+
+def test_schemas_not_on_a_file_system_are_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.metadata.validation as validation
+
+    monkeypatch.setattr(validation, "__file__", str(tmp_path / "archiver.zip" / "validation.py"))
+    with pytest.raises(ConfigError, match="must be installed as files"):
+        schemas_dir()

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -68,12 +67,13 @@ METS_DRIVER_IMPORTS: tuple[tuple[str, str], ...] = (
 def schemas_dir() -> Path:
     """The schemas shipped as package data (``archiver/metadata/schemas``; ``schemas/`` links here).
 
-    Loaded through ``importlib.resources`` so an installed wheel finds them; lxml and
-    xmlschema resolve ``xs:import``/``xs:include`` relative to real files, so the package
-    must be installed on a file system (as pip and pipx install it), not run from a zip.
+    Found beside this module, where a wheel installs them: lxml and xmlschema resolve
+    ``xs:import``/``xs:include`` relative to real files, so the package must be installed
+    on a file system (as pip and pipx install it), not run from a zip. (Not through
+    ``importlib.resources``, whose import, zipfile's included, was every command's.)
     """
-    root = resources.files("archiver.metadata").joinpath("schemas")
-    if not isinstance(root, Path):
+    root = Path(__file__).parent / "schemas"
+    if not root.is_dir():
         raise ConfigError(f"{root}: the schemas must be installed as files, not in an archive")
     return root
 
