@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -291,27 +292,49 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def sync_filesystem(directory: Path) -> bool:
-    """Flush everything written to the filesystem holding ``directory`` in one call
-    (Linux ``syncfs``: every dirty file and directory, then the disk's write cache).
+SYNCFS_REPORTS_ERRORS = (5, 8)  # Linux from which syncfs returns write-back errors
 
-    False where the system has no ``syncfs`` (the caller then flushes file by file);
-    OSError if the flush failed (Linux reports write-back errors through it since 5.8).
+
+def _kernel_at_least(version: tuple[int, int]) -> bool:
+    """Whether this is Linux at ``version`` or later (from ``uname``'s release)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    found = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return found is not None and (int(found[1]), int(found[2])) >= version
+
+
+@contextlib.contextmanager
+def write_back_watch(directory: Path) -> Iterator[Callable[[], bool]]:
+    """Watch the filesystem holding ``directory`` for write-back errors from now on, and
+    yield ``flush()``, which puts everything written to it on disk in one call.
+
+    Linux's ``syncfs`` flushes every dirty file and directory of the filesystem, then the
+    disk's write cache, and reports the write-back errors that its file descriptor has
+    not seen: those since the descriptor was opened, here on entering, before anything
+    is written (since Linux 5.8; older kernels report none). ``flush()`` returns True
+    once all is on disk, False where ``syncfs`` cannot vouch for it (no ``syncfs``, an
+    older kernel, a filesystem without it: flush file by file instead), and raises
+    OSError if write-back failed.
     """
-    c = libc()
+    c = libc() if _kernel_at_least(SYNCFS_REPORTS_ERRORS) else None
     syncfs: Callable[[int], int] | None = getattr(c, "syncfs", None)
     if syncfs is None:
-        return False
+        yield lambda: False
+        return
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
+
+    def flush() -> bool:
         if syncfs(fd) == 0:
             return True
         err = errno_value()
+        if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            return False
+        raise OSError(err, os.strerror(err), str(directory))
+
+    try:
+        yield flush
     finally:
         os.close(fd)
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
-        return False
-    raise OSError(err, os.strerror(err), str(directory))
 
 
 def fsync_tree(root: Path, *, files: bool = True) -> None:

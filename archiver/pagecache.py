@@ -90,6 +90,14 @@ def residency(fd: int, size: int, libc: _Libc | None = None) -> bytes | None:
         lib.munmap(address, size)
 
 
+_RESIDENT_BIT = bytes(range(256)).translate(bytes(i & 1 for i in range(256)))
+
+
+def _resident_flags(vector: bytes) -> bytes:
+    """``vector`` with each byte reduced to its resident bit (0 or 1)."""
+    return vector.translate(_RESIDENT_BIT)
+
+
 def resident_fraction(fd: int, size: int) -> float | None:
     """The share of the file's pages in the page cache (0.0–1.0), or ``None`` if unknown."""
     vector = residency(fd, size)
@@ -97,22 +105,24 @@ def resident_fraction(fd: int, size: int) -> float | None:
         return None
     if not vector:
         return 1.0
-    return sum(b & 1 for b in vector) / len(vector)
+    return _resident_flags(vector).count(1) / len(vector)
 
 
 def uncached_ranges(vector: bytes) -> list[tuple[int, int]]:
-    """Byte ranges ``(offset, length)`` of the runs of pages not resident in ``vector``."""
+    """Byte ranges ``(offset, length)`` of the runs of pages not resident in ``vector``.
+
+    Found run by run with ``bytes.find`` (a 100 GB file has 26 million pages: a loop
+    over them in Python took seconds, holding the GIL the hashing threads need).
+    """
+    flags = _resident_flags(vector)
     ranges: list[tuple[int, int]] = []
-    start = -1
-    for index, flag in enumerate(vector):
-        if not flag & 1:
-            if start < 0:
-                start = index
-        elif start >= 0:
-            ranges.append((start * _PAGE, (index - start) * _PAGE))
-            start = -1
-    if start >= 0:
-        ranges.append((start * _PAGE, (len(vector) - start) * _PAGE))
+    start = flags.find(0)
+    while start >= 0:
+        end = flags.find(1, start)
+        if end < 0:
+            end = len(flags)
+        ranges.append((start * _PAGE, (end - start) * _PAGE))
+        start = flags.find(0, end)
     return ranges
 
 
@@ -127,7 +137,7 @@ def _drop_plan(vector: bytes) -> list[tuple[int, int]]:
     ranges = uncached_ranges(vector)
     if len(ranges) <= MAX_RANGES:
         return ranges
-    uncached = len(vector) - sum(b & 1 for b in vector)
+    uncached = len(vector) - _resident_flags(vector).count(1)
     return [(0, 0)] if uncached * 2 > len(vector) else []
 
 

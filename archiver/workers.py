@@ -121,6 +121,12 @@ class Termination:
         self.requested = True
         raise SystemExit(128 + signum)
 
+    def checkpoint(self) -> None:
+        """Unwind now if SIGTERM has come: between units of work, in case a library
+        swallowed the ``SystemExit`` the handler raised."""
+        if self.requested:
+            raise SystemExit(128 + signal.SIGTERM)
+
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
         """Turn an error raised after SIGTERM came (a library's rewording of our

@@ -225,14 +225,14 @@ def _set_aside(path: Path) -> Callable[[], None]:
     return clean
 
 
-def empty_trash(out: Path, *, settle: bool) -> None:
-    """Delete what ``_set_aside`` kept; with ``settle``, wait until the freed inodes can
-    be reused before anything more is timed."""
+def empty_trash(out: Path) -> None:
+    """Delete what ``_set_aside`` kept, write the deletions to disk and wait until the
+    freed inodes can be reused, before anything more is timed."""
     trash = out / "trash"
     if trash.exists():
         shutil.rmtree(trash)
-        if settle:
-            time.sleep(RECENTLY_DELETED_SECONDS)
+        os.sync()
+        time.sleep(RECENTLY_DELETED_SECONDS)
 
 
 def _unlink(path: Path) -> Callable[[], None]:
@@ -840,7 +840,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     described = describe_machine()
     load_at_start = os.getloadavg()[0]
 
-    empty_trash(out, settle=True)  # an interrupted run's
+    empty_trash(out)  # an interrupted run's
     console.log("generating corpora (seeded; reused when unchanged)")
     counts = (sizes.bags_small, sizes.bags)
     if parts & {"hashing", "disk"}:
@@ -874,7 +874,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cold_small_contenders(out / f"archiver-{n}", out, n, cores), reps, console
             )
         _set_aside(out / f"make-bag-{n}")()
-    empty_trash(out, settle=False)  # nothing timed after this makes thousands of files
+    empty_trash(out)  # the builds' outputs, before the cold and hygiene runs
     if "disk" in parts:
         measured["cache_hygiene"] = cache_hygiene(out, sizes, cores, console)
     if "startup" in parts:

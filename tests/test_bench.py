@@ -405,8 +405,9 @@ def test_outputs_are_set_aside_not_deleted_between_timed_runs(
     assert (kept / "bag").stat().st_ino == inode
     slept: list[float] = []
     monkeypatch.setattr(run.time, "sleep", slept.append)
-    run.empty_trash(tmp_path, settle=True)
+    monkeypatch.setattr(run.os, "sync", lambda: slept.append(0))
+    run.empty_trash(tmp_path)
     assert not (tmp_path / "trash").exists()
-    assert slept == [run.RECENTLY_DELETED_SECONDS]
-    run.empty_trash(tmp_path, settle=True)  # no trash: no wait
-    assert slept == [run.RECENTLY_DELETED_SECONDS]
+    assert slept == [0, run.RECENTLY_DELETED_SECONDS]  # synced, then waited
+    run.empty_trash(tmp_path)  # no trash: no wait
+    assert slept == [0, run.RECENTLY_DELETED_SECONDS]

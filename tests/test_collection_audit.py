@@ -307,14 +307,7 @@ def test_workers_never_share_a_buffer_inherited_from_the_parent(tmp_path: Path) 
 def test_pool_starts_only_when_worth_it(
     collection: Path, monkeypatch: pytest.MonkeyPatch, threshold: int, pools: int
 ) -> None:
-    started: list[int] = []
-    real = audit_module._new_pool
-
-    def spy(workers: int) -> object:
-        started.append(workers)
-        return real(workers)
-
-    monkeypatch.setattr(audit_module, "_new_pool", spy)
+    started = _spy_executors(monkeypatch)  # threads or processes: few, small files
     assert audit([collection], workers=2, pool_min_bytes=threshold).valid
     assert len(started) == pools
 
@@ -481,11 +474,13 @@ def _spy_executors(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_large_files_are_hashed_by_threads_small_ones_by_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 15: threads where hashing releases the GIL (files of THREAD_MIN_MEAN bytes on
-    average), with a buffer each; the report is the one a single worker gives."""
-    size = audit_module.THREAD_MIN_MEAN * 4  # a few tag files lower the mean
+    """Issue 15: threads where hashing releases the GIL (at most THREAD_MAX_SMALL_FILES
+    files below LARGE_FILE), with a buffer each; the report is the one a single worker
+    gives."""
+    size = audit_module.LARGE_FILE
     big = {f"f{i}.bin": bytes([i]) * size + bytes(range(256)) * i for i in range(5)}
-    small = {f"s{i}.txt": bytes([i]) * 1000 for i in range(20)}
+    many = audit_module.THREAD_MAX_SMALL_FILES + 1
+    small = {f"s{i}.txt": i.to_bytes(2, "big") * 500 for i in range(many)}
     build_fixture_bag(tmp_path / "big" / "bag", big)
     build_fixture_bag(tmp_path / "small" / "bag", small)
     made = _spy_executors(monkeypatch)

@@ -586,10 +586,10 @@ def spy_on_install(monkeypatch: pytest.MonkeyPatch, out: Path) -> list[str]:
     real_durable, real_move = build_module.make_durable, build_module.move_into_place
     real_flush = build_module.flush_renames
 
-    def durable(stagings: Sequence[Path], parent: Path) -> None:
+    def durable(stagings: Sequence[Path], parent: Path, flush: Callable[[], bool]) -> None:
         assert parent == out and all(s.parent == out for s in stagings)
         calls.append(f"flush {len(stagings)} staged")
-        real_durable(stagings, parent)
+        real_durable(stagings, parent, flush)
 
     def move(staging: Path, destination: Path, *, replace: bool) -> None:
         calls.append(f"rename {destination.name}")
@@ -641,7 +641,7 @@ def test_a_refused_flush_fails_its_batch_and_installs_nothing(
     sources = many_sources(tmp_path, ["a.txt", "b.txt", "c.txt"])
     out = tmp_path / "out"
 
-    def refuse(stagings: Sequence[Path], parent: Path) -> None:
+    def refuse(stagings: Sequence[Path], parent: Path, flush: Callable[[], bool]) -> None:
         assert len(stagings) == 3 and all(s.is_dir() for s in stagings)
         raise OutputError(f"{parent}: cannot flush the bag to disk: Input/output error")
 
@@ -665,7 +665,11 @@ def test_a_refused_rename_flush_fails_the_bags_it_would_have_made_durable(
     monkeypatch.setattr(build_module, "flush_renames", refuse)
     report = build(sources, tmp_path / "out", workers=1)
     assert [o.status for o in report.outcomes] == ["failed", "failed"]
-    assert all("cannot flush the rename" in o.reason for o in report.outcomes)
+    for outcome in report.outcomes:
+        assert (
+            "cannot flush the rename" in outcome.reason and "the bag is in place" in outcome.reason
+        )
+        assert outcome.bag is not None and Path(outcome.bag).is_dir()
 
 
 def test_sources_naming_one_bag_go_to_separate_batches(
@@ -682,6 +686,82 @@ def test_sources_naming_one_bag_go_to_separate_batches(
         "rename b",
         "flush renames",
     ]
+
+
+def test_large_sources_are_flushed_before_the_batch_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged copies wait for their batch's flush: past BATCH_BYTES of payload the batch
+    is flushed early, so big sources do not pile up 16 copies on the output disk."""
+    from archiver.build import collection as build_module
+
+    sources = many_sources(tmp_path, ["a.txt", "b.txt", "c.txt"])
+    two = (sources / "a.txt").stat().st_size + (sources / "b.txt").stat().st_size
+    monkeypatch.setattr(build_module, "BATCH_BYTES", two)
+    out = tmp_path / "out"
+    calls = spy_on_install(monkeypatch, out)
+    report = build(sources, out, workers=1)
+    assert report.count("built") == 3
+    assert calls == ["flush 2 staged", "rename a", "rename b", "flush renames"] + [
+        "flush 1 staged",
+        "rename c",
+        "flush renames",
+    ]
+
+
+def test_a_failed_sources_copy_is_removed_before_the_batch_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.build import collection as build_module
+    from archiver.build.writer import BagVerificationError, BagVerifier
+
+    sources = many_sources(tmp_path, ["a.txt", "b.txt", "c.txt"])
+    out = tmp_path / "out"
+    real_verify = BagVerifier.verify
+
+    def verify(self: BagVerifier, bag: Path, label: str, tags: object) -> None:
+        if label.endswith("/b.txt"):
+            raise BagVerificationError(f"{label}: made to fail")
+        real_verify(self, bag, label, tags)
+
+    seen: list[int] = []
+    real_durable = build_module.make_durable
+
+    def durable(stagings: Sequence[Path], parent: Path, flush: Callable[[], bool]) -> None:
+        seen.append(len([p for p in out.iterdir() if p.name.startswith(".")]))
+        real_durable(stagings, parent, flush)
+
+    monkeypatch.setattr(BagVerifier, "verify", verify)
+    monkeypatch.setattr(build_module, "make_durable", durable)
+    report = build(sources, out, workers=1)
+    assert [o.status for o in report.outcomes] == ["built", "failed", "built"]
+    assert seen == [2]  # b's staging copy was gone before the batch was flushed
+    assert no_debris(out)
+
+
+def test_a_stop_between_sources_leaves_no_staging_and_installs_nothing(
+    tmp_path: Path,
+) -> None:
+    """A build worker checks for SIGTERM between sources (a library may have swallowed
+    the SystemExit its handler raised): the batch unwinds, its staged bags removed."""
+    from archiver.build.collection import Builder, plan_sources
+    from archiver.metadata.catalog import load_catalog
+
+    sources = many_sources(tmp_path, ["a.txt", "b.txt", "c.txt"])
+    planned = plan_sources(load_catalog(sources / "metadata.csv"), sources, ())
+    out = tmp_path / "out"
+    out.mkdir()
+    looks: list[int] = []
+
+    def checkpoint() -> None:
+        looks.append(1)
+        if len(looks) == 3:  # after two sources are staged
+            raise SystemExit(143)
+
+    builder = Builder(CONFIG, out, fixed_clock, checkpoint=checkpoint)
+    with pytest.raises(SystemExit):
+        builder.build_batch(planned)
+    assert list(out.iterdir()) == []
 
 
 def _raise_bug(*args: object) -> None:

@@ -145,30 +145,56 @@ def failing_renameat2(code: int):  # type: ignore[no-untyped-def]
     return renameat2
 
 
+def _with_syncfs(monkeypatch: pytest.MonkeyPatch, syncfs: object, release: str) -> None:
+    monkeypatch.setattr(fileio, "libc", lambda: SimpleNamespace(syncfs=syncfs))
+    monkeypatch.setattr(fileio.sys, "platform", "linux")
+    uname = os.uname()
+    fake = SimpleNamespace(release=release, sysname=uname.sysname)
+    monkeypatch.setattr(fileio.os, "uname", lambda: fake)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs is Linux's")
-def test_sync_filesystem_calls_syncfs_on_the_directory(
+def test_write_back_watch_opens_the_directory_before_anything_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert fileio.sync_filesystem(tmp_path) is True  # the real call
+    with fileio.write_back_watch(tmp_path) as flush:  # the real call, on this kernel
+        (tmp_path / "f").write_bytes(b"x")
+        assert flush() is fileio._kernel_at_least(fileio.SYNCFS_REPORTS_ERRORS)
     seen: list[str] = []
 
     def syncfs(fd: int) -> int:
         seen.append(os.readlink(f"/proc/self/fd/{fd}"))
         return 0
 
-    monkeypatch.setattr(fileio, "libc", lambda: SimpleNamespace(syncfs=syncfs))
-    assert fileio.sync_filesystem(tmp_path) is True
-    assert seen == [str(tmp_path)]
+    _with_syncfs(monkeypatch, syncfs, "6.1.0-13-amd64")
+    opened = len(os.listdir("/proc/self/fd"))
+    with fileio.write_back_watch(tmp_path) as flush:
+        assert len(os.listdir("/proc/self/fd")) == opened + 1  # held from the start
+        assert flush() is True and flush() is True
+    assert seen == [str(tmp_path)] * 2
+    assert len(os.listdir("/proc/self/fd")) == opened  # and closed
+
+
+@pytest.mark.parametrize("release", ["5.4.0-150-generic", "4.18.0-553.el8_10.x86_64", "junk"])
+def test_write_back_watch_does_not_trust_syncfs_before_linux_5_8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, release: str
+) -> None:
+    """Before 5.8 syncfs reported no write-back error: the caller fsyncs file by file."""
+    _with_syncfs(monkeypatch, lambda fd: 0, release)
+    with fileio.write_back_watch(tmp_path) as flush:
+        assert flush() is False
 
 
 @pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.ENOTSUP])
-def test_sync_filesystem_reports_a_system_without_it(
+def test_write_back_watch_reports_a_filesystem_without_syncfs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
-    monkeypatch.setattr(fileio, "libc", lambda: SimpleNamespace(syncfs=failing_renameat2(code)))
-    assert fileio.sync_filesystem(tmp_path) is False
+    _with_syncfs(monkeypatch, failing_renameat2(code), "5.8.0")
+    with fileio.write_back_watch(tmp_path) as flush:
+        assert flush() is False
     monkeypatch.setattr(fileio, "libc", lambda: None)  # not Linux
-    assert fileio.sync_filesystem(tmp_path) is False
+    with fileio.write_back_watch(tmp_path) as flush:
+        assert flush() is False
 
 
 def test_a_failed_flush_is_one_clear_output_error(
@@ -176,13 +202,12 @@ def test_a_failed_flush_is_one_clear_output_error(
 ) -> None:
     from archiver.build.writer import make_durable
 
-    monkeypatch.setattr(
-        fileio, "libc", lambda: SimpleNamespace(syncfs=failing_renameat2(errno.EIO))
-    )
-    with pytest.raises(OSError, match="Input/output error"):
-        fileio.sync_filesystem(tmp_path)
-    with pytest.raises(OutputError, match=r"cannot flush the bag to disk: Input/output error$"):
-        make_durable([tmp_path / ".staging"], tmp_path)
+    _with_syncfs(monkeypatch, failing_renameat2(errno.EIO), "6.18.0")
+    with fileio.write_back_watch(tmp_path) as flush:
+        with pytest.raises(OSError, match="Input/output error"):
+            flush()
+        with pytest.raises(OutputError, match=r"cannot flush the bag to disk: Input/output error$"):
+            make_durable([tmp_path / ".staging"], tmp_path, flush)
 
 
 @pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.ENOTSUP])

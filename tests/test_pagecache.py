@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archiver import pagecache
 from archiver.bag.validator import HashJob, hash_jobs
@@ -141,3 +143,21 @@ def test_many_separate_runs_fall_back_to_a_whole_file_decision() -> None:
     assert pagecache._drop_plan(mostly_cold) == [(0, 0)]
     mostly_warm = b"\x01\x00" * (pagecache.MAX_RANGES + 1) + b"\x01" * 100
     assert pagecache._drop_plan(mostly_warm) == []
+
+
+def _runs_page_by_page(vector: bytes) -> list[tuple[int, int]]:
+    """The uncached runs found the plain way, one page at a time."""
+    page, ranges, start = pagecache._PAGE, [], -1
+    for index, flag in enumerate([*vector, 1]):
+        if not flag & 1 and start < 0:
+            start = index
+        elif flag & 1 and start >= 0:
+            ranges.append((start * page, (index - start) * page))
+            start = -1
+    return ranges
+
+
+@given(st.binary(max_size=64))
+def test_uncached_ranges_read_only_the_resident_bit(vector: bytes) -> None:
+    """mincore sets bit 0 for a resident page; the other bits are reserved."""
+    assert pagecache.uncached_ranges(vector) == _runs_page_by_page(vector)

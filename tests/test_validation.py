@@ -342,5 +342,5 @@ def test_schemas_not_on_a_file_system_are_one_clear_error(
     import archiver.metadata.validation as validation
 
     monkeypatch.setattr(validation, "__file__", str(tmp_path / "archiver.zip" / "validation.py"))
-    with pytest.raises(ConfigError, match="must be installed as files"):
+    with pytest.raises(ConfigError, match="no such directory; archiver's schemas must be"):
         schemas_dir()

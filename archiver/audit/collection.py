@@ -65,11 +65,10 @@ ProgressCallback = Callable[[int, int], None]
 are still planning bags, ``bytes_total`` is an estimate (bytes per bag so far)."""
 
 LARGE_FILE = 4 << 20  # files this big get a task of their own
-# Files this big on average are hashed by threads: hashing 1 MiB with sha256 and sha512
-# takes about 3 ms of a core with the GIL released; what holds it (open, bookkeeping) is
-# about 50 us a file.
-THREAD_MIN_MEAN = 1 << 20
 BATCH_FILES = 256  # small files per task at most
+# Hashing threads are used when at most this many files are small: each holds the GIL
+# for its Python work (about 50 us: open, bookkeeping), a large file only between blocks.
+THREAD_MAX_SMALL_FILES = BATCH_FILES
 BATCH_BYTES = 16 << 20  # bytes per small-file task at most
 WINDOW_JOBS = 50_000  # files planned and held in memory at once
 WINDOW_BAGS = 2_000  # planned bags held in memory at once
@@ -243,20 +242,22 @@ def _archive_name(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVE_SUFFIXES) and is_serialized(path)
 
 
-@functools.lru_cache(maxsize=64)
-def _buffer_for(pid: int, thread: int) -> mmap.mmap:
-    return new_buffer()
+_buffers = threading.local()  # each thread's (process id, read buffer)
 
 
 def _worker_buffer() -> mmap.mmap:
-    """This process's (thread's) reusable read buffer, made on first use (one per worker).
+    """This thread's reusable read buffer, made on first use (one per worker process or
+    hashing thread; it goes with its thread).
 
     This and ``_checkers_for`` are archiver's only module-level state: caches a pool
-    worker keeps across tasks, keyed by process id so a forked worker makes its own
-    (``new_buffer`` is a private mapping, so even an inherited one would not be shared),
-    and by thread, since a Dask worker runs tasks in several threads.
+    worker keeps across tasks. The process id is checked so a forked worker makes its own
+    (``new_buffer`` is a private mapping, so even an inherited one would not be shared);
+    threads (``LocalThreads``, a Dask worker's) each have their own.
     """
-    return _buffer_for(os.getpid(), threading.get_ident())
+    held: tuple[int, mmap.mmap] | None = getattr(_buffers, "held", None)
+    if held is None or held[0] != os.getpid():
+        held = _buffers.held = (os.getpid(), new_buffer())
+    return held[1]
 
 
 def _hash_task(
@@ -504,9 +505,11 @@ class _Collector:
 
 
 def _hashing_executor(jobs: Sequence[HashJob], workers: int) -> TaskExecutor:
-    """Threads for files of ``THREAD_MIN_MEAN`` bytes or more on average (their hashing
-    releases the GIL), else worker processes (per-file Python work holds it)."""
-    if sum(job.size for job in jobs) >= THREAD_MIN_MEAN * len(jobs):
+    """Threads when at most ``THREAD_MAX_SMALL_FILES`` of the files are below
+    ``LARGE_FILE`` (hashing large files releases the GIL), else worker processes (the
+    Python work of each small file holds it)."""
+    small = sum(1 for job in jobs if job.size < LARGE_FILE)
+    if small <= THREAD_MAX_SMALL_FILES:
         return LocalThreads(workers)
     return LocalPool(_new_pool(workers), workers)
 
@@ -612,9 +615,9 @@ def audit(
     workers would cost more than it saves). With the default checkers (or none), workers
     audit whole batches of bags, since per-bag work dominates for many small bags;
     explicit ``checkers`` run in this process. Fewer bags are planned here and their
-    files hashed by ``workers`` threads when they average ``THREAD_MIN_MEAN`` bytes or
-    more (``LocalThreads``: hashing large files releases the GIL), else by worker
-    processes. Serialized bags (archive roots, or archives
+    files hashed by ``workers`` threads when no more than ``THREAD_MAX_SMALL_FILES`` of
+    them are small (``LocalThreads``: hashing large files releases the GIL), else by
+    worker processes. Serialized bags (archive roots, or archives
     among ``bags``) are extracted one at a time into a temporary directory and validated
     in this process (``validator.validate_serialized``), in the same run, each reported
     under the archive's path. Workers are forked, or started from a fork server when this

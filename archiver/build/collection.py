@@ -43,7 +43,7 @@ from archiver.build.writer import (
 )
 from archiver.config import ArchiveConfig
 from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
-from archiver.fileio import hash_file, remove_stale, staging_dir
+from archiver.fileio import hash_file, remove_stale, staging_dir, write_back_watch
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
@@ -68,6 +68,7 @@ from archiver.workers import init_worker, worker_context
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
 BATCH = 16  # bags flushed to disk together (one syncfs), and handed to a worker at a time
+BATCH_BYTES = 64 << 20  # ... or fewer, once their payloads add up to this much
 CLOSE_GRACE_SECONDS = 60.0  # how long a closing pool waits for a worker to finish its chunk
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -104,6 +105,7 @@ class _Staged:
     staging: Path
     destination: Path
     existing: bool
+    size: int  # the payload's bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +189,10 @@ class Builder:
         *,
         replace: bool = False,
         schemas: SchemaSet | None = None,
+        checkpoint: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
+        self.checkpoint = checkpoint  # raises to stop between sources (a worker's SIGTERM)
         self.out_dir = out_dir
         self.clock = clock
         self.replace = replace
@@ -230,25 +234,33 @@ class Builder:
     def _build_distinct(self, planned: Sequence[_Planned]) -> list[BuildOutcome]:
         outcomes: dict[int, BuildOutcome] = {}
         with contextlib.ExitStack() as stack:  # removes every staging bag not renamed
+            flush = stack.enter_context(write_back_watch(self.out_dir))  # before writing
             staged: dict[int, _Staged] = {}
+            staged_bytes = 0
             for index, (name, source, row) in enumerate(planned):
+                self.checkpoint()
                 try:
                     result = self._stage(name, source, row, stack)
                 except ArchiverError as exc:
                     result = BuildOutcome(name, "failed", reason=str(exc))
                 if isinstance(result, BuildOutcome):
                     outcomes[index] = result
-                else:
-                    staged[index] = result
+                    continue
+                staged[index] = result
+                staged_bytes += result.size
+                if staged_bytes >= BATCH_BYTES:  # large sources: flush what is staged now
+                    outcomes.update(self._install_all(staged, flush))
+                    staged, staged_bytes = {}, 0
             if staged:
-                outcomes.update(self._install_all(staged))
+                outcomes.update(self._install_all(staged, flush))
         return [outcomes[index] for index in range(len(planned))]
 
     def _stage(
         self, name: str, source: Path, row: CatalogRow | None, stack: contextlib.ExitStack
     ) -> _Staged | BuildOutcome:
         """Check the source and write its verified bag into a staging directory (kept
-        until ``stack`` closes), or the outcome if there is nothing to build."""
+        until ``stack`` closes, or removed at once if it fails), or the outcome if there
+        is nothing to build."""
         if row is None:
             raise SourceError(f"{source}: no row for this file in the catalog")
         for problem in row.problems:
@@ -268,14 +280,19 @@ class Builder:
                     f"{destination}: bag exists and {verdict}; "
                     "rebuild with --replace to swap it atomically"
                 )
-        staging = stack.enter_context(staging_dir(destination))
-        self._assemble(staging, name, source, dc, dc_json)
-        return _Staged(name, source, dc, staging, destination, existing)
+        with contextlib.ExitStack() as own:  # a failed source's copy goes at once
+            staging = own.enter_context(staging_dir(destination))
+            size = self._assemble(staging, name, source, dc, dc_json)
+            stack.enter_context(own.pop_all())  # a verified one stays until its batch ends
+        return _Staged(name, source, dc, staging, destination, existing, size)
 
-    def _install_all(self, staged: dict[int, _Staged]) -> dict[int, BuildOutcome]:
+    def _install_all(
+        self, staged: dict[int, _Staged], flush: Callable[[], bool]
+    ) -> dict[int, BuildOutcome]:
         """Flush the staged bags, rename each into place, flush the renames."""
+        self.checkpoint()
         try:
-            make_durable([bag.staging for bag in staged.values()], self.out_dir)
+            make_durable([bag.staging for bag in staged.values()], self.out_dir, flush)
         except OutputError as exc:
             return {
                 i: BuildOutcome(bag.name, "failed", reason=str(exc)) for i, bag in staged.items()
@@ -286,12 +303,18 @@ class Builder:
                 outcomes[index] = self._install(bag)
             except ArchiverError as exc:
                 outcomes[index] = BuildOutcome(bag.name, "failed", reason=str(exc))
-        try:
-            flush_renames(self.out_dir)
-        except OutputError as exc:
-            for index, outcome in outcomes.items():
-                if outcome.status in ("built", "replaced"):
-                    outcomes[index] = BuildOutcome(outcome.source, "failed", reason=str(exc))
+        renamed = [i for i, o in outcomes.items() if o.status in ("built", "replaced")]
+        if renamed:
+            try:
+                flush_renames(self.out_dir)
+            except OutputError as exc:
+                for index in renamed:
+                    outcomes[index] = BuildOutcome(
+                        outcomes[index].source,
+                        "failed",
+                        outcomes[index].bag,
+                        f"{exc} (the bag is in place; rebuild to check it)",
+                    )
         return outcomes
 
     def _install(self, bag: _Staged) -> BuildOutcome:
@@ -346,7 +369,8 @@ class Builder:
         source: Path,
         dc: DublinCoreRecord,
         dc_json: dict[str, Any],
-    ) -> None:
+    ) -> int:
+        """Write and verify the bag in ``staging``; its payload's size."""
         algorithms = self.config.algorithms
         payload_path = f"data/{name}"
         digests, size, text = write_payload(source, staging / payload_path, algorithms)
@@ -410,6 +434,7 @@ class Builder:
         declaration, _ = parse_declaration(files["bagit.txt"])
         tags = StagedTags(label, declaration, bag_info, tuple(sorted(files)))
         self.verifier.verify(staging, label, tags)
+        return size
 
 
 def check_source(source: Path, where: str) -> None:
@@ -556,7 +581,9 @@ def _serve(
     termination = init_worker(run_pid, exit_on_sigterm=True)
     config, out_dir, clock, replace = settings
     with termination.quiet():
-        builder = Builder(config, out_dir, clock, replace=replace)
+        builder = Builder(
+            config, out_dir, clock, replace=replace, checkpoint=termination.checkpoint
+        )
         builder.prepare()
         while (task := tasks.get()) is not None:
             index, chunk = task

@@ -1,15 +1,17 @@
 """Writing a bag to disk: payload copied while hashed, tag files, verification, install.
 
-Everything is written inside a staging directory beside the destination; ``install_bag``
-renames it into place only after ``BagVerifier`` has accepted it.
+Everything is written inside a staging directory beside the destination, and renamed into
+place (``move_into_place``; ``install_bag`` for a single bag) only after ``BagVerifier``
+has accepted it.
 
 Durability: a bag is on disk before its name appears. ``make_durable`` flushes staged
 bags (files, directories, the parent) before they are renamed into place, and the parent
 is flushed after the renames. A build flushes a batch of bags at once with one Linux
-``syncfs`` (elsewhere: an fsync of every file and directory), so the disk's cache is
-flushed once a batch rather than 17 times a bag; a power cut after "built" cannot leave a
-bag of empty files, and one before the renames leaves only staging directories, which the
-next build removes.
+``syncfs`` on a descriptor opened before the batch was written
+(``fileio.write_back_watch``; elsewhere, and on kernels before 5.8, an fsync of every
+file and directory), so the disk's cache is flushed once a batch rather than 17 times a
+bag; a power cut after "built" cannot leave a bag of empty files, and one before the
+renames leaves only staging directories, which the next build removes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import errno
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import bagit
@@ -33,7 +35,6 @@ from archiver.fileio import (
     fsync_dir,
     fsync_tree,
     remove_tree,
-    sync_filesystem,
 )
 from archiver.policy import ProfileChecker, StagedTags, load_profile
 
@@ -135,12 +136,15 @@ class BagExistsError(OutputError):
     """Another process installed a bag at the destination first."""
 
 
-def make_durable(stagings: Sequence[Path], parent: Path) -> None:
+def make_durable(
+    stagings: Sequence[Path], parent: Path, flush: Callable[[], bool] = lambda: False
+) -> None:
     """Put staged bags (every file and directory) and ``parent``'s entries on disk before
-    they are renamed into place: one ``syncfs`` of their filesystem where Linux has it,
-    else an fsync of each file and directory. OutputError if the disk refuses."""
+    they are renamed into place: ``flush`` (a ``fileio.write_back_watch`` entered before
+    they were written), or where it cannot vouch for them an fsync of each file and
+    directory. OutputError if the disk refuses."""
     try:
-        if not sync_filesystem(parent):
+        if not flush():
             for staging in stagings:
                 fsync_tree(staging)
             fsync_dir(parent)
@@ -172,8 +176,8 @@ def flush_renames(parent: Path) -> None:
 
 
 def install_bag(staging: Path, destination: Path, *, replace: bool) -> None:
-    """Make one verified staging bag durable, rename it to ``destination`` and flush the
-    rename (``make_durable``, ``move_into_place``, ``flush_renames``)."""
+    """Make one verified staging bag durable (an fsync of each of its files and
+    directories), rename it to ``destination`` and flush the rename."""
     make_durable([staging], destination.parent)
     move_into_place(staging, destination, replace=replace)
     flush_renames(destination.parent)

@@ -74,7 +74,10 @@ def schemas_dir() -> Path:
     """
     root = Path(__file__).parent / "schemas"
     if not root.is_dir():
-        raise ConfigError(f"{root}: the schemas must be installed as files, not in an archive")
+        raise ConfigError(
+            f"{root}: no such directory; archiver's schemas must be installed with it, as "
+            "files (pip install the wheel or source; not from a zip)"
+        )
     return root
 
 
