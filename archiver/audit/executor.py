@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-if TYPE_CHECKING:  # the pool itself is made, and multiprocessing imported, only when used
-    from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -39,17 +36,17 @@ class TaskExecutor(Protocol):
 class LocalPool:
     """This machine's worker processes (a ``ProcessPoolExecutor``)."""
 
-    def __init__(self, pool: ProcessPoolExecutor, workers: int) -> None:
+    def __init__(self, pool: Executor, workers: int) -> None:
         self._pool = pool
         self._workers = workers
 
     @property
     def workers(self) -> int:
-        """Worker processes."""
+        """Workers at once."""
         return self._workers
 
     def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        """Run ``fn(*args)`` in a worker process."""
+        """Run ``fn(*args)`` in a worker."""
         return self._pool.submit(fn, *args)
 
     def close(self) -> None:
@@ -57,13 +54,13 @@ class LocalPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-class LocalThreads:
+class LocalThreads(LocalPool):
     """Threads of this process, for tasks that hash large files.
 
     hashlib and the reads release the GIL for every block of a large file, so threads
     hash on every core like worker processes do, without their start-up (importing
     multiprocessing, forking, pickling; about 0.1 s of a one-bag audit). Tasks that run
-    Python per file (many small files, planning bags) go to ``LocalPool`` instead.
+    Python per file (many small files, planning bags) go to worker processes instead.
     ``stop`` is set on ``close``; the tasks pass it to ``hash_jobs``, so a thread
     interrupted in a 100 GB file gives up at its next block instead of finishing it.
     """
@@ -71,21 +68,12 @@ class LocalThreads:
     def __init__(self, workers: int) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-hash")
-        self._workers = workers
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archiver-hash")
+        super().__init__(pool, workers)
         self.stop = threading.Event()
-
-    @property
-    def workers(self) -> int:
-        """Threads."""
-        return self._workers
-
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        """Run ``fn(*args)`` in a thread."""
-        return self._pool.submit(fn, *args)
 
     def close(self) -> None:
         """Stop the threads: tasks not started are cancelled, running ones stop at their
         next block (``stop``)."""
         self.stop.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        super().close()
