@@ -318,10 +318,13 @@ def write_back_watch(directory: Path) -> Iterator[Callable[[], bool]]:
     """
     c = libc() if _kernel_at_least(SYNCFS_REPORTS_ERRORS) else None
     syncfs: Callable[[int], int] | None = getattr(c, "syncfs", None)
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:  # the file-by-file flush that follows names the problem
+        syncfs = None
     if syncfs is None:
         yield lambda: False
         return
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
     def flush() -> bool:
         if syncfs(fd) == 0:

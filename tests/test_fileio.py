@@ -197,6 +197,15 @@ def test_write_back_watch_reports_a_filesystem_without_syncfs(
         assert flush() is False
 
 
+def test_write_back_watch_of_a_directory_gone_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No descriptor, no syncfs: the caller's file-by-file flush then names the problem."""
+    _with_syncfs(monkeypatch, lambda fd: 0, "6.18.0")
+    with fileio.write_back_watch(tmp_path / "gone") as flush:
+        assert flush() is False
+
+
 def test_a_failed_flush_is_one_clear_output_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -221,8 +221,9 @@ class Builder:
         """Build several bags, flushed to disk together; one outcome per source, in order.
 
         Each bag is staged and verified; then one flush puts every staged bag on disk
-        (``writer.make_durable``), each is renamed into place, and one flush puts the
-        renames on disk. A bag is reported built only after that. Sources naming the
+        (``writer.make_durable``; early, once ``BATCH_BYTES`` of payload are staged),
+        each is renamed into place, and one flush puts the renames on disk. A bag is
+        reported built only after that. Sources naming the
         same bag go to separate batches, so a later one sees the earlier one's bag.
         Never raises ArchiverError: a failure is that source's outcome.
         """
