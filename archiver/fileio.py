@@ -133,6 +133,7 @@ def remove_tree(path: Path) -> None:
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h
+_UNSUPPORTED = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP})  # the call, not a fault
 
 
 def _renameat2() -> Callable[..., int] | None:
@@ -156,7 +157,7 @@ def exchange_paths(a: Path, b: Path) -> bool:
     if result == 0:
         return True
     err = errno_value()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+    if err in _UNSUPPORTED:
         return False
     raise OSError(err, os.strerror(err), str(b))
 
@@ -318,11 +319,11 @@ def write_back_watch(directory: Path) -> Iterator[Callable[[], bool]]:
     """
     c = libc() if _kernel_at_least(SYNCFS_REPORTS_ERRORS) else None
     syncfs: Callable[[int], int] | None = getattr(c, "syncfs", None)
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:  # the file-by-file flush that follows names the problem
-        syncfs = None
-    if syncfs is None:
+    fd = -1
+    if syncfs is not None:
+        with contextlib.suppress(OSError):  # the file-by-file flush then names the problem
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if syncfs is None or fd < 0:
         yield lambda: False
         return
 
@@ -330,7 +331,7 @@ def write_back_watch(directory: Path) -> Iterator[Callable[[], bool]]:
         if syncfs(fd) == 0:
             return True
         err = errno_value()
-        if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        if err in _UNSUPPORTED:
             return False
         raise OSError(err, os.strerror(err), str(directory))
 

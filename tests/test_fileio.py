@@ -181,8 +181,11 @@ def test_write_back_watch_does_not_trust_syncfs_before_linux_5_8(
 ) -> None:
     """Before 5.8 syncfs reported no write-back error: the caller fsyncs file by file."""
     _with_syncfs(monkeypatch, lambda fd: 0, release)
+    opened = len(os.listdir("/proc/self/fd")) if sys.platform.startswith("linux") else 0
     with fileio.write_back_watch(tmp_path) as flush:
         assert flush() is False
+        if opened:
+            assert len(os.listdir("/proc/self/fd")) == opened  # no descriptor held, or leaked
 
 
 @pytest.mark.parametrize("code", [errno.ENOSYS, errno.EINVAL, errno.ENOTSUP])

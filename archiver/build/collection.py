@@ -543,18 +543,9 @@ def _expected_sources(catalog_path: Path, sources: Sequence[Path]) -> int:
         return 0  # load_catalog reports the problem
 
 
-def _distinct_bags(planned: Sequence[tuple[str, Path, CatalogRow | None]]) -> bool:
+def _distinct_bags(planned: Sequence[_Planned]) -> bool:
     """True if no two sources would go to the same bag (they must then be built in order)."""
-    names = set()
-    for name, _, _ in planned:
-        try:
-            bag = bag_name_for(name)
-        except SourceError:
-            continue
-        if bag in names:
-            return False
-        names.add(bag)
-    return True
+    return sum(1 for _ in _distinct_batches(planned)) <= 1
 
 
 class WorkerError(ArchiverError):

@@ -29,13 +29,7 @@ from archiver.adapters.bagit_staged import StagedBag
 from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
 from archiver.errors import ArchiverError, OutputError, SourceError
-from archiver.fileio import (
-    bag_lock,
-    exchange_paths,
-    fsync_dir,
-    fsync_tree,
-    remove_tree,
-)
+from archiver.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
 from archiver.policy import ProfileChecker, StagedTags, load_profile
 
 
