@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.bag.findings import BagReport
 from archiver.bag.validator import MAX_TAG_BYTES, Checker, Mode, validate_bag, validate_path
-from archiver.errors import BagReadError
+from archiver.model.errors import BagReadError
+from archiver.model.findings import BagReport
 from archiver.policy import default_checkers
 
 

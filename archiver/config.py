@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import SchemaSet
+from archiver.model.errors import ConfigError, MetadataError
 from archiver.policy import build_algorithms_problem, load_profile
 
 

@@ -27,11 +27,11 @@ from typing import Any, Protocol
 
 import orjson
 
-from archiver.bag.findings import Finding, Kind
 from archiver.bag.tagfiles import Declaration, manifest_name, tag_values
 from archiver.bag.validator import BagPlan, Checker
-from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import SchemaSet, XmlSchemaName, schemas_dir
+from archiver.model.errors import ConfigError, MetadataError
+from archiver.model.findings import Finding, Kind
 
 METADATA_RECORDS: tuple[tuple[str, str, str], ...] = (
     ("metadata/dc.json", "json", "dublin-core"),

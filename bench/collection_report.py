@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archiver.audit.collection import AuditReport, AuditTotals
-from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.ledger.store import Ledger, LedgerEvent
+from archiver.model.findings import BagReport, Finding, Kind
 from bench.report import Sample
 
 REPO = Path(__file__).resolve().parent.parent

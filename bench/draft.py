@@ -5,7 +5,7 @@ evaluation set is ``tests/data/draft_eval/`` (statements written for the tests, 
 their expected rows in ``expected.json``; ``split`` is ``tune``, ``dev``, ``heldout``
 or ``heldout4``, see the README) and the five seeds of ``sources/`` with
 ``sources/metadata.csv``. ``held-out`` is the two held-out parts together. Scoring is that of
-:mod:`archiver.metadata.draft.scoring`. Time: the first file includes loading the
+:mod:`archiver.draft.scoring`. Time: the first file includes loading the
 detector, morphology and gazetteer (and the imports); further files are timed one by
 one (median and max). The first file's CPU time (all threads) is reported beside its
 wall time: on a shared machine the wall time grows with the load. Peak RSS is the
@@ -91,7 +91,7 @@ def score_split(
     split: str, cases: Sequence[Case], drafts: Mapping[str, Mapping[str, list[str]]], gazetteer: Any
 ) -> SplitScore:
     """Per-field means and place precision over ``cases``."""
-    from archiver.metadata.draft.scoring import SCORED_FIELDS, score_row
+    from archiver.draft.scoring import SCORED_FIELDS, score_row
 
     result = SplitScore(split)
     totals: dict[str, list[float]] = {term: [] for term in SCORED_FIELDS}
@@ -122,7 +122,7 @@ def run(show: Sequence[str] = ()) -> dict[str, Any]:
     start, start_cpu = time.perf_counter(), time.process_time()
     first_cpu = 0.0
     cpu_times: list[float] = []
-    from archiver.metadata.draft.engine import Drafter
+    from archiver.draft.engine import Drafter
 
     drafter = Drafter()
     drafts: dict[str, dict[str, list[str]]] = {}
@@ -178,7 +178,7 @@ def run(show: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def _print(report: Mapping[str, Any]) -> None:
-    from archiver.metadata.draft.scoring import SCORED_FIELDS
+    from archiver.draft.scoring import SCORED_FIELDS
 
     header = f"{'part':<8} {'n':>3} " + " ".join(f"{t:>15}" for t in SCORED_FIELDS)
     print(header + f" {'mean':>6} {'place prec':>10}")

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from archiver import pagecache
+from archiver.storage import pagecache
 
 CONTENDED_SHARE = 0.25  # of one core, over the sample's wall time
 _BUSY_FIELDS = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal (not idle, iowait)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
-from archiver.metadata.draft.engine import Drafter
-from archiver.metadata.draft.text import Document, read_document
+from archiver.draft.engine import Drafter
+from archiver.draft.text import Document, read_document
 
 
 @functools.cache

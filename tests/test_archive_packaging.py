@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from archiver.archive.packaging import package_bags
-from archiver.bag.findings import Kind
-from archiver.errors import OutputError
+from archiver.model.errors import OutputError
+from archiver.model.findings import Kind
 
 
 def test_valid_bags_are_packaged_invalid_ones_refused(bag_copy: Path, tmp_path: Path) -> None:

@@ -1,10 +1,10 @@
-"""Tests for archiver.audit.reference: tag manifests against the last good audit (pure)."""
+"""Tests for archiver.ledger.reference: tag manifests against the last good audit (pure)."""
 
 from __future__ import annotations
 
-from archiver.audit.reference import check_report, check_reports, tag_record_findings
-from archiver.bag.findings import BagReport, Kind
-from archiver.ledger.records import TagManifestRecord
+from archiver.ledger.reference import check_report, check_reports, tag_record_findings
+from archiver.model.findings import BagReport, Kind
+from archiver.model.records import TagManifestRecord
 
 A, B = "a" * 64, "b" * 64
 RECORD = TagManifestRecord(

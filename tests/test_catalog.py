@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.errors import CatalogError
 from archiver.metadata.catalog import load_catalog, parse_catalog
+from archiver.model.errors import CatalogError
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "metadata"

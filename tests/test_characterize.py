@@ -11,7 +11,7 @@ import pytest
 from conftest import SEED_NAMES, SOURCES
 
 from archiver.build.characterize import FormatIdentifier, TextProfiler, characterize_file
-from archiver.errors import SourceError
+from archiver.model.errors import SourceError
 from bench.format_samples import make_docx, make_odt, make_pdf
 
 

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from archiver import __version__
-from archiver.bag.findings import KIND_DESCRIPTIONS, Kind
 from archiver.cli import COMMAND_MODULES, main
+from archiver.model.findings import KIND_DESCRIPTIONS, Kind
 
 COMMANDS = [m.rsplit(".", 1)[1] for m in COMMAND_MODULES]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from archiver.cli import main
-from archiver.metadata.draft.evidence import DRAFT_TERMS
-from archiver.metadata.draft.row import DEFAULT_COLUMNS
+from archiver.draft.evidence import DRAFT_TERMS
+from archiver.draft.row import DEFAULT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "draft_eval"

@@ -13,7 +13,7 @@ from test_validator import build_fixture_bag
 import archiver.checks as checks
 import archiver.cli as cli
 from archiver.cli.output import MAX_TABLE_ROWS
-from archiver.fileio import remove_tree
+from archiver.storage.fileio import remove_tree
 
 HOSTILE = "evil\x1b]0;pwned\x07\x1b[2J.txt"
 

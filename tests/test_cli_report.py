@@ -12,8 +12,8 @@ from lxml import html as lxml_html
 from test_report_collect import audit_report, make_collection
 
 import archiver.cli as cli
-from archiver.bag.findings import BagReport
 from archiver.ledger.store import Ledger
+from archiver.model.findings import BagReport
 
 
 @pytest.fixture(autouse=True)

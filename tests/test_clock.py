@@ -1,4 +1,4 @@
-"""archiver.clock: the one SOURCE_DATE_EPOCH parser and the build clock."""
+"""archiver.model.clock: the one SOURCE_DATE_EPOCH parser and the build clock."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from archiver.archive.serialize import DEFAULT_EPOCH, archive_mtime
-from archiver.clock import FixedClock, clock_from_environment, source_date_epoch, utc_now
-from archiver.errors import ConfigError
+from archiver.model.clock import FixedClock, clock_from_environment, source_date_epoch, utc_now
+from archiver.model.errors import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,10 @@ import archiver.bag.validator as validator
 from archiver.archive.serialize import DEFAULT_EPOCH, serialize_bag
 from archiver.audit import collection as audit_module
 from archiver.audit.collection import AuditReport, AuditTotals, audit, find_bags, schedule
-from archiver.bag.findings import Kind
 from archiver.bag.validator import HashJob
-from archiver.errors import BagReadError
-from archiver.workers import worker_context
+from archiver.model.errors import BagReadError
+from archiver.model.findings import Kind
+from archiver.storage.workers import worker_context
 
 
 def fixed_clock() -> Callable[[], datetime]:
@@ -510,8 +510,8 @@ class _SetAfter(threading.Event):
 
 
 def test_a_stopped_thread_gives_up_at_its_next_block(tmp_path: Path) -> None:
-    from archiver.bag.digest import BLOCK_SIZE
     from archiver.bag.validator import HashingStopped, hash_jobs, hash_path
+    from archiver.model.digest import BLOCK_SIZE
 
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * (BLOCK_SIZE * 8))

@@ -23,10 +23,10 @@ from conftest import ROOT, SEED_NAMES, SOURCES, fixed_clock
 from xmlschema_validator import validate_xml_xmlschema
 
 from archiver.build.collection import BuildReport, bag_name_for, build_collection
-from archiver.clock import FixedClock
 from archiver.config import load_config
-from archiver.errors import CatalogError, ConfigError, OutputError, SourceError
 from archiver.metadata.validation import SchemaSet
+from archiver.model.clock import FixedClock
+from archiver.model.errors import CatalogError, ConfigError, OutputError, SourceError
 
 CONFIG = load_config(ROOT / "archive.toml")
 STEMS = [Path(n).stem for n in SEED_NAMES]

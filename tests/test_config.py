@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 
 from archiver.config import load_config
-from archiver.errors import ConfigError
+from archiver.model.errors import ConfigError
 
 GOOD = (ROOT / "archive.toml").read_text(encoding="utf-8")
 

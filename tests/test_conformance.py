@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.bag.findings import Kind
 from archiver.bag.validator import validate_bag
+from archiver.model.findings import Kind
 
 SUITE = Path(__file__).parent / "data" / "bagit-conformance-suite"
 CASES = sorted(p for p in SUITE.glob("v*/*/*") if p.is_dir())

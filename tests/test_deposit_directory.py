@@ -9,7 +9,6 @@ import bagit
 import pytest
 from deposit_helpers import NOW, change_bag, make_bag
 
-from archiver.bag.findings import Kind
 from archiver.deposit import (
     DepositStatus,
     InvalidBagError,
@@ -18,7 +17,8 @@ from archiver.deposit import (
     verify_deposit,
 )
 from archiver.deposit import directory as directory_mod
-from archiver.errors import ConflictError, DepositError
+from archiver.model.errors import ConflictError, DepositError
+from archiver.model.findings import Kind
 
 
 def deposit(bag: Path, uri: str) -> object:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.bag.findings import Finding, Kind
 from archiver.deposit.events import deposit_event, failure_event, verification_event
 from archiver.deposit.records import DepositResult, DepositStatus, parse_target
 from archiver.ledger.store import check_event
+from archiver.model.findings import Finding, Kind
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -14,7 +14,6 @@ import ocfl
 import pytest
 from deposit_helpers import NOW, change_bag
 
-from archiver.bag.findings import Kind
 from archiver.deposit import (
     DamagedTargetError,
     DepositResult,
@@ -26,7 +25,8 @@ from archiver.deposit import (
     parse_target,
     verify_deposit,
 )
-from archiver.errors import EXIT_INTEGRITY, DepositError
+from archiver.model.errors import EXIT_INTEGRITY, DepositError
+from archiver.model.findings import Kind
 
 IDENT = "urn:uuid:0f6c7d4e-1111-4222-8333-944455556666"
 make_bag = functools.partial(deposit_helpers.make_bag, ident=IDENT)

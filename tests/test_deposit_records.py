@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.deposit.records import DepositResult, DepositStatus, Target, parse_target
-from archiver.errors import DepositError
+from archiver.model.errors import DepositError
 
 
 @pytest.mark.parametrize(

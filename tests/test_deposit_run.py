@@ -6,8 +6,8 @@ from pathlib import Path
 
 from archiver.deposit import parse_target
 from archiver.deposit.run import deposit_run
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
 from archiver.ledger.store import Ledger
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
 
 
 def test_deposit_then_unchanged_then_verify(bag_copy: Path, tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ import deposit_helpers
 import pytest
 from deposit_helpers import NOW
 
-from archiver.bag.findings import Kind
 from archiver.deposit import (
     DepositStatus,
     InvalidBagError,
@@ -29,7 +28,8 @@ from archiver.deposit import (
     verify_deposit,
 )
 from archiver.deposit import s3 as s3_mod
-from archiver.errors import ConfigError, DepositError
+from archiver.model.errors import ConfigError, DepositError
+from archiver.model.findings import Kind
 
 IDENT = "urn:test:s3:1"
 

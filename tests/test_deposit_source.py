@@ -7,7 +7,6 @@ from pathlib import Path
 import bagit
 import pytest
 
-from archiver.bag.findings import Kind
 from archiver.deposit.source import (
     InvalidBagError,
     bag_identifier,
@@ -16,7 +15,8 @@ from archiver.deposit.source import (
     require_bag,
     require_valid,
 )
-from archiver.errors import BagReadError
+from archiver.model.errors import BagReadError
+from archiver.model.findings import Kind
 
 
 def make_bag(root: Path, info: dict[str, str] | None = None) -> Path:

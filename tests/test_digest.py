@@ -1,4 +1,4 @@
-"""archiver.bag.digest: every algorithm from one read, large reused buffer, sinks."""
+"""archiver.model.digest: every algorithm from one read, large reused buffer, sinks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 
-from archiver.bag.digest import ALGORITHMS, HEX_LENGTHS, digest_bytes, digest_stream, new_buffer
+from archiver.model.digest import ALGORITHMS, HEX_LENGTHS, digest_bytes, digest_stream, new_buffer
 
 
 class CountingStream(io.BytesIO):

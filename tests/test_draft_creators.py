@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from draft_helpers import BODY, doc, shared_drafter
 
-from archiver.metadata.draft.creators import CreatorFinder
-from archiver.metadata.draft.text import Document
+from archiver.draft.creators import CreatorFinder
+from archiver.draft.text import Document
 
 
 @pytest.fixture(scope="module")

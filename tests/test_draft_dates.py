@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from draft_helpers import BODY, doc
 
-from archiver.metadata.draft.dates import draft_date, find_dates, month_number
-from archiver.metadata.draft.text import Line
+from archiver.draft.dates import draft_date, find_dates, month_number
+from archiver.draft.text import Line
 
 
 @pytest.mark.parametrize(

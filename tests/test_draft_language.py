@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from draft_helpers import doc, shared_drafter
 
-from archiver.metadata.draft.language import draft_languages, line_languages, stopword_language
+from archiver.draft.language import draft_languages, line_languages, stopword_language
 
 EN = (
     "The authorities detained eleven workers who had gathered peacefully in front of the "

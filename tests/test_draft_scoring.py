@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from draft_helpers import shared_drafter
 
-from archiver.metadata.draft.scoring import match_lists, score_field, score_row
+from archiver.draft.scoring import match_lists, score_field, score_row
 from bench import draft as bench_draft
 
 

@@ -1,11 +1,11 @@
-"""Web-capture clutter and the body of a statement (archiver.metadata.draft.text)."""
+"""Web-capture clutter and the body of a statement (archiver.draft.text)."""
 
 from __future__ import annotations
 
 import pytest
 from draft_helpers import BODY, doc
 
-from archiver.metadata.draft.text import is_clutter, read_document
+from archiver.draft.text import is_clutter, read_document
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""The heading of a statement (archiver.metadata.draft.title)."""
+"""The heading of a statement (archiver.draft.title)."""
 
 from __future__ import annotations
 
 from draft_helpers import BODY, doc
 
-from archiver.metadata.draft.text import Line
-from archiver.metadata.draft.title import draft_title, strip_dateline
+from archiver.draft.text import Line
+from archiver.draft.title import draft_title, strip_dateline
 
 
 def _title(*lines: str, languages: dict[int, str] | None = None, main: str = "en") -> list[str]:

@@ -9,7 +9,6 @@ import pytest
 from lxml import etree
 from xmlschema_validator import validate_xml_xmlschema
 
-from archiver.errors import CatalogError
 from archiver.metadata.catalog import CatalogRow, load_catalog, parse_catalog
 from archiver.metadata.dublin_core import (
     Capture,
@@ -21,6 +20,7 @@ from archiver.metadata.dublin_core import (
     render_xml,
 )
 from archiver.metadata.validation import SchemaSet
+from archiver.model.errors import CatalogError
 
 REPO = Path(__file__).resolve().parent.parent
 DC = "{http://purl.org/dc/elements/1.1/}"

@@ -1,4 +1,4 @@
-"""archiver.fileio: hashing, staging directories, atomic writes, exchange, stale leftovers;
+"""archiver.storage.fileio: hashing, staging directories, atomic writes, exchange, stale leftovers;
 depth-proof walks, copies and removals; output checks; fsync helpers."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from archiver import fileio
-from archiver.errors import OutputError
-from archiver.fileio import (
+from archiver.model.errors import OutputError
+from archiver.storage import fileio
+from archiver.storage.fileio import (
     STAGING_PREFIX,
     check_output_path,
     copy_tree,

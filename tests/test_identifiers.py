@@ -1,4 +1,4 @@
-"""archiver.identifiers: one UUID derivation, giving the identifiers already written."""
+"""archiver.model.identifiers: one UUID derivation, giving the identifiers already written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.identifiers import ARCHIVER_UUID_NAMESPACE, derive_uuid
+from archiver.model.identifiers import ARCHIVER_UUID_NAMESPACE, derive_uuid
 
 
 def test_stable_and_separates_parts() -> None:

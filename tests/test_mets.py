@@ -19,15 +19,15 @@ from conftest import ROOT, SEED_NAMES, SOURCES, fixed_clock
 from lxml import etree
 from xml_outside import errors_lxml, errors_xmlschema
 
-from archiver.bag.findings import Kind
 from archiver.bag.render import bag_size
 from archiver.bag.tagfiles import parse_bag_info, split_lines
 from archiver.bag.validator import validate_bag
 from archiver.build.collection import build_collection
 from archiver.cli import main
 from archiver.config import load_config
-from archiver.errors import MetadataError
 from archiver.metadata.mets import MetsHeader, file_checksums, render_tree
+from archiver.model.errors import MetadataError
+from archiver.model.findings import Kind
 from archiver.policy import default_checkers
 
 CATALOG = ROOT / "archiver" / "metadata" / "schemas" / "xsd" / "catalog.xml"

@@ -1,4 +1,4 @@
-"""Tests for archiver.pagecache: residency, eviction and hashing that leaves the cache as found."""
+"""Tests for archiver.storage.pagecache: residency, eviction and hashing that leaves the cache as found."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver import pagecache
 from archiver.bag.validator import HashJob, hash_jobs
+from archiver.storage import pagecache
 
 PAGE = mmap.PAGESIZE
 SIZE = 4 << 20  # above MIN_SIZE

@@ -10,8 +10,6 @@ import pytest
 from lxml import etree
 from xmlschema_validator import validate_xml_xmlschema
 
-from archiver.errors import MetadataError
-from archiver.identifiers import derive_uuid
 from archiver.metadata.premis import (
     EVENT_TYPES,
     Agent,
@@ -28,6 +26,8 @@ from archiver.metadata.premis import (
     software_agent_id,
 )
 from archiver.metadata.validation import SchemaSet
+from archiver.model.errors import MetadataError
+from archiver.model.identifiers import derive_uuid
 
 P = "{http://www.loc.gov/premis/v3}"
 WHEN = "2024-05-01T12:00:00Z"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from archiver.bag.findings import Finding, Kind
-from archiver.errors import LedgerError
 from archiver.ledger.premis_export import check_event, premis_document, premis_events
-from archiver.ledger.records import BagOutcome, LedgerEvent, RecordedEvent
+from archiver.model.errors import LedgerError
+from archiver.model.findings import Finding, Kind
+from archiver.model.records import BagOutcome, LedgerEvent, RecordedEvent
 
 PREMIS = "{http://www.loc.gov/premis/v3}"
 VERSIONS = {"r1": {"archiver": "1.2"}, "r2": {"archiver": "1.3"}}

@@ -23,13 +23,13 @@ from test_deposit_s3 import moto_endpoint  # noqa: F401  (module-scoped moto ser
 
 import archiver
 from archiver.archive.serialize import serialize_bag
-from archiver.bag.findings import Kind
 from archiver.cli import main
 from archiver.deposit import deposit_bag, parse_target
-from archiver.errors import ConflictError
-from archiver.fileio import bag_lock
 from archiver.ledger.store import Ledger, LedgerEvent
+from archiver.model.errors import ConflictError
+from archiver.model.findings import Kind
 from archiver.repair.apply import QUARANTINE_DIR, stale_temporaries
+from archiver.storage.fileio import bag_lock
 
 NAME = Path(SEED_NAMES[0]).stem
 KINDS = ("directory", "archive", "ocfl", "s3", "file")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.errors import ArchiverError
+from archiver.model.errors import ArchiverError
 from archiver.repair.plan import digests_match, parse_entries, plan_repair, record_mismatch
 from archiver.repair.replicas import (
     ArchiveReplica,

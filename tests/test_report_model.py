@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archiver.bag.findings import Finding, Kind, Severity
-from archiver.ledger.records import (
+from archiver.model.findings import Finding, Kind, Severity
+from archiver.model.records import (
     BagSummary,
     LedgerEvent,
     Problem,

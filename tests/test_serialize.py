@@ -16,7 +16,7 @@ import pytest
 from archiver.archive import serialize
 from archiver.archive.unpack import open_serialized
 from archiver.bag.validator import validate_bag
-from archiver.errors import BagReadError, ConfigError, OutputError
+from archiver.model.errors import BagReadError, ConfigError, OutputError
 
 
 def make_bag(root: Path, name: str = "statement-1") -> Path:

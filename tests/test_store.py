@@ -27,8 +27,6 @@ from xmlschema_validator import validate_xml_xmlschema
 
 import archiver
 from archiver.audit.collection import AuditReport, AuditTotals
-from archiver.bag.findings import BagReport, Finding, Kind
-from archiver.errors import LedgerError
 from archiver.ledger.chain import encode_members
 from archiver.ledger.store import (
     EVENT_FIELDS,
@@ -47,6 +45,8 @@ from archiver.ledger.store import (
     run_fields,
     run_hash,
 )
+from archiver.model.errors import LedgerError
+from archiver.model.findings import BagReport, Finding, Kind
 
 MISSING = Finding(Kind.MISSING_FILE, "/c/b", "data/gone.txt", "listed in manifest-sha256.txt")
 MISMATCH = Finding(
@@ -771,7 +771,7 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from archiver.audit.collection import AuditReport, AuditTotals
-    from archiver.bag.findings import BagReport
+    from archiver.model.findings import BagReport
     from archiver.ledger.store import Ledger
 
     class Stalling:
@@ -1229,7 +1229,7 @@ CREATE = textwrap.dedent(
     """
     import sys
     from archiver.audit.collection import AuditReport, AuditTotals
-    from archiver.bag.findings import BagReport
+    from archiver.model.findings import BagReport
     from archiver.ledger.store import Ledger
 
     path, name, go = sys.argv[1], sys.argv[2], sys.argv[3]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.bag.findings import Kind, Severity
 from archiver.bag.tagfiles import (
     Declaration,
     Manifest,
@@ -21,6 +20,7 @@ from archiver.bag.tagfiles import (
     split_lines,
     tag_values,
 )
+from archiver.model.findings import Kind, Severity
 
 SHA256_A = "a" * 64
 SHA256_B = "b" * 64

@@ -1,10 +1,10 @@
-"""archiver.text: clipped one-line messages, escaped control characters, bounded integers."""
+"""archiver.model.text: clipped one-line messages, escaped control characters, bounded integers."""
 
 from __future__ import annotations
 
 import pytest
 
-from archiver.text import (
+from archiver.model.text import (
     ELLIPSIS,
     MAX_DIGITS,
     clip,

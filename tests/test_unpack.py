@@ -24,8 +24,8 @@ from archiver.archive.unpack import (
     list_members,
     open_serialized,
 )
-from archiver.bag.findings import Kind
-from archiver.errors import BagReadError
+from archiver.model.errors import BagReadError
+from archiver.model.findings import Kind
 
 F, D = MemberType.FILE, MemberType.DIR
 GOOD = [Member("bag", D), Member("bag/bagit.txt", F, 55), Member("bag/data/x", F, 3)]

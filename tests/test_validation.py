@@ -13,7 +13,6 @@ from lxml import etree
 from xmlschema_validator import compile_schema, validate_xml_xmlschema
 
 import archiver.metadata
-from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import (
     JSON_SCHEMA_FILES,
     SchemaSet,
@@ -22,6 +21,7 @@ from archiver.metadata.validation import (
     validate_xml,
 )
 from archiver.metadata.xml_catalog import CatalogResolver, read_xml_catalog
+from archiver.model.errors import ConfigError, MetadataError
 
 DC_GOOD = b"""<?xml version="1.0" encoding="UTF-8"?>
 <qualifieddc xmlns:dc="http://purl.org/dc/elements/1.1/"

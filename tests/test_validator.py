@@ -14,10 +14,10 @@ import pytest
 
 import archiver.bag.validator as validator
 from archiver.archive.serialize import DEFAULT_EPOCH, serialize_bag
-from archiver.bag.digest import new_buffer
-from archiver.bag.findings import Finding, Kind, Severity
 from archiver.bag.validator import BagPlan, finish_bag, hash_jobs, plan_bag, validate_bag
-from archiver.errors import BagReadError
+from archiver.model.digest import new_buffer
+from archiver.model.errors import BagReadError
+from archiver.model.findings import Finding, Kind, Severity
 
 PAYLOAD = {
     "a.txt": b"The quick brown fox jumps over the lazy dog.\n",

@@ -1,4 +1,4 @@
-"""archiver.workers: start method, and workers that never outlive the run that started them.
+"""archiver.storage.workers: start method, and workers that never outlive the run that started them.
 
 The CLI tests start ``archiver build`` / ``archiver audit`` in a subprocess on a corpus
 big enough to need a pool, wait until its workers are busy, then kill it (``kill -9``)
@@ -30,10 +30,10 @@ from test_fileio import dead_pid
 
 import archiver.cli
 import archiver.cli.validate
-from archiver.errors import MetadataError
-from archiver.fileio import STAGING_PREFIX
 from archiver.ledger.store import Ledger
-from archiver.workers import Termination, init_worker, process_alive, worker_context
+from archiver.model.errors import MetadataError
+from archiver.storage.fileio import STAGING_PREFIX
+from archiver.storage.workers import Termination, init_worker, process_alive, worker_context
 
 GUARD_SECONDS = 120.0  # a hang guard, not a speed requirement
 
@@ -112,7 +112,7 @@ def test_fork_without_other_threads_else_a_fork_server() -> None:
     thread = threading.Thread(target=stop.wait)  # like a progress bar's refresh thread
     thread.start()
     try:
-        assert worker_context(["archiver.workers"]).get_start_method() == "forkserver"
+        assert worker_context(["archiver.storage.workers"]).get_start_method() == "forkserver"
     finally:
         stop.set()
         thread.join()
@@ -131,7 +131,7 @@ def _run_with_a_worker(ready: multiprocessing.synchronize.Event, pids: Any) -> N
     """A 'run' process: starts one worker (from a fork server), reports it, then waits."""
     stop = threading.Event()
     threading.Thread(target=stop.wait, daemon=True).start()  # so workers need the server
-    context = worker_context(["archiver.workers"])
+    context = worker_context(["archiver.storage.workers"])
     worker = context.Process(target=_worker, args=(os.getpid(),), daemon=False)
     worker.start()
     pids.put(worker.pid)
@@ -164,7 +164,7 @@ def test_a_worker_from_a_fork_server_dies_with_its_run() -> None:
 _SCHEMA_WORKER = """
 import os, sys, time
 from lxml import etree
-from archiver.workers import init_worker
+from archiver.storage.workers import init_worker
 
 class SlowResolver(etree.Resolver):
     def resolve(self, url, pubid, context):

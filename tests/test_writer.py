@@ -12,7 +12,6 @@ import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES
 from test_fileio import failing_renameat2
 
-from archiver import fileio
 from archiver.bag.tagfiles import parse_bag_info, parse_declaration, split_lines
 from archiver.build.writer import (
     BagExistsError,
@@ -23,8 +22,9 @@ from archiver.build.writer import (
     write_tag_files,
 )
 from archiver.config import load_config
-from archiver.errors import OutputError, SourceError
+from archiver.model.errors import OutputError, SourceError
 from archiver.policy import StagedTags
+from archiver.storage import fileio
 
 CONFIG = load_config(ROOT / "archive.toml")
 
@@ -259,7 +259,7 @@ def test_every_payload_and_tag_file_is_fsynced_before_the_rename(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import archiver.build.writer as writer
-    import archiver.fileio as fileio
+    import archiver.storage.fileio as fileio
 
     events: list[str] = []
     real_fsync, real_rename = os.fsync, os.rename

@@ -12,9 +12,9 @@ from typing import Any
 import xmlschema
 from lxml import etree
 
-from archiver.errors import MetadataError
 from archiver.metadata.validation import SchemaSet, XmlSchemaName
 from archiver.metadata.xml_catalog import mets_driver_schema
+from archiver.model.errors import MetadataError
 
 
 def _first_line(text: str) -> str:

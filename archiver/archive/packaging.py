@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.archive.serialize import SerializedBag, serialize_bag
-from archiver.bag.findings import BagReport
 from archiver.checks import archiver_checkers, check_bag
-from archiver.errors import ArchiverError, OutputError
-from archiver.fileio import check_output_path, remove_stale
+from archiver.model.errors import ArchiverError, OutputError
+from archiver.model.findings import BagReport
+from archiver.storage.fileio import check_output_path, remove_stale
 
 
 @dataclass(frozen=True, slots=True)

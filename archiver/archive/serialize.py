@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from archiver.clock import source_date_epoch
-from archiver.errors import BagReadError, ConfigError, OutputError
-from archiver.fileio import hash_file, new_temporary, walk_tree, write_bytes_atomic
+from archiver.model.clock import source_date_epoch
+from archiver.model.errors import BagReadError, ConfigError, OutputError
+from archiver.storage.fileio import hash_file, new_temporary, walk_tree, write_bytes_atomic
 
 FORMATS: tuple[str, ...] = ("tar", "tar.gz", "zip")
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z

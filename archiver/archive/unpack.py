@@ -40,9 +40,9 @@ from typing import IO, Any
 
 from archiver.archive.names import ARCHIVE_SUFFIXES as ARCHIVE_SUFFIXES
 from archiver.archive.names import is_serialized as is_serialized
-from archiver.bag.findings import Finding, Kind
-from archiver.errors import BagReadError
-from archiver.fileio import remove_tree
+from archiver.model.errors import BagReadError
+from archiver.model.findings import Finding, Kind
+from archiver.storage.fileio import remove_tree
 
 _COPY_BLOCK = 1 << 20
 

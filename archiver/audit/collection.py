@@ -37,8 +37,6 @@ from typing import TYPE_CHECKING, Any
 from archiver import __version__
 from archiver.archive.names import ARCHIVE_SUFFIXES, is_serialized
 from archiver.audit.executor import LocalPool, LocalThreads, TaskExecutor
-from archiver.bag.digest import new_buffer
-from archiver.bag.findings import BagReport, Finding, Kind, Severity
 from archiver.bag.validator import (
     MAX_TAG_BYTES,
     BagPlan,
@@ -53,9 +51,11 @@ from archiver.bag.validator import (
     validate_serialized,
 )
 from archiver.checks import archiver_checkers
-from archiver.errors import BagReadError
-from archiver.text import clip
-from archiver.workers import child_pids, init_worker, terminate_children, worker_context
+from archiver.model.digest import new_buffer
+from archiver.model.errors import BagReadError
+from archiver.model.findings import BagReport, Finding, Kind, Severity
+from archiver.model.text import clip
+from archiver.storage.workers import child_pids, init_worker, terminate_children, worker_context
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -515,7 +515,7 @@ def _hashing_executor(jobs: Sequence[HashJob], workers: int) -> TaskExecutor:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool whose workers die with this process (``archiver.workers``)."""
+    """A pool whose workers die with this process (``archiver.storage.workers``)."""
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only for a pool
 
     return ProcessPoolExecutor(
@@ -621,12 +621,12 @@ def audit(
     among ``bags``) are extracted one at a time into a temporary directory and validated
     in this process (``validator.validate_serialized``), in the same run, each reported
     under the archive's path. Workers are forked, or started from a fork server when this
-    process runs other threads (``archiver.workers``): a script that calls ``audit`` with
+    process runs other threads (``archiver.storage.workers``): a script that calls ``audit`` with
     several workers needs the usual ``if __name__ == "__main__":`` guard. Workers die
     with this process; an exception here (Ctrl-C, SIGTERM made an exception) stops them
     at once and no report is returned. ``cache_hygiene`` (on by default) reads large
     files with read-ahead hints and drops from the page cache what the audit brought in
-    (``archiver.pagecache``), so a nightly audit does not evict the machine's working
+    (``archiver.storage.pagecache``), so a nightly audit does not evict the machine's working
     set. ``clock`` gives the timezone-aware
     start and end times, ``timer`` the elapsed seconds.
 

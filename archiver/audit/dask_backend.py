@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from archiver import __version__
-from archiver.errors import ClusterError
+from archiver.model.errors import ClusterError
 
 T = TypeVar("T")
 

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from archiver.bag.digest import HEX_LENGTHS
-from archiver.bag.findings import Kind, Severity
-from archiver.text import clip, parse_natural, shown
+from archiver.model.digest import HEX_LENGTHS
+from archiver.model.findings import Kind, Severity
+from archiver.model.text import clip, parse_natural, shown
 
 SUPPORTED_VERSIONS: frozenset[tuple[int, int]] = frozenset(
     {(0, 93), (0, 94), (0, 95), (0, 96), (0, 97), (1, 0)}
@@ -250,7 +250,7 @@ def tag_values(tags: Iterable[tuple[str, str]], label: str) -> list[str]:
 
 def parse_oxum(value: str) -> tuple[int, int] | None:
     """Payload-Oxum 'OCTETS.COUNT' as (octets, count); None when malformed or absurd
-    (non-ASCII digits, or more digits than ``archiver.text.parse_natural`` takes)."""
+    (non-ASCII digits, or more digits than ``archiver.model.text.parse_natural`` takes)."""
     match = _OXUM.fullmatch(value.strip())
     if match is None:
         return None

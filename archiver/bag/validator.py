@@ -51,8 +51,6 @@ from pathlib import Path
 from typing import Literal
 
 from archiver.archive.names import is_serialized
-from archiver.bag.digest import ALGORITHMS, BLOCK_SIZE, digest_bytes, digest_stream, new_buffer
-from archiver.bag.findings import BagReport, Finding, Kind, Severity, sort_findings
 from archiver.bag.tagfiles import (
     EVERY_MANIFEST_VERSION,
     Declaration,
@@ -68,10 +66,12 @@ from archiver.bag.tagfiles import (
     parse_oxum,
     tag_values,
 )
-from archiver.errors import BagReadError
-from archiver.fileio import hash_file
-from archiver.pagecache import hygienic_digest
-from archiver.text import shown
+from archiver.model.digest import ALGORITHMS, BLOCK_SIZE, digest_bytes, digest_stream, new_buffer
+from archiver.model.errors import BagReadError
+from archiver.model.findings import BagReport, Finding, Kind, Severity, sort_findings
+from archiver.model.text import shown
+from archiver.storage.fileio import hash_file
+from archiver.storage.pagecache import hygienic_digest
 
 Mode = Literal["full", "fast", "completeness"]
 MODES: tuple[Mode, ...] = ("full", "fast", "completeness")
@@ -269,7 +269,7 @@ def hash_path(
     Like ``fileio.hash_file``, but a link (swapped in after the bag was listed) is refused
     (``OSError``), never followed, and the path is a plain string (no ``Path`` per file).
     With ``hygiene``, large files are read with read-ahead hints and the pages the read
-    brought into the page cache are dropped afterwards (``archiver.pagecache``). A file the
+    brought into the page cache are dropped afterwards (``archiver.storage.pagecache``). A file the
     listing saw smaller than ``BLOCK_SIZE`` (``size``) is read straight into the buffer
     with ``os.readv`` (``_digest_small``: open, read, close; no file object). Once
     ``stop`` is set, a larger file's read ends at its next block (``HashingStopped``).

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver.adapters.fido_signatures import FidoSignatures
-from archiver.bag.digest import digest_stream
-from archiver.errors import SourceError
+from archiver.model.digest import digest_stream
+from archiver.model.errors import SourceError
 
 PLAIN_TEXT_PUID = "x-fmt/111"
 

@@ -28,7 +28,6 @@ from typing import Any
 import orjson
 
 from archiver import __version__
-from archiver.bag.findings import Severity
 from archiver.bag.tagfiles import parse_declaration, parse_manifest, split_lines
 from archiver.build.characterize import FormatIdentifier
 from archiver.build.tagfile_plan import PayloadFile, bag_info_tags, plan_tag_files
@@ -42,8 +41,6 @@ from archiver.build.writer import (
     write_tag_files,
 )
 from archiver.config import ArchiveConfig
-from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
-from archiver.fileio import hash_file, remove_stale, staging_dir, write_back_watch
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
@@ -62,8 +59,11 @@ from archiver.metadata.mets import serialize_xml as serialize_mets_xml
 from archiver.metadata.premis import TreeRenderer
 from archiver.metadata.premis import serialize_xml as serialize_premis_xml
 from archiver.metadata.validation import SchemaSet
+from archiver.model.errors import ArchiverError, ConflictError, OutputError, SourceError
+from archiver.model.findings import Severity
 from archiver.policy import StagedTags
-from archiver.workers import init_worker, worker_context
+from archiver.storage.fileio import hash_file, remove_stale, staging_dir, write_back_watch
+from archiver.storage.workers import init_worker, worker_context
 
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
@@ -567,7 +567,7 @@ def _serve(
 ) -> None:
     """A build worker's whole life: make a Builder, then build chunks until told to stop.
 
-    It dies with the run (``archiver.workers.init_worker``); SIGTERM makes it stop at
+    It dies with the run (``archiver.storage.workers.init_worker``); SIGTERM makes it stop at
     once, removing the staging directory of the bag it was building.
     """
     termination = init_worker(run_pid, exit_on_sigterm=True)
@@ -594,9 +594,9 @@ class BuildPool:
 
     The workers start when the pool is made, before the catalog is loaded, so they do
     not carry it; they are forked, or come from a fork server when this process runs
-    other threads (a progress bar's), as ``archiver.workers.worker_context`` decides.
+    other threads (a progress bar's), as ``archiver.storage.workers.worker_context`` decides.
     Each runs :func:`_serve` with the settings (so the clock must be picklable, as
-    ``archiver.clock``'s are) and makes and prepares its own Builder (FIDO signatures,
+    ``archiver.model.clock``'s are) and makes and prepares its own Builder (FIDO signatures,
     schemas) while the parent reads the catalog. Sources then go out in chunks of
     ``BATCH`` (never more than two chunks per worker in flight) and
     :meth:`build_all` yields the outcomes in source order. No state lives in module

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from archiver import __version__
-from archiver.bag.digest import digest_bytes
 from archiver.bag.render import (
     bag_size,
     manifests_for,
@@ -20,6 +19,7 @@ from archiver.bag.render import (
     render_declaration,
 )
 from archiver.config import ArchiveConfig
+from archiver.model.digest import digest_bytes
 
 BAG_SOFTWARE_AGENT = f"archiver {__version__}"
 MAX_SIZE_ROUNDS = 8  # Bag-Size settles in two rounds; a human-readable size cannot cycle long

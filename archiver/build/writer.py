@@ -26,11 +26,11 @@ from pathlib import Path
 import bagit
 
 from archiver.adapters.bagit_staged import StagedBag
-from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
-from archiver.errors import ArchiverError, OutputError, SourceError
-from archiver.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
+from archiver.model.digest import digest_stream
+from archiver.model.errors import ArchiverError, OutputError, SourceError
 from archiver.policy import ProfileChecker, StagedTags, load_profile
+from archiver.storage.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
 
 
 class BagVerificationError(ArchiverError):

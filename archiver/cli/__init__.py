@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from archiver import __version__
-from archiver.errors import EXIT_UNUSABLE, ArchiverError
+from archiver.model.errors import EXIT_UNUSABLE, ArchiverError
 
 TYPE_CHECKING = False  # not typing's: importing typing is a tenth of --version's time
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(error_line(exc), file=sys.stderr)
             return exc.exit_status
         # a bug or unforeseen input: one line, exit 2, never a traceback
-        from archiver.text import unexpected_error_line
+        from archiver.model.text import unexpected_error_line
 
         if args.debug:
             import traceback

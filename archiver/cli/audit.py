@@ -22,16 +22,16 @@ from archiver.audit.collection import (
     scan_roots,
 )
 from archiver.audit.executor import TaskExecutor
-from archiver.audit.reference import check_reports
-from archiver.bag.findings import BagReport
 from archiver.cli.output import kinds_epilog, make_console, print_problems, safe
 from archiver.cli.report import add_report_arguments, describe, write
 from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
 from archiver.config import audit_setting
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
-from archiver.fileio import check_output_path, write_bytes_atomic
+from archiver.ledger.reference import check_reports
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
-from archiver.text import escape_controls
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
+from archiver.model.findings import BagReport
+from archiver.model.text import escape_controls
+from archiver.storage.fileio import check_output_path, write_bytes_atomic
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from archiver.build.collection import BuildOutcome, build_collection
 from archiver.cli.output import make_console, print_error, safe
-from archiver.clock import clock_from_environment
 from archiver.config import load_config
-from archiver.errors import EXIT_OK, EXIT_UNUSABLE
+from archiver.model.clock import clock_from_environment
+from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE
 
 STYLES = {"built": "green", "replaced": "yellow", "unchanged": "dim", "failed": "bold red"}
 

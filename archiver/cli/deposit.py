@@ -18,7 +18,7 @@ from archiver.cli.output import make_console, print_error, print_problems, safe
 from archiver.config import load_config
 from archiver.deposit import Target, parse_target
 from archiver.deposit.run import deposit_run
-from archiver.text import one_line
+from archiver.model.text import one_line
 
 DEFAULT_CONFIG = Path("archive.toml")
 

@@ -20,11 +20,11 @@ from rich.table import Table
 
 from archiver.build.characterize import Characterization, FormatIdentifier, characterize_file
 from archiver.cli.output import make_console, safe
-from archiver.errors import EXIT_OK, EXIT_UNUSABLE, SourceError
+from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE, SourceError
 
 if TYPE_CHECKING:
-    from archiver.metadata.draft.engine import Drafter
-    from archiver.metadata.draft.evidence import Draft
+    from archiver.draft.engine import Drafter
+    from archiver.draft.evidence import Draft
 
 EXTRA_HINT = "archiver describe --draft needs the describe extra: pip install 'archiver[describe]'"
 
@@ -78,7 +78,7 @@ def _load_drafter() -> Drafter:
         import lingua  # noqa: F401
         import pymorphy3  # noqa: F401
 
-        from archiver.metadata.draft.engine import Drafter
+        from archiver.draft.engine import Drafter
     except ImportError:
         raise SourceError(EXTRA_HINT) from None
     return Drafter()
@@ -128,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _columns(catalog: Path | None) -> tuple[str, ...]:
+    from archiver.draft.row import DEFAULT_COLUMNS
     from archiver.metadata.catalog import load_catalog
-    from archiver.metadata.draft.row import DEFAULT_COLUMNS
 
     if catalog is None:
         return DEFAULT_COLUMNS
@@ -137,7 +137,7 @@ def _columns(catalog: Path | None) -> tuple[str, ...]:
 
 
 def _print_csv(paths: list[Path], drafts: list[Draft], columns: tuple[str, ...]) -> None:
-    from archiver.metadata.draft.row import catalog_row
+    from archiver.draft.row import catalog_row
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)

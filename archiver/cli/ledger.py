@@ -14,8 +14,6 @@ from rich.table import Table
 
 from archiver.cli.output import make_console, safe
 from archiver.deposit.source import bag_identifier
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import (
     BagOutcome,
@@ -24,6 +22,8 @@ from archiver.ledger.store import (
     RunRecord,
     default_ledger_path,
 )
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.storage.fileio import check_output_path, write_bytes_atomic
 
 
 def register(subparsers: Any) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from archiver.bag.findings import KIND_DESCRIPTIONS, BagReport, Finding
-from archiver.text import clip, escape_controls, one_line
-from archiver.text import unexpected_error_line as unexpected_error_line
+from archiver.model.findings import KIND_DESCRIPTIONS, BagReport, Finding
+from archiver.model.text import clip, escape_controls, one_line
+from archiver.model.text import unexpected_error_line as unexpected_error_line
 
 TYPE_CHECKING = False  # not typing's; rich itself is imported only when output needs it
 if TYPE_CHECKING:

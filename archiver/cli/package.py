@@ -12,7 +12,6 @@ from rich.table import Table
 
 from archiver.archive.packaging import package_bags
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, archive_mtime
-from archiver.bag.findings import Finding
 from archiver.cli.output import (
     make_console,
     print_error,
@@ -21,7 +20,8 @@ from archiver.cli.output import (
     summary_line,
     unexpected_error_line,
 )
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError
+from archiver.model.findings import Finding
 
 DEFAULT_OUT = Path("packages")
 

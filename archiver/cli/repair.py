@@ -17,10 +17,10 @@ from rich.table import Table
 
 from archiver.cli.output import safe
 from archiver.config import load_config
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.repair.plan import BagRepair
+from archiver.storage.fileio import check_output_path
 
 DEFAULT_CONFIG = Path("archive.toml")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver.cli.output import make_console
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.ledger.store import DEFAULT_LEDGER
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 
 if TYPE_CHECKING:  # the report's model and Jinja2 load only when a report is written
     from archiver.report.model import Page

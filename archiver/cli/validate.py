@@ -18,8 +18,8 @@ from archiver.cli.output import (
     summary_line,
     unexpected_error_line,
 )
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
-from archiver.text import parse_natural, shown
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
+from archiver.model.text import parse_natural, shown
 
 
 def register(subparsers: Any) -> None:

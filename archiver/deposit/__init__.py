@@ -26,7 +26,7 @@ from archiver.deposit.records import (
     parse_target,
 )
 from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag, require_valid
-from archiver.fileio import bag_lock
+from archiver.storage.fileio import bag_lock
 
 __all__ = [
     "DamagedTargetError",

@@ -15,11 +15,11 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import DamagedTargetError, DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint, validate
-from archiver.errors import ConflictError, DepositError, OutputError
-from archiver.fileio import copy_tree, fsync_dir, fsync_tree, staging_dir
+from archiver.model.errors import ConflictError, DepositError, OutputError
+from archiver.model.findings import Finding, Kind
+from archiver.storage.fileio import copy_tree, fsync_dir, fsync_tree, staging_dir
 
 EVENT_TYPE = "replication"
 

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from archiver.bag.findings import Finding
 from archiver.deposit.records import DepositResult, DepositStatus, Target
 from archiver.ledger.store import LedgerEvent
+from archiver.model.findings import Finding
 
 FIXITY_CHECK = "fixity check"
 EVENT_TYPES = {"ocfl": "replication", "file": "replication", "s3": "transfer"}

@@ -42,7 +42,6 @@ from ocfl.object_utils import next_version_directory
 from ocfl.validator import Validator
 
 from archiver import __version__
-from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import (
     DamagedTargetError,
     DepositResult,
@@ -51,8 +50,9 @@ from archiver.deposit.records import (
     Verification,
 )
 from archiver.deposit.source import compare_digests, file_digests
-from archiver.errors import DepositError, OutputError
-from archiver.fileio import remove_tree, staging_dir
+from archiver.model.errors import DepositError, OutputError
+from archiver.model.findings import Finding, Kind
+from archiver.storage.fileio import remove_tree, staging_dir
 
 LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
 DIGEST_ALGORITHM = "sha512"

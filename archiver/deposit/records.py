@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from archiver.bag.findings import Finding
-from archiver.errors import DepositError, IntegrityError
+from archiver.model.errors import DepositError, IntegrityError
+from archiver.model.findings import Finding
 
 SCHEMES: tuple[str, ...] = ("ocfl", "s3", "file")
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from archiver.audit.collection import versions
-from archiver.bag.findings import Finding
 from archiver.deposit import (
     DamagedTargetError,
     InvalidBagError,
@@ -39,10 +38,17 @@ from archiver.deposit.events import (
     reconciled_event,
     verification_event,
 )
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError, DepositError
-from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
-from archiver.text import unexpected_error_line
+from archiver.model.errors import (
+    EXIT_INTEGRITY,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    ArchiverError,
+    DepositError,
+)
+from archiver.model.findings import Finding
+from archiver.model.text import unexpected_error_line
+from archiver.storage.fileio import check_output_path
 
 
 def _utc_now() -> datetime:

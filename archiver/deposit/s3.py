@@ -34,10 +34,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from archiver.archive.serialize import FORMATS, SIDECAR_ALGORITHMS, parse_sidecar, serialize_bag
-from archiver.bag.findings import Finding, Kind
 from archiver.deposit.records import DepositResult, DepositStatus, Target
 from archiver.deposit.source import fingerprint
-from archiver.errors import ConfigError, DepositError
+from archiver.model.errors import ConfigError, DepositError
+from archiver.model.findings import Finding, Kind
 
 EVENT_TYPE = "transfer"
 DEFAULT_THRESHOLD = 64 << 20

@@ -12,11 +12,11 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from archiver.bag.findings import BagReport, Finding, Kind, Severity
 from archiver.bag.tagfiles import decode_tag_file, parse_bag_info, tag_values
 from archiver.checks import check_bag
-from archiver.errors import BagReadError, IntegrityError
-from archiver.fileio import hash_file, walk_tree
+from archiver.model.errors import BagReadError, IntegrityError
+from archiver.model.findings import BagReport, Finding, Kind, Severity
+from archiver.storage.fileio import hash_file, walk_tree
 
 
 class InvalidBagError(IntegrityError):

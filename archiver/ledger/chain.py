@@ -40,9 +40,9 @@ from typing import Any
 
 import rfc8785
 
-from archiver.bag.findings import sort_findings
-from archiver.identifiers import derive_uuid
-from archiver.ledger.records import (
+from archiver.model.findings import sort_findings
+from archiver.model.identifiers import derive_uuid
+from archiver.model.records import (
     EVENT_FIELDS,
     FIXITY_MODES,
     BagReportLike,

@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from archiver.bag.findings import Finding, Severity
-from archiver.errors import LedgerError
-from archiver.identifiers import derive_uuid
-from archiver.ledger.records import BagOutcome, LedgerEvent, RecordedEvent
+from archiver.model.errors import LedgerError
+from archiver.model.findings import Finding, Severity
+from archiver.model.identifiers import derive_uuid
+from archiver.model.records import BagOutcome, LedgerEvent, RecordedEvent
 
 if TYPE_CHECKING:  # imported where used: recording an audit needs no PREMIS (nor lxml)
     from archiver.metadata.premis import Agent, Event

@@ -31,7 +31,7 @@ for writing (in one transaction; its runs keep verifying as written); opened rea
 (``readonly=True``, SQLite ``mode=ro``, as ``archiver ledger`` does) nothing is written.
 
 The hash chain and its verification are ``archiver.ledger.chain`` (pure); the records are
-``archiver.ledger.records``; the PREMIS export is ``archiver.ledger.premis_export``. Their public
+``archiver.model.records``; the PREMIS export is ``archiver.ledger.premis_export``. Their public
 names are importable from here too. A hash chain kept in the same file proves the history
 was not edited *naively*; to detect a rewrite of the whole chain, keep the head hash
 elsewhere and compare (``archiver ledger verify --head HASH``).
@@ -56,8 +56,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from archiver.bag.findings import Finding
-from archiver.errors import LedgerError
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
     FORMAT,
@@ -87,7 +85,10 @@ from archiver.ledger.chain import (
     verify_chain,
 )
 from archiver.ledger.premis_export import check_event, premis_document, premis_events
-from archiver.ledger.records import (
+from archiver.metadata.validation import SchemaSet
+from archiver.model.errors import LedgerError
+from archiver.model.findings import Finding
+from archiver.model.records import (
     EVENT_FIELDS,
     FIXITY_MODES,
     AuditReportLike,
@@ -102,7 +103,6 @@ from archiver.ledger.records import (
     TotalsLike,
     finding_from_json,
 )
-from archiver.metadata.validation import SchemaSet
 
 __all__ = [
     "APPLICATION_ID",

@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from archiver.errors import CatalogError
-from archiver.text import clip
+from archiver.model.errors import CatalogError
+from archiver.model.text import clip
 
 # Characters no catalog cell may hold: C0 controls but tab and line breaks, DEL, C1
 # controls, and the non-characters XML cannot carry (the records are rendered as XML).

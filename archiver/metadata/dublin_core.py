@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 import pycountry
 from lxml import etree
 
-from archiver.errors import CatalogError, MetadataError
 from archiver.metadata.catalog import DATE_REFINEMENTS, DC_ELEMENTS, CatalogRow
+from archiver.model.errors import CatalogError, MetadataError
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"

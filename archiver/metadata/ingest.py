@@ -23,7 +23,6 @@ from lxml import etree
 from archiver import __version__
 from archiver.build.characterize import FormatMatch, TextProfile
 from archiver.config import ArchiveConfig
-from archiver.identifiers import derive_uuid
 from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.premis import (
     Agent,
@@ -37,6 +36,7 @@ from archiver.metadata.premis import (
     software_agent_id,
 )
 from archiver.metadata.validation import ACCEPTING_JSON_VALIDATOR
+from archiver.model.identifiers import derive_uuid
 
 
 @dataclass(frozen=True, slots=True)

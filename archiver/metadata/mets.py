@@ -31,12 +31,12 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
-from archiver.errors import MetadataError
-from archiver.identifiers import derive_uuid
 from archiver.metadata.dublin_core import DC_NS, DCTERMS_NS
 from archiver.metadata.dublin_core import SCHEMA_LOCATION as DC_SCHEMA_LOCATION
 from archiver.metadata.premis import PREMIS_NS, PREMIS_VERSION, identifier_type
 from archiver.metadata.premis import SCHEMA_LOCATION as PREMIS_SCHEMA_LOCATION
+from archiver.model.errors import MetadataError
+from archiver.model.identifiers import derive_uuid
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"

@@ -16,7 +16,7 @@ file). Controlled values carry ``authority``/``authorityURI`` and their id.loc.g
 hash functions, relationship types, rights bases, copyright statuses, rights agent roles
 and granted acts (eventType terms: id.loc.gov deprecated actionsGranted for eventType).
 Identifiers are PREMIS type/value pairs: a canonical UUID string is typed ``UUID``, any
-other string ``local``; ``archiver.identifiers.derive_uuid`` makes UUIDs from content,
+other string ``local``; ``archiver.model.identifiers.derive_uuid`` makes UUIDs from content,
 so rebuilding the same input yields the same identifiers. Output is deterministic:
 identical input gives identical JSON and identical XML bytes.
 """
@@ -33,8 +33,8 @@ from typing import Any
 
 from lxml import etree
 
-from archiver.bag.digest import HEX_LENGTHS
-from archiver.errors import MetadataError
+from archiver.model.digest import HEX_LENGTHS
+from archiver.model.errors import MetadataError
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from archiver.errors import ConfigError, MetadataError
+from archiver.model.errors import ConfigError, MetadataError
 
 if TYPE_CHECKING:  # lxml is imported when an XML schema is first used
     import jsonschema

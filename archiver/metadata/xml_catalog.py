@@ -12,8 +12,8 @@ from typing import Any
 
 from lxml import etree
 
-from archiver.errors import MetadataError
 from archiver.metadata.validation import CATALOG_NS, METS_DRIVER_IMPORTS, XSD_NS
+from archiver.model.errors import MetadataError
 
 
 def read_xml_catalog(catalog: Path) -> dict[str, Path]:

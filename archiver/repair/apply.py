@@ -27,10 +27,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from archiver.bag.digest import new_buffer
-from archiver.fileio import walk_tree, write_bytes_atomic
+from archiver.model.digest import new_buffer
 from archiver.repair.plan import Quarantined
 from archiver.repair.replicas import Source
+from archiver.storage.fileio import walk_tree, write_bytes_atomic
 
 TEMP_PREFIX = ".archiver-repair-"
 TEMP_SUFFIX = ".tmp"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from archiver.bag.findings import Finding, Severity
-from archiver.ledger.records import LedgerEvent
+from archiver.model.findings import Finding, Severity
+from archiver.model.records import LedgerEvent
 from archiver.repair.plan import BagRepair
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver.bag.findings import BagReport, Severity
 from archiver.bag.tagfiles import decode_tag_file, manifest_name, parse_manifest
+from archiver.model.findings import BagReport, Severity
 
 Digests = Mapping[str, str]
 

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 
 from archiver.archive.unpack import ARCHIVE_SUFFIXES, UnsafeArchiveError, open_serialized
-from archiver.errors import ArchiverError
+from archiver.model.errors import ArchiverError
 
 Opener = Callable[[], BinaryIO]
 
@@ -150,7 +150,7 @@ def _sidecar_problem(archive: Path, found: Mapping[str, str]) -> str | None:
 
 def _hash_file(path: Path) -> dict[str, str]:
     from archiver.archive.serialize import SIDECAR_ALGORITHMS
-    from archiver.fileio import hash_file
+    from archiver.storage.fileio import hash_file
 
     return hash_file(path, SIDECAR_ALGORITHMS)[0]
 

@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 from archiver.audit.collection import AuditReport, AuditTotals, versions
-from archiver.bag.findings import BagReport
-from archiver.ledger.records import LedgerEvent, RecordedEvent
 from archiver.ledger.store import Ledger
+from archiver.model.findings import BagReport
+from archiver.model.records import LedgerEvent, RecordedEvent
 from archiver.repair.events import repair_events
 from archiver.repair.plan import BagRepair
 from archiver.repair.replicas import Replica, parse_replica, replica_uris

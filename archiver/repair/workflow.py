@@ -26,14 +26,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from archiver.audit.reference import check_report
-from archiver.bag.digest import digest_bytes
-from archiver.bag.findings import BagReport, Finding, Kind
 from archiver.bag.tagfiles import manifest_name
 from archiver.bag.validator import HashResult, finish_bag, hash_jobs, plan_bag
-from archiver.errors import ArchiverError, BagReadError
-from archiver.fileio import bag_lock, hash_file
-from archiver.ledger.records import TagManifestRecord
+from archiver.ledger.reference import check_report
+from archiver.model.digest import digest_bytes
+from archiver.model.errors import ArchiverError, BagReadError
+from archiver.model.findings import BagReport, Finding, Kind
+from archiver.model.records import TagManifestRecord
 from archiver.policy import default_checkers
 from archiver.repair.apply import (
     copy_verified,
@@ -56,6 +55,7 @@ from archiver.repair.plan import (
     record_mismatch,
 )
 from archiver.repair.replicas import BagRef, Replica, ReplicaView
+from archiver.storage.fileio import bag_lock, hash_file
 
 
 class _Replicas:

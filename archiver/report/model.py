@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from archiver.bag.findings import Severity
-from archiver.ledger.records import BagSummary, Problem, RecordedEvent, RunRecord
+from archiver.model.findings import Severity
+from archiver.model.records import BagSummary, Problem, RecordedEvent, RunRecord
 from archiver.report.charts import Chart, bar_chart
 
 AUDIT_KINDS = frozenset({"audit", "repair"})  # runs that check bags (others record events)

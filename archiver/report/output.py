@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from archiver.errors import OutputError
-from archiver.fileio import write_bytes_atomic
+from archiver.model.errors import OutputError
 from archiver.report.collect import collect
 from archiver.report.model import Page
 from archiver.report.render import PLAIN_ROWS, render_page
+from archiver.storage.fileio import write_bytes_atomic
 
 
 def write_report(

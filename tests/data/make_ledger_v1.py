@@ -9,7 +9,7 @@ the same history as the ``ledger_path`` fixture of tests/test_store.py.
 import sys
 
 from archiver.audit.collection import AuditReport, AuditTotals
-from archiver.bag.findings import BagReport, Finding, Kind
+from archiver.model.findings import BagReport, Finding, Kind
 from archiver.ledger.store import Ledger, LedgerEvent
 
 MISSING = Finding(Kind.MISSING_FILE, "/c/b", "data/gone.txt", "listed in manifest-sha256.txt")

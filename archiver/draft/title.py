@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from archiver.metadata.draft.dates import DATE_LABEL_RE, find_dates
-from archiver.metadata.draft.evidence import Evidence
-from archiver.metadata.draft.text import Document, Line
+from archiver.draft.dates import DATE_LABEL_RE, find_dates
+from archiver.draft.evidence import Evidence
+from archiver.draft.text import Document, Line
 
 _ADDRESS_RE = re.compile(
     r"^(?:to\b|to:|dear\b|кому|уважаем|құрметті|monsieur|madame|à l[’']attention|"

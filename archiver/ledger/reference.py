@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping
 
-from archiver.bag.findings import BagReport, Finding, Kind, sort_findings
-from archiver.ledger.records import TagManifestRecord
+from archiver.model.findings import BagReport, Finding, Kind, sort_findings
+from archiver.model.records import TagManifestRecord
 
 
 def tag_record_findings(

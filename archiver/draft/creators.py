@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from archiver.metadata.draft.evidence import Evidence
-from archiver.metadata.draft.gazetteer import Gazetteer
-from archiver.metadata.draft.morphology import Morphology, is_cyrillic
-from archiver.metadata.draft.places import ORG_WORDS
-from archiver.metadata.draft.text import Document, Line
+from archiver.draft.evidence import Evidence
+from archiver.draft.gazetteer import Gazetteer
+from archiver.draft.morphology import Morphology, is_cyrillic
+from archiver.draft.places import ORG_WORDS
+from archiver.draft.text import Document, Line
 
 _SIGNED_RE = re.compile(
     r"^(?:the\s+)?(?:statement|appeal|letter|declaration)?\s*(?:was\s+|is\s+)?"

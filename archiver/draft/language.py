@@ -13,8 +13,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from archiver.metadata.draft.evidence import Evidence
-from archiver.metadata.draft.text import Document, Line
+from archiver.draft.evidence import Evidence
+from archiver.draft.text import Document, Line
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from archiver.metadata.draft.gazetteer import Gazetteer, fold
+from archiver.draft.gazetteer import Gazetteer, fold
 
 SCORED_FIELDS: tuple[str, ...] = (
     "dc.title",

@@ -18,8 +18,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from archiver.metadata.draft.evidence import Evidence
-from archiver.metadata.draft.text import Document, Line
+from archiver.draft.evidence import Evidence
+from archiver.draft.text import Document, Line
 
 # Month names: exact words (any case) and, for the inflected languages, stems.
 _MONTH_WORDS: dict[str, int] = {}

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from archiver.bag.findings import Finding, Kind, Severity
+from archiver.model.findings import Finding, Kind, Severity
 
 FIXITY_MODES = frozenset({"full"})  # modes whose audits read and hash every file
 EVENT_FIELDS = (
@@ -29,7 +29,7 @@ EVENT_FIELDS = (
 
 
 class BagReportLike(Protocol):
-    """What the ledger reads from one bag's report (``archiver.bag.findings.BagReport``)."""
+    """What the ledger reads from one bag's report (``archiver.model.findings.BagReport``)."""
 
     @property
     def bag(self) -> str: ...

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePath
 
+from archiver.draft.evidence import Draft
 from archiver.metadata.catalog import FILENAME_COLUMN
-from archiver.metadata.draft.evidence import Draft
 
 DEFAULT_COLUMNS: tuple[str, ...] = (
     FILENAME_COLUMN,

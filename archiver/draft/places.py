@@ -15,10 +15,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from archiver.metadata.draft.evidence import Evidence
-from archiver.metadata.draft.gazetteer import Gazetteer, Place
-from archiver.metadata.draft.morphology import Morphology, is_cyrillic, kazakh_stems
-from archiver.metadata.draft.text import Document, Line
+from archiver.draft.evidence import Evidence
+from archiver.draft.gazetteer import Gazetteer, Place
+from archiver.draft.morphology import Morphology, is_cyrillic, kazakh_stems
+from archiver.draft.text import Document, Line
 
 ORG_WORDS = frozenset(
     """committee bureau union group foundation fund center centre council network coalition

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from archiver.metadata.draft.creators import CreatorFinder
-from archiver.metadata.draft.dates import draft_date
-from archiver.metadata.draft.evidence import Draft, Evidence
-from archiver.metadata.draft.gazetteer import Gazetteer
-from archiver.metadata.draft.language import (
+from archiver.draft.creators import CreatorFinder
+from archiver.draft.dates import draft_date
+from archiver.draft.evidence import Draft, Evidence
+from archiver.draft.gazetteer import Gazetteer
+from archiver.draft.language import (
     SECOND_MIN_CONFIDENCE,
     Detector,
     draft_languages,
     line_languages,
     lingua_detector,
 )
-from archiver.metadata.draft.morphology import Morphology
-from archiver.metadata.draft.places import PlaceFinder
-from archiver.metadata.draft.text import read_document
-from archiver.metadata.draft.title import draft_title
+from archiver.draft.morphology import Morphology
+from archiver.draft.places import PlaceFinder
+from archiver.draft.text import read_document
+from archiver.draft.title import draft_title
 
 # Creators found in these places do not make their lines signatory lines.
 HEADING_NOTES = frozenset({"first sentence", "official", "named in the heading"})
