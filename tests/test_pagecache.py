@@ -1,4 +1,4 @@
-"""Tests for archiver.storage.pagecache: residency, eviction and hashing that leaves the cache as found."""
+"""Tests for archiver.storage.pagecache: residency, eviction, hashing that leaves the cache."""
 
 from __future__ import annotations
 
