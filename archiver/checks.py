@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.bag.validator import MAX_TAG_BYTES, Checker, Mode, validate_bag, validate_path
+from archiver.archive.verify import validate_path
+from archiver.bag.validator import MAX_TAG_BYTES, Checker, Mode, validate_bag
 from archiver.model.errors import BagReadError
 from archiver.model.findings import BagReport
 from archiver.policy import default_checkers

@@ -8,31 +8,13 @@ Schema only says it is a list of names.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archiver.metadata.validation import SchemaSet
 from archiver.model.errors import ConfigError, MetadataError
+from archiver.model.settings import ArchiveConfig
 from archiver.policy import build_algorithms_problem, load_profile
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveConfig:
-    """What bag-info and PREMIS need to know about the archive."""
-
-    organization: str
-    organization_id: str
-    contact_name: str
-    contact_email: str
-    collection_id: str
-    profile_identifier: str  # the BagIt-Profile-Identifier our bags declare (bag.profile)
-    algorithms: tuple[str, ...] = ("sha256", "sha512")
-    organization_address: str | None = None
-    contact_phone: str | None = None
-    jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
-    deposit: dict[str, Any] = field(default_factory=dict, compare=False)
-    audit: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def parse_config(

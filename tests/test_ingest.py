@@ -9,7 +9,6 @@ from importlib.metadata import version
 import pytest
 from conftest import ROOT
 
-from archiver.build.characterize import FormatMatch, TextProfile
 from archiver.config import load_config
 from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.ingest import (
@@ -24,6 +23,7 @@ from archiver.metadata.ingest import (
 from archiver.metadata.premis import EVENT_TYPES, render_xml
 from archiver.metadata.validation import SchemaSet
 from archiver.model.errors import MetadataError
+from archiver.model.formats import FormatMatch, TextProfile
 
 CONFIG = load_config(ROOT / "archive.toml")
 TEXT = TextProfile(valid_utf8=True, bom=False, has_nul=False, crlf=0, lf=3, cr=0)

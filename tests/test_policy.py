@@ -12,12 +12,12 @@ import pytest
 from test_validator import _append, _edit
 
 from archiver.bag.validator import plan_bag, validate_bag
-from archiver.config import ArchiveConfig
 from archiver.metadata.premis import HASH_FUNCTIONS
 from archiver.metadata.validation import schemas_dir
 from archiver.model.digest import ALGORITHMS, HEX_LENGTHS
 from archiver.model.errors import ConfigError
 from archiver.model.findings import Kind
+from archiver.model.settings import ArchiveConfig
 from archiver.policy import (
     FixityRecordChecker,
     MetadataChecker,

@@ -12,6 +12,7 @@ from pathlib import Path
 import bagit
 import pytest
 
+import archiver.archive.verify as verify
 import archiver.bag.validator as validator
 from archiver.archive.serialize import DEFAULT_EPOCH, serialize_bag
 from archiver.bag.validator import BagPlan, finish_bag, hash_jobs, plan_bag, validate_bag
@@ -553,7 +554,7 @@ def test_sidecar_findings(
     found: dict[str, str],
     expected: set[tuple[Kind, str | None]],
 ) -> None:
-    findings = validator.sidecar_findings("/a/x.tar", "x.tar", sidecars, found)
+    findings = verify.sidecar_findings("/a/x.tar", "x.tar", sidecars, found)
     assert {(f.kind, f.algorithm) for f in findings} == expected
     assert all((f.bag, f.path) == ("/a/x.tar", ".") for f in findings)
 
@@ -565,7 +566,7 @@ def test_validate_serialized_uses_tmp_dir_and_names_the_archive(bag: Path, tmp_p
     archive = serialize_bag(bag, out, "zip", DEFAULT_EPOCH).archive
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    report = validator.validate_serialized(archive, checkers=(), tmp_dir=scratch)
+    report = verify.validate_serialized(archive, checkers=(), tmp_dir=scratch)
     assert report.bag == str(archive)
     assert (Kind.CHECKSUM_MISMATCH, "data/a.txt") in {(f.kind, f.path) for f in report.errors}
     assert list(scratch.iterdir()) == []
@@ -580,7 +581,7 @@ def test_validate_serialized_unsafe_archive(tmp_path: Path) -> None:
         tar.addfile(link)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    report = validator.validate_serialized(archive, name="named", tmp_dir=scratch)
+    report = verify.validate_serialized(archive, name="named", tmp_dir=scratch)
     assert not report.valid
     assert {(f.kind, f.bag, f.path) for f in report.findings} == {
         (Kind.UNSAFE_PATH, "named", "bag/data/link")

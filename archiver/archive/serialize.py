@@ -32,13 +32,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archiver.model.clock import source_date_epoch
+from archiver.model.digest import PRESERVATION_ALGORITHMS
 from archiver.model.errors import BagReadError, ConfigError, OutputError
 from archiver.storage.fileio import hash_file, new_temporary, walk_tree, write_bytes_atomic
 
 FORMATS: tuple[str, ...] = ("tar", "tar.gz", "zip")
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 ZIP_MIN_EPOCH = 315532800  # zip's DOS date_time cannot go earlier
-SIDECAR_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
+SIDECAR_ALGORITHMS = PRESERVATION_ALGORITHMS
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 EXEC_MODE = 0o755

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver.archive.names import ARCHIVE_SUFFIXES, is_serialized
+from archiver.archive.verify import validate_serialized
 from archiver.audit.executor import LocalPool, LocalThreads, TaskExecutor
 from archiver.bag.validator import (
     MAX_TAG_BYTES,
@@ -48,7 +49,6 @@ from archiver.bag.validator import (
     hash_jobs,
     looks_like_bag,
     plan_bag,
-    validate_serialized,
 )
 from archiver.checks import archiver_checkers
 from archiver.model.digest import new_buffer
@@ -617,12 +617,12 @@ def audit(
     explicit ``checkers`` run in this process. Fewer bags are planned here and their
     files hashed by ``workers`` threads when no more than ``THREAD_MAX_SMALL_FILES`` of
     them are small (``LocalThreads``: hashing large files releases the GIL), else by
-    worker processes. Serialized bags (archive roots, or archives
-    among ``bags``) are extracted one at a time into a temporary directory and validated
-    in this process (``validator.validate_serialized``), in the same run, each reported
-    under the archive's path. Workers are forked, or started from a fork server when this
-    process runs other threads (``archiver.storage.workers``): a script that calls ``audit`` with
-    several workers needs the usual ``if __name__ == "__main__":`` guard. Workers die
+    worker processes. Serialized bags (archive roots, or archives among ``bags``) are
+    extracted one at a time into a temporary directory and validated in this process
+    (``archiver.archive.verify.validate_serialized``), in the same run, each reported
+    under the archive's path. Workers are forked, or started from a fork server when
+    this process runs other threads (``archiver.storage.workers``): a script that calls
+    ``audit`` with several workers needs the usual ``if __name__ == "__main__":`` guard. Workers die
     with this process; an exception here (Ctrl-C, SIGTERM made an exception) stops them
     at once and no report is returned. ``cache_hygiene`` (on by default) reads large
     files with read-ahead hints and drops from the page cache what the audit brought in

@@ -20,49 +20,7 @@ from typing import Any
 from archiver.adapters.fido_signatures import FidoSignatures
 from archiver.model.digest import digest_stream
 from archiver.model.errors import SourceError
-
-PLAIN_TEXT_PUID = "x-fmt/111"
-
-
-@dataclass(frozen=True, slots=True)
-class TextProfile:
-    """What the bytes say about text: UTF-8 validity, BOM, NUL bytes, line endings."""
-
-    valid_utf8: bool
-    bom: bool
-    has_nul: bool
-    crlf: int
-    lf: int
-    cr: int
-
-    @property
-    def is_text(self) -> bool:
-        """Valid UTF-8 (ASCII included) with no NUL bytes."""
-        return self.valid_utf8 and not self.has_nul
-
-    @property
-    def encoding(self) -> str:
-        """'UTF-8', 'UTF-8 with BOM' or 'unknown'."""
-        if not self.valid_utf8:
-            return "unknown"
-        return "UTF-8 with BOM" if self.bom else "UTF-8"
-
-    @property
-    def line_endings(self) -> str:
-        """'LF', 'CRLF', 'CR', 'mixed' or 'none'."""
-        kinds = [name for name, n in (("LF", self.lf), ("CRLF", self.crlf), ("CR", self.cr)) if n]
-        if not kinds:
-            return "none"
-        return kinds[0] if len(kinds) == 1 else "mixed"
-
-    def describe(self) -> str:
-        """One line for PREMIS and the build report."""
-        if not self.is_text:
-            return "not text: " + ("contains NUL bytes" if self.has_nul else "not valid UTF-8")
-        return (
-            f"{self.encoding}; line endings {self.line_endings} "
-            f"(LF {self.lf}, CRLF {self.crlf}, CR {self.cr})"
-        )
+from archiver.model.formats import PLAIN_TEXT_PUID, FormatMatch, TextProfile
 
 
 class TextProfiler:
@@ -116,26 +74,6 @@ class TextProfiler:
             lf=self._lf - self._crlf,
             cr=self._cr - self._crlf,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class FormatMatch:
-    """A PRONOM identification."""
-
-    puid: str | None
-    name: str
-    version: str | None
-    mime_type: str | None
-    basis: str  # "signature", "container", "extension", "extension+text" or "none"
-    candidates: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """One line for PREMIS: what was chosen and why."""
-        if self.puid is None:
-            return "no PRONOM format matched"
-        others = [c for c in self.candidates if c != self.puid]
-        tail = f"; other candidates: {', '.join(others)}" if others else ""
-        return f"{self.puid} ({self.name}) by {self.basis} match{tail}"
 
 
 class FormatIdentifier:

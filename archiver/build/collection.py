@@ -40,7 +40,6 @@ from archiver.build.writer import (
     write_payload,
     write_tag_files,
 )
-from archiver.config import ArchiveConfig
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
@@ -61,6 +60,7 @@ from archiver.metadata.premis import serialize_xml as serialize_premis_xml
 from archiver.metadata.validation import SchemaSet
 from archiver.model.errors import ArchiverError, ConflictError, OutputError, SourceError
 from archiver.model.findings import Severity
+from archiver.model.settings import ArchiveConfig
 from archiver.policy import StagedTags
 from archiver.storage.fileio import hash_file, remove_stale, staging_dir, write_back_watch
 from archiver.storage.workers import init_worker, worker_context

@@ -18,8 +18,8 @@ from archiver.bag.render import (
     render_bag_info,
     render_declaration,
 )
-from archiver.config import ArchiveConfig
 from archiver.model.digest import digest_bytes
+from archiver.model.settings import ArchiveConfig
 
 BAG_SOFTWARE_AGENT = f"archiver {__version__}"
 MAX_SIZE_ROUNDS = 8  # Bag-Size settles in two rounds; a human-readable size cannot cycle long

@@ -26,9 +26,10 @@ from pathlib import Path
 import bagit
 
 from archiver.adapters.bagit_staged import StagedBag
-from archiver.build.characterize import TextProfile, TextProfiler
+from archiver.build.characterize import TextProfiler
 from archiver.model.digest import digest_stream
 from archiver.model.errors import ArchiverError, OutputError, SourceError
+from archiver.model.formats import TextProfile
 from archiver.policy import ProfileChecker, StagedTags, load_profile
 from archiver.storage.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
 

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from archiver.build.characterize import Characterization, FormatIdentifier, characterize_file
 from archiver.cli.output import make_console, safe
+from archiver.model.digest import PRESERVATION_ALGORITHMS
 from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE, SourceError
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     drafter = _load_drafter() if args.draft else None
     columns = _columns(args.catalog) if args.csv else None
     identifier = FormatIdentifier()
-    found = [characterize_file(p, ("sha256", "sha512"), identifier) for p in args.files]
+    found = [characterize_file(p, PRESERVATION_ALGORITHMS, identifier) for p in args.files]
     drafts: list[Draft] = []
     if drafter is not None:
         drafts = [drafter.draft(_read_text(p)) for p in args.files]

@@ -21,8 +21,6 @@ from typing import Any
 from lxml import etree
 
 from archiver import __version__
-from archiver.build.characterize import FormatMatch, TextProfile
-from archiver.config import ArchiveConfig
 from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.premis import (
     Agent,
@@ -36,7 +34,9 @@ from archiver.metadata.premis import (
     software_agent_id,
 )
 from archiver.metadata.validation import ACCEPTING_JSON_VALIDATOR
+from archiver.model.formats import FormatMatch, TextProfile
 from archiver.model.identifiers import derive_uuid
+from archiver.model.settings import ArchiveConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Message digests: every algorithm fed from one read of the data.
 
-``ALGORITHMS`` maps BagIt algorithm names to hashlib constructors. ``digest_stream``
+``ALGORITHMS`` maps BagIt algorithm names to hashlib constructors; ``PRESERVATION_ALGORITHMS``
+are the ones archiver records. ``digest_stream``
 reads a binary stream once, in large blocks, into one reused page-aligned buffer, and
 updates every requested hash from the same bytes.
 """
@@ -13,6 +14,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Protocol
 
 BLOCK_SIZE = 1 << 20  # 1 MiB; measured in benchmarks, see README "Performance"
+
+# The algorithms archiver itself computes and records: the manifests and tag manifests of
+# the bags it builds, the tag-manifest records of the ledger, serialized bags' sidecars,
+# the fixity of PREMIS objects. The one list; a bag from elsewhere may use any of
+# ``ALGORITHMS``.
+PRESERVATION_ALGORITHMS: tuple[str, ...] = ("sha256", "sha512")
 
 
 class _Hash(Protocol):

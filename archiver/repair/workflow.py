@@ -29,7 +29,7 @@ from pathlib import Path
 from archiver.bag.tagfiles import manifest_name
 from archiver.bag.validator import HashResult, finish_bag, hash_jobs, plan_bag
 from archiver.ledger.reference import check_report
-from archiver.model.digest import digest_bytes
+from archiver.model.digest import PRESERVATION_ALGORITHMS, digest_bytes
 from archiver.model.errors import ArchiverError, BagReadError
 from archiver.model.findings import BagReport, Finding, Kind
 from archiver.model.records import TagManifestRecord
@@ -142,7 +142,7 @@ class _Digests:
             if path.is_symlink() or not path.is_file():
                 return {}
             try:
-                have = hash_file(path, sorted({"sha256", "sha512", *algorithms}))[0]
+                have = hash_file(path, sorted({*PRESERVATION_ALGORITHMS, *algorithms}))[0]
             except OSError:
                 return {}
             self.known[rel] = have
@@ -303,7 +303,7 @@ def _repair(
         if (m := manifest_name(n)) is not None and m.tag and (bag / n).is_file()
     }
     if record is not None:
-        tm_now = {n: digest_bytes(d, ("sha256", "sha512")) for n, d in present_tm.items()}
+        tm_now = {n: digest_bytes(d, PRESERVATION_ALGORITHMS) for n, d in present_tm.items()}
         changed = record_mismatch(tm_now, record.digests)
         if changed:
             notes.append(
@@ -388,7 +388,7 @@ def _repair(
     }
     plan = plan_repair(reference, present, current_digests)
     # 4. quarantine (unexpected files out, damaged bytes kept), then restore
-    sha = ("sha256", "sha512")
+    sha = PRESERVATION_ALGORITHMS
     moved, kept = quarantine(
         bag,
         {p: (present[p], current(p, sha)) for p in plan.quarantine},
