@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.ledger.store import Ledger, LedgerEvent
 from archiver.model.findings import BagReport, Finding, Kind
+from archiver.model.reports import AuditReport, AuditTotals
 from bench.report import Sample
 
 REPO = Path(__file__).resolve().parent.parent

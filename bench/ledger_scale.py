@@ -34,9 +34,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.ledger.store import Ledger
 from archiver.model.findings import BagReport, Finding, Kind
+from archiver.model.reports import AuditReport, AuditTotals
 
 REPO = Path(__file__).resolve().parent.parent
 FULL = ((10_000, 100), (100_000, 10))

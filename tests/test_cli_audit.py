@@ -18,10 +18,10 @@ from test_validator import build_fixture_bag, flip_bit
 
 import archiver.cli as cli
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, serialize_bag
-from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.cli.audit import parse_duration, print_summary
 from archiver.cli.output import make_console
 from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.model.reports import AuditReport, AuditTotals
 
 
 @pytest.fixture(autouse=True)

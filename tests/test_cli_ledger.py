@@ -12,11 +12,11 @@ import pytest
 from lxml import etree
 
 import archiver.cli
-from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.cli import main
 from archiver.ledger.store import LEDGER_FILENAME, Ledger, LedgerEvent, default_ledger_path
 from archiver.metadata.validation import SchemaSet
 from archiver.model.findings import BagReport, Finding, Kind
+from archiver.model.reports import AuditReport, AuditTotals
 
 NS = {"p": "http://www.loc.gov/premis/v3"}
 

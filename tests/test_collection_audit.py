@@ -24,10 +24,11 @@ from test_validator import (
 import archiver.bag.validator as validator
 from archiver.archive.serialize import DEFAULT_EPOCH, serialize_bag
 from archiver.audit import collection as audit_module
-from archiver.audit.collection import AuditReport, AuditTotals, audit, find_bags, schedule
+from archiver.audit.collection import audit, find_bags, schedule
 from archiver.bag.validator import HashJob
 from archiver.model.errors import BagReadError
 from archiver.model.findings import Kind
+from archiver.model.reports import AuditReport, AuditTotals
 from archiver.storage.workers import worker_context
 
 

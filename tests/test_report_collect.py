@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.ledger.store import Ledger, LedgerEvent
 from archiver.model.findings import BagReport, Finding, Kind, Severity
+from archiver.model.reports import AuditReport, AuditTotals
 from archiver.report.collect import collect, read_title, read_titles
 
 NOW = datetime(2026, 2, 1, tzinfo=UTC)

@@ -26,7 +26,6 @@ from test_premis_export import BAD_EVENTS  # the events PREMIS cannot express
 from xmlschema_validator import validate_xml_xmlschema
 
 import archiver
-from archiver.audit.collection import AuditReport, AuditTotals
 from archiver.ledger.chain import encode_members
 from archiver.ledger.store import (
     EVENT_FIELDS,
@@ -47,6 +46,7 @@ from archiver.ledger.store import (
 )
 from archiver.model.errors import LedgerError
 from archiver.model.findings import BagReport, Finding, Kind
+from archiver.model.reports import AuditReport, AuditTotals
 
 MISSING = Finding(Kind.MISSING_FILE, "/c/b", "data/gone.txt", "listed in manifest-sha256.txt")
 MISMATCH = Finding(
@@ -770,7 +770,7 @@ def test_expected_head(ledger_path: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from archiver.audit.collection import AuditReport, AuditTotals
+    from archiver.model.reports import AuditReport, AuditTotals
     from archiver.model.findings import BagReport
     from archiver.ledger.store import Ledger
 
@@ -1228,7 +1228,7 @@ def test_empty_or_foreign_file_is_not_a_ledger(
 CREATE = textwrap.dedent(
     """
     import sys
-    from archiver.audit.collection import AuditReport, AuditTotals
+    from archiver.model.reports import AuditReport, AuditTotals
     from archiver.model.findings import BagReport
     from archiver.ledger.store import Ledger
 

@@ -8,4 +8,5 @@ shape, so an upgrade that changes it fails a test instead of changing results qu
 - :mod:`~archiver.adapters.bagit_staged`: bagit-python's ``Bag._path_is_dangerous``.
 - :mod:`~archiver.adapters.fido_signatures`: FIDO's signature tables and matchers.
 - :mod:`~archiver.adapters.regex_parser`: CPython's regex parser (``re._parser``).
+- :mod:`~archiver.adapters.runtime`: CPython's ``_ssl.OPENSSL_VERSION``.
 """

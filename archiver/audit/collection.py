@@ -11,30 +11,28 @@ spread over the workers, largest first, small ones batched, each worker reusing 
 buffer. With few bags, or checkers given by the caller, bags are planned here and only
 their hashing goes to the pool. Memory stays flat however large the collection: the
 parent holds the reports and at most ``window_bags`` planned bags or ``window_jobs`` files.
-The report records (``AuditReport``) are a stable contract: the ledger
+The report records (``archiver.model.reports.AuditReport``) are a stable contract: the ledger
 (``archiver.ledger.store``) stores them.
 """
 
 from __future__ import annotations
 
-import _ssl  # OPENSSL_VERSION without ssl.py's own imports (~12 ms)
 import functools
 import heapq
 import mmap
 import os
 import stat
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver import __version__
+from archiver.adapters.runtime import versions
 from archiver.archive.names import ARCHIVE_SUFFIXES, is_serialized
 from archiver.archive.verify import validate_serialized
 from archiver.audit.executor import LocalPool, LocalThreads, TaskExecutor
@@ -54,6 +52,7 @@ from archiver.checks import archiver_checkers
 from archiver.model.digest import new_buffer
 from archiver.model.errors import BagReadError
 from archiver.model.findings import BagReport, Finding, Kind, Severity
+from archiver.model.reports import AuditReport, AuditTotals
 from archiver.model.text import clip
 from archiver.storage.workers import child_pids, init_worker, terminate_children, worker_context
 
@@ -76,83 +75,6 @@ POOL_MIN_BYTES = 64 << 20  # below this much to read, hashing in-process is fast
 POOL_MIN_BAGS = 48  # from this many bags on, workers plan them too
 PLAN_GROUP = 256  # bags planned per round in this process
 BAG_BATCH = 32  # bags a worker audits whole in one task
-
-
-@dataclass(frozen=True, slots=True)
-class AuditTotals:
-    """Counts for one audit run."""
-
-    bags: int = 0
-    intact: int = 0
-    failed: int = 0
-    files: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The totals as a JSON-ready dict (with MB/s)."""
-        rate = self.bytes / self.seconds / 1e6 if self.seconds > 0 else 0.0
-        return {
-            "bags": self.bags,
-            "intact": self.intact,
-            "failed": self.failed,
-            "files": self.files,
-            "bytes": self.bytes,
-            "seconds": round(self.seconds, 3),
-            "mb_per_second": round(rate, 1),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class AuditReport:
-    """The outcome of one audit run over one or more roots.
-
-    ``started`` and ``ended`` are timezone-aware ISO 8601 times from the injected clock;
-    ``bags`` holds one ``BagReport`` per bag (``BagReport.bag`` is the bag's absolute path),
-    in a stable order (sorted by path).
-    """
-
-    run_id: str
-    started: str
-    ended: str
-    mode: str
-    roots: tuple[str, ...]
-    versions: Mapping[str, str]
-    bags: tuple[BagReport, ...]
-    totals: AuditTotals = field(default_factory=AuditTotals)
-
-    @property
-    def valid(self) -> bool:
-        """True when every bag is intact."""
-        return all(b.valid for b in self.bags)
-
-    @property
-    def findings(self) -> tuple[Finding, ...]:
-        """Every finding of every bag, in bag order."""
-        return tuple(f for b in self.bags for f in b.findings)
-
-    def to_json(self) -> dict[str, Any]:
-        """The machine report: run id, times, versions, totals, per bag status and problems."""
-        return {
-            "run_id": self.run_id,
-            "started": self.started,
-            "ended": self.ended,
-            "mode": self.mode,
-            "roots": list(self.roots),
-            "versions": dict(self.versions),
-            "status": "intact" if self.valid else "failed",
-            "totals": self.totals.to_json(),
-            "bags": [b.to_json() for b in self.bags],
-        }
-
-
-def versions() -> dict[str, str]:
-    """The software that did the work, for the report and the ledger."""
-    return {
-        "archiver": __version__,
-        "python": sys.version.split()[0],  # platform.python_version(), without platform
-        "hashlib": _ssl.OPENSSL_VERSION,
-    }
 
 
 def find_bags(roots: Iterable[Path | str]) -> list[Path]:
@@ -710,15 +632,6 @@ def audit(
     reports.sort(key=lambda r: r.bag)
     seconds = timer() - t0
     ended = clock()
-    intact = sum(1 for r in reports if r.valid)
-    totals = AuditTotals(
-        bags=len(reports),
-        intact=intact,
-        failed=len(reports) - intact,
-        files=sum(r.files for r in reports),
-        bytes=sum(r.bytes for r in reports),
-        seconds=seconds,
-    )
     return AuditReport(
         run_id=run_id or str(uuid.uuid4()),
         started=started.isoformat(),
@@ -727,5 +640,5 @@ def audit(
         roots=tuple(str(r) for r in roots),
         versions=versions(),
         bags=tuple(reports),
-        totals=totals,
+        totals=AuditTotals.of(reports, seconds),
     )

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.audit.collection import (
     BAG_BATCH,
-    AuditReport,
     ProgressCallback,
     audit,
     scan_roots,
@@ -29,7 +28,7 @@ from archiver.config import audit_setting
 from archiver.ledger.reference import check_reports
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
-from archiver.model.findings import BagReport
+from archiver.model.reports import AuditReport
 from archiver.model.text import escape_controls
 from archiver.storage.fileio import check_output_path, write_bytes_atomic
 
@@ -341,7 +340,7 @@ def run(args: argparse.Namespace) -> int:
     with Ledger.open(ledger_path) as ledger:
         records = ledger.tag_manifest_records([b.bag for b in report.bags])
         accepted = {os.path.abspath(b) for b in args.accept}
-        report = _with_bags(report, check_reports(report.bags, records, accepted))
+        report = report.with_bags(check_reports(report.bags, records, accepted))
         events: list[LedgerEvent] = []
         repairs: list[BagRepair] = []
         if args.repair and not report.valid:
@@ -373,13 +372,6 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.valid and intact else EXIT_INTEGRITY
 
 
-def _with_bags(report: AuditReport, bags: tuple[BagReport, ...]) -> AuditReport:
-    """The report with its bags replaced and the intact / failed counts recomputed."""
-    intact = sum(1 for b in bags if b.valid)
-    totals = dataclasses.replace(report.totals, intact=intact, failed=len(bags) - intact)
-    return dataclasses.replace(report, bags=bags, totals=totals)
-
-
 def _repair_failed(
     args: argparse.Namespace, report: AuditReport, ledger: Ledger
 ) -> tuple[AuditReport, list[LedgerEvent], list[BagRepair]]:
@@ -400,7 +392,7 @@ def _repair_failed(
     )
     after = {r.bag: r.after for r in repairs if r.after is not None}
     bags = tuple(after.get(b.bag, b) for b in report.bags)
-    final = dataclasses.replace(_with_bags(report, bags), ended=datetime.now(UTC).isoformat())
+    final = dataclasses.replace(report.with_bags(bags), ended=datetime.now(UTC).isoformat())
     return final, run_events(repairs), repairs
 
 

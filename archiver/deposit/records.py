@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from archiver.model.errors import DepositError, IntegrityError
 from archiver.model.findings import Finding
+from archiver.model.locations import Location, parse_location
 
-SCHEMES: tuple[str, ...] = ("ocfl", "s3", "file")
+# A deposit target is a storage location (``ocfl:``, ``file:`` or ``s3:``, never a bare path).
+Target = Location
 
 
 class DepositStatus(StrEnum):
@@ -57,20 +57,6 @@ class DamagedTargetError(IntegrityError):
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """A parsed ``--to`` URI: ``ocfl:///root``, ``file:///dir`` or ``s3://bucket/prefix``.
-
-    ``ocfl:`` and ``file:`` also accept a relative path without slashes (``ocfl:deposit/x``).
-    """
-
-    uri: str
-    scheme: str
-    path: Path | None = None  # ocfl, file
-    bucket: str | None = None  # s3
-    prefix: str = ""  # s3, without leading or trailing '/'
-
-
-@dataclass(frozen=True, slots=True)
 class DepositResult:
     """One bag deposited (or found already there) at one target, verified."""
 
@@ -106,27 +92,5 @@ class DepositResult:
 
 
 def parse_target(uri: str) -> Target:
-    """Parse a deposit URI (pure); DepositError names the URI and what is wrong."""
-    parts = urlsplit(uri)
-    scheme = parts.scheme.lower()
-    if scheme not in SCHEMES:
-        raise DepositError(
-            f"--to {uri!r}: unsupported scheme {parts.scheme or '(none)'!r}, "
-            f"use one of {', '.join(s + '://' for s in SCHEMES)}"
-        )
-    if scheme == "s3":
-        if not parts.netloc:
-            raise DepositError(f"--to {uri!r}: no bucket, expected s3://bucket/prefix")
-        return Target(
-            uri=uri, scheme=scheme, bucket=parts.netloc, prefix=unquote(parts.path).strip("/")
-        )
-    if parts.netloc not in ("", "localhost"):
-        raise DepositError(
-            f"--to {uri!r}: host {parts.netloc!r} not supported, write {scheme}:///absolute/path"
-        )
-    path = unquote(parts.path)
-    if path.strip("/") == "":
-        raise DepositError(
-            f"--to {uri!r}: no directory, expected {scheme}:///absolute/path or {scheme}:relative"
-        )
-    return Target(uri=uri, scheme=scheme, path=Path(path))
+    """Parse a deposit ``--to`` address (pure); DepositError names it and what is wrong."""
+    return parse_location(uri, option="--to", error=DepositError)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.audit.collection import versions
+from archiver.adapters.runtime import versions
 from archiver.deposit import (
     DamagedTargetError,
     InvalidBagError,

@@ -44,7 +44,7 @@ class BagReportLike(Protocol):
 
 
 class TotalsLike(Protocol):
-    """What the ledger reads from an audit's totals (``archiver.audit.collection.AuditTotals``)."""
+    """What the ledger reads from an audit's totals (``archiver.model.reports.AuditTotals``)."""
 
     @property
     def bags(self) -> int: ...
@@ -59,7 +59,7 @@ class TotalsLike(Protocol):
 
 
 class AuditReportLike(Protocol):
-    """What the ledger reads from an audit report (``archiver.audit.collection.AuditReport``)."""
+    """What the ledger reads from an audit report (``archiver.model.reports.AuditReport``)."""
 
     @property
     def run_id(self) -> str: ...

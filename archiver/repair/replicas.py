@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
-from urllib.parse import unquote, urlsplit
 
 from archiver.archive.unpack import ARCHIVE_SUFFIXES, UnsafeArchiveError, open_serialized
 from archiver.model.errors import ArchiverError
+from archiver.model.locations import Scheme, parse_location
 
 Opener = Callable[[], BinaryIO]
 
@@ -343,32 +343,21 @@ def parse_replica(
     environ: Mapping[str, str] | None = None,
 ) -> Replica:
     """The replica ``spec`` names: ``ocfl://``, ``s3://``, ``file://``, an archive or a
-    directory (pure: nothing is opened)."""
-    parts = urlsplit(spec)
-    scheme = parts.scheme.lower()
-    if scheme in ("ocfl", "file"):
-        if parts.netloc not in ("", "localhost"):
-            raise ArchiverError(f"--from {spec!r}: host {parts.netloc!r} not supported")
-        path = Path(unquote(parts.path))
-        if scheme == "ocfl":
-            return OcflReplica(spec, path)
-        return _by_suffix(spec, path)
-    if scheme == "s3":
-        if not parts.netloc:
-            raise ArchiverError(f"--from {spec!r}: no bucket, expected s3://bucket/prefix")
+    directory (pure: nothing is opened; the address is read by ``parse_location``)."""
+    location = parse_location(spec, option="--from", plain_paths=True)
+    if location.scheme is Scheme.S3:
+        assert location.bucket is not None
         return S3Replica(
             spec,
-            parts.netloc,
-            unquote(parts.path).strip("/"),
+            location.bucket,
+            location.prefix,
             dict((settings or {}).get("s3", {})),
             dict(os.environ if environ is None else environ),
         )
-    if scheme and len(scheme) > 1:
-        raise ArchiverError(
-            f"--from {spec!r}: unsupported scheme {parts.scheme!r}, use a directory, an "
-            "archive, ocfl://, s3:// or file://"
-        )
-    return _by_suffix(spec, Path(spec))
+    assert location.path is not None
+    if location.scheme is Scheme.OCFL:
+        return OcflReplica(spec, location.path)
+    return _by_suffix(spec, location.path)
 
 
 def _by_suffix(spec: str, path: Path) -> Replica:

@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from archiver.audit.collection import AuditReport, AuditTotals, versions
+from archiver.adapters.runtime import versions
 from archiver.ledger.store import Ledger
 from archiver.model.findings import BagReport
 from archiver.model.records import LedgerEvent, RecordedEvent
+from archiver.model.reports import AuditReport, AuditTotals
 from archiver.repair.events import repair_events
 from archiver.repair.plan import BagRepair
 from archiver.repair.replicas import Replica, parse_replica, replica_uris
@@ -63,15 +64,6 @@ def run_report(
 ) -> AuditReport:
     """An audit-shaped report of the final state of every bag (what the ledger records)."""
     ordered = tuple(sorted(reports, key=lambda r: r.bag))
-    intact = sum(1 for r in ordered if r.valid)
-    totals = AuditTotals(
-        bags=len(ordered),
-        intact=intact,
-        failed=len(ordered) - intact,
-        files=sum(r.files for r in ordered),
-        bytes=sum(r.bytes for r in ordered),
-        seconds=seconds,
-    )
     return AuditReport(
         run_id=run_id,
         started=started,
@@ -80,7 +72,7 @@ def run_report(
         roots=tuple(roots),
         versions=versions(),
         bags=ordered,
-        totals=totals,
+        totals=AuditTotals.of(ordered, seconds),
     )
 
 

@@ -8,7 +8,7 @@ the same history as the ``ledger_path`` fixture of tests/test_store.py.
 
 import sys
 
-from archiver.audit.collection import AuditReport, AuditTotals
+from archiver.model.reports import AuditReport, AuditTotals
 from archiver.model.findings import BagReport, Finding, Kind
 from archiver.ledger.store import Ledger, LedgerEvent
 
