@@ -16,6 +16,9 @@ from archiver.model.errors import ConfigError, MetadataError
 from archiver.model.settings import ArchiveConfig
 from archiver.policy import build_algorithms_problem, load_profile
 
+# The settings file every command reads when --config is not given and the file is there.
+DEFAULT_CONFIG = Path("archive.toml")
+
 
 def parse_config(
     data: dict[str, Any], name: str, schemas: SchemaSet | None = None
@@ -84,3 +87,13 @@ def audit_setting(path: Path, key: str) -> Any:
     if section is None or (isinstance(section, dict) and key not in section):
         return None  # a malformed [audit] is validated (and refused) below
     return parse_config(data, str(path)).audit.get(key)
+
+
+def deposit_settings(path: Path | None) -> dict[str, Any]:
+    """archive.toml's ``[deposit]`` table (S3 settings): from ``path``, else from
+    ``DEFAULT_CONFIG`` when it is there, else nothing."""
+    if path is None:
+        if not DEFAULT_CONFIG.is_file():
+            return {}
+        path = DEFAULT_CONFIG
+    return dict(load_config(path).deposit)

@@ -34,6 +34,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from archiver.audit.selection import select_bags
 from archiver.ledger.store import Ledger
 from archiver.model.findings import BagReport, Finding, Kind
 from archiver.model.reports import AuditReport, AuditTotals
@@ -179,7 +180,7 @@ def measure(bags: int, runs: int, churn: float, directory: Path, console: Consol
                 verify[run] = time.process_time() - t0
                 assert not problems, problems
                 t0 = time.process_time()
-                ledger.select_bags(names, max(1, bags // 10), None)
+                select_bags(ledger, names, max(1, bags // 10), None)
                 select[run] = time.process_time() - t0
                 console.log(
                     f"{bags:,} bags, run {run}: record {record[-1]:.2f} s, verify "

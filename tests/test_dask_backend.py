@@ -23,8 +23,8 @@ import pytest
 from test_validator import build_fixture_bag, flip_bit
 
 from archiver.audit import dask_backend
-from archiver.cli.audit import scheduler_for
 from archiver.model.errors import ClusterError, ConfigError
+from archiver.workflows.audit import scheduler_for
 
 DASK = Path(sys.executable).parent / "dask"
 BAGS = 96  # 8 batches of 12 bags over 2 workers: a kill lands mid-audit

@@ -26,6 +26,7 @@ from test_premis_export import BAD_EVENTS  # the events PREMIS cannot express
 from xmlschema_validator import validate_xml_xmlschema
 
 import archiver
+from archiver.audit.selection import plan_selection, select_bags
 from archiver.ledger.chain import encode_members
 from archiver.ledger.store import (
     EVENT_FIELDS,
@@ -40,7 +41,6 @@ from archiver.ledger.store import (
     collection_key,
     content_hash,
     default_ledger_path,
-    plan_selection,
     run_fields,
     run_hash,
 )
@@ -938,10 +938,10 @@ def test_select_bags_from_history(tmp_path: Path) -> None:
         assert stats["/c/c"] == BagStats(3, None, None)
         assert "/c/d" not in stats
         candidates = ["/c/a", "/c/b", "/c/c", "/c/d"]
-        assert ledger.select_bags(candidates, None, None) == ["/c/d", "/c/c", "/c/b", "/c/a"]
-        assert ledger.select_bags(candidates, 3, None) == ["/c/d", "/c/c", "/c/b"]
+        assert select_bags(ledger, candidates, None, None) == ["/c/d", "/c/c", "/c/b", "/c/a"]
+        assert select_bags(ledger, candidates, 3, None) == ["/c/d", "/c/c", "/c/b"]
         # d and c cost the mean 2.0 each, b 3.0: a 5-second budget covers d and c
-        assert ledger.select_bags(candidates, None, 5.0) == ["/c/d", "/c/c"]
+        assert select_bags(ledger, candidates, None, 5.0) == ["/c/d", "/c/c"]
 
 
 # ---------------------------------------------------------------- PREMIS export

@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.audit.collection import (
-    BAG_BATCH,
-    ProgressCallback,
-    audit,
-    scan_roots,
-)
-from archiver.audit.executor import TaskExecutor
+from archiver.audit.collection import BAG_BATCH, ProgressCallback
 from archiver.cli.output import kinds_epilog, make_console, print_problems, safe
-from archiver.cli.report import add_report_arguments, describe, write
+from archiver.cli.report import add_report_arguments
 from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
-from archiver.config import audit_setting
-from archiver.ledger.reference import check_reports
-from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
-from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.model.reports import AuditReport
 from archiver.model.text import escape_controls
-from archiver.storage.fileio import check_output_path, write_bytes_atomic
+from archiver.workflows.audit import DEFAULT_ROOT, AuditRequest, audit_collection
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from archiver.repair.plan import BagRepair
-
-DEFAULT_ROOT = "bags"
-DEFAULT_CONFIG = Path("archive.toml")
-SCHEDULER_ENV = "ARCHIVER_SCHEDULER"
 CONNECT_TIMEOUT = 20.0  # seconds, --scheduler-timeout
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
 
@@ -212,66 +195,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def scheduler_for(
-    option: str | None, environ: dict[str, str] | os._Environ[str], config: Path | None
-) -> str | None:
-    """--scheduler, else $ARCHIVER_SCHEDULER, else archive.toml's [audit] scheduler."""
-    if option:
-        return option
-    if environ.get(SCHEDULER_ENV):
-        return environ[SCHEDULER_ENV]
-    path = config if config is not None else DEFAULT_CONFIG
-    if config is None and not path.is_file():
-        return None
-    value = audit_setting(path, "scheduler")
-    return str(value) if value else None
-
-
-@contextmanager
-def _cluster(
-    scheduler: str | None, roots: Sequence[str], workers: int | None, timeout: float
-) -> Iterator[TaskExecutor | None]:
-    """The Dask executor for ``scheduler`` (None: the local process pool)."""
-    if scheduler is None:
-        yield None
-        return
-    from archiver.audit.dask_backend import connect, silence_logs  # only when asked for
-
-    silence_logs()  # the cluster's own log is not this command's output
-    absolute = [os.path.abspath(r) for r in roots]
-    with connect(scheduler, absolute, local_workers=workers, timeout=timeout) as executor:
-        yield executor
-
-
-def _check_ledger(path: Path) -> None:
-    """Fail before a long audit when the ledger could not take its run."""
-    if path.exists():
-        with Ledger.open(path, readonly=True):
-            return
-    if not path.parent.is_dir():
-        raise LedgerError(f"{path}: cannot create the ledger, {path.parent} is not a directory")
-
-
-def _select(path: Path, candidates: list[Path], args: argparse.Namespace) -> list[Path]:
-    """The bags to audit: all, or the most overdue (--oldest, --budget), read-only."""
-    if args.oldest is None and args.budget is None:
-        return candidates
-    names = [str(b) for b in candidates]
-    if path.exists():
-        with Ledger.open(path, readonly=True) as ledger:
-            chosen = ledger.select_bags(names, args.oldest, args.budget)
-    else:
-        chosen = plan_selection(names, {}, args.oldest, args.budget)
-    return [Path(b) for b in chosen]
-
-
-def _ledger_home(root: str, bags: list[Path]) -> Path:
-    """The collection a root stands for, which keys its default ledger: the root, or its
-    parent when the root is itself a bag or an archive."""
-    path = Path(os.path.abspath(root))
-    return path.parent if path in bags else Path(root)
-
-
 @contextmanager
 def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
     """A rich progress bar (bytes/s, ETA) on a terminal; nothing otherwise."""
@@ -302,98 +225,49 @@ def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Select the bags, audit them, record the run, print or write the report."""
-    roots: list[str] = args.roots or [DEFAULT_ROOT]
+    """Audit the collection (``workflows.audit``), then print or write the report."""
     json_to_stdout = args.json == "-"
-    candidates, linked = scan_roots(roots)
-    if not candidates:
-        # A vanished storage mount must page someone, and must not get a fresh ledger.
-        links = f" (links to bags, not followed: {', '.join(map(str, linked))})" if linked else ""
-        raise BagReadError(f"{', '.join(roots)}: no bags found{links}")
-    ledger_path = args.ledger or default_ledger_path(
-        [_ledger_home(root, candidates) for root in roots]
+    request = AuditRequest(
+        roots=tuple(args.roots or [DEFAULT_ROOT]),
+        ledger=args.ledger,
+        workers=args.workers,
+        mode=args.mode,
+        metadata=args.metadata,
+        scheduler=args.scheduler,
+        scheduler_timeout=args.scheduler_timeout,
+        bag_batch=args.batch,
+        cache_hygiene=args.cache_hygiene,
+        max_tag_bytes=args.max_tag_size,
+        oldest=args.oldest,
+        budget=args.budget,
+        accept=tuple(args.accept),
+        repair=args.repair,
+        replicas=tuple(args.replicas),
+        config=args.config,
+        json_out=None if args.json is None else Path(args.json),
+        html_out=args.html,
+        verify_ledger=args.verify,
     )
-    # Nothing is written inside a bag being read, and a report with nowhere to go stops
-    # the run before it starts, not after hours of hashing.
-    check_output_path(ledger_path, candidates, what="ledger", inside_only=True)
-    if args.json is not None and not json_to_stdout:
-        check_output_path(Path(args.json), candidates, what="--json report")
-    scheduler = scheduler_for(args.scheduler, os.environ, args.config)
-    _check_ledger(ledger_path)
-    with _cluster(scheduler, roots, args.workers, args.scheduler_timeout) as executor:
-        selected = _select(ledger_path, candidates, args)
-        with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
-            report = audit(
-                roots,
-                workers=args.workers,
-                mode=args.mode,
-                metadata=args.metadata,
-                progress=progress,
-                bags=selected,
-                executor=executor,
-                bag_batch=args.batch,
-                cache_hygiene=args.cache_hygiene,
-                linked=linked,
-                max_tag_bytes=args.max_tag_size,
-            )
-    # written only now: an audit that could not finish leaves the ledger untouched
-    with Ledger.open(ledger_path) as ledger:
-        records = ledger.tag_manifest_records([b.bag for b in report.bags])
-        accepted = {os.path.abspath(b) for b in args.accept}
-        report = report.with_bags(check_reports(report.bags, records, accepted))
-        events: list[LedgerEvent] = []
-        repairs: list[BagRepair] = []
-        if args.repair and not report.valid:
-            report, events, repairs = _repair_failed(args, report, ledger)
-        ledger.record_run(report, events)
-    if args.json is not None:
-        data = report.to_json()
-        if args.repair:
-            data["repairs"] = [r.to_json() for r in repairs]
-        document = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        if json_to_stdout:
-            sys.stdout.write(document)
-        else:
-            write_bytes_atomic(Path(args.json), document.encode("utf-8"))
-    if not json_to_stdout:
-        plain = not (repairs or report.findings or sys.stdout.isatty())
+    with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
+        result = audit_collection(
+            request, environ=os.environ, progress=progress, json_to_file=not json_to_stdout
+        )
+    report = result.report
+    if json_to_stdout:
+        sys.stdout.write(result.json_document())
+    else:
+        plain = not (result.repairs or report.findings or sys.stdout.isatty())
         console = None if plain else make_console()
-        if repairs and console is not None:
+        if result.repairs and console is not None:
             from archiver.cli.repair import print_repairs
 
-            print_repairs(console, repairs, report.run_id, ledger_path, False)
-        print_summary(console, report, ledger_path)
-    intact = True
-    if args.html is not None:
-        page = write(ledger_path, args.html, verify=args.verify)
-        intact = page.summary.verified is not False
-        if not json_to_stdout:
-            make_console().print(describe(page, args.html))
-    return EXIT_OK if report.valid and intact else EXIT_INTEGRITY
+            print_repairs(console, list(result.repairs), report.run_id, result.ledger, False)
+        print_summary(console, report, result.ledger)
+    if result.page is not None and args.html is not None and not json_to_stdout:
+        from archiver.cli.report import describe
 
-
-def _repair_failed(
-    args: argparse.Namespace, report: AuditReport, ledger: Ledger
-) -> tuple[AuditReport, list[LedgerEvent], list[BagRepair]]:
-    """Repair the failed bag directories, audit them again; the final report and events."""
-    from archiver.cli.repair import settings_from
-    from archiver.repair.run import repair_bags, run_events
-
-    failed = [Path(b.bag) for b in report.bags if not b.valid and Path(b.bag).is_dir()]
-    repairs = repair_bags(
-        failed,
-        ledger=ledger,
-        given=args.replicas,
-        settings=settings_from(args.config),
-        environ=os.environ,
-        run_id=report.run_id,
-        clock=lambda: datetime.now(UTC),
-        before={b.bag: b for b in report.bags},
-    )
-    after = {r.bag: r.after for r in repairs if r.after is not None}
-    bags = tuple(after.get(b.bag, b) for b in report.bags)
-    final = dataclasses.replace(report.with_bags(bags), ended=datetime.now(UTC).isoformat())
-    return final, run_events(repairs), repairs
+        make_console().print(describe(result.page, args.html))
+    return EXIT_OK if result.intact else EXIT_INTEGRITY
 
 
 def print_summary(console: Console | None, report: AuditReport, ledger_path: Path) -> None:

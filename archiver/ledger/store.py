@@ -140,7 +140,6 @@ __all__ = [
     "merkle_root",
     "outcome_content",
     "outcome_fields",
-    "plan_selection",
     "premis_events",
     "run_fields",
     "run_hash",
@@ -242,63 +241,12 @@ _RUN_SELECT_V1 = ", ".join(RUN_COLUMNS[:-1]) + f", '{FORMAT_V1}'"
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BagStats:
-    """What ``select_bags`` knows about one bag from its history."""
+    """What the ledger knows about one bag's audits (``bag_stats``), for scheduling them
+    (``archiver.audit.selection``)."""
 
     last_checked_seq: int | None = None  # any audit, any outcome
     last_good_seq: int | None = None  # a fixity audit that found the bag valid
     estimate_seconds: float | None = None  # from its last fixity audit
-
-
-# ---------------------------------------------------------------- incremental selection
-
-
-def plan_selection(
-    candidates: Sequence[str],
-    stats: Mapping[str, BagStats],
-    oldest: int | None,
-    budget_seconds: float | None,
-) -> list[str]:
-    """Order and cut the candidates for an incremental audit (pure).
-
-    Order: bags never audited first, then bags never found good by a fixity audit, then by
-    the run of their last good fixity check, oldest first; ties keep the candidates' order.
-    ``oldest`` caps the count. With ``budget_seconds``, each bag costs its estimate (bags
-    without one cost the mean of the known estimates, else 0) and selection stops at the
-    first bag that would exceed the budget. At least one bag is selected when any exist.
-    """
-    if oldest is not None and oldest < 1:
-        raise LedgerError(f"--oldest: must be at least 1, not {oldest}")
-    if budget_seconds is not None and budget_seconds <= 0:
-        raise LedgerError(f"--budget: must be more than 0 seconds, not {budget_seconds:g}")
-    unique = list(dict.fromkeys(candidates))
-    empty = BagStats()
-
-    def key(item: tuple[int, str]) -> tuple[int, int, int]:
-        position, bag = item
-        s = stats.get(bag, empty)
-        if s.last_checked_seq is None:
-            return (0, 0, position)
-        if s.last_good_seq is None:
-            return (1, 0, position)
-        return (2, s.last_good_seq, position)
-
-    ordered = [bag for _, bag in sorted(enumerate(unique), key=key)]
-    if oldest is not None:
-        ordered = ordered[:oldest]
-    if budget_seconds is None:
-        return ordered
-    known = [e for bag in unique if (e := stats.get(bag, empty).estimate_seconds) is not None]
-    default = sum(known) / len(known) if known else 0.0
-    selected: list[str] = []
-    spent = 0.0
-    for bag in ordered:
-        estimate = stats.get(bag, empty).estimate_seconds
-        cost = default if estimate is None else estimate
-        if selected and spent + cost > budget_seconds:
-            break
-        selected.append(bag)
-        spent += cost
-    return selected
 
 
 def collection_key(roots: Sequence[str | Path]) -> str:
@@ -1103,16 +1051,6 @@ class Ledger:
                 estimate_seconds=estimate,
             )
         return stats
-
-    def select_bags(
-        self, candidates: Sequence[str], oldest: int | None, budget_seconds: float | None
-    ) -> list[str]:
-        """The candidates an incremental audit should check, most overdue first.
-
-        See ``plan_selection``; estimates come from each bag's last fixity audit: the
-        run's seconds shared out by bytes (which accounts for the run's parallelism).
-        """
-        return plan_selection(candidates, self.bag_stats(candidates), oldest, budget_seconds)
 
     # -- verification
 
