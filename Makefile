@@ -44,15 +44,17 @@ bench: $(STAMP) ## Full benchmarks vs bagit-python and sha256sum (several minute
 bench-quick: $(STAMP) ## The same benchmarks on small corpora (under a minute)
 	$(BIN)/python -m bench.run --quick
 
-test: $(STAMP) ## Run the test suite (lint and type checks included)
+test: $(STAMP) ## Run the test suite (lint, type checks and the layers contract included)
 	$(BIN)/ruff check archiver tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n auto
 
-lint: $(STAMP) ## ruff and mypy (strict) on the package
+lint: $(STAMP) ## ruff, mypy (strict) and the import-linter layers contract on the package
 	$(BIN)/ruff check archiver tests bench
 	$(BIN)/ruff format --check archiver tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean: ## Remove the virtualenv, built bags and caches (sources are never touched)
 	rm -rf $(VENV) $(BAGS) packages build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
