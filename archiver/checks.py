@@ -2,20 +2,17 @@
 
 ``archiver.bag.validator`` knows BagIt and nothing of archiver; ``archiver.policy`` knows
 our profile and metadata records. This module puts them together, one level up, for the
-commands that check bags: ``validate`` (``validate_paths``), ``package`` (validate before
-packaging), ``deposit`` (``archiver.deposit.source``) and ``audit`` (whose workers build
-the same checkers with ``archiver_checkers``).
+commands that check bags: ``validate`` (``archiver.workflows.validate``), ``package``
+(validate before packaging), ``deposit`` (``archiver.deposit.source``) and ``audit``
+(whose workers build the same checkers with ``archiver_checkers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.archive.verify import validate_path
 from archiver.bag.validator import MAX_TAG_BYTES, Checker, Mode, validate_bag
-from archiver.model.errors import BagReadError
 from archiver.model.findings import BagReport
 from archiver.policy import default_checkers
 
@@ -37,66 +34,3 @@ def check_bag(
     unless ``checkers`` are given); raises ``BagReadError`` if it is not a bag."""
     chosen = archiver_checkers() if checkers is None else checkers
     return validate_bag(path, mode=mode, checkers=chosen, max_tag_bytes=max_tag_bytes)
-
-
-@dataclass(frozen=True, slots=True)
-class PathResult:
-    """One path given to ``validate_paths``: its report, or why it is not a bag
-    (``BagReadError``), or the unexpected exception input no check foresaw raised."""
-
-    path: Path
-    report: BagReport | None = None
-    error: Exception | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ValidationRun:
-    """What ``archiver validate`` found, path by path, in the order given."""
-
-    mode: Mode
-    results: tuple[PathResult, ...]
-
-    @property
-    def reports(self) -> tuple[BagReport, ...]:
-        """The reports of the paths that could be read as bags."""
-        return tuple(r.report for r in self.results if r.report is not None)
-
-    @property
-    def unusable(self) -> tuple[PathResult, ...]:
-        """The paths that could not be read as bags."""
-        return tuple(r for r in self.results if r.error is not None)
-
-    @property
-    def valid(self) -> bool:
-        """True when every bag read is valid."""
-        return all(r.valid for r in self.reports)
-
-    @property
-    def status(self) -> str:
-        """'error' if a path is not a bag, else 'valid' or 'invalid'."""
-        return "error" if self.unusable else "valid" if self.valid else "invalid"
-
-
-def validate_paths(
-    paths: Sequence[Path], mode: Mode = "full", *, max_tag_bytes: int = MAX_TAG_BYTES
-) -> ValidationRun:
-    """Validate each bag directory or serialized bag with BagIt and archiver's policy.
-
-    A path that cannot be read as a bag is recorded with its error, and so is one whose
-    input raised an exception no check foresaw (that bag fails, the others go on); the
-    others are still validated. The checkers (and their schemas) are made once for all
-    the paths. Tag files over ``max_tag_bytes`` are ``oversized-tag-file``, not read.
-    """
-    checkers = archiver_checkers()
-    results: list[PathResult] = []
-    for path in paths:
-        try:
-            report = validate_path(path, mode=mode, checkers=checkers, max_tag_bytes=max_tag_bytes)
-        except BagReadError as exc:
-            results.append(PathResult(path, error=exc))
-            continue
-        except Exception as exc:  # input no check foresaw: this bag fails, the others go on
-            results.append(PathResult(path, error=exc))
-            continue
-        results.append(PathResult(path, report=report))
-    return ValidationRun(mode, tuple(results))

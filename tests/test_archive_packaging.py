@@ -1,4 +1,4 @@
-"""Tests for archiver.archive.packaging: validate before packaging, with archiver's policy."""
+"""Tests for archiver.workflows.package: validate before packaging, with archiver's policy."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.archive.packaging import package_bags
 from archiver.model.errors import OutputError
 from archiver.model.findings import Kind
+from archiver.workflows.package import package_bags
 
 
 def test_valid_bags_are_packaged_invalid_ones_refused(bag_copy: Path, tmp_path: Path) -> None:

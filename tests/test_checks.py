@@ -9,8 +9,9 @@ from pathlib import Path
 from conftest import ROOT
 
 from archiver.bag.validator import validate_bag
-from archiver.checks import archiver_checkers, check_bag, validate_paths
+from archiver.checks import archiver_checkers, check_bag
 from archiver.model.findings import Kind
+from archiver.workflows.validate import validate_paths
 
 
 def _edit(path: Path, old: bytes, new: bytes) -> None:

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 import archiver.cli
-import archiver.deposit.run as deposit_run_module
+import archiver.workflows.deposit as deposit_run_module
 from archiver.cli import main
 from archiver.deposit import ocfl_root
 from archiver.ledger.store import Ledger, default_ledger_path

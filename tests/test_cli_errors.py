@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_validator import build_fixture_bag
 
-import archiver.checks as checks
 import archiver.cli as cli
+import archiver.workflows.validate as validate_workflow
 from archiver.cli.output import MAX_TABLE_ROWS
 from archiver.storage.fileio import remove_tree
 
@@ -30,7 +30,7 @@ def _boom(*args: object, **kwargs: object) -> None:
 def test_unexpected_exception_is_one_line_exit_2(
     bag: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(checks, "validate_path", _boom)  # validate_paths calls it
+    monkeypatch.setattr(validate_workflow, "validate_path", _boom)  # validate_paths calls it
     assert cli.main(["validate", str(bag), str(bag)]) == 2
     err = capsys.readouterr().err
     lines = err.splitlines()
@@ -44,7 +44,7 @@ def test_unexpected_exception_is_one_line_exit_2(
 def test_unexpected_exception_below_any_command_is_caught_by_main(
     bag: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(checks, "archiver_checkers", _boom)
+    monkeypatch.setattr(validate_workflow, "archiver_checkers", _boom)
     assert cli.main(["validate", str(bag)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -55,7 +55,7 @@ def test_unexpected_exception_below_any_command_is_caught_by_main(
 def test_debug_prints_the_traceback(
     bag: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(checks, "archiver_checkers", _boom)
+    monkeypatch.setattr(validate_workflow, "archiver_checkers", _boom)
     assert cli.main(["--debug", "validate", str(bag)]) == 2
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err
@@ -208,7 +208,7 @@ def test_package_a_1100_deep_payload(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_package_goes_on_past_an_unexpected_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import archiver.archive.packaging as packaging
+    import archiver.workflows.package as packaging
 
     bags = [build_fixture_bag(tmp_path / name) for name in ("one", "two")]
     real = packaging.serialize_bag

@@ -1,13 +1,13 @@
-"""archiver.deposit.run: deposit or re-verify bags and record which events happened."""
+"""archiver.workflows.deposit: deposit or re-verify bags and record which events happened."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from archiver.deposit import parse_target
-from archiver.deposit.run import deposit_run
 from archiver.ledger.store import Ledger
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
+from archiver.workflows.deposit import deposit as deposit_run
 
 
 def test_deposit_then_unchanged_then_verify(bag_copy: Path, tmp_path: Path) -> None:

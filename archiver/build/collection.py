@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,21 @@ _Planned = tuple[str, Path, CatalogRow | None]
 MAX_NAME_BYTES = 200  # leaves room for the staging directory's prefix and suffix
 
 
+class BuildStatus(StrEnum):
+    """What a build did with one source."""
+
+    BUILT = "built"  # a new bag
+    REPLACED = "replaced"  # the source changed and --replace swapped its bag
+    UNCHANGED = "unchanged"  # its bag already holds this source and description
+    FAILED = "failed"  # nothing written (the outcome's reason says why)
+
+
 @dataclass(frozen=True, slots=True)
 class BuildOutcome:
     """What happened to one source: built, replaced, unchanged or failed (with why)."""
 
     source: str
-    status: str
+    status: BuildStatus
     bag: str | None = None
     reason: str = ""
 
@@ -89,7 +99,7 @@ class BuildOutcome:
         """JSON-ready form."""
         return {
             "source": self.source,
-            "status": self.status,
+            "status": str(self.status),
             "bag": self.bag,
             "reason": self.reason,
         }
@@ -122,7 +132,7 @@ class BuildReport:
     @property
     def failed(self) -> tuple[BuildOutcome, ...]:
         """The sources that could not be built."""
-        return tuple(o for o in self.outcomes if o.status == "failed")
+        return tuple(o for o in self.outcomes if o.status == BuildStatus.FAILED)
 
 
 def bag_name_for(source_name: str) -> str:
@@ -243,7 +253,7 @@ class Builder:
                 try:
                     result = self._stage(name, source, row, stack)
                 except ArchiverError as exc:
-                    result = BuildOutcome(name, "failed", reason=str(exc))
+                    result = BuildOutcome(name, BuildStatus.FAILED, reason=str(exc))
                 if isinstance(result, BuildOutcome):
                     outcomes[index] = result
                     continue
@@ -275,7 +285,7 @@ class Builder:
         if existing:
             verdict = self._compare_existing(destination, source, name, dc)
             if verdict is None:
-                return BuildOutcome(name, "unchanged", str(destination))
+                return BuildOutcome(name, BuildStatus.UNCHANGED, str(destination))
             if not self.replace:
                 raise ConflictError(
                     f"{destination}: bag exists and {verdict}; "
@@ -296,15 +306,18 @@ class Builder:
             make_durable([bag.staging for bag in staged.values()], self.out_dir, flush)
         except OutputError as exc:
             return {
-                i: BuildOutcome(bag.name, "failed", reason=str(exc)) for i, bag in staged.items()
+                i: BuildOutcome(bag.name, BuildStatus.FAILED, reason=str(exc))
+                for i, bag in staged.items()
             }
         outcomes: dict[int, BuildOutcome] = {}
         for index, bag in staged.items():
             try:
                 outcomes[index] = self._install(bag)
             except ArchiverError as exc:
-                outcomes[index] = BuildOutcome(bag.name, "failed", reason=str(exc))
-        renamed = [i for i, o in outcomes.items() if o.status in ("built", "replaced")]
+                outcomes[index] = BuildOutcome(bag.name, BuildStatus.FAILED, reason=str(exc))
+        renamed = [
+            i for i, o in outcomes.items() if o.status in (BuildStatus.BUILT, BuildStatus.REPLACED)
+        ]
         if renamed:
             try:
                 flush_renames(self.out_dir)
@@ -312,7 +325,7 @@ class Builder:
                 for index in renamed:
                     outcomes[index] = BuildOutcome(
                         outcomes[index].source,
-                        "failed",
+                        BuildStatus.FAILED,
                         outcomes[index].bag,
                         f"{exc} (the bag is in place; rebuild to check it)",
                     )
@@ -325,11 +338,15 @@ class Builder:
         except BagExistsError:
             # Another build installed this bag meanwhile: fine if it is the same.
             if self._compare_existing(destination, bag.source, bag.name, bag.dc) is None:
-                return BuildOutcome(bag.name, "unchanged", str(destination))
+                return BuildOutcome(bag.name, BuildStatus.UNCHANGED, str(destination))
             raise ConflictError(
                 f"{destination}: another build installed a different bag meanwhile"
             ) from None
-        return BuildOutcome(bag.name, "replaced" if bag.existing else "built", str(destination))
+        return BuildOutcome(
+            bag.name,
+            BuildStatus.REPLACED if bag.existing else BuildStatus.BUILT,
+            str(destination),
+        )
 
     def _compare_existing(
         self, bag: Path, source: Path, name: str, dc: DublinCoreRecord

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from archiver.build.collection import BuildOutcome, build_collection
+from archiver.build.collection import BuildOutcome, BuildStatus
 from archiver.cli.output import make_console, print_error, safe
-from archiver.config import load_config
-from archiver.model.clock import clock_from_environment
 from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE
+from archiver.workflows.build import build_bags
 
-STYLES = {"built": "green", "replaced": "yellow", "unchanged": "dim", "failed": "bold red"}
+STYLES = {
+    BuildStatus.BUILT: "green",
+    BuildStatus.REPLACED: "yellow",
+    BuildStatus.UNCHANGED: "dim",
+    BuildStatus.FAILED: "bold red",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -67,8 +70,6 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the bags and print a line per source and the totals."""
-    config = load_config(args.config)
-    clock = clock_from_environment(os.environ)
     console = make_console()
     show_progress = console.is_terminal and not args.json
     progress = Progress(
@@ -93,12 +94,11 @@ def run(args: argparse.Namespace) -> int:
 
     with progress:
         task = progress.add_task("build", total=None)
-        report = build_collection(
-            config=config,
+        report = build_bags(
+            config_path=args.config,
             catalog_path=args.catalog,
             out_dir=args.out,
             sources=args.sources,
-            clock=clock,
             replace=args.replace,
             on_outcome=on_outcome,
         )
@@ -111,9 +111,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        totals = ", ".join(
-            f"{report.count(s)} {s}" for s in ("built", "replaced", "unchanged", "failed")
-        )
+        totals = ", ".join(f"{report.count(s)} {s}" for s in BuildStatus)
         console.print(f"{len(report.outcomes)} sources: {totals}")
     if report.failed:
         names = ", ".join(o.source for o in report.failed)

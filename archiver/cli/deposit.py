@@ -15,12 +15,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from archiver.cli.output import make_console, print_error, print_problems, safe
-from archiver.config import load_config
+from archiver.config import DEFAULT_CONFIG, deposit_settings
 from archiver.deposit import Target, parse_target
-from archiver.deposit.run import deposit_run
 from archiver.model.text import one_line
-
-DEFAULT_CONFIG = Path("archive.toml")
+from archiver.workflows.deposit import deposit
 
 
 def register(subparsers: Any) -> None:
@@ -64,21 +62,13 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _settings(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        if not DEFAULT_CONFIG.is_file():
-            return {}
-        path = DEFAULT_CONFIG
-    return dict(load_config(path).deposit)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Deposit (or re-verify) every bag and record the events (``deposit_run``); print
-    a table or JSON."""
+    """Deposit (or re-verify) every bag and record the events (the ``deposit``
+    workflow); print a table or JSON."""
     target = parse_target(args.to)
-    settings = _settings(args.config)
+    settings = deposit_settings(args.config)
     with _progress(len(args.bags), sys.stdout.isatty() and not args.json) as advance:
-        result = deposit_run(
+        result = deposit(
             args.bags,
             target,
             settings=settings,

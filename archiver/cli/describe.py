@@ -10,24 +10,18 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from archiver.build.characterize import Characterization, FormatIdentifier, characterize_file
 from archiver.cli.output import make_console, safe
-from archiver.model.digest import PRESERVATION_ALGORITHMS
-from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE, SourceError
+from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE
+from archiver.workflows.describe import DescribeRun, describe_files
 
 if TYPE_CHECKING:
-    from archiver.draft.engine import Drafter
     from archiver.draft.evidence import Draft
-
-EXTRA_HINT = "archiver describe --draft needs the describe extra: pip install 'archiver[describe]'"
 
 
 def register(subparsers: Any) -> None:
@@ -65,97 +59,48 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _check_regular(path: Path) -> None:
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(mode):
-        raise SourceError(f"{path}: not a regular file")
-
-
-def _load_drafter() -> Drafter:
-    try:
-        import lingua  # noqa: F401
-        import pymorphy3  # noqa: F401
-
-        from archiver.draft.engine import Drafter
-    except ImportError:
-        raise SourceError(EXTRA_HINT) from None
-    return Drafter()
-
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "--draft reads UTF-8 text files"
-        ) from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Describe each file (and draft its row with --draft)."""
     if (args.csv or args.catalog) and not args.draft:
         print("archiver describe: --csv and --catalog go with --draft", file=sys.stderr)
         return EXIT_UNUSABLE
-    for path in args.files:
-        _check_regular(path)
-    drafter = _load_drafter() if args.draft else None
-    columns = _columns(args.catalog) if args.csv else None
-    identifier = FormatIdentifier()
-    found = [characterize_file(p, PRESERVATION_ALGORITHMS, identifier) for p in args.files]
-    drafts: list[Draft] = []
-    if drafter is not None:
-        drafts = [drafter.draft(_read_text(p)) for p in args.files]
+    result = describe_files(args.files, draft=args.draft, rows=args.csv, catalog=args.catalog)
     if args.csv:
-        assert columns is not None
-        _print_csv(args.files, drafts, columns)
+        _print_csv(result)
     elif args.json:
-        records = [c.to_json() for c in found]
-        for record, draft in zip(records, drafts, strict=False):
-            record["draft"] = draft.draft_json()
-            record["evidence"] = draft.evidence_json()
+        records = []
+        for item in result.files:
+            record = item.characterization.to_json()
+            if item.draft is not None:
+                record["draft"] = item.draft.draft_json()
+                record["evidence"] = item.draft.evidence_json()
+            records.append(record)
         json.dump(records, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_tables(found, drafts)
+        _print_tables(result)
     return EXIT_OK
 
 
-def _columns(catalog: Path | None) -> tuple[str, ...]:
-    from archiver.draft.row import DEFAULT_COLUMNS
-    from archiver.metadata.catalog import load_catalog
-
-    if catalog is None:
-        return DEFAULT_COLUMNS
-    return load_catalog(catalog).columns
-
-
-def _print_csv(paths: list[Path], drafts: list[Draft], columns: tuple[str, ...]) -> None:
-    from archiver.draft.row import catalog_row
-
+def _print_csv(result: DescribeRun) -> None:
+    assert result.columns is not None
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    for path, draft in zip(paths, drafts, strict=True):
-        cells, overflow = catalog_row(path.name, draft, columns)
-        writer.writerow(cells)
-        for term in overflow:
+    writer.writerow(result.columns)
+    for item in result.files:
+        assert item.row is not None
+        writer.writerow(item.row.cells)
+        for term in item.row.overflow:
             print(
-                f"{path}: more {term} values than the catalog has {term} columns; "
+                f"{item.path}: more {term} values than the catalog has {term} columns; "
                 "the first ones are in the row (see --json for all)",
                 file=sys.stderr,
             )
 
 
-def _print_tables(found: list[Characterization], drafts: list[Draft]) -> None:
+def _print_tables(result: DescribeRun) -> None:
     console = make_console()
-    for index, item in enumerate(found):
+    for described in result.files:
+        item = described.characterization
         table = Table(title=safe(item.path), show_header=False, title_justify="left")
         table.add_row("size", f"{item.size} bytes")
         for algorithm, digest in sorted(item.digests.items()):
@@ -164,8 +109,8 @@ def _print_tables(found: list[Characterization], drafts: list[Draft]) -> None:
         table.add_row("mime type", item.format.mime_type or "unknown")
         table.add_row("text", safe(item.text.describe()))
         console.print(table)
-        if index < len(drafts):
-            console.print(_draft_table(item.path, drafts[index]))
+        if described.draft is not None:
+            console.print(_draft_table(item.path, described.draft))
 
 
 def _draft_table(path: str, draft: Draft) -> Table:

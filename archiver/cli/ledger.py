@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,17 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from archiver.cli.output import make_console, safe
-from archiver.deposit.source import bag_identifier
-from archiver.ledger.premis_export import package_identity
-from archiver.ledger.store import (
-    BagOutcome,
-    Ledger,
-    RecordedEvent,
-    RunRecord,
-    default_ledger_path,
-)
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.storage.fileio import check_output_path, write_bytes_atomic
+from archiver.model.records import BagOutcome, RecordedEvent, RunRecord
+from archiver.workflows.ledger import export_premis, show_ledger, verify_ledger
 
 
 def register(subparsers: Any) -> None:
@@ -103,52 +94,34 @@ def register(subparsers: Any) -> None:
         )
 
 
-def _ledger_path(args: argparse.Namespace) -> Path:
-    """--ledger, else the default ledger of the --root collection."""
-    if args.ledger is not None:
-        path: Path = args.ledger
-    else:
-        path = default_ledger_path(args.root or [])
-    args.ledger = path
-    return path
-
-
-def _bag_name(ledger: Ledger, text: str) -> str:
-    """The recorded name for a bag given as a path (absolute or not) or a name."""
-    absolute = os.path.abspath(text)
-    if absolute in ledger.bags():
-        return absolute
-    return ledger.resolve_bag(text)
-
-
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def run_show(args: argparse.Namespace) -> int:
     """Print the runs, or one bag's history."""
-    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
-        if args.bag is None:
-            runs = ledger.runs()
-            if args.json:
-                _print_json({"ledger": str(args.ledger), "runs": [r.to_json() for r in runs]})
-            else:
-                _print_runs(make_console(), args.ledger, runs)
-            return EXIT_OK
-        name = _bag_name(ledger, args.bag)
-        history = ledger.history(name)
-        events = ledger.events(name)
+    result = show_ledger(args.bag, ledger=args.ledger, roots=args.root or [])
+    if result.bag is None:
+        if args.json:
+            _print_json({"ledger": str(result.ledger), "runs": [r.to_json() for r in result.runs]})
+        else:
+            _print_runs(make_console(), result.ledger, list(result.runs))
+        return EXIT_OK
     if args.json:
         _print_json(
             {
-                "ledger": str(args.ledger),
-                "bag": name,
-                "audits": [h.to_json() for h in history],
-                "events": [{"seq": e.seq, "run_id": e.run_id, **e.event.to_json()} for e in events],
+                "ledger": str(result.ledger),
+                "bag": result.bag,
+                "audits": [h.to_json() for h in result.history],
+                "events": [
+                    {"seq": e.seq, "run_id": e.run_id, **e.event.to_json()} for e in result.events
+                ],
             }
         )
     else:
-        _print_history(make_console(), args.ledger, name, history, events)
+        _print_history(
+            make_console(), result.ledger, result.bag, list(result.history), list(result.events)
+        )
     return EXIT_OK
 
 
@@ -229,15 +202,14 @@ def _print_history(
 
 def run_verify(args: argparse.Namespace) -> int:
     """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes."""
-    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
-        problems = ledger.verify(args.head)
-        seq, head = ledger.head()
-    status = EXIT_INTEGRITY if problems else EXIT_OK
+    result = verify_ledger(args.head, ledger=args.ledger, roots=args.root or [])
+    problems, seq, head = result.problems, result.runs, result.head
+    status = EXIT_OK if result.intact else EXIT_INTEGRITY
     if args.json:
         _print_json(
             {
-                "ledger": str(args.ledger),
-                "status": "tampered" if problems else "intact",
+                "ledger": str(result.ledger),
+                "status": "intact" if result.intact else "tampered",
                 "runs": seq,
                 "head": head,
                 "problems": [p.to_json() for p in problems],
@@ -245,7 +217,7 @@ def run_verify(args: argparse.Namespace) -> int:
         )
         return status
     console = make_console()
-    where = safe(str(args.ledger))
+    where = safe(str(result.ledger))
     if not problems:
         console.print(f"ledger {where}: [green]intact[/] — {seq} runs, head {head}")
         return status
@@ -265,32 +237,12 @@ def run_verify(args: argparse.Namespace) -> int:
     return status
 
 
-def _package_identity(bag: Path) -> tuple[str, str] | None:
-    """(entity, package) identifiers from the bag's metadata/premis.json, if readable."""
-    try:
-        record = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return package_identity(record) if isinstance(record, dict) else None
-
-
 def run_premis(args: argparse.Namespace) -> int:
     """Write one bag's fixity checks and deposit events as PREMIS 3 XML."""
-    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
-        name = _bag_name(ledger, args.bag)
-        identifier = args.object_id
-        entity = None
-        if identifier is None and Path(name).is_dir():
-            identity = _package_identity(Path(name))
-            if identity is not None:
-                entity, identifier = identity
-            else:
-                identifier, _ = bag_identifier(Path(name))
-        document = ledger.premis_xml(name, identifier, entity_identifier=entity)
-    if args.out is None:
-        sys.stdout.buffer.write(document)
+    result = export_premis(
+        args.bag, object_id=args.object_id, out=args.out, ledger=args.ledger, roots=args.root or []
+    )
+    if result.out is None:
+        sys.stdout.buffer.write(result.document)
         sys.stdout.flush()
-    else:
-        check_output_path(args.out, what="PREMIS document")
-        write_bytes_atomic(args.out, document)
     return EXIT_OK

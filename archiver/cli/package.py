@@ -10,7 +10,6 @@ from typing import Any
 
 from rich.table import Table
 
-from archiver.archive.packaging import package_bags
 from archiver.archive.serialize import DEFAULT_EPOCH, FORMATS, archive_mtime
 from archiver.cli.output import (
     make_console,
@@ -22,6 +21,7 @@ from archiver.cli.output import (
 )
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverError
 from archiver.model.findings import Finding
+from archiver.workflows.package import package_bags
 
 DEFAULT_OUT = Path("packages")
 

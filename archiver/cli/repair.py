@@ -6,23 +6,18 @@ import argparse
 import json
 import os
 import sys
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from archiver.cli.output import safe
-from archiver.config import load_config
-from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.cli.output import make_console, safe
+from archiver.config import DEFAULT_CONFIG
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.repair.plan import BagRepair
-from archiver.storage.fileio import check_output_path
-
-DEFAULT_CONFIG = Path("archive.toml")
+from archiver.repair.plan import BagRepair, RepairStatus
+from archiver.workflows.repair import repair
 
 
 def register(subparsers: Any) -> None:
@@ -74,87 +69,33 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def settings_from(path: Path | None) -> dict[str, Any]:
-    """archive.toml's ``[deposit]`` table (S3 settings), or nothing."""
-    if path is None:
-        if not DEFAULT_CONFIG.is_file():
-            return {}
-        path = DEFAULT_CONFIG
-    return dict(load_config(path).deposit)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Repair every bag, record the run, print a summary or JSON."""
-    from archiver.repair.run import repair_bags, run_events, run_report
-
-    ledger_path: Path = args.ledger or default_ledger_path([Path(args.bags[0]).parent])
-    # Nothing but the repaired files is written inside a bag: not the ledger.
-    check_output_path(ledger_path, args.bags, what="ledger", inside_only=True)
-    settings = settings_from(args.config)
-    run_id = str(uuid.uuid4())
-    started = _now()
-    if args.dry_run and not ledger_path.is_file():
-        repairs = repair_bags(
-            args.bags,
-            ledger=None,
-            given=args.replicas,
-            settings=settings,
-            environ=os.environ,
-            run_id=run_id,
-            clock=_now,
-            dry_run=True,
-        )
-    else:
-        with Ledger.open(ledger_path) as ledger:
-            repairs = repair_bags(
-                args.bags,
-                ledger=ledger,
-                given=args.replicas,
-                settings=settings,
-                environ=os.environ,
-                run_id=run_id,
-                clock=_now,
-                dry_run=args.dry_run,
-            )
-            events = run_events(repairs)
-            if not args.dry_run and events:
-                ended = _now()
-                reports = [r.after if r.after is not None else r.before for r in repairs]
-                report = run_report(
-                    run_id,
-                    started.isoformat(),
-                    ended.isoformat(),
-                    [str(b) for b in args.bags],
-                    reports,
-                    (ended - started).total_seconds(),
-                )
-                ledger.record_run(report, events, kind="repair")
-    ok = all(r.ok for r in repairs)
+    """Repair every bag and record the run (the ``repair`` workflow); print a summary or
+    JSON."""
+    result = repair(
+        args.bags,
+        replicas=args.replicas,
+        dry_run=args.dry_run,
+        ledger_path=args.ledger,
+        config=args.config,
+        environ=os.environ,
+    )
     if args.json:
-        document = {
-            "run_id": run_id,
-            "dry_run": args.dry_run,
-            "ledger": str(ledger_path),
-            "status": "ok" if ok else "failed",
-            "bags": [r.to_json() for r in repairs],
-        }
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        from archiver.cli.output import make_console
-
-        print_repairs(make_console(), repairs, run_id, ledger_path, args.dry_run)
-    return EXIT_OK if ok else EXIT_INTEGRITY
+        print_repairs(make_console(), result.repairs, result.run_id, result.ledger, args.dry_run)
+    return EXIT_OK if result.ok else EXIT_INTEGRITY
 
 
 def print_repairs(
     console: Console, repairs: Sequence[BagRepair], run_id: str, ledger: Path, dry_run: bool
 ) -> None:
     """One line per bag, then what was restored, quarantined, and what could not be."""
-    styles = {"intact": "green", "repaired": "green", "would-repair": "yellow"}
+    styles = {
+        RepairStatus.INTACT: "green",
+        RepairStatus.REPAIRED: "green",
+        RepairStatus.WOULD_REPAIR: "yellow",
+    }
     for r in repairs:
         style = styles.get(r.status, "bold red")
         line = (

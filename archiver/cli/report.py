@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver.cli.output import make_console
 from archiver.ledger.store import DEFAULT_LEDGER
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.workflows.report import write_report
 
 if TYPE_CHECKING:  # the report's model and Jinja2 load only when a report is written
     from archiver.report.model import Page
@@ -60,13 +60,6 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def write(ledger: Path, out: Path, *, verify: bool) -> Page:
-    """Write the report (the clock is read here, at the edge)."""
-    from archiver.report.output import write_report  # Jinja2 only for commands that need it
-
-    return write_report(ledger, out, now=datetime.now(UTC), verify=verify)
-
-
 def describe(page: Page, out: Path) -> str:
     """One line about the report written."""
     from rich.markup import escape
@@ -82,7 +75,7 @@ def describe(page: Page, out: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report; exit 1 when it shows a failing bag or a ledger that fails verify."""
-    page = write(args.ledger, args.out, verify=args.verify)
+    page = write_report(args.ledger, args.out, verify=args.verify)
     make_console().print(describe(page, args.out))
     s = page.summary
     return EXIT_INTEGRITY if s.failing or s.verified is False else EXIT_OK

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from archiver.bag.validator import MAX_TAG_BYTES
-from archiver.checks import validate_paths
 from archiver.cli.output import (
     kinds_epilog,
     make_console,
@@ -20,6 +19,7 @@ from archiver.cli.output import (
 )
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
 from archiver.model.text import parse_natural, shown
+from archiver.workflows.validate import validate_paths
 
 
 def register(subparsers: Any) -> None:

@@ -3,8 +3,9 @@
 ``deposit_bag`` validates the bag first (an invalid bag is refused with its findings),
 dispatches on the target's scheme, and returns a verified ``DepositResult``;
 ``verify_deposit`` re-checks what a target holds for a bag. Backends, one per module:
-``ocfl_root`` (``ocfl://``), ``s3`` (``s3://``), ``directory`` (``file://``). Recording in
-the ledger and PREMIS events: ``archiver.deposit.events``.
+``ocfl_root`` (``ocfl://``), ``s3`` (``s3://``), ``directory`` (``file://``). The ledger
+events of a deposit: ``archiver.deposit.events``; a run over several bags, recorded in the
+ledger: ``archiver.workflows.deposit``.
 """
 
 from __future__ import annotations

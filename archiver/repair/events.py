@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from archiver.model.findings import Finding, Severity
 from archiver.model.records import LedgerEvent
-from archiver.repair.plan import BagRepair
+from archiver.repair.plan import BagRepair, RepairStatus
 
 
 def _digests(digests: Mapping[str, str]) -> str:
@@ -28,7 +28,7 @@ def _summary(findings: Sequence[Finding]) -> str:
 
 def repair_events(repair: BagRepair) -> list[LedgerEvent]:
     """The ledger events of one bag's repair (none for an intact bag or a dry run)."""
-    if repair.status in ("intact", "would-repair"):
+    if repair.status in (RepairStatus.INTACT, RepairStatus.WOULD_REPAIR):
         return []
     bag = repair.bag
     events = [
@@ -84,7 +84,7 @@ def repair_events(repair: BagRepair) -> list[LedgerEvent]:
                 outcome_detail=f"no replica holds {_digests(u.wanted)}: {tried or 'none tried'}",
             )
         )
-    if repair.status == "refused":
+    if repair.status == RepairStatus.REFUSED:
         events.append(
             LedgerEvent(
                 event_type="recovery",

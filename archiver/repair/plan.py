@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from archiver.bag.tagfiles import decode_tag_file, manifest_name, parse_manifest
@@ -18,7 +19,7 @@ from archiver.model.findings import BagReport, Severity
 Digests = Mapping[str, str]
 
 
-class Status:
+class AttemptStatus(StrEnum):
     """What one replica held for one file."""
 
     USED = "used"
@@ -32,12 +33,12 @@ class Attempt:
     """One replica tried for one file, and what it held there."""
 
     replica: str
-    status: str
+    status: AttemptStatus
     detail: str = ""
 
     def to_json(self) -> dict[str, str]:
         """The attempt as a JSON-ready dict."""
-        return {"replica": self.replica, "status": self.status, "detail": self.detail}
+        return {"replica": self.replica, "status": str(self.status), "detail": self.detail}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,19 @@ class Quarantined:
         }
 
 
+class RepairStatus(StrEnum):
+    """The outcome of repairing one bag (see ``BagRepair``)."""
+
+    INTACT = "intact"
+    REPAIRED = "repaired"
+    WOULD_REPAIR = "would-repair"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+OK_STATUSES = frozenset({RepairStatus.INTACT, RepairStatus.REPAIRED, RepairStatus.WOULD_REPAIR})
+
+
 @dataclass(frozen=True, slots=True)
 class BagRepair:
     """The outcome of repairing one bag.
@@ -105,7 +119,7 @@ class BagRepair:
     """
 
     bag: str
-    status: str
+    status: RepairStatus
     before: BagReport
     after: BagReport | None = None
     restored: tuple[Restored, ...] = ()
@@ -121,13 +135,13 @@ class BagRepair:
     @property
     def ok(self) -> bool:
         """True when the bag is (or would be) intact."""
-        return self.status in ("intact", "repaired", "would-repair")
+        return self.status in OK_STATUSES
 
     def to_json(self) -> dict[str, Any]:
         """The repair as a JSON-ready dict."""
         return {
             "bag": self.bag,
-            "status": self.status,
+            "status": str(self.status),
             "reason": self.reason,
             "notes": list(self.notes),
             "before": self.before.to_json(),

@@ -44,10 +44,11 @@ from archiver.repair.apply import (
 )
 from archiver.repair.plan import (
     Attempt,
+    AttemptStatus,
     BagRepair,
     Digests,
+    RepairStatus,
     Restored,
-    Status,
     Unhealed,
     digests_match,
     parse_entries,
@@ -80,7 +81,7 @@ class _Replicas:
 
     def unreachable(self) -> tuple[Attempt, ...]:
         return tuple(
-            Attempt(uri, Status.UNREACHABLE, v)
+            Attempt(uri, AttemptStatus.UNREACHABLE, v)
             for uri, v in self.views.items()
             if isinstance(v, str)
         )
@@ -96,22 +97,24 @@ class _Replicas:
         for replica in self.replicas:
             view = self.view(replica)
             if isinstance(view, str):
-                attempts.append(Attempt(replica.uri, Status.UNREACHABLE, view))
+                attempts.append(Attempt(replica.uri, AttemptStatus.UNREACHABLE, view))
                 continue
             try:
                 ok, where, found = use(view, path, want)
             except OSError as exc:
-                attempts.append(Attempt(replica.uri, Status.UNREACHABLE, f"{path}: {exc}"))
+                attempts.append(Attempt(replica.uri, AttemptStatus.UNREACHABLE, f"{path}: {exc}"))
                 continue
             if ok:
                 return Restored(path, replica.uri, where, dict(want))
             if not where:
                 attempts.append(
-                    Attempt(replica.uri, Status.MISSING, f"no {path} in {view.location}")
+                    Attempt(replica.uri, AttemptStatus.MISSING, f"no {path} in {view.location}")
                 )
             else:
                 wrong = ", ".join(f"{a} {found[a]}" for a in sorted(found) if found[a] != want[a])
-                attempts.append(Attempt(replica.uri, Status.WRONG_DIGEST, f"{where}: {wrong}"))
+                attempts.append(
+                    Attempt(replica.uri, AttemptStatus.WRONG_DIGEST, f"{where}: {wrong}")
+                )
         return Unhealed(path, dict(want), tuple(attempts))
 
 
@@ -219,18 +222,22 @@ def repair_bag(
         if before is None or before.bag != name:
             before, known = _validate(bag, name, record)
         if before.valid:
-            return BagRepair(name, "intact", before, before, started=started, ended=started)
+            return BagRepair(
+                name, RepairStatus.INTACT, before, before, started=started, ended=started
+            )
         pool = _Replicas(replicas, bag_ref(bag, identifiers), stack)
         current = _Digests(bag, known)
         result = _repair(bag, name, before, record, pool, dry_run, run_id, current)
-        if result.status == "refused" or dry_run:
+        if result.status is RepairStatus.REFUSED or dry_run:
             return _done(result, clock, started)
-        if result.status == "failed" and not (result.restored or result.quarantined):
+        if result.status is RepairStatus.FAILED and not (result.restored or result.quarantined):
             return _done(result, clock, started)
         after, _ = _validate(bag, name, record, {r.path: r.digests for r in result.restored})
-        status = "repaired" if after.valid and not result.unhealed else "failed"
+        status = (
+            RepairStatus.REPAIRED if after.valid and not result.unhealed else RepairStatus.FAILED
+        )
         reason = result.reason
-        if status == "failed" and not reason:
+        if status is RepairStatus.FAILED and not reason:
             reason = "the bag is still invalid after the repair"
         return _done(
             BagRepair(
@@ -271,7 +278,9 @@ def _repair(
     fetched: dict[str, bytes] = {}  # small files read whole from a replica, to write
 
     def refuse(reason: str) -> BagRepair:
-        return BagRepair(name, "refused", before, reason=reason, unreachable=pool.unreachable())
+        return BagRepair(
+            name, RepairStatus.REFUSED, before, reason=reason, unreachable=pool.unreachable()
+        )
 
     def in_memory(path: str, want: Digests) -> bytes | None:
         """The bytes ``path`` must hold: the bag's own if they match, else a replica's."""
@@ -318,7 +327,7 @@ def _repair(
         if unhealed:
             return BagRepair(
                 name,
-                "failed",
+                RepairStatus.FAILED,
                 before,
                 restored=tuple(restored),
                 unhealed=tuple(unhealed),
@@ -366,7 +375,7 @@ def _repair(
     if unhealed:
         return BagRepair(
             name,
-            "failed",
+            RepairStatus.FAILED,
             before,
             restored=tuple(restored),
             unhealed=tuple(unhealed),
@@ -426,13 +435,17 @@ def _repair(
         else:
             restored.append(outcome)
     restored = [r for r in restored if r.path in plan.restore]
-    status = "failed" if unhealed else ("would-repair" if dry_run else "repaired")
+    status = (
+        RepairStatus.FAILED
+        if unhealed
+        else (RepairStatus.WOULD_REPAIR if dry_run else RepairStatus.REPAIRED)
+    )
     reason = ""
     if unhealed:
         reason = f"no replica holds good bytes for {len(unhealed)} file(s)"
     elif not plan.restore and not plan.quarantine:
         reason = "nothing differs from the reference; the findings are not ones a copy can heal"
-        status = "failed"
+        status = RepairStatus.FAILED
     return BagRepair(
         name,
         status,

@@ -1,15 +1,16 @@
-"""A deposit run (``archiver deposit``): deposit or re-verify bags, record the events.
+"""The ``archiver deposit`` workflow: deposit or re-verify bags, record the events.
 
-``deposit_run`` opens the ledger first (an unusable ledger stops the run before any
+``deposit`` opens the ledger first (an unusable ledger stops the run before any
 transfer; a ledger or target inside a bag being read is refused before anything is
-written), deposits (or, with ``verify``, re-verifies) each bag in turn, and records in
-the ledger the events ``archiver.deposit.events`` makes of what happened: a transfer or
-replication for each deposit that did something, a failure for a deposit that started
-and failed, a fixity check for each re-verification and for a damaged copy found at the
-target, and a reconciling transfer event for an unchanged deposit the ledger does not
-know (an earlier run killed before recording). The events of the bags done so far are
-recorded even when a later bag fails or the run is interrupted. Per bag, the run keeps a
-JSON-ready row for the report.
+written), deposits (or, with ``verify``, re-verifies) each bag in turn
+(``archiver.deposit.deposit_bag`` / ``verify_deposit``), and records in the ledger the
+events ``archiver.deposit.events`` makes of what happened: a transfer or replication for
+each deposit that did something, a failure for a deposit that started and failed, a
+fixity check for each re-verification and for a damaged copy found at the target, and a
+reconciling transfer event for an unchanged deposit the ledger does not know (an earlier
+run killed before recording). The events of the bags done so far are recorded even when
+a later bag fails or the run is interrupted. Per bag, the run keeps a JSON-ready row for
+the report.
 """
 
 from __future__ import annotations
@@ -55,10 +56,24 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DepositRun:
     """What a deposit run did: a row per bag, the problems found, the events recorded,
     messages for the user (``errors``, ``warnings``) and the exit status."""
+
+    target: Target
+    ledger: Path
+    rows: list[dict[str, Any]]
+    problems: list[Finding]
+    events: list[LedgerEvent]
+    errors: list[str]
+    warnings: list[str]
+    status: int
+
+
+@dataclass(slots=True)
+class _Collector:
+    """What the run has done so far (frozen into a ``DepositRun`` at the end)."""
 
     target: Target
     ledger: Path
@@ -92,7 +107,7 @@ class DepositRun:
             self.status = EXIT_INTEGRITY
 
 
-def deposit_run(
+def deposit(
     bags: Sequence[Path],
     target: Target,
     *,
@@ -110,7 +125,7 @@ def deposit_run(
     check_output_path(path, bags, what="ledger", inside_only=True)
     if target.path is not None:
         check_output_path(target.path, bags, what="deposit target", directory=True)
-    run = DepositRun(target, path)
+    run = _Collector(target, path)
     started = clock()
     with Ledger.open(path) as ledger:
         try:
@@ -135,11 +150,20 @@ def deposit_run(
                     kind="deposit",
                     target=target.uri,
                 )
-    return run
+    return DepositRun(
+        run.target,
+        run.ledger,
+        run.rows,
+        run.problems,
+        run.events,
+        run.errors,
+        run.warnings,
+        run.status,
+    )
 
 
 def _deposit_one(
-    run: DepositRun,
+    run: _Collector,
     bag: Path,
     settings: Mapping[str, Any],
     environ: Mapping[str, str],
@@ -190,7 +214,7 @@ def _deposit_one(
 
 
 def _verify_one(
-    run: DepositRun,
+    run: _Collector,
     bag: Path,
     settings: Mapping[str, Any],
     environ: Mapping[str, str],

@@ -1,4 +1,4 @@
-"""Packaging bags: validate each bag before it is serialized (``archiver package``).
+"""The ``archiver package`` workflow: validate each bag, then serialize it.
 
 A bag is fully validated first (BagIt and archiver's policy, ``archiver.checks``); an
 invalid bag is refused and nothing is written for it, since fresh sidecars would vouch

@@ -1,0 +1,137 @@
+"""Reading, checking and exporting the audit ledger (``archiver ledger show|verify|premis``).
+
+Each function opens the ledger read-only: the one named, else the default ledger of the
+collection at ``roots`` (as ``archiver audit`` keeps it), and says which it opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.deposit.source import bag_identifier
+from archiver.ledger.premis_export import package_identity
+from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
+from archiver.storage.fileio import check_output_path, write_bytes_atomic
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerShow:
+    """What ``ledger show`` found: every run (no bag asked for), or one bag's history."""
+
+    ledger: Path
+    bag: str | None = None  # the recorded name of the bag asked for
+    runs: tuple[RunRecord, ...] = ()  # without a bag
+    history: tuple[BagOutcome, ...] = ()  # with a bag: its audits, oldest first
+    events: tuple[RecordedEvent, ...] = ()  # with a bag: its deposit/repair events
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerVerification:
+    """The ledger's chain recomputed: its problems (none when intact), runs and head."""
+
+    ledger: Path
+    problems: tuple[Problem, ...]
+    runs: int
+    head: str
+
+    @property
+    def intact(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class PremisExport:
+    """One bag's recorded events as a PREMIS 3 document, written to ``out`` if given."""
+
+    ledger: Path
+    bag: str
+    document: bytes
+    out: Path | None = None
+
+
+def show_ledger(
+    bag: str | None = None, *, ledger: Path | None = None, roots: Sequence[str] = ()
+) -> LedgerShow:
+    """The runs recorded, or (``bag``: a path or a name the recorded path ends with) that
+    bag's audits and deposit events."""
+    path = _ledger_path(ledger, roots)
+    with Ledger.open(path, readonly=True) as opened:
+        if bag is None:
+            return LedgerShow(path, runs=tuple(opened.runs()))
+        name = _bag_name(opened, bag)
+        history = tuple(opened.history(name))
+        events = tuple(opened.events(name))
+    return LedgerShow(path, name, history=history, events=events)
+
+
+def verify_ledger(
+    head: str | None = None, *, ledger: Path | None = None, roots: Sequence[str] = ()
+) -> LedgerVerification:
+    """Recompute the ledger's hash chain (against ``head``, a head hash recorded earlier
+    outside the ledger, if given); never writes."""
+    path = _ledger_path(ledger, roots)
+    with Ledger.open(path, readonly=True) as opened:
+        problems = tuple(opened.verify(head))
+        seq, last = opened.head()
+    return LedgerVerification(path, problems, seq, last)
+
+
+def export_premis(
+    bag: str,
+    *,
+    object_id: str | None = None,
+    out: Path | None = None,
+    ledger: Path | None = None,
+    roots: Sequence[str] = (),
+) -> PremisExport:
+    """One bag's fixity checks and deposit events as PREMIS 3 XML, written atomically to
+    ``out`` when given (OutputError if it lies inside a bag).
+
+    The events link to ``object_id`` if given, else, while the bag is still there, to
+    the package object of its metadata/premis.json (with the entity it represents), else
+    to its External-Identifier or directory name.
+    """
+    path = _ledger_path(ledger, roots)
+    with Ledger.open(path, readonly=True) as opened:
+        name = _bag_name(opened, bag)
+        identifier = object_id
+        entity = None
+        if identifier is None and Path(name).is_dir():
+            identity = _package_identity(Path(name))
+            if identity is not None:
+                entity, identifier = identity
+            else:
+                identifier, _ = bag_identifier(Path(name))
+        document = opened.premis_xml(name, identifier, entity_identifier=entity)
+    if out is not None:
+        check_output_path(out, what="PREMIS document")
+        write_bytes_atomic(out, document)
+    return PremisExport(path, name, document, out)
+
+
+def _ledger_path(ledger: Path | None, roots: Sequence[str]) -> Path:
+    """``ledger``, else the default ledger of the collection at ``roots``."""
+    return ledger if ledger is not None else default_ledger_path(roots)
+
+
+def _bag_name(ledger: Ledger, text: str) -> str:
+    """The recorded name for a bag given as a path (absolute or not) or a name."""
+    absolute = os.path.abspath(text)
+    if absolute in ledger.bags():
+        return absolute
+    return ledger.resolve_bag(text)
+
+
+def _package_identity(bag: Path) -> tuple[str, str] | None:
+    """(entity, package) identifiers from the bag's metadata/premis.json, if readable."""
+    try:
+        record = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return package_identity(record) if isinstance(record, dict) else None
