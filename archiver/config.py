@@ -7,7 +7,9 @@ Schema only says it is a list of names.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from archiver.errors import ConfigError, MetadataError
 from archiver.metadata.validation import SchemaSet
 from archiver.policy import build_algorithms_problem, load_profile
+from archiver.timestamp.settings import TimestampSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,8 @@ class ArchiveConfig:
     jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
     audit: dict[str, Any] = field(default_factory=dict, compare=False)
+    timestamp: dict[str, Any] | None = field(default=None, compare=False)  # [timestamp]
+    source: Path | None = field(default=None, compare=False)  # the file it was read from
 
 
 def parse_config(
@@ -60,6 +65,7 @@ def parse_config(
         jurisdiction=_jurisdiction(data["rights"]["jurisdiction"], name),
         deposit=data.get("deposit", {}),
         audit=data.get("audit", {}),
+        timestamp=data.get("timestamp"),
     )
 
 
@@ -86,7 +92,28 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def load_config(path: Path, schemas: SchemaSet | None = None) -> ArchiveConfig:
     """Read and validate archive.toml; ConfigError names the file and the field at fault."""
-    return parse_config(_read_toml(path), str(path), schemas)
+    config = parse_config(_read_toml(path), str(path), schemas)
+    return dataclasses.replace(config, source=path)
+
+
+def timestamp_settings(
+    config: ArchiveConfig, environ: Mapping[str, str] | None = None
+) -> TimestampSettings | None:
+    """The ``[timestamp]`` settings (``ca`` relative to the config file's folder); None
+    when archive.toml has no such table."""
+    base = config.source.parent if config.source is not None else Path.cwd()
+    return TimestampSettings.from_table(config.timestamp, base, environ)
+
+
+def load_timestamp_settings(path: Path) -> TimestampSettings | None:
+    """The ``[timestamp]`` settings of the archive.toml at ``path``; None when the file or
+    its table is absent (a check that has nothing to verify tokens with says so itself)."""
+    if not path.is_file():
+        return None
+    data = _read_toml(path)
+    if data.get("timestamp") is None:
+        return None
+    return timestamp_settings(load_config(path))
 
 
 def audit_setting(path: Path, key: str) -> Any:

@@ -350,13 +350,29 @@ class FixityRecordChecker:
         return found
 
 
+# our profiles, every version still accepted: bags of each are checked against their own
+# (v2 allows the RFC 3161 token, metadata/timestamps/manifest-sha512.txt.tsr)
+PROFILE_VERSIONS = ("bagit-profile.json", "bagit-profile-v2.json")
+
+
+def profile_checkers(schemas: SchemaSet | None = None) -> dict[str, ProfileChecker]:
+    """A ``ProfileChecker`` for each version of our profile, by its identifier."""
+    checkers = (ProfileChecker(load_profile(schemas_dir() / n), schemas) for n in PROFILE_VERSIONS)
+    return {checker.identifier: checker for checker in checkers}
+
+
 def default_checkers(profile_path: Path | None = None, *, metadata: bool = True) -> list[Checker]:
     """The profile check and the PREMIS fixity-record check, and unless ``metadata`` is
-    False the metadata records' schema checks, for bags that declare our profile."""
-    profile = load_profile(profile_path)
+    False the metadata records' schema checks, for bags that declare our profile (any of
+    its versions, unless ``profile_path`` names one)."""
     schemas = SchemaSet()
-    checker = ProfileChecker(profile, schemas)
-    fixity = FixityRecordChecker(checker.identifier)
-    if not metadata:
-        return [checker, fixity]
-    return [checker, fixity, MetadataChecker(checker.identifier, schemas)]
+    if profile_path is not None:
+        profiles = [ProfileChecker(load_profile(profile_path), schemas)]
+    else:
+        profiles = list(profile_checkers(schemas).values())
+    found: list[Checker] = []
+    for checker in profiles:
+        found += [checker, FixityRecordChecker(checker.identifier)]
+        if metadata:
+            found.append(MetadataChecker(checker.identifier, schemas))
+    return found

@@ -10,6 +10,7 @@ one source never stop the others, and never leave a partial bag.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -29,6 +30,7 @@ import orjson
 
 from archiver import __version__
 from archiver.bag.findings import Severity
+from archiver.bag.render import manifests_for
 from archiver.bag.tagfiles import parse_declaration, parse_manifest, split_lines
 from archiver.build.characterize import FormatIdentifier
 from archiver.build.tagfile_plan import PayloadFile, bag_info_tags, plan_tag_files
@@ -41,7 +43,7 @@ from archiver.build.writer import (
     write_payload,
     write_tag_files,
 )
-from archiver.config import ArchiveConfig
+from archiver.config import ArchiveConfig, timestamp_settings
 from archiver.errors import ArchiverError, ConflictError, OutputError, SourceError
 from archiver.fileio import hash_file, remove_stale, staging_dir, write_back_watch
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
@@ -50,6 +52,7 @@ from archiver.metadata.dublin_core import render_tree as render_dc_tree
 from archiver.metadata.dublin_core import serialize_xml as serialize_dc_xml
 from archiver.metadata.ingest import (
     Ingest,
+    Timestamping,
     agents_for,
     catalog_facts,
     catalog_facts_from_premis,
@@ -63,6 +66,7 @@ from archiver.metadata.premis import TreeRenderer
 from archiver.metadata.premis import serialize_xml as serialize_premis_xml
 from archiver.metadata.validation import SchemaSet
 from archiver.policy import StagedTags
+from archiver.stamps import BAG_TOKEN, PLAIN_PROFILE, STAMPED_FILE, TIMESTAMP_PROFILE, stamper
 from archiver.workers import init_worker, worker_context
 
 CATALOG_NAME = "metadata.csv"
@@ -203,6 +207,8 @@ class Builder:
         self.agents = agents_for(
             config, current_toolset(self.identifier.agent_version, self.verifier.bagit_version)
         )
+        # [timestamp]: each bag gets a checked token over its payload manifest, or fails
+        self.stamp = stamper(timestamp_settings(config))
 
     def prepare(self) -> None:
         """Compile FIDO's signatures and every schema now (before worker processes fork)."""
@@ -377,6 +383,21 @@ class Builder:
         digests, size, text = write_payload(source, staging / payload_path, algorithms)
         fmt = self.identifier.identify(source, text)
         now = self.clock()
+        config, stamp, token_files = self.config, None, {}
+        if self.stamp is not None:  # TimestampError: this source fails, its staging goes
+            stamped = manifests_for({payload_path: digests}, algorithms, prefix="manifest")
+            token = self.stamp(stamped[STAMPED_FILE])
+            if config.profile_identifier == PLAIN_PROFILE:  # the profile that allows it
+                config = dataclasses.replace(config, profile_identifier=TIMESTAMP_PROFILE)
+            stamp = Timestamping(
+                BAG_TOKEN,
+                STAMPED_FILE,
+                token.gen_time.isoformat(),
+                token.tsa,
+                token.serial,
+                token.url,
+            )
+            token_files = {BAG_TOKEN: token.response}
         ingest = Ingest(
             source_name=name,
             payload_path=payload_path,
@@ -387,7 +408,7 @@ class Builder:
             dc=dc,
             time=now.isoformat(timespec="seconds"),
         )
-        premis_json = describe_ingest(ingest, self.config, self.agents).to_json()
+        premis_json = describe_ingest(ingest, config, self.agents, stamp).to_json()
         label = f"{self.config.collection_id}/{name}"
         self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
         self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
@@ -417,9 +438,10 @@ class Builder:
             "metadata/mets.xml": serialize_mets_xml(mets_tree),
             "metadata/premis.json": _json_bytes(premis_json),
             "metadata/premis.xml": serialize_premis_xml(premis_tree),
+            **token_files,
         }
         bag_info = bag_info_tags(
-            self.config,
+            config,
             external_identifier=dc.identifier or name,
             description=dc.title,
             source_name=name,

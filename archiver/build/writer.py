@@ -30,7 +30,13 @@ from archiver.bag.digest import digest_stream
 from archiver.build.characterize import TextProfile, TextProfiler
 from archiver.errors import ArchiverError, OutputError, SourceError
 from archiver.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
-from archiver.policy import ProfileChecker, StagedTags, load_profile
+from archiver.policy import (
+    ProfileChecker,
+    StagedTags,
+    declared_profile,
+    load_profile,
+    profile_checkers,
+)
 
 
 class BagVerificationError(ArchiverError):
@@ -101,6 +107,8 @@ class BagVerifier:
 
     def __init__(self, profile_path: Path | None = None) -> None:
         self._profile = ProfileChecker(load_profile(profile_path))
+        # a bag declaring another of our profiles (a timestamped bag: v2) is checked by it
+        self._versions = {} if profile_path is not None else profile_checkers()
         self.bagit_version: str = bagit.VERSION
 
     def verify(self, bag: Path, label: str, tags: StagedTags) -> None:
@@ -120,7 +128,8 @@ class BagVerifier:
             raise BagVerificationError(f"{label}: bagit-python rejects the bag: {exc}") from None
         finally:
             logger.setLevel(previous)
-        violations = self._profile.violations(tags)
+        checker = self._versions.get(declared_profile(tags) or "", self._profile)
+        violations = checker.violations(tags)
         if violations:
             problems = "; ".join(f"{v.path}: {v.message}" for v in violations)
             raise BagVerificationError(f"{label}: violates the BagIt profile: {problems}")
