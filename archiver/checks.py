@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.bag.findings import BagReport
 from archiver.bag.validator import MAX_TAG_BYTES, Checker, Mode, validate_bag, validate_path
 from archiver.errors import BagReadError
 from archiver.policy import default_checkers
+from archiver.stamps import with_token_findings
+from archiver.timestamp import TimestampSettings
 
 
 def archiver_checkers(*, metadata: bool = True) -> list[Checker]:
@@ -77,7 +80,12 @@ class ValidationRun:
 
 
 def validate_paths(
-    paths: Sequence[Path], mode: Mode = "full", *, max_tag_bytes: int = MAX_TAG_BYTES
+    paths: Sequence[Path],
+    mode: Mode = "full",
+    *,
+    max_tag_bytes: int = MAX_TAG_BYTES,
+    timestamps: TimestampSettings | None = None,
+    now: datetime | None = None,
 ) -> ValidationRun:
     """Validate each bag directory or serialized bag with BagIt and archiver's policy.
 
@@ -85,7 +93,11 @@ def validate_paths(
     input raised an exception no check foresaw (that bag fails, the others go on); the
     others are still validated. The checkers (and their schemas) are made once for all
     the paths. Tag files over ``max_tag_bytes`` are ``oversized-tag-file``, not read.
+    Every RFC 3161 token of a bag directory is verified against ``timestamps.ca`` at
+    ``now`` (default: the system clock), ``timestamp-invalid`` when it fails or when there
+    is no CA to verify it with (``archiver.stamps``).
     """
+    checked_at = now if now is not None else datetime.now(UTC)
     checkers = archiver_checkers()
     results: list[PathResult] = []
     for path in paths:
@@ -97,5 +109,6 @@ def validate_paths(
         except Exception as exc:  # input no check foresaw: this bag fails, the others go on
             results.append(PathResult(path, error=exc))
             continue
+        (report,) = with_token_findings([report], timestamps, checked_at)
         results.append(PathResult(path, report=report))
     return ValidationRun(mode, tuple(results))

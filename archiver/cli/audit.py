@@ -24,13 +24,20 @@ from archiver.audit.collection import (
 from archiver.audit.executor import TaskExecutor
 from archiver.audit.reference import check_reports
 from archiver.bag.findings import BagReport
-from archiver.cli.output import kinds_epilog, make_console, print_problems, safe
+from archiver.cli.output import (
+    kinds_epilog,
+    make_console,
+    print_problems,
+    print_stamp_failures,
+    safe,
+)
 from archiver.cli.report import add_report_arguments, describe, write
-from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
+from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument, timestamp_settings_for
 from archiver.config import audit_setting
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, BagReadError, LedgerError
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError, LedgerError
 from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path, plan_selection
+from archiver.stamps import stamper, with_token_findings
 from archiver.text import escape_controls
 
 if TYPE_CHECKING:
@@ -320,6 +327,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and not json_to_stdout:
         check_output_path(Path(args.json), candidates, what="--json report")
     scheduler = scheduler_for(args.scheduler, os.environ, args.config)
+    stamps = timestamp_settings_for(args.config)  # before the audit: a bad one stops it now
     _check_ledger(ledger_path)
     with _cluster(scheduler, roots, args.workers, args.scheduler_timeout) as executor:
         selected = _select(ledger_path, candidates, args)
@@ -339,14 +347,18 @@ def run(args: argparse.Namespace) -> int:
             )
     # written only now: an audit that could not finish leaves the ledger untouched
     with Ledger.open(ledger_path) as ledger:
+        ledger.stamp = stamper(stamps)  # the run gets a token once recorded
         records = ledger.tag_manifest_records([b.bag for b in report.bags])
         accepted = {os.path.abspath(b) for b in args.accept}
         report = _with_bags(report, check_reports(report.bags, records, accepted))
+        now = datetime.now(UTC)
+        report = _with_bags(report, with_token_findings(report.bags, stamps, now))
         events: list[LedgerEvent] = []
         repairs: list[BagRepair] = []
         if args.repair and not report.valid:
             report, events, repairs = _repair_failed(args, report, ledger)
         ledger.record_run(report, events)
+        unstamped = print_stamp_failures(ledger.stamp_failures)
     if args.json is not None:
         data = report.to_json()
         if args.repair:
@@ -370,7 +382,9 @@ def run(args: argparse.Namespace) -> int:
         intact = page.summary.verified is not False
         if not json_to_stdout:
             make_console().print(describe(page, args.html))
-    return EXIT_OK if report.valid and intact else EXIT_INTEGRITY
+    if not (report.valid and intact):
+        return EXIT_INTEGRITY
+    return EXIT_UNUSABLE if unstamped else EXIT_OK  # recorded, but with no token: page
 
 
 def _with_bags(report: AuditReport, bags: tuple[BagReport, ...]) -> AuditReport:

@@ -15,9 +15,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from archiver.cli.output import make_console, print_error, print_problems, safe
+from archiver.cli.validate import timestamp_settings_for
 from archiver.config import load_config
 from archiver.deposit import Target, parse_target
 from archiver.deposit.run import deposit_run
+from archiver.stamps import stamper
 from archiver.text import one_line
 
 DEFAULT_CONFIG = Path("archive.toml")
@@ -86,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             ledger_path=args.ledger,
             verify=args.verify,
             on_bag=advance,
+            stamp=stamper(timestamp_settings_for(args.config)),
         )
     for message in result.errors:
         print_error(message)

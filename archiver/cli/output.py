@@ -99,3 +99,11 @@ def print_problems(console: Console, findings: list[Finding]) -> None:
                 f"… and {len(rest):,} more problems in {safe(bag)} ({counts}); "
                 "--json lists every one"
             )
+
+
+def print_stamp_failures(failures: list[str]) -> bool:
+    """One warning line on stderr per run recorded without its timestamp token ([timestamp]
+    configured, the TSA failed); True when there was any (the command then exits 2)."""
+    for message in failures:
+        print(one_line(f"archiver: warning: {message}"), file=sys.stderr)
+    return bool(failures)

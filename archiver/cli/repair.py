@@ -15,12 +15,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from archiver.cli.output import safe
+from archiver.cli.output import print_stamp_failures, safe
+from archiver.cli.validate import timestamp_settings_for
 from archiver.config import load_config
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
 from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, default_ledger_path
 from archiver.repair.plan import BagRepair
+from archiver.stamps import stamper
 
 DEFAULT_CONFIG = Path("archive.toml")
 
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args.config)
     run_id = str(uuid.uuid4())
     started = _now()
+    unstamped = False
     if args.dry_run and not ledger_path.is_file():
         repairs = repair_bags(
             args.bags,
@@ -110,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         with Ledger.open(ledger_path) as ledger:
+            ledger.stamp = stamper(timestamp_settings_for(args.config))
             repairs = repair_bags(
                 args.bags,
                 ledger=ledger,
@@ -133,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
                     (ended - started).total_seconds(),
                 )
                 ledger.record_run(report, events, kind="repair")
+            unstamped = print_stamp_failures(ledger.stamp_failures)
     ok = all(r.ok for r in repairs)
     if args.json:
         document = {
@@ -147,7 +152,9 @@ def run(args: argparse.Namespace) -> int:
         from archiver.cli.output import make_console
 
         print_repairs(make_console(), repairs, run_id, ledger_path, args.dry_run)
-    return EXIT_OK if ok else EXIT_INTEGRITY
+    if not ok:
+        return EXIT_INTEGRITY
+    return EXIT_UNUSABLE if unstamped else EXIT_OK
 
 
 def print_repairs(

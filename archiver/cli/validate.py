@@ -18,8 +18,12 @@ from archiver.cli.output import (
     summary_line,
     unexpected_error_line,
 )
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
+from archiver.config import load_timestamp_settings
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError, ConfigError
 from archiver.text import parse_natural, shown
+from archiver.timestamp import TimestampSettings
+
+DEFAULT_CONFIG = Path("archive.toml")
 
 
 def register(subparsers: Any) -> None:
@@ -42,7 +46,24 @@ def register(subparsers: Any) -> None:
     add_mode_arguments(parser)
     add_tag_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the machine report")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"archive settings, for [timestamp] ca (default: {DEFAULT_CONFIG} if present)",
+    )
     parser.set_defaults(run=run)
+
+
+def timestamp_settings_for(config: Path | None) -> TimestampSettings | None:
+    """The [timestamp] settings of ``--config`` (which must exist), else of archive.toml in
+    the working directory when there is one (shared with audit)."""
+    if config is None and not DEFAULT_CONFIG.is_file():
+        return None
+    path = config if config is not None else DEFAULT_CONFIG
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file (--config)")
+    return load_timestamp_settings(path)
 
 
 def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +117,12 @@ def run(args: argparse.Namespace) -> int:
 
     Exit 2 if any path could not be read as a bag, else 1 if any bag is invalid, else 0.
     """
-    result = validate_paths(args.bags, args.mode, max_tag_bytes=args.max_tag_size)
+    result = validate_paths(
+        args.bags,
+        args.mode,
+        max_tag_bytes=args.max_tag_size,
+        timestamps=timestamp_settings_for(args.config),
+    )
     entries: list[dict[str, Any]] = []
     for item in result.results:
         if isinstance(item.error, BagReadError):

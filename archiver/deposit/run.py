@@ -43,6 +43,7 @@ from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, ArchiverErro
 from archiver.fileio import check_output_path
 from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
 from archiver.text import unexpected_error_line
+from archiver.timestamp import Token
 
 
 def _utc_now() -> datetime:
@@ -96,9 +97,11 @@ def deposit_run(
     verify: bool = False,
     clock: Callable[[], datetime] = _utc_now,
     on_bag: Callable[[], None] = lambda: None,
+    stamp: Callable[[bytes], Token] | None = None,
 ) -> DepositRun:
     """Deposit (or with ``verify`` re-verify) every bag at ``target``; record the events
-    in the ledger (default: ``.audit-ledger.sqlite`` beside the first bag)."""
+    in the ledger (default: ``.audit-ledger.sqlite`` beside the first bag). ``stamp``
+    ([timestamp]): the run gets a token; a failure is a warning and exit 2."""
     path = ledger_path or default_ledger_path([Path(bags[0]).parent])
     # Nothing is written inside a bag being read: not the ledger, not the target.
     check_output_path(path, bags, what="ledger", inside_only=True)
@@ -107,6 +110,7 @@ def deposit_run(
     run = DepositRun(target, path)
     started = clock()
     with Ledger.open(path) as ledger:
+        ledger.stamp = stamp
         try:
             for bag in bags:
                 try:
@@ -129,6 +133,9 @@ def deposit_run(
                     kind="deposit",
                     target=target.uri,
                 )
+                run.warnings += ledger.stamp_failures
+                if ledger.stamp_failures and run.status == EXIT_OK:
+                    run.status = EXIT_UNUSABLE
     return run
 
 

@@ -51,13 +51,16 @@ import sqlite3
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from archiver.bag.findings import Finding
-from archiver.errors import LedgerError
+from archiver.errors import ConfigError, LedgerError, TimestampError
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
     FORMAT,
@@ -102,7 +105,10 @@ from archiver.ledger.records import (
     TotalsLike,
     finding_from_json,
 )
+from archiver.ledger.timestamps import TABLE as TIMESTAMPS_TABLE
+from archiver.ledger.timestamps import RunToken, StampedRun, check_tokens, run_message
 from archiver.metadata.validation import SchemaSet
+from archiver.timestamp import Token
 
 __all__ = [
     "APPLICATION_ID",
@@ -426,6 +432,10 @@ class Ledger:
         self.readonly = readonly
         self.version = SCHEMA_VERSION
         self._bitmaps: dict[int, bytes] = {}  # a reader's cache of decompressed members
+        # [timestamp]: obtains a checked RFC 3161 token over bytes (archiver.stamps.stamper);
+        # each run recorded is then stamped just after it is committed
+        self.stamp: Callable[[bytes], Token] | None = None
+        self.stamp_failures: list[str] = []  # why a run recorded here has no token
 
     @classmethod
     @contextlib.contextmanager
@@ -533,6 +543,8 @@ class Ledger:
             self._upgrade_v1()
         if self.version == 2:
             self._migrate()
+        with self._transaction("add the timestamps table", write=True) as tx:
+            tx.execute(TIMESTAMPS_TABLE)  # outside the chain: no format change (timestamps.py)
 
     def _migrate(self) -> None:
         """Format 1 -> 2 in one transaction; format 1 runs stay as they were hashed."""
@@ -697,6 +709,7 @@ class Ledger:
                 prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
+        self._stamp_recorded(run_id)
         return run_id
 
     def _bag_ids(self, tx: sqlite3.Connection, names: Sequence[str]) -> dict[str, int]:
@@ -771,6 +784,7 @@ class Ledger:
                 prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
+        self._stamp_recorded(run_id)
         return run_id
 
     def _insert_events(
@@ -813,6 +827,57 @@ class Ledger:
             kind=kind,
             target=event.target,
         )
+
+    def _stamp_recorded(self, run_id: str) -> None:
+        """Stamp a run just committed, when a stamper is set; a failure is kept in
+        ``stamp_failures`` (the run stays recorded, and ``verify`` reports it uncovered)."""
+        if self.stamp is None:
+            return
+        try:
+            self.stamp_run(run_id, self.stamp)
+        except (TimestampError, ConfigError) as exc:
+            self.stamp_failures.append(f"run {run_id} recorded without a timestamp: {exc}")
+
+    def stamp_run(self, run_id: str, stamp: Callable[[bytes], Token]) -> RunToken:
+        """Obtain a token over the run's hash with ``stamp`` and store it with the run.
+
+        TimestampError (from ``stamp``) leaves the run as it was, without a token.
+        """
+        with self._transaction(f"read run {run_id}", write=False) as tx:
+            row = tx.execute("SELECT seq, hash FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"{self.path}: no run {run_id} to timestamp")
+        token = stamp(run_message(str(row[1])))
+        stored = RunToken(
+            int(row[0]), run_id, token.response, token.gen_time.isoformat(), token.tsa
+        )
+        with self._transaction(f"record the timestamp of run {run_id}", write=True) as tx:
+            tx.execute(
+                "INSERT INTO timestamps VALUES (?, ?, ?, ?, ?)",
+                (stored.seq, run_id, stored.token, stored.gen_time, stored.tsa),
+            )
+        return stored
+
+    def run_tokens(self) -> dict[int, RunToken]:
+        """Every run's stored token, by seq (none in a ledger never timestamped)."""
+        with self._transaction("read the timestamps", write=False) as tx:
+            if not tx.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timestamps'"
+            ).fetchone():
+                return {}
+            rows = tx.execute("SELECT seq, run_id, token, gen_time, tsa FROM timestamps").fetchall()
+        return {
+            int(r[0]): RunToken(int(r[0]), str(r[1]), bytes(r[2]), str(r[3]), str(r[4]))
+            for r in rows
+        }
+
+    def verify_timestamps(
+        self, roots: Sequence[x509.Certificate] | None, *, now: datetime
+    ) -> list[Problem]:
+        """Check every run's token against ``roots`` (the [timestamp] ca; None: none
+        configured) and the run's end time (``archiver.ledger.timestamps.check_tokens``)."""
+        runs = [StampedRun(r.seq, r.run_id, r.hash, r.ended) for r in self.runs()]
+        return check_tokens(runs, self.run_tokens(), roots, now=now)
 
     # -- reading
 
