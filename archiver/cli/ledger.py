@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from archiver.cli.output import make_console, safe
+from archiver.cli.validate import timestamp_settings_for
 from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.fileio import check_output_path, write_bytes_atomic
@@ -63,6 +66,14 @@ def register(subparsers: Any) -> None:
         help="the head hash recorded earlier (outside the ledger); a rewritten chain is caught",
     )
     verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument(
+        "--config",
+        metavar="F",
+        type=Path,
+        default=None,
+        help="archive settings, for [timestamp] ca: every run's RFC 3161 token is verified "
+        "and dated against the run's end (default: archive.toml if present)",
+    )
     verify.set_defaults(run=run_verify)
 
     premis = commands.add_parser(
@@ -130,10 +141,12 @@ def run_show(args: argparse.Namespace) -> int:
     with Ledger.open(_ledger_path(args), readonly=True) as ledger:
         if args.bag is None:
             runs = ledger.runs()
+            stamped = {t.seq: t.gen_time for t in ledger.run_tokens().values()}
             if args.json:
-                _print_json({"ledger": str(args.ledger), "runs": [r.to_json() for r in runs]})
+                rows = [{**r.to_json(), "timestamp": stamped.get(r.seq)} for r in runs]
+                _print_json({"ledger": str(args.ledger), "runs": rows})
             else:
-                _print_runs(make_console(), args.ledger, runs)
+                _print_runs(make_console(), args.ledger, runs, stamped)
             return EXIT_OK
         name = _bag_name(ledger, args.bag)
         history = ledger.history(name)
@@ -152,12 +165,16 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_runs(console: Console, path: Path, runs: list[RunRecord]) -> None:
+def _print_runs(
+    console: Console, path: Path, runs: list[RunRecord], stamped: Mapping[int, str] | None = None
+) -> None:
     if not runs:
         console.print(f"ledger {safe(str(path))}: no runs recorded")
         return
     console.print(f"ledger {safe(str(path))}: {len(runs)} runs, head {runs[-1].hash}")
-    table = Table("seq", "run id", "kind", "ended", "mode", "bags", "failed", "files", "bytes")
+    stamped = stamped or {}
+    columns = ["seq", "run id", "kind", "ended", "mode", "bags", "failed", "files", "bytes"]
+    table = Table(*columns, *(["timestamp (TSA)"] if stamped else []))
     for run in runs:
         failed = f"[bold red]{run.failed}[/]" if run.failed else "0"
         table.add_row(
@@ -170,6 +187,7 @@ def _print_runs(console: Console, path: Path, runs: list[RunRecord]) -> None:
             failed,
             str(run.files),
             str(run.bytes),
+            *([safe(stamped.get(run.seq, "none"))] if stamped else []),
         )
     console.print(table)
 
@@ -231,6 +249,9 @@ def run_verify(args: argparse.Namespace) -> int:
     """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes."""
     with Ledger.open(_ledger_path(args), readonly=True) as ledger:
         problems = ledger.verify(args.head)
+        stamps = timestamp_settings_for(args.config)
+        roots = stamps.roots() if stamps is not None and stamps.ca is not None else None
+        problems += ledger.verify_timestamps(roots, now=datetime.now(UTC))
         seq, head = ledger.head()
     status = EXIT_INTEGRITY if problems else EXIT_OK
     if args.json:

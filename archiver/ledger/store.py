@@ -1114,8 +1114,14 @@ class Ledger:
         events = self.events(bag)
         versions = {run.run_id: run.versions for run in self.runs()}
         identifier = object_identifier or Path(bag).name or bag
+        stamps = {t.run_id: (t.gen_time, t.tsa) for t in self.run_tokens().values()}
         document = premis_document(
-            identifier, history, events, versions, entity_identifier=entity_identifier
+            identifier,
+            history,
+            events,
+            versions,
+            entity_identifier=entity_identifier,
+            stamps=stamps,
         )
         if document is None:
             raise LedgerError(f"{self.path}: no fixity checks or deposit events recorded for {bag}")
