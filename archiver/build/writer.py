@@ -34,8 +34,8 @@ from archiver.policy import (
     ProfileChecker,
     StagedTags,
     declared_profile,
+    later_profiles,
     load_profile,
-    profile_checkers,
 )
 
 
@@ -106,9 +106,9 @@ class BagVerifier:
     """
 
     def __init__(self, profile_path: Path | None = None) -> None:
-        self._profile = ProfileChecker(load_profile(profile_path))
-        # a bag declaring another of our profiles (a timestamped bag: v2) is checked by it
-        self._versions = {} if profile_path is not None else profile_checkers()
+        # a bag declaring a later version of our profile (timestamped: v2) is checked by it
+        later = later_profiles() if profile_path is None else ()
+        self._profile = ProfileChecker(load_profile(profile_path), versions=later)
         self.bagit_version: str = bagit.VERSION
 
     def verify(self, bag: Path, label: str, tags: StagedTags) -> None:
@@ -128,7 +128,7 @@ class BagVerifier:
             raise BagVerificationError(f"{label}: bagit-python rejects the bag: {exc}") from None
         finally:
             logger.setLevel(previous)
-        checker = self._versions.get(declared_profile(tags) or "", self._profile)
+        checker = self._profile.versions.get(declared_profile(tags) or "", self._profile)
         violations = checker.violations(tags)
         if violations:
             problems = "; ".join(f"{v.path}: {v.message}" for v in violations)

@@ -543,8 +543,6 @@ class Ledger:
             self._upgrade_v1()
         if self.version == 2:
             self._migrate()
-        with self._transaction("add the timestamps table", write=True) as tx:
-            tx.execute(TIMESTAMPS_TABLE)  # outside the chain: no format change (timestamps.py)
 
     def _migrate(self) -> None:
         """Format 1 -> 2 in one transaction; format 1 runs stay as they were hashed."""
@@ -852,6 +850,9 @@ class Ledger:
             int(row[0]), run_id, token.response, token.gen_time.isoformat(), token.tsa
         )
         with self._transaction(f"record the timestamp of run {run_id}", write=True) as tx:
+            tx.execute(
+                TIMESTAMPS_TABLE
+            )  # added to a ledger with its first token (no format change)
             tx.execute(
                 "INSERT INTO timestamps VALUES (?, ?, ?, ?, ?)",
                 (stored.seq, run_id, stored.token, stored.gen_time, stored.tsa),

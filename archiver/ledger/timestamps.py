@@ -5,8 +5,8 @@ just after the run is committed: the imprint is the SHA-512 of the run's ``hash`
 64 ASCII hex digits (``printf %s HASH > run.txt; openssl ts -verify -in run.tsr -data
 run.txt -CAfile tsa-ca.pem``). Tokens are kept in the table ``timestamps`` (seq, run_id,
 token, gen_time, tsa), outside the hash chain (a token is obtained after the hash it
-stamps exists); the table is added to a ledger when it is opened for writing, so ledgers
-of every earlier format open and verify as before.
+stamps exists); the table is made with a ledger's first token (no format version change),
+so ledgers of every earlier format open and verify as before.
 
 ``check_tokens`` is what makes a rewrite of the whole chain detectable with no head hash
 kept elsewhere: a run hash recomputed by an attacker no longer matches its token, and a
