@@ -206,3 +206,21 @@ def test_old_ledger_without_timestamps_opens_and_verifies(
     assert _audit(bags, ledger, config) == 0  # the table is added, the new run stamped
     status, report = _verify(ledger, config, capsys)
     assert status == 0, report  # run 2's token covers run 1 (its hash chains run 1's)
+
+
+def test_deposit_run_is_stamped(
+    tmp_path: Path, tsa: RunningTSA, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deposit_helpers import make_bag
+
+    bag = make_bag(tmp_path / "bags", "one")
+    config = _config(tmp_path / "conf", tsa.url, tsa.ca)
+    ledger = tmp_path / "ledger.sqlite"
+    uri = f"ocfl://{tmp_path}/ocfl-root"
+    args = ["deposit", str(bag), "--to", uri, "--ledger", str(ledger), "--config", str(config)]
+    assert main(args) == 0
+    with Ledger.open(ledger, readonly=True) as opened:
+        assert [r.kind for r in opened.runs()] == ["deposit"]
+        assert sorted(opened.run_tokens()) == [1]
+    status, report = _verify(ledger, config, capsys)
+    assert status == 0, report
