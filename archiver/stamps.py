@@ -52,7 +52,7 @@ def token_findings(
     tokens = bag_tokens(bag)
     if not tokens:
         return []
-    roots = _roots(settings.ca) if settings is not None and settings.ca is not None else None
+    roots = _cached_roots(settings.ca) if settings is not None and settings.ca is not None else None
     found: list[Finding] = []
     for rel in tokens:
         stamped = rel[len(TOKEN_DIR) + 1 : -len(".tsr")]
@@ -78,10 +78,6 @@ def _cached_roots(path: Path) -> tuple[x509.Certificate, ...]:
     from archiver.timestamp import load_ca
 
     return tuple(load_ca(path))
-
-
-def _roots(path: Path) -> tuple[x509.Certificate, ...]:
-    return _cached_roots(path)
 
 
 def with_token_findings(

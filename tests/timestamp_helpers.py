@@ -90,11 +90,6 @@ class Pki:
     config: CertomancerConfig
     ca: Path
 
-    @property
-    def architecture(self) -> object:
-        """certomancer's PKIArchitecture."""
-        return self.config.pki_archs[ArchLabel(self.arch)]
-
     def timestamp(self, request: bytes) -> bytes:
         """certomancer's answer to a DER TimeStampReq, without HTTP."""
         arch = self.config.pki_archs[ArchLabel(self.arch)]
