@@ -124,16 +124,25 @@ def declared_profile(plan: TagView) -> str | None:
 class ProfileChecker:
     """Check bags that declare this BagIt profile (BagIt Profiles 1.4.0) against it."""
 
-    def __init__(self, profile: Mapping[str, Any], schemas: SchemaSet | None = None) -> None:
+    def __init__(
+        self,
+        profile: Mapping[str, Any],
+        schemas: SchemaSet | None = None,
+        versions: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         self.profile = profile
         info = profile.get("BagIt-Profile-Info", {})
         self.identifier: str = str(info.get("BagIt-Profile-Identifier", ""))
         self.schemas = schemas
+        # other versions of the profile: a bag declaring one is checked against it
+        self.versions = {c.identifier: c for c in (ProfileChecker(v, schemas) for v in versions)}
 
     def __call__(self, plan: BagPlan) -> list[Finding]:
         """The profile violations of one planned bag (none if it declares another profile)."""
-        if declared_profile(plan) != self.identifier:
-            return []
+        declared = declared_profile(plan)
+        if declared != self.identifier:
+            other = self.versions.get(declared or "")
+            return [] if other is None else other.violations(plan)
         return self.violations(plan)
 
     def violations(self, plan: TagView) -> list[Finding]:
@@ -213,13 +222,14 @@ class MetadataChecker:
     """Validate the DC, PREMIS and METS records of bags that declare our profile, and the
     METS fileSec against the manifests."""
 
-    def __init__(self, identifier: str, schemas: SchemaSet) -> None:
+    def __init__(self, identifier: str, schemas: SchemaSet, also: Sequence[str] = ()) -> None:
         self.identifier = identifier
         self.schemas = schemas
+        self.identifiers = {identifier, *also}  # the profile's versions
 
     def __call__(self, plan: BagPlan) -> list[Finding]:
         """``invalid-metadata`` for each record that fails its JSON Schema or XSD."""
-        if declared_profile(plan) != self.identifier:
+        if declared_profile(plan) not in self.identifiers:
             return []
         found: list[Finding] = []
         for rel, syntax, schema in METADATA_RECORDS:
@@ -309,12 +319,13 @@ class FixityRecordChecker:
 
     record = "metadata/premis.json"
 
-    def __init__(self, identifier: str) -> None:
+    def __init__(self, identifier: str, also: Sequence[str] = ()) -> None:
         self.identifier = identifier
+        self.identifiers = {identifier, *also}  # the profile's versions
 
     def __call__(self, plan: BagPlan) -> list[Finding]:
         """The record mismatches of one planned bag (none unless it declares our profile)."""
-        if declared_profile(plan) != self.identifier or self.record not in plan.tag_files:
+        if declared_profile(plan) not in self.identifiers or self.record not in plan.tag_files:
             return []
         listed = {path: dict(digests) for path, digests in plan.expected.items()}
         for manifest in plan.manifests:  # completeness-free modes leave ``expected`` empty
@@ -350,13 +361,26 @@ class FixityRecordChecker:
         return found
 
 
+# our profile's versions after the first (schemas/bagit-profile.json, v1), each still
+# accepted: a bag is checked against the one it declares (v2 allows the RFC 3161 token
+# metadata/timestamps/manifest-sha512.txt.tsr, archiver.timestamp.bags)
+LATER_PROFILES = ("bagit-profile-v2.json",)
+
+
+def later_profiles() -> list[dict[str, Any]]:
+    """The later versions of our BagIt profile (``LATER_PROFILES``)."""
+    return [load_profile(schemas_dir() / name) for name in LATER_PROFILES]
+
+
 def default_checkers(profile_path: Path | None = None, *, metadata: bool = True) -> list[Checker]:
     """The profile check and the PREMIS fixity-record check, and unless ``metadata`` is
-    False the metadata records' schema checks, for bags that declare our profile."""
+    False the metadata records' schema checks, for bags that declare our profile (any of
+    its versions, unless ``profile_path`` names one)."""
     profile = load_profile(profile_path)
     schemas = SchemaSet()
-    checker = ProfileChecker(profile, schemas)
-    fixity = FixityRecordChecker(checker.identifier)
+    checker = ProfileChecker(profile, schemas, later_profiles() if profile_path is None else ())
+    also = tuple(checker.versions)
+    fixity = FixityRecordChecker(checker.identifier, also)
     if not metadata:
         return [checker, fixity]
-    return [checker, fixity, MetadataChecker(checker.identifier, schemas)]
+    return [checker, fixity, MetadataChecker(checker.identifier, schemas, also)]

@@ -12,6 +12,8 @@ import pytest
 from archiver.build.collection import build_collection
 from archiver.config import load_config
 
+pytest_plugins = ["timestamp_helpers"]  # the loopback TSA fixtures (tsa, faulty_tsa)
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "sources"
 SEED_NAMES = tuple(sorted(p.name for p in SOURCES.glob("*.txt")))

@@ -303,7 +303,7 @@ KILL_AT_FIRST_RESULT = textwrap.dedent(
     victim = int(sys.argv[1])
 
     @contextlib.contextmanager
-    def progress_bar(enabled):
+    def progress_bar(label, *, enabled, data=False, console=None):
         killed = []
 
         def update(done, total):
@@ -314,7 +314,7 @@ KILL_AT_FIRST_RESULT = textwrap.dedent(
 
         yield update
 
-    audit_cli._progress_bar = progress_bar
+    audit_cli.progress_bar = progress_bar
     sys.exit(main(sys.argv[2:]))
     """
 )

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -237,6 +238,32 @@ def _read_tag(root: str, rel: str, size: int = -1, limit: int = MAX_TAG_BYTES) -
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def read_tag_file(bag: Path, rel: str, limit: int = MAX_TAG_BYTES) -> bytes | None:
+    """A tag file of ``bag`` (``rel``: a '/'-separated path inside it) read whole, at most
+    ``limit`` bytes, never through a link (neither the file nor a folder on its way);
+    None when it is absent. BagReadError when it is a link, not a regular file, larger
+    than ``limit`` or unreadable."""
+    where = bag / rel
+    parts = rel.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise BagReadError(f"{where}: not a path inside the bag")
+    try:
+        for depth in range(1, len(parts)):
+            folder = os.lstat(os.path.join(bag, *parts[:depth]))
+            if not stat.S_ISDIR(folder.st_mode):
+                raise BagReadError(f"{where}: {'/'.join(parts[:depth])} is not a folder")
+        info = os.lstat(where)
+        if not stat.S_ISREG(info.st_mode):
+            raise BagReadError(f"{where}: not a regular file (links are not followed)")
+        return _read_tag(str(bag), rel, info.st_size, limit)
+    except FileNotFoundError:
+        return None
+    except _TooLarge as exc:
+        raise BagReadError(f"{where}: {exc.size} bytes, more than a tag file may hold") from None
+    except OSError as exc:
+        raise BagReadError(f"{where}: cannot read ({exc.strerror})") from exc
 
 
 def _open_nofollow(path: str, flags: int) -> int:

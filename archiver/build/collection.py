@@ -10,6 +10,7 @@ one source never stop the others, and never leave a partial bag.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -29,6 +30,7 @@ from typing import Any
 import orjson
 
 from archiver import __version__
+from archiver.bag.render import manifests_for
 from archiver.bag.tagfiles import parse_declaration, parse_manifest, split_lines
 from archiver.build.characterize import FormatIdentifier
 from archiver.build.tagfile_plan import PayloadFile, bag_info_tags, plan_tag_files
@@ -41,12 +43,14 @@ from archiver.build.writer import (
     write_payload,
     write_tag_files,
 )
+from archiver.config import timestamp_settings
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
 from archiver.metadata.dublin_core import serialize_xml as serialize_dc_xml
 from archiver.metadata.ingest import (
     Ingest,
+    Timestamping,
     agents_for,
     catalog_facts,
     catalog_facts_from_premis,
@@ -65,6 +69,13 @@ from archiver.model.settings import ArchiveConfig
 from archiver.policy import StagedTags
 from archiver.storage.fileio import hash_file, remove_stale, staging_dir, write_back_watch
 from archiver.storage.workers import init_worker, worker_context
+from archiver.timestamp.bags import (
+    BAG_TOKEN,
+    PLAIN_PROFILE,
+    STAMPED_FILE,
+    TIMESTAMP_PROFILE,
+    stamper,
+)
 
 CATALOG_NAME = "metadata.csv"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
@@ -213,6 +224,8 @@ class Builder:
         self.agents = agents_for(
             config, current_toolset(self.identifier.agent_version, self.verifier.bagit_version)
         )
+        # [timestamp]: each bag gets a checked token over its payload manifest, or fails
+        self.stamp = stamper(timestamp_settings(config))
 
     def prepare(self) -> None:
         """Compile FIDO's signatures and every schema now (before worker processes fork)."""
@@ -394,6 +407,21 @@ class Builder:
         digests, size, text = write_payload(source, staging / payload_path, algorithms)
         fmt = self.identifier.identify(source, text)
         now = self.clock()
+        config, stamp, token_files = self.config, None, {}
+        if self.stamp is not None:  # TimestampError: this source fails, its staging goes
+            stamped = manifests_for({payload_path: digests}, algorithms, prefix="manifest")
+            token = self.stamp(stamped[STAMPED_FILE])
+            if config.profile_identifier == PLAIN_PROFILE:  # the profile that allows it
+                config = dataclasses.replace(config, profile_identifier=TIMESTAMP_PROFILE)
+            stamp = Timestamping(
+                BAG_TOKEN,
+                STAMPED_FILE,
+                token.gen_time.isoformat(),
+                token.tsa,
+                token.serial,
+                token.url,
+            )
+            token_files = {BAG_TOKEN: token.response}
         ingest = Ingest(
             source_name=name,
             payload_path=payload_path,
@@ -404,7 +432,7 @@ class Builder:
             dc=dc,
             time=now.isoformat(timespec="seconds"),
         )
-        premis_json = describe_ingest(ingest, self.config, self.agents).to_json()
+        premis_json = describe_ingest(ingest, config, self.agents, stamp).to_json()
         label = f"{self.config.collection_id}/{name}"
         self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
         self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
@@ -434,9 +462,10 @@ class Builder:
             "metadata/mets.xml": serialize_mets_xml(mets_tree),
             "metadata/premis.json": _json_bytes(premis_json),
             "metadata/premis.xml": serialize_premis_xml(premis_tree),
+            **token_files,
         }
         bag_info = bag_info_tags(
-            self.config,
+            config,
             external_identifier=dc.identifier or name,
             description=dc.title,
             source_name=name,

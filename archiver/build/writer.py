@@ -30,7 +30,13 @@ from archiver.build.characterize import TextProfiler
 from archiver.model.digest import digest_stream
 from archiver.model.errors import ArchiverError, OutputError, SourceError
 from archiver.model.formats import TextProfile
-from archiver.policy import ProfileChecker, StagedTags, load_profile
+from archiver.policy import (
+    ProfileChecker,
+    StagedTags,
+    declared_profile,
+    later_profiles,
+    load_profile,
+)
 from archiver.storage.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
 
 
@@ -101,7 +107,9 @@ class BagVerifier:
     """
 
     def __init__(self, profile_path: Path | None = None) -> None:
-        self._profile = ProfileChecker(load_profile(profile_path))
+        # a bag declaring a later version of our profile (timestamped: v2) is checked by it
+        later = later_profiles() if profile_path is None else ()
+        self._profile = ProfileChecker(load_profile(profile_path), versions=later)
         self.bagit_version: str = bagit.VERSION
 
     def verify(self, bag: Path, label: str, tags: StagedTags) -> None:
@@ -121,7 +129,8 @@ class BagVerifier:
             raise BagVerificationError(f"{label}: bagit-python rejects the bag: {exc}") from None
         finally:
             logger.setLevel(previous)
-        violations = self._profile.violations(tags)
+        checker = self._profile.versions.get(declared_profile(tags) or "", self._profile)
+        violations = checker.violations(tags)
         if violations:
             problems = "; ".join(f"{v.path}: {v.message}" for v in violations)
             raise BagVerificationError(f"{label}: violates the BagIt profile: {problems}")

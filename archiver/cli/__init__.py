@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # The command modules, in the order `archiver --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "archiver.cli.init",
     "archiver.cli.build",
     "archiver.cli.describe",
     "archiver.cli.validate",
@@ -33,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.package",
     "archiver.cli.deposit",
     "archiver.cli.repair",
+    "archiver.cli.show",
 )
 
 

@@ -6,22 +6,33 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.audit.collection import BAG_BATCH, ProgressCallback
-from archiver.cli.output import kinds_epilog, make_console, print_problems, safe
+from archiver.audit.collection import BAG_BATCH
+from archiver.cli.output import (
+    kinds_epilog,
+    ledger_help,
+    ledger_note,
+    make_console,
+    print_problems,
+    print_stamp_failures,
+    progress_bar,
+    safe,
+)
 from archiver.cli.report import add_report_arguments
 from archiver.cli.validate import add_mode_arguments, add_tag_limit_argument
-from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.ledger.reference import ACCEPT_HINT
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
+from archiver.model.findings import Kind
 from archiver.model.reports import AuditReport
 from archiver.model.text import escape_controls
 from archiver.workflows.audit import DEFAULT_ROOT, AuditRequest, audit_collection
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from archiver.config import LedgerLocation
 
 CONNECT_TIMEOUT = 20.0  # seconds, --scheduler-timeout
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
@@ -65,10 +76,11 @@ def register(subparsers: Any) -> None:
         ".tgz, .tar.bz2, .tar.xz, .zip): it is checked against its .sha256/.sha512 sidecars "
         "when present, extracted safely into a temporary directory and verified in the same "
         "run, under the archive's path (archives inside a ROOT directory are not searched "
-        "for: name them as ROOTs). Record the run in the audit ledger (default: one per "
-        "collection in the per-user data directory, e.g. "
-        "~/.local/share/archiver/ledgers/NAME-KEY.sqlite, keyed by the resolved ROOTs; a "
-        "ROOT/.audit-ledger.sqlite left by an earlier version is still used). With "
+        "for: name them as ROOTs). Record the run in the audit ledger (--ledger; else "
+        "archive.toml's [ledger] path; else one per collection in the per-user data "
+        "directory, e.g. ~/.local/share/archiver/ledgers/NAME-KEY.sqlite, keyed by the "
+        "resolved ROOTs; a ROOT/.audit-ledger.sqlite left by an earlier version is still "
+        "used; 'report', 'ledger', 'deposit' and 'repair' find the same one). With "
         "--scheduler the same tasks run on a Dask cluster whose workers see the bags at the "
         "same paths; this process merges the results and alone writes the ledger. "
         "Every bag gets the BagIt checks (every checksum unless --fast or "
@@ -121,7 +133,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help="write the machine report to FILE ('-': stdout)",
     )
-    parser.add_argument("--ledger", metavar="F", type=Path, default=None, help="ledger database")
+    parser.add_argument(
+        "--ledger",
+        metavar="F",
+        type=Path,
+        default=None,
+        help=ledger_help("the collection at the ROOTs"),
+    )
     add_mode_arguments(parser)
     add_tag_limit_argument(parser)
     parser.add_argument(
@@ -172,8 +190,8 @@ def register(subparsers: Any) -> None:
         metavar="F",
         type=Path,
         default=None,
-        help="archive settings: [audit] scheduler, and with --repair [deposit.s3] (default: "
-        "archive.toml if present)",
+        help="archive settings: [ledger] path, [audit] scheduler, and with --repair "
+        "[deposit.s3] (default: archive.toml if present)",
     )
     parser.add_argument(
         "--cache-hygiene",
@@ -193,35 +211,6 @@ def register(subparsers: Any) -> None:
     )
     add_report_arguments(parser)
     parser.set_defaults(run=run)
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[ProgressCallback | None]:
-    """A rich progress bar (bytes/s, ETA) on a terminal; nothing otherwise."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import (  # only on a terminal: cron jobs and scripts skip the import
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    columns = (
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task("audit", total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def run(args: argparse.Namespace) -> int:
@@ -248,12 +237,15 @@ def run(args: argparse.Namespace) -> int:
         html_out=args.html,
         verify_ledger=args.verify,
     )
-    with _progress_bar(sys.stdout.isatty() and not json_to_stdout) as progress:
+    with progress_bar(
+        "audit", enabled=sys.stdout.isatty() and not json_to_stdout, data=True
+    ) as progress:
         result = audit_collection(
             request, environ=os.environ, progress=progress, json_to_file=not json_to_stdout
         )
     report = result.report
     if json_to_stdout:
+        ledger_note(result.location)
         sys.stdout.write(result.json_document())
     else:
         plain = not (result.repairs or report.findings or sys.stdout.isatty())
@@ -262,16 +254,26 @@ def run(args: argparse.Namespace) -> int:
             from archiver.cli.repair import print_repairs
 
             print_repairs(console, list(result.repairs), report.run_id, result.ledger, False)
-        print_summary(console, report, result.ledger)
+        print_summary(console, report, result.ledger, result.location)
     if result.page is not None and args.html is not None and not json_to_stdout:
         from archiver.cli.report import describe
 
         make_console().print(describe(result.page, args.html))
-    return EXIT_OK if result.intact else EXIT_INTEGRITY
+    unstamped = print_stamp_failures(list(result.stamp_failures))
+    if not result.intact:
+        return EXIT_INTEGRITY
+    return EXIT_UNUSABLE if unstamped else EXIT_OK  # recorded, but with no token: page
 
 
-def print_summary(console: Console | None, report: AuditReport, ledger_path: Path) -> None:
-    """Bags intact / failed, files, bytes, seconds, MB/s; then the table of problems.
+def print_summary(
+    console: Console | None,
+    report: AuditReport,
+    ledger_path: Path,
+    location: LedgerLocation | None = None,
+) -> None:
+    """Bags intact / failed, files, bytes, seconds, MB/s, the ledger (and, with
+    ``location``, how it was chosen); then the table of problems, and for a bag whose tag
+    manifests changed, how to accept a change made on purpose.
 
     With no ``console`` (stdout not a terminal, nothing to tabulate: a nightly cron job
     whose bags are intact) the line is printed without rich, whose import is a quarter of
@@ -283,10 +285,17 @@ def print_summary(console: Console | None, report: AuditReport, ledger_path: Pat
     rest = (
         f" — {t.intact} of {t.bags} bags intact, "
         f"{t.failed} failed; {t.files} files, {t.bytes} bytes in {t.seconds:.2f} s "
-        f"({rate:.1f} MB/s); mode {report.mode}; ledger {ledger_path}"
+        f"({rate:.1f} MB/s); mode {report.mode}; "
+        f"{location.describe() if location is not None else f'ledger {ledger_path}'}"
     )
     if console is None:
         print(f"audit {report.run_id}: {word}{escape_controls(rest)}")
         return
     console.print(f"audit {safe(report.run_id)}: [{style}]{word}[/]{safe(rest)}")
     print_problems(console, list(report.findings))
+    changed = sorted({f.bag for f in report.findings if f.kind == Kind.TAG_MANIFEST_CHANGED})
+    if changed:
+        console.print(
+            f"tag-manifest-changed in {len(changed)} bag(s): if a bag was changed on purpose, "
+            f"{ACCEPT_HINT}, e.g. --accept {safe(changed[0])}"
+        )

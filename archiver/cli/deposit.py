@@ -6,18 +6,23 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rich.progress import Progress
 from rich.table import Table
 
-from archiver.cli.output import make_console, print_error, print_problems, safe
-from archiver.config import DEFAULT_CONFIG, deposit_settings
+from archiver.cli.output import (
+    ledger_help,
+    make_console,
+    print_error,
+    print_problems,
+    progress_bar,
+    safe,
+)
+from archiver.config import DEFAULT_CONFIG, deposit_settings, timestamp_settings_for
 from archiver.deposit import Target, parse_target
 from archiver.model.text import one_line
+from archiver.timestamp.bags import stamper
 from archiver.workflows.deposit import deposit
 
 
@@ -49,14 +54,15 @@ def register(subparsers: Any) -> None:
         metavar="F",
         type=Path,
         default=None,
-        help="ledger database (default: <parent of first BAG>/.audit-ledger.sqlite)",
+        help=ledger_help("the collection holding the first BAG (its folder)"),
     )
     parser.add_argument(
         "--config",
         metavar="F",
         type=Path,
         default=None,
-        help=f"archive settings, for [deposit.*] (default: {DEFAULT_CONFIG} if present)",
+        help=f"archive settings, for [deposit.*] and [ledger] path (default: {DEFAULT_CONFIG} "
+        "if present)",
     )
     parser.add_argument("--json", action="store_true", help="print a machine report")
     parser.set_defaults(run=run)
@@ -67,15 +73,18 @@ def run(args: argparse.Namespace) -> int:
     workflow); print a table or JSON."""
     target = parse_target(args.to)
     settings = deposit_settings(args.config)
-    with _progress(len(args.bags), sys.stdout.isatty() and not args.json) as advance:
+    on_terminal = sys.stdout.isatty() and not args.json
+    with progress_bar("deposit", enabled=on_terminal) as progress:
         result = deposit(
             args.bags,
             target,
             settings=settings,
             environ=os.environ,
             ledger_path=args.ledger,
+            config=args.config,
             verify=args.verify,
-            on_bag=advance,
+            progress=progress,
+            stamp=stamper(timestamp_settings_for(args.config)),
         )
     for message in result.errors:
         print_error(message)
@@ -87,19 +96,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         if result.problems:
             print_problems(make_console(), result.problems)
-        _print_table(result.rows, target, result.ledger if result.events else None)
+        where = result.location.describe() if result.location else f"ledger {result.ledger}"
+        _print_table(
+            result.rows, target, where if result.events else f"nothing recorded in {where}"
+        )
     return result.status
-
-
-@contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[Callable[[], None]]:
-    """A transient bar counting bags on a terminal; a no-op otherwise."""
-    if not enabled or total < 2:
-        yield lambda: None
-        return
-    with Progress(*Progress.get_default_columns(), transient=True) as bar:
-        task = bar.add_task("deposit", total=total)
-        yield lambda: bar.advance(task)
 
 
 _STYLES = {
@@ -115,7 +116,8 @@ _STYLES = {
 }
 
 
-def _print_table(rows: list[dict[str, Any]], target: Target, ledger: Path | None) -> None:
+def _print_table(rows: list[dict[str, Any]], target: Target, ledger: str) -> None:
+    """The bags, their status and where they went; a summary naming the ledger."""
     console = make_console()
     table = Table(title=f"Deposit to {safe(target.uri)}")
     for column in ("bag", "status", "identifier", "location"):
@@ -133,4 +135,4 @@ def _print_table(rows: list[dict[str, Any]], target: Target, ledger: Path | None
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    console.print(f"{len(rows)} bag(s): {summary}" + (f"; ledger {ledger}" if ledger else ""))
+    console.print(f"{len(rows)} bag(s): {summary}; {safe(ledger)}")

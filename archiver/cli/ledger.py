@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from archiver.cli.output import make_console, safe
+from archiver.cli.output import ledger_note, make_console, safe
+from archiver.cli.report import add_ledger_arguments
+from archiver.config import timestamp_settings_for
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.model.records import BagOutcome, RecordedEvent, RunRecord
 from archiver.workflows.ledger import export_premis, show_ledger, verify_ledger
@@ -23,10 +26,12 @@ def register(subparsers: Any) -> None:
         "ledger",
         help="show, verify or export the audit ledger (the hash-chained audit history)",
         description="The audit ledger records every audit run and every bag's outcome, "
-        "hash-chained. Default: the ledger 'archiver audit' keeps for the collection at "
-        "--root (default bags/): ROOT/.audit-ledger.sqlite when an earlier version put one "
-        "there, else one file per collection in the per-user data directory "
-        "(~/.local/share/archiver/ledgers/ on Linux). These commands open it read-only.",
+        "hash-chained. Default: the one 'archiver audit' keeps for the collection at --root "
+        "(default bags/, when it is here), in the per-user data directory "
+        "(~/.local/share/archiver/ledgers/ on Linux), unless archive.toml's [ledger] path "
+        "(--config, default ./archive.toml) names another or an earlier version left "
+        "ROOT/.audit-ledger.sqlite. Which one is said on stderr. These commands open it "
+        "read-only.",
     )
     commands = parser.add_subparsers(dest="ledger_command", metavar="SUBCOMMAND", required=True)
 
@@ -54,6 +59,15 @@ def register(subparsers: Any) -> None:
         help="the head hash recorded earlier (outside the ledger); a rewritten chain is caught",
     )
     verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument(
+        "--config",
+        metavar="F",
+        type=Path,
+        default=None,
+        help="archive settings, for [ledger] path and [timestamp] ca: every run's RFC 3161 "
+        "token is verified and dated against the run's end (default: archive.toml if "
+        "present)",
+    )
     verify.set_defaults(run=run_verify)
 
     premis = commands.add_parser(
@@ -77,21 +91,7 @@ def register(subparsers: Any) -> None:
     premis.set_defaults(run=run_premis)
 
     for sub in (show, verify, premis):
-        sub.add_argument(
-            "--ledger",
-            metavar="F",
-            type=Path,
-            default=None,
-            help="ledger database (default: the ledger of the collection at --root)",
-        )
-        sub.add_argument(
-            "--root",
-            metavar="ROOT",
-            action="append",
-            default=None,
-            help="the collection's root, as given to 'archiver audit' (repeat for several; "
-            "default: bags)",
-        )
+        add_ledger_arguments(sub, config=sub is not verify)  # verify has its own --config
 
 
 def _print_json(data: Any) -> None:
@@ -100,12 +100,14 @@ def _print_json(data: Any) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print the runs, or one bag's history."""
-    result = show_ledger(args.bag, ledger=args.ledger, roots=args.root or [])
+    result = show_ledger(args.bag, ledger=args.ledger, roots=args.root, config=args.config)
+    ledger_note(result.location)
     if result.bag is None:
         if args.json:
-            _print_json({"ledger": str(result.ledger), "runs": [r.to_json() for r in result.runs]})
+            rows = [{**r.to_json(), "timestamp": result.stamped.get(r.seq)} for r in result.runs]
+            _print_json({"ledger": str(result.ledger), "runs": rows})
         else:
-            _print_runs(make_console(), result.ledger, list(result.runs))
+            _print_runs(make_console(), result.ledger, list(result.runs), result.stamped)
         return EXIT_OK
     if args.json:
         _print_json(
@@ -125,12 +127,16 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_runs(console: Console, path: Path, runs: list[RunRecord]) -> None:
+def _print_runs(
+    console: Console, path: Path, runs: list[RunRecord], stamped: Mapping[int, str] | None = None
+) -> None:
     if not runs:
         console.print(f"ledger {safe(str(path))}: no runs recorded")
         return
     console.print(f"ledger {safe(str(path))}: {len(runs)} runs, head {runs[-1].hash}")
-    table = Table("seq", "run id", "kind", "ended", "mode", "bags", "failed", "files", "bytes")
+    stamped = stamped or {}
+    columns = ["seq", "run id", "kind", "ended", "mode", "bags", "failed", "files", "bytes"]
+    table = Table(*columns, *(["timestamp (TSA)"] if stamped else []))
     for run in runs:
         failed = f"[bold red]{run.failed}[/]" if run.failed else "0"
         table.add_row(
@@ -143,6 +149,7 @@ def _print_runs(console: Console, path: Path, runs: list[RunRecord]) -> None:
             failed,
             str(run.files),
             str(run.bytes),
+            *([safe(stamped.get(run.seq, "none"))] if stamped else []),
         )
     console.print(table)
 
@@ -202,7 +209,14 @@ def _print_history(
 
 def run_verify(args: argparse.Namespace) -> int:
     """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes."""
-    result = verify_ledger(args.head, ledger=args.ledger, roots=args.root or [])
+    result = verify_ledger(
+        args.head,
+        ledger=args.ledger,
+        roots=args.root,
+        config=args.config,
+        timestamps=timestamp_settings_for(args.config),
+    )
+    ledger_note(result.location)
     problems, seq, head = result.problems, result.runs, result.head
     status = EXIT_OK if result.intact else EXIT_INTEGRITY
     if args.json:
@@ -240,8 +254,14 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_premis(args: argparse.Namespace) -> int:
     """Write one bag's fixity checks and deposit events as PREMIS 3 XML."""
     result = export_premis(
-        args.bag, object_id=args.object_id, out=args.out, ledger=args.ledger, roots=args.root or []
+        args.bag,
+        object_id=args.object_id,
+        out=args.out,
+        ledger=args.ledger,
+        roots=args.root,
+        config=args.config,
     )
+    ledger_note(result.location)
     if result.out is None:
         sys.stdout.buffer.write(result.document)
         sys.stdout.flush()

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from archiver.model.findings import KIND_DESCRIPTIONS, BagReport, Finding
+from archiver.model.reports import ProgressCallback
 from archiver.model.text import clip, escape_controls, one_line
 from archiver.model.text import unexpected_error_line as unexpected_error_line
 
@@ -20,8 +23,23 @@ TYPE_CHECKING = False  # not typing's; rich itself is imported only when output 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from archiver.config import LedgerLocation
+
 MAX_TABLE_ROWS = 100  # problems shown per bag in the human table; the rest are counted
 MAX_CELL = 400  # characters of one table cell (a path or a message)
+
+
+def ledger_help(collection: str) -> str:
+    """--ledger's help, the same for every command that reads or writes the ledger
+    (``archiver.config.resolve_ledger``); ``collection`` says which collection's default."""
+    return (
+        "the audit ledger (default: archive.toml's [ledger] path, relative to that file; "
+        f"else the default of {collection}: its .audit-ledger.sqlite when an earlier "
+        "version left one there, else one file per collection in the per-user data "
+        "directory, e.g. ~/.local/share/archiver/ledgers/NAME-KEY.sqlite, keyed by the "
+        "collection's resolved path; 'audit', 'report', 'ledger', 'show', 'deposit', "
+        "'repair' and 'build --replace' find the same one, and say which on stderr)"
+    )
 
 
 def safe(text: object, limit: int | None = None) -> str:
@@ -99,3 +117,65 @@ def print_problems(console: Console, findings: list[Finding]) -> None:
                 f"… and {len(rest):,} more problems in {safe(bag)} ({counts}); "
                 "--json lists every one"
             )
+
+
+def print_stamp_failures(failures: list[str]) -> bool:
+    """One warning line on stderr per run recorded without its timestamp token ([timestamp]
+    configured, the TSA failed); True when there was any (the command then exits 2)."""
+    for message in failures:
+        print(one_line(f"archiver: warning: {message}"), file=sys.stderr)
+    return bool(failures)
+
+
+@contextmanager
+def progress_bar(
+    label: str,
+    *,
+    enabled: bool,
+    data: bool = False,
+    console: Console | None = None,
+) -> Iterator[ProgressCallback | None]:
+    """A transient rich progress bar while the block runs, fed by the workflow's
+    ``(done, total)`` callback this yields; None (nothing drawn, rich not imported) unless
+    ``enabled`` (stdout a terminal, and not --json to stdout).
+
+    ``data``: done and total are bytes (size, speed, time left), else items (N/M, time
+    spent, time left). ``console``: the console the command prints on meanwhile (its lines
+    go above the bar).
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (  # only on a terminal: cron jobs and scripts skip the import
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns: tuple[ProgressColumn, ...] = (
+        (TextColumn(label), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        if data
+        else (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    )
+    with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def ledger_note(location: LedgerLocation | None) -> None:
+    """Say on stderr which ledger the command used, and why, when ``--ledger`` did not
+    name it (one line)."""
+    from archiver.config import LedgerSource
+
+    if location is not None and location.source is not LedgerSource.OPTION:
+        print(one_line(f"archiver: {location.describe()}"), file=sys.stderr)

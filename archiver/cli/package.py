@@ -15,6 +15,7 @@ from archiver.cli.output import (
     make_console,
     print_error,
     print_problems,
+    progress_bar,
     safe,
     summary_line,
     unexpected_error_line,
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     An invalid bag is not packaged: its findings are listed and the exit status is 1.
     """
     mtime = archive_mtime(os.environ)
-    result = package_bags(args.bags, args.out, args.format, mtime)
+    with progress_bar("packaging", enabled=sys.stdout.isatty()) as progress:
+        result = package_bags(args.bags, args.out, args.format, mtime, progress=progress)
     for path in result.stale_removed:
         print(
             f"archiver: removed {safe(path)}, left by a package run that was killed",

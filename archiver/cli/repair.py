@@ -8,16 +8,25 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from archiver.cli.output import make_console, safe
+from archiver.cli.output import (
+    ledger_help,
+    make_console,
+    print_stamp_failures,
+    progress_bar,
+    safe,
+)
 from archiver.config import DEFAULT_CONFIG
-from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
+from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE
 from archiver.repair.plan import BagRepair, RepairStatus
 from archiver.workflows.repair import repair
+
+if TYPE_CHECKING:
+    from archiver.config import LedgerLocation
 
 
 def register(subparsers: Any) -> None:
@@ -57,14 +66,15 @@ def register(subparsers: Any) -> None:
         metavar="F",
         type=Path,
         default=None,
-        help="ledger database (default: <parent of first BAG>/.audit-ledger.sqlite)",
+        help=ledger_help("the collection holding the first BAG (its folder)"),
     )
     parser.add_argument(
         "--config",
         metavar="F",
         type=Path,
         default=None,
-        help=f"archive settings, for [deposit.s3] (default: {DEFAULT_CONFIG} if present)",
+        help=f"archive settings, for [deposit.s3] and [ledger] path (default: {DEFAULT_CONFIG} "
+        "if present)",
     )
     parser.set_defaults(run=run)
 
@@ -72,25 +82,43 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Repair every bag and record the run (the ``repair`` workflow); print a summary or
     JSON."""
-    result = repair(
-        args.bags,
-        replicas=args.replicas,
-        dry_run=args.dry_run,
-        ledger_path=args.ledger,
-        config=args.config,
-        environ=os.environ,
-    )
+    with progress_bar("repair", enabled=sys.stdout.isatty() and not args.json) as progress:
+        result = repair(
+            args.bags,
+            replicas=args.replicas,
+            dry_run=args.dry_run,
+            ledger_path=args.ledger,
+            config=args.config,
+            environ=os.environ,
+            progress=progress,
+        )
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
-        print_repairs(make_console(), result.repairs, result.run_id, result.ledger, args.dry_run)
-    return EXIT_OK if result.ok else EXIT_INTEGRITY
+        print_repairs(
+            make_console(),
+            result.repairs,
+            result.run_id,
+            result.ledger,
+            args.dry_run,
+            result.location,
+        )
+    unstamped = print_stamp_failures(list(result.stamp_failures))
+    if not result.ok:
+        return EXIT_INTEGRITY
+    return EXIT_UNUSABLE if unstamped else EXIT_OK
 
 
 def print_repairs(
-    console: Console, repairs: Sequence[BagRepair], run_id: str, ledger: Path, dry_run: bool
+    console: Console,
+    repairs: Sequence[BagRepair],
+    run_id: str,
+    ledger: Path,
+    dry_run: bool,
+    location: LedgerLocation | None = None,
 ) -> None:
-    """One line per bag, then what was restored, quarantined, and what could not be."""
+    """One line per bag, then what was restored, quarantined, and what could not be; the
+    run and its ledger (with ``location``, how it was chosen)."""
     styles = {
         RepairStatus.INTACT: "green",
         RepairStatus.REPAIRED: "green",
@@ -133,5 +161,6 @@ def print_repairs(
                 console.print("    no replica to try (pass --from, or deposit the bag)")
             for a in u.attempts:
                 console.print(f"    {safe(a.replica)}: {a.status} ({safe(a.detail)})")
-    ran = "dry run, nothing changed" if dry_run else f"run {run_id}, ledger {ledger}"
+    where = location.describe() if location is not None else f"ledger {ledger}"
+    ran = "dry run, nothing changed" if dry_run else f"run {run_id}, {safe(where)}"
     console.print(f"repair: {len(repairs)} bags; {ran}")

@@ -1,4 +1,5 @@
-"""`archiver report [--ledger F] [--out report.html]`: the collection at a glance, as HTML."""
+"""`archiver report [--ledger F | --root DIR | --config F] [--out report.html]`: the
+collection at a glance, as HTML."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.cli.output import make_console
-from archiver.ledger.store import DEFAULT_LEDGER
+from archiver.cli.output import ledger_help, ledger_note, make_console
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.workflows.report import write_report
 
@@ -31,13 +31,7 @@ def register(subparsers: Any) -> None:
         "Exit 0 nothing failing, 1 a bag is failing or the ledger does not verify, 2 the "
         "report could not be written.",
     )
-    parser.add_argument(
-        "--ledger",
-        metavar="F",
-        type=Path,
-        default=DEFAULT_LEDGER,
-        help=f"ledger database (default: {DEFAULT_LEDGER})",
-    )
+    add_ledger_arguments(parser)
     add_report_arguments(parser)
     parser.add_argument(
         "--out",
@@ -47,6 +41,34 @@ def register(subparsers: Any) -> None:
         help=f"the HTML file to write (default: {DEFAULT_OUT})",
     )
     parser.set_defaults(run=run)
+
+
+def add_ledger_arguments(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
+    """--ledger, --root and --config: which ledger a command that takes no bags reads
+    (``archiver.config.resolve_ledger``), for ``report``, ``ledger *`` and ``show``."""
+    parser.add_argument(
+        "--ledger",
+        metavar="F",
+        type=Path,
+        default=None,
+        help=ledger_help("the collection at --root"),
+    )
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        action="append",
+        default=None,
+        help="the collection, as given to 'archiver audit' (repeat for several; default: "
+        "bags, when it is here), whose default ledger to read",
+    )
+    if config:
+        parser.add_argument(
+            "--config",
+            metavar="F",
+            type=Path,
+            default=None,
+            help="archive settings, for [ledger] path (default: archive.toml if present)",
+        )
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +97,11 @@ def describe(page: Page, out: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report; exit 1 when it shows a failing bag or a ledger that fails verify."""
-    page = write_report(args.ledger, args.out, verify=args.verify)
+    result = write_report(
+        args.out, verify=args.verify, ledger=args.ledger, roots=args.root, config=args.config
+    )
+    page = result.page
+    ledger_note(result.location)
     make_console().print(describe(page, args.out))
     s = page.summary
     return EXIT_INTEGRITY if s.failing or s.verified is False else EXIT_OK

@@ -17,6 +17,7 @@ from archiver.cli.output import (
     summary_line,
     unexpected_error_line,
 )
+from archiver.config import DEFAULT_CONFIG, timestamp_settings_for
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
 from archiver.model.text import parse_natural, shown
 from archiver.workflows.validate import validate_paths
@@ -42,6 +43,12 @@ def register(subparsers: Any) -> None:
     add_mode_arguments(parser)
     add_tag_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the machine report")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"archive settings, for [timestamp] ca (default: {DEFAULT_CONFIG} if present)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -96,7 +103,12 @@ def run(args: argparse.Namespace) -> int:
 
     Exit 2 if any path could not be read as a bag, else 1 if any bag is invalid, else 0.
     """
-    result = validate_paths(args.bags, args.mode, max_tag_bytes=args.max_tag_size)
+    result = validate_paths(
+        args.bags,
+        args.mode,
+        max_tag_bytes=args.max_tag_size,
+        timestamps=timestamp_settings_for(args.config),
+    )
     entries: list[dict[str, Any]] = []
     for item in result.results:
         if isinstance(item.error, BagReadError):

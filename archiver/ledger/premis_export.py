@@ -13,6 +13,7 @@ entity its entity, and archiver the agent ``archiver-<version>``
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -49,17 +50,26 @@ def premis_document(
     versions_by_run: Mapping[str, Mapping[str, str]],
     *,
     entity_identifier: str | None = None,
+    stamps: Mapping[str, tuple[str, str]] | None = None,
 ) -> bytes | None:
     """The PREMIS 3 document of ``premis_events``; None when there is nothing to export.
 
     ``object_identifier`` is the package the events happened to; with
     ``entity_identifier`` the document also names the intellectual entity it represents.
+    ``stamps``: run id -> (token genTime, TSA) of the runs with an RFC 3161 token; each
+    such run of the bag adds a "digital signature generation" event by the TSA.
     """
     from archiver.metadata.premis import render_events_xml
 
     premis, agents = premis_events(object_identifier, history, events, versions_by_run)
     if not premis:
         return None
+    if stamps:
+        extra, tsas = _stamp_events(object_identifier, premis, stamps)
+        premis += extra
+        agents = sorted(
+            {a.identifier: a for a in (*agents, *tsas)}.values(), key=lambda a: a.identifier
+        )
     described = {object_identifier} | {oid for event in premis for oid, _ in event.objects}
     described.discard(entity_identifier or "")
     return render_events_xml(premis, agents, described, entity_identifier=entity_identifier)
@@ -163,6 +173,43 @@ def premis_events(
             )
         )
     return premis, sorted(agents.values(), key=lambda a: a.identifier)
+
+
+def _stamp_events(
+    object_identifier: str, premis: Sequence[Event], stamps: Mapping[str, tuple[str, str]]
+) -> tuple[list[Event], list[Agent]]:
+    """A "digital signature generation" event per timestamped run among ``premis``."""
+    from archiver.metadata.premis import Agent, Event
+
+    runs = sorted(
+        {m.group(1) for e in premis if (m := _RUN_IN_DETAIL.search(e.detail)) is not None}
+    )
+    events: list[Event] = []
+    agents: list[Agent] = []
+    for run_id in runs:
+        if run_id not in stamps:
+            continue
+        gen_time, tsa = stamps[run_id]
+        agent = Agent(derive_uuid("agent", "tsa", tsa), tsa, "organization", None, "RFC 3161 TSA")
+        agents.append(agent)
+        events.append(
+            Event(
+                identifier=_premis_event_id(
+                    "digital signature generation", run_id, object_identifier
+                ),
+                event_type="digital signature generation",
+                date_time=gen_time,
+                detail=f"RFC 3161 trusted timestamp over the hash of ledger run {run_id}",
+                outcome="success",
+                outcome_detail=f"token genTime {gen_time}, signed by {tsa}",
+                agents=((agent.identifier, "implementer"),),
+                objects=((object_identifier, "source"),),
+            )
+        )
+    return events, agents
+
+
+_RUN_IN_DETAIL = re.compile(r"run ([0-9a-f-]{36})")
 
 
 def _premis_event_id(event_type: str, run_id: str, bag: str) -> str:

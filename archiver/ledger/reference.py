@@ -13,6 +13,13 @@ from collections.abc import Collection, Mapping
 from archiver.model.findings import BagReport, Finding, Kind, sort_findings
 from archiver.model.records import TagManifestRecord
 
+# What to do about a legitimate change: a catalog fix rebuilt with ``build --replace`` is
+# recorded as the new reference by the build itself; any other rewrite is accepted by name.
+ACCEPT_HINT = (
+    "if the change was made on purpose, rebuild it with 'archiver build --replace' or "
+    "accept it with 'archiver audit --accept BAG'"
+)
+
 
 def tag_record_findings(
     bag: str, current: Mapping[str, Mapping[str, str]], record: TagManifestRecord
@@ -23,10 +30,10 @@ def tag_record_findings(
     for name in sorted(record.digests.keys() | current.keys()):
         want, got = record.digests.get(name), current.get(name)
         if want is None:
-            message = f"not present at {since}: the bag was rewritten since"
+            message = f"not present at {since}: the bag was rewritten since; {ACCEPT_HINT}"
             findings.append(Finding(Kind.TAG_MANIFEST_CHANGED, bag, name, message))
         elif got is None:
-            message = f"recorded at {since} but absent now"
+            message = f"recorded at {since} but absent now; {ACCEPT_HINT}"
             findings.append(Finding(Kind.TAG_MANIFEST_CHANGED, bag, name, message))
         else:
             for alg in sorted(want):
@@ -37,7 +44,7 @@ def tag_record_findings(
                             bag,
                             name,
                             f"differs from {since}: the bag was rewritten since (a payload "
-                            "replaced with regenerated manifests?)",
+                            f"replaced with regenerated manifests?); {ACCEPT_HINT}",
                             algorithm=alg,
                             expected=want[alg],
                             found=got.get(alg),

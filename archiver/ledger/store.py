@@ -1,10 +1,12 @@
 """The audit ledger: an append-only, hash-chained SQLite history of audits and deposits.
 
-Location (``default_ledger_path``): ``--ledger F`` when given; else a ledger kept inside the
-collection by an earlier version (``<first ROOT>/.audit-ledger.sqlite``) when there is one;
-else one file per collection in the per-user data directory (``platformdirs``; on Linux
-``~/.local/share/archiver/ledgers/<name>-<key>.sqlite``), keyed by the SHA-256 of the
-collection's resolved root paths, so a read-only collection can be audited.
+Location (``archiver.config.resolve_ledger``, the one answer every command uses):
+``--ledger F`` when given; else archive.toml's ``[ledger] path``; else a ledger kept inside
+the collection by an earlier version (``<first ROOT>/.audit-ledger.sqlite``) when there is
+one; else one file per collection in the per-user data directory (``platformdirs``; on
+Linux ``~/.local/share/archiver/ledgers/<name>-<key>.sqlite``), keyed by the SHA-256 of
+the collection's resolved root paths, so a read-only collection can be audited
+(``archiver.storage.datadir``; ``default_ledger_path`` here).
 
 Layout (SQLite, WAL journal, ``synchronous=FULL``; format 2, ``PRAGMA user_version = 2``)::
 
@@ -43,18 +45,19 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
 
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
@@ -85,8 +88,10 @@ from archiver.ledger.chain import (
     verify_chain,
 )
 from archiver.ledger.premis_export import check_event, premis_document, premis_events
+from archiver.ledger.timestamps import TABLE as TIMESTAMPS_TABLE
+from archiver.ledger.timestamps import RunToken, StampedRun, check_tokens, run_message
 from archiver.metadata.validation import SchemaSet
-from archiver.model.errors import LedgerError
+from archiver.model.errors import ConfigError, LedgerError, TimestampError
 from archiver.model.findings import Finding
 from archiver.model.records import (
     EVENT_FIELDS,
@@ -103,6 +108,14 @@ from archiver.model.records import (
     TotalsLike,
     finding_from_json,
 )
+from archiver.storage.datadir import (
+    DEFAULT_ROOT,
+    LEDGER_FILENAME,
+    collection_key,
+    collection_ledger,
+    ledger_directory,
+)
+from archiver.timestamp import Token
 
 __all__ = [
     "APPLICATION_ID",
@@ -146,8 +159,7 @@ __all__ = [
     "sha256_hex",
 ]
 
-LEDGER_FILENAME = ".audit-ledger.sqlite"  # where earlier versions kept it, in the root
-DEFAULT_LEDGER = Path("bags") / LEDGER_FILENAME  # earlier versions' default (still honoured)
+DEFAULT_LEDGER = DEFAULT_ROOT / LEDGER_FILENAME  # earlier versions' default (still honoured)
 APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledger
 # 1: format 1; 2: format 1 with outcomes.tagmanifests; 3: format 2 (ledgers of 1 and 2
 # are upgraded when opened for writing, read as they are when opened read-only)
@@ -249,40 +261,11 @@ class BagStats:
     estimate_seconds: float | None = None  # from its last fixity audit
 
 
-def collection_key(roots: Sequence[str | Path]) -> str:
-    """A collection's ledger name: ``<name>-<16 hex>``: the hex is the start of the SHA-256
-    of its resolved root paths (sorted, unique, joined by newlines, UTF-8), the name the
-    last part of the first of them (for people; only the hex identifies)."""
-    resolved = sorted({str(Path(r).resolve()) for r in roots})
-    digest = hashlib.sha256("\n".join(resolved).encode("utf-8", "surrogateescape")).hexdigest()
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved[0]).name)[:40]
-    return f"{name.strip('.') or 'root'}-{digest[:16]}"
-
-
-def ledger_directory() -> Path:
-    """The per-user directory of default ledgers (``platformdirs.user_data_dir``)."""
-    import platformdirs  # only when no --ledger is given
-
-    return Path(platformdirs.user_data_dir("archiver", appauthor=False)) / "ledgers"
-
-
 def default_ledger_path(roots: Sequence[str | Path] = ()) -> Path:
-    """The ledger of the collection at ``roots`` (default ``bags``) when none is named.
-
-    A ledger an earlier version kept inside the first root (``.audit-ledger.sqlite``) is
-    still used; otherwise ``ledger_directory()/<collection_key(roots)>.sqlite`` (the
-    directory is made when missing).
-    """
-    homes = list(roots) or [DEFAULT_LEDGER.parent]
-    legacy = Path(homes[0]) / LEDGER_FILENAME
-    if legacy.is_file():
-        return legacy
-    directory = ledger_directory()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LedgerError(f"{directory}: cannot make the ledger directory ({exc})") from exc
-    return directory / f"{collection_key(homes)}.sqlite"
+    """The default ledger of the collection at ``roots`` (default ``bags``), as
+    ``archiver.storage.datadir.collection_ledger`` finds it; commands resolve theirs with
+    ``archiver.config.resolve_ledger`` (--ledger, then archive.toml, then this)."""
+    return collection_ledger(roots)
 
 
 # ---------------------------------------------------------------- the ledger (I/O)
@@ -374,6 +357,11 @@ class Ledger:
         self.readonly = readonly
         self.version = SCHEMA_VERSION
         self._bitmaps: dict[int, bytes] = {}  # a reader's cache of decompressed members
+        # [timestamp]: obtains a checked RFC 3161 token over bytes
+        # (archiver.timestamp.bags.stamper); each run recorded is then stamped just after it is
+        # committed
+        self.stamp: Callable[[bytes], Token] | None = None
+        self.stamp_failures: list[str] = []  # why a run recorded here has no token
 
     @classmethod
     @contextlib.contextmanager
@@ -645,6 +633,7 @@ class Ledger:
                 prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
+        self._stamp_recorded(run_id)
         return run_id
 
     def _bag_ids(self, tx: sqlite3.Connection, names: Sequence[str]) -> dict[str, int]:
@@ -719,6 +708,7 @@ class Ledger:
                 prev_run_id=prev_id,
             )
             self._insert_run(tx, seq, header)
+        self._stamp_recorded(run_id)
         return run_id
 
     def _insert_events(
@@ -761,6 +751,60 @@ class Ledger:
             kind=kind,
             target=event.target,
         )
+
+    def _stamp_recorded(self, run_id: str) -> None:
+        """Stamp a run just committed, when a stamper is set; a failure is kept in
+        ``stamp_failures`` (the run stays recorded, and ``verify`` reports it uncovered)."""
+        if self.stamp is None:
+            return
+        try:
+            self.stamp_run(run_id, self.stamp)
+        except (TimestampError, ConfigError) as exc:
+            self.stamp_failures.append(f"run {run_id} recorded without a timestamp: {exc}")
+
+    def stamp_run(self, run_id: str, stamp: Callable[[bytes], Token]) -> RunToken:
+        """Obtain a token over the run's hash with ``stamp`` and store it with the run.
+
+        TimestampError (from ``stamp``) leaves the run as it was, without a token.
+        """
+        with self._transaction(f"read run {run_id}", write=False) as tx:
+            row = tx.execute("SELECT seq, hash FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"{self.path}: no run {run_id} to timestamp")
+        token = stamp(run_message(str(row[1])))
+        stored = RunToken(
+            int(row[0]), run_id, token.response, token.gen_time.isoformat(), token.tsa
+        )
+        with self._transaction(f"record the timestamp of run {run_id}", write=True) as tx:
+            tx.execute(
+                TIMESTAMPS_TABLE
+            )  # added to a ledger with its first token (no format change)
+            tx.execute(
+                "INSERT INTO timestamps VALUES (?, ?, ?, ?, ?)",
+                (stored.seq, run_id, stored.token, stored.gen_time, stored.tsa),
+            )
+        return stored
+
+    def run_tokens(self) -> dict[int, RunToken]:
+        """Every run's stored token, by seq (none in a ledger never timestamped)."""
+        with self._transaction("read the timestamps", write=False) as tx:
+            if not tx.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'timestamps'"
+            ).fetchone():
+                return {}
+            rows = tx.execute("SELECT seq, run_id, token, gen_time, tsa FROM timestamps").fetchall()
+        return {
+            int(r[0]): RunToken(int(r[0]), str(r[1]), bytes(r[2]), str(r[3]), str(r[4]))
+            for r in rows
+        }
+
+    def verify_timestamps(
+        self, roots: Sequence[x509.Certificate] | None, *, now: datetime
+    ) -> list[Problem]:
+        """Check every run's token against ``roots`` (the [timestamp] ca; None: none
+        configured) and the run's end time (``archiver.ledger.timestamps.check_tokens``)."""
+        runs = [StampedRun(r.seq, r.run_id, r.hash, r.ended) for r in self.runs()]
+        return check_tokens(runs, self.run_tokens(), roots, now=now)
 
     # -- reading
 
@@ -997,8 +1041,14 @@ class Ledger:
         events = self.events(bag)
         versions = {run.run_id: run.versions for run in self.runs()}
         identifier = object_identifier or Path(bag).name or bag
+        stamps = {t.run_id: (t.gen_time, t.tsa) for t in self.run_tokens().values()}
         document = premis_document(
-            identifier, history, events, versions, entity_identifier=entity_identifier
+            identifier,
+            history,
+            events,
+            versions,
+            entity_identifier=entity_identifier,
+            stamps=stamps,
         )
         if document is None:
             raise LedgerError(f"{self.path}: no fixity checks or deposit events recorded for {bag}")

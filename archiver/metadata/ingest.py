@@ -77,6 +77,50 @@ class Ingest:
     time: str  # ISO 8601 with timezone
 
 
+@dataclass(frozen=True, slots=True)
+class Timestamping:
+    """An RFC 3161 token the build obtained for the bag (``archiver.timestamp``)."""
+
+    token_path: str  # e.g. "metadata/timestamps/manifest-sha512.txt.tsr"
+    stamped_path: str  # the file whose SHA-512 the token's imprint is: "manifest-sha512.txt"
+    gen_time: str  # the token's genTime, ISO 8601 with timezone
+    tsa: str  # the TSA's certificate subject (RFC 4514)
+    serial: int  # the token's serial number at the TSA
+    url: str  # where the TSA was asked
+
+
+def timestamp_event(stamp: Timestamping, package_id: str, archiver: str) -> tuple[Event, Agent]:
+    """The PREMIS event of a trusted timestamp and the TSA as its agent.
+
+    The eventType is id.loc.gov's "digital signature generation" (``dig``): a TSA's token
+    is a signature (CMS SignedData) by a third party over the digest of the payload
+    manifest and the time; no other term of the vocabulary names a signature made over a
+    digest, and "message digest calculation" is the digest itself. The event's time is the
+    token's genTime, the TSA's clock, not ours.
+    """
+    tsa = Agent(
+        derive_uuid("agent", "tsa", stamp.tsa),
+        stamp.tsa,
+        "organization",
+        None,
+        f"RFC 3161 Time-Stamp Authority at {stamp.url}",
+    )
+    event = Event(
+        identifier=derive_uuid("event", "timestamp", package_id, stamp.gen_time, str(stamp.serial)),
+        event_type="digital signature generation",
+        date_time=stamp.gen_time,
+        detail=f"RFC 3161 trusted timestamp requested over the SHA-512 of {stamp.stamped_path}",
+        outcome="success",
+        outcome_detail=(
+            f"Token {stamp.token_path} (serial {stamp.serial}), genTime {stamp.gen_time}, "
+            f"signed by {stamp.tsa}; checked against the configured CA"
+        ),
+        agents=((tsa.identifier, "implementer"), (archiver, "executing program")),
+        objects=((package_id, "source"),),
+    )
+    return event, tsa
+
+
 def agents_for(config: ArchiveConfig, tools: Toolset) -> tuple[Agent, ...]:
     """archiver, the libraries that did the work, and the organization.
 
@@ -214,7 +258,12 @@ def _with_derived_id(event: Event, inputs: str) -> Event:
     return dataclasses.replace(event, identifier=derive_uuid("event", inputs, *parts))
 
 
-def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent]) -> PremisRecord:
+def describe_ingest(
+    ingest: Ingest,
+    config: ArchiveConfig,
+    agents: Sequence[Agent],
+    timestamp: Timestamping | None = None,
+) -> PremisRecord:
     """The PREMIS record for one bag: entity, package, file, events, agents and rights.
 
     The intellectual entity is the catalog's ``dc.identifier`` (also the bag's
@@ -333,6 +382,10 @@ def describe_ingest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agen
         ),
     ]
     events = [_with_derived_id(e, inputs) for e in events]
+    if timestamp is not None:  # not in the inputs: a rebuild differs only by this event
+        stamp_event, tsa = timestamp_event(timestamp, package_id, archiver)
+        events.append(stamp_event)
+        extra_agents.append(tsa)
     file_object = FileObject(
         identifier=file_id,
         original_name=ingest.source_name,

@@ -65,6 +65,8 @@ EVENT_TYPES: Mapping[str, str] = _terms(
         "migration": "mig",
         "recovery": "rec",
         "quarantine": "qua",
+        # an RFC 3161 token: a TSA's signature over a digest and a time (archiver.timestamp)
+        "digital signature generation": "dig",
     },
 )
 AGENT_TYPES: Mapping[str, str] = _terms(

@@ -13,7 +13,8 @@ that one class at its boundary and maps it to an exit status (see ``exit_status`
     ├── BagReadError              a path is not a bag archiver can open at all
     ├── LedgerError               the audit ledger cannot be opened or written
     ├── DepositError              a deposit target is unusable or a transfer failed
-    └── ClusterError              a Dask scheduler/worker unusable or lost (audit --scheduler)
+    ├── ClusterError              a Dask scheduler/worker unusable or lost (audit --scheduler)
+    └── TimestampError            a TSA unreachable, or its token refused ([timestamp])
     IntegrityError                a check found damage (exit 1); carries the findings
 
 Messages are one line and name the file, row, column or field at fault.
@@ -76,3 +77,7 @@ class IntegrityError(ArchiverError):
 
 class ClusterError(ArchiverError):
     """A Dask scheduler or worker cannot be used, or was lost during an audit."""
+
+
+class TimestampError(ArchiverError):
+    """A Time-Stamp Authority cannot be reached, or its answer fails a check."""

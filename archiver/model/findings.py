@@ -29,6 +29,7 @@ class Kind(StrEnum):
     TAG_MANIFEST_CHANGED = "tag-manifest-changed"
     OVERSIZED_TAG_FILE = "oversized-tag-file"
     UNREADABLE_BAG = "unreadable-bag"
+    TIMESTAMP_INVALID = "timestamp-invalid"
 
 
 KIND_DESCRIPTIONS: dict[Kind, str] = {
@@ -48,6 +49,9 @@ KIND_DESCRIPTIONS: dict[Kind, str] = {
     Kind.OVERSIZED_TAG_FILE: "a tag file is larger than the tag-file size limit; it was not read",
     Kind.UNREADABLE_BAG: "the bag could not be read or checked at all (not a bag, an I/O "
     "error, or input no check foresaw); the other bags are still checked",
+    Kind.TIMESTAMP_INVALID: "an RFC 3161 timestamp token (metadata/timestamps/) does not verify: "
+    "signature or chain against the configured CA, imprint against the file it names, or "
+    "its time; or no CA is configured to verify it",
 }
 
 

@@ -3,11 +3,15 @@ produce and what the ledger records (its format is a stable contract)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from archiver.model.findings import BagReport, Finding
+
+# A long run's progress, told as it goes: (done, total), in the run's own unit (bytes for
+# an audit, sources for a build, bags for package, deposit and repair).
+ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)

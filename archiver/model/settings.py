@@ -4,6 +4,7 @@ and validates archive.toml into this record)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from archiver.model.digest import PRESERVATION_ALGORITHMS
@@ -25,3 +26,5 @@ class ArchiveConfig:
     jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
     audit: dict[str, Any] = field(default_factory=dict, compare=False)
+    timestamp: dict[str, Any] | None = field(default=None, compare=False)  # [timestamp]
+    source: Path | None = field(default=None, compare=False)  # the file it was read from

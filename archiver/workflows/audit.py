@@ -23,13 +23,20 @@ from archiver.audit.collection import BAG_BATCH, ProgressCallback, audit, scan_r
 from archiver.audit.executor import TaskExecutor
 from archiver.audit.selection import plan_selection, select_bags
 from archiver.bag.validator import MAX_TAG_BYTES, Mode
-from archiver.config import DEFAULT_CONFIG, audit_setting
+from archiver.config import (
+    DEFAULT_CONFIG,
+    LedgerLocation,
+    audit_setting,
+    resolve_ledger,
+    timestamp_settings_for,
+)
 from archiver.ledger.reference import check_reports
-from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.ledger.store import Ledger
 from archiver.model.errors import BagReadError, LedgerError
 from archiver.model.records import LedgerEvent
 from archiver.model.reports import AuditReport
 from archiver.storage.fileio import check_output_path, write_bytes_atomic
+from archiver.timestamp.bags import stamper, with_token_findings
 
 if TYPE_CHECKING:
     from archiver.repair.plan import BagRepair
@@ -44,7 +51,7 @@ class AuditRequest:
     """What to audit and how (``archiver audit``'s options)."""
 
     roots: tuple[str, ...] = (DEFAULT_ROOT,)
-    ledger: Path | None = None  # None: the collection's default ledger
+    ledger: Path | None = None  # None: archive.toml's [ledger] path, else the collection's
     workers: int | None = None
     mode: Mode = "full"
     metadata: bool = False
@@ -74,6 +81,8 @@ class AuditRun:
     repairs: tuple[BagRepair, ...] = ()
     repaired: bool = False  # --repair was asked for
     page: Page | None = field(default=None, compare=False)
+    stamp_failures: tuple[str, ...] = ()  # [timestamp]: why the run was recorded unstamped
+    location: LedgerLocation | None = None  # how the ledger was chosen (resolve_ledger)
 
     @property
     def intact(self) -> bool:
@@ -127,9 +136,12 @@ def audit_collection(
     if not candidates:
         links = f" (links to bags, not followed: {', '.join(map(str, linked))})" if linked else ""
         raise BagReadError(f"{', '.join(roots)}: no bags found{links}")
-    ledger_path = request.ledger or default_ledger_path(
-        [_ledger_home(root, candidates) for root in roots]
+    location = resolve_ledger(
+        request.ledger,
+        config=request.config,
+        roots=[_ledger_home(root, candidates) for root in roots],
     )
+    ledger_path = location.path
     # Nothing is written inside a bag being read, and a report with nowhere to go stops
     # the run before it starts, not after hours of hashing.
     check_output_path(ledger_path, candidates, what="ledger", inside_only=True)
@@ -138,6 +150,7 @@ def audit_collection(
     if request.html_out is not None:
         check_output_path(request.html_out, candidates, what="--html report")
     scheduler = scheduler_for(request.scheduler, env, request.config)
+    stamps = timestamp_settings_for(request.config)  # before the audit: a bad one stops it now
     _check_ledger(ledger_path)
     with _cluster(scheduler, roots, request.workers, request.scheduler_timeout) as executor:
         selected = _select(ledger_path, candidates, request.oldest, request.budget)
@@ -157,14 +170,24 @@ def audit_collection(
     # written only now: an audit that could not finish leaves the ledger untouched
     repairs: list[BagRepair] = []
     with Ledger.open(ledger_path) as ledger:
+        ledger.stamp = stamper(stamps)  # the run gets a token once recorded
         records = ledger.tag_manifest_records([b.bag for b in report.bags])
         accepted = {os.path.abspath(b) for b in request.accept}
         report = report.with_bags(check_reports(report.bags, records, accepted))
+        report = report.with_bags(with_token_findings(report.bags, stamps, datetime.now(UTC)))
         events: list[LedgerEvent] = []
         if request.repair and not report.valid:
             report, events, repairs = _repair_failed(request, report, ledger, env)
         ledger.record_run(report, events)
-    run = AuditRun(report, ledger_path, tuple(repairs), request.repair)
+        failures = tuple(ledger.stamp_failures)
+    run = AuditRun(
+        report,
+        ledger_path,
+        tuple(repairs),
+        request.repair,
+        stamp_failures=failures,
+        location=location,
+    )
     if request.json_out is not None and json_to_file:
         write_bytes_atomic(request.json_out, run.json_document().encode("utf-8"))
     if request.html_out is not None:

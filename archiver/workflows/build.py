@@ -1,15 +1,68 @@
 """Building bags (``archiver build``): the archive's settings, the clock and the catalog
-composed into one build run of ``archiver.build.collection``."""
+composed into one build run of ``archiver.build.collection``; then, for the bags
+``--replace`` rebuilt, a ledger run of kind ``replace`` that makes their new tag manifests
+the audit's reference.
+
+A replaced bag is a correction made on purpose (a catalog fix, a corrected source): the
+next audit must not take it for a payload substituted by hand. The bags replaced are
+audited in full here (the same check, and the same record, as ``archiver audit --accept``
+makes), and recorded, with one "information package creation" event per bag, in the ledger
+``archiver.config.resolve_ledger`` finds for the output directory's collection. When that
+ledger does not exist yet (no audit has run), there is no reference to move: nothing is
+recorded.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from archiver.build.collection import BuildOutcome, BuildReport, build_collection
-from archiver.config import load_config
+from archiver.build.collection import (
+    BuildOutcome,
+    BuildReport,
+    BuildStatus,
+    build_collection,
+    plan_sources,
+)
+from archiver.config import LedgerLocation, load_config, resolve_ledger, timestamp_settings_for
+from archiver.metadata.catalog import load_catalog
 from archiver.model.clock import clock_from_environment
+from archiver.model.records import LedgerEvent
+from archiver.model.reports import ProgressCallback
+
+REPLACE_KIND = "replace"  # the ledger run's kind
+REPLACE_EVENT = "information package creation"  # PREMIS: the package was made anew
+REPLACE_DETAIL = (
+    "bag replaced by 'archiver build --replace' (a correction made on purpose); its tag "
+    "manifests are the audit's reference from now on"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRun:
+    """A build: its report, and what was recorded for the bags it replaced.
+
+    ``location`` is the ledger consulted when a bag was replaced (None: nothing replaced);
+    ``replace_run`` the run id recorded there (None: no ledger yet, nothing recorded).
+    """
+
+    report: BuildReport
+    location: LedgerLocation | None = None
+    replace_run: str | None = None
+    recorded: tuple[str, ...] = ()  # the replaced bags whose new reference was recorded
+    rejected: tuple[str, ...] = ()  # replaced bags the audit found invalid: no reference
+    stamp_failures: tuple[str, ...] = ()  # [timestamp]: why the run was recorded unstamped
+
+
+def count_sources(catalog_path: Path, sources: Sequence[Path] = ()) -> int:
+    """How many sources a build of ``catalog_path`` (and ``sources``) will report on, as
+    ``archiver.build.collection.plan_sources`` plans them (for a progress bar's total)."""
+    if sources:
+        return len(sources)
+    return len(plan_sources(load_catalog(catalog_path), catalog_path.parent, sources))
 
 
 def build_bags(
@@ -19,25 +72,88 @@ def build_bags(
     out_dir: Path,
     sources: Sequence[Path] = (),
     replace: bool = False,
+    ledger: Path | None = None,
     on_outcome: Callable[[BuildOutcome], None] | None = None,
+    progress: ProgressCallback | None = None,
     environ: Mapping[str, str] | None = None,
-) -> BuildReport:
+) -> BuildRun:
     """Build one bag per source (default: every file beside the catalog) into ``out_dir``.
 
     The settings are read from ``config_path`` (ConfigError if they are wrong), the clock
     from ``environ`` (default: this process's environment; SOURCE_DATE_EPOCH freezes it).
-    ``on_outcome`` hears each source's outcome as it is known, in source order. A failed
+    ``on_outcome`` hears each source's outcome as it is known, in source order;
+    ``progress`` hears (sources done, sources), the total known from the start. A failed
     source is a ``failed`` outcome and the others are still built; problems with the
-    catalog or the output directory raise ArchiverError.
+    catalog or the output directory raise ArchiverError. The bags replaced are recorded as
+    the audit's new reference in the ledger (``ledger``, else as ``resolve_ledger`` finds
+    it for the collection at ``out_dir``) when it exists.
     """
     config = load_config(config_path)
     clock = clock_from_environment(os.environ if environ is None else environ)
-    return build_collection(
+    total = count_sources(catalog_path, sources) if progress is not None else 0
+    done = 0
+    if progress is not None:
+        progress(0, total)
+
+    def heard(outcome: BuildOutcome) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, max(total, done))
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    report = build_collection(
         config=config,
         catalog_path=catalog_path,
         out_dir=out_dir,
         sources=sources,
         clock=clock,
         replace=replace,
-        on_outcome=on_outcome,
+        on_outcome=heard,
     )
+    replaced = [o.bag for o in report.outcomes if o.status == BuildStatus.REPLACED and o.bag]
+    if not replaced:
+        return BuildRun(report)
+    location = resolve_ledger(ledger, config=config_path, roots=[out_dir], create=False)
+    if not location.path.exists():
+        return BuildRun(report, location)
+    return _record_replaced(report, location, out_dir, replaced, config_path)
+
+
+def _record_replaced(
+    report: BuildReport,
+    location: LedgerLocation,
+    out_dir: Path,
+    replaced: Sequence[str],
+    config_path: Path,
+) -> BuildRun:
+    """Audit the replaced bags in full and record the run (kind ``replace``, an event per
+    bag): a valid bag's new tag manifests become its reference, as with ``audit --accept``."""
+    from archiver.audit.collection import audit  # the audit engine only when a bag was replaced
+    from archiver.ledger.store import Ledger
+    from archiver.timestamp.bags import stamper
+
+    stamps = timestamp_settings_for(config_path)
+    bags = [os.path.abspath(b) for b in replaced]
+    checked = audit([str(out_dir)], bags=bags, mode="full")
+    now = datetime.now(UTC).isoformat()
+    valid = {b.bag for b in checked.bags if b.valid}
+    events = [
+        LedgerEvent(
+            event_type=REPLACE_EVENT,
+            bag=bag.bag,
+            date_time=now,
+            outcome="success" if bag.bag in valid else "failure",
+            detail=REPLACE_DETAIL,
+            outcome_detail="" if bag.bag in valid else "the replaced bag failed its audit",
+        )
+        for bag in checked.bags
+    ]
+    with Ledger.open(location.path) as opened:
+        opened.stamp = stamper(stamps)  # the run gets a token once recorded
+        run_id = opened.record_run(checked, events, kind=REPLACE_KIND)
+        failures = tuple(opened.stamp_failures)
+    recorded = tuple(sorted(valid))
+    rejected = tuple(sorted(b.bag for b in checked.bags if b.bag not in valid))
+    return BuildRun(report, location, run_id, recorded, rejected, failures)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.adapters.runtime import versions
+from archiver.config import LedgerLocation, resolve_ledger
 from archiver.deposit import (
     DamagedTargetError,
     InvalidBagError,
@@ -39,7 +40,7 @@ from archiver.deposit.events import (
     reconciled_event,
     verification_event,
 )
-from archiver.ledger.store import Ledger, LedgerEvent, default_ledger_path
+from archiver.ledger.store import Ledger, LedgerEvent
 from archiver.model.errors import (
     EXIT_INTEGRITY,
     EXIT_OK,
@@ -48,8 +49,10 @@ from archiver.model.errors import (
     DepositError,
 )
 from archiver.model.findings import Finding
+from archiver.model.reports import ProgressCallback
 from archiver.model.text import unexpected_error_line
 from archiver.storage.fileio import check_output_path
+from archiver.timestamp import Token
 
 
 def _utc_now() -> datetime:
@@ -69,6 +72,7 @@ class DepositRun:
     errors: list[str]
     warnings: list[str]
     status: int
+    location: LedgerLocation | None = None  # how the ledger was chosen
 
 
 @dataclass(slots=True)
@@ -114,22 +118,32 @@ def deposit(
     settings: Mapping[str, Any],
     environ: Mapping[str, str] = os.environ,
     ledger_path: Path | None = None,
+    config: Path | None = None,
     verify: bool = False,
     clock: Callable[[], datetime] = _utc_now,
-    on_bag: Callable[[], None] = lambda: None,
+    progress: ProgressCallback | None = None,
+    stamp: Callable[[bytes], Token] | None = None,
 ) -> DepositRun:
     """Deposit (or with ``verify`` re-verify) every bag at ``target``; record the events
-    in the ledger (default: ``.audit-ledger.sqlite`` beside the first bag)."""
-    path = ledger_path or default_ledger_path([Path(bags[0]).parent])
+    in the ledger ``archiver.config.resolve_ledger`` finds (``ledger_path``, else the
+    ``[ledger] path`` of ``config`` or ./archive.toml, else the default of the collection
+    holding the first bag, as ``archiver audit`` of that folder keeps it). ``progress``
+    hears (bags done, bags) after each bag. ``stamp`` ([timestamp]): the run gets a token;
+    a failure is a warning and exit 2."""
+    location = resolve_ledger(ledger_path, config=config, roots=[Path(bags[0]).parent])
+    path = location.path
     # Nothing is written inside a bag being read: not the ledger, not the target.
     check_output_path(path, bags, what="ledger", inside_only=True)
     if target.path is not None:
         check_output_path(target.path, bags, what="deposit target", directory=True)
     run = _Collector(target, path)
     started = clock()
+    if progress is not None:
+        progress(0, len(bags))
     with Ledger.open(path) as ledger:
+        ledger.stamp = stamp
         try:
-            for bag in bags:
+            for done, bag in enumerate(bags, 1):
                 try:
                     if verify:
                         _verify_one(run, bag, settings, environ, clock)
@@ -138,7 +152,8 @@ def deposit(
                 except Exception as exc:  # input no check foresaw: this bag fails, on we go
                     run.unexpected(bag, exc, "deposit --verify" if verify else "deposit")
                 finally:
-                    on_bag()
+                    if progress is not None:
+                        progress(done, len(bags))
         finally:
             if run.events:
                 ledger.record_events(
@@ -150,6 +165,9 @@ def deposit(
                     kind="deposit",
                     target=target.uri,
                 )
+                run.warnings += ledger.stamp_failures
+                if ledger.stamp_failures and run.status == EXIT_OK:
+                    run.status = EXIT_UNUSABLE
     return DepositRun(
         run.target,
         run.ledger,
@@ -159,6 +177,7 @@ def deposit(
         run.errors,
         run.warnings,
         run.status,
+        location,
     )
 
 

@@ -1,22 +1,27 @@
 """Reading, checking and exporting the audit ledger (``archiver ledger show|verify|premis``).
 
-Each function opens the ledger read-only: the one named, else the default ledger of the
-collection at ``roots`` (as ``archiver audit`` keeps it), and says which it opened.
+Each function opens the ledger read-only: the one ``archiver.config.resolve_ledger``
+finds (``ledger``, else the ``[ledger] path`` of ``config``, else the default ledger of
+the collection at ``roots``, ``bags`` when it is here, as ``archiver audit`` keeps it), and
+says which it opened (``location``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.config import LedgerLocation, resolve_ledger
 from archiver.deposit.source import bag_identifier
 from archiver.ledger.premis_export import package_identity
-from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.ledger.store import Ledger
 from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
 from archiver.storage.fileio import check_output_path, write_bytes_atomic
+from archiver.timestamp import TimestampSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +31,10 @@ class LedgerShow:
     ledger: Path
     bag: str | None = None  # the recorded name of the bag asked for
     runs: tuple[RunRecord, ...] = ()  # without a bag
+    stamped: Mapping[int, str] = field(default_factory=dict)  # run seq -> its token's time
     history: tuple[BagOutcome, ...] = ()  # with a bag: its audits, oldest first
     events: tuple[RecordedEvent, ...] = ()  # with a bag: its deposit/repair events
+    location: LedgerLocation | None = None  # how the ledger was chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,7 @@ class LedgerVerification:
     problems: tuple[Problem, ...]
     runs: int
     head: str
+    location: LedgerLocation | None = None  # how the ledger was chosen
 
     @property
     def intact(self) -> bool:
@@ -53,33 +61,50 @@ class PremisExport:
     bag: str
     document: bytes
     out: Path | None = None
+    location: LedgerLocation | None = None  # how the ledger was chosen
 
 
 def show_ledger(
-    bag: str | None = None, *, ledger: Path | None = None, roots: Sequence[str] = ()
+    bag: str | None = None,
+    *,
+    ledger: Path | None = None,
+    roots: Sequence[str] | None = None,
+    config: Path | None = None,
 ) -> LedgerShow:
     """The runs recorded, or (``bag``: a path or a name the recorded path ends with) that
     bag's audits and deposit events."""
-    path = _ledger_path(ledger, roots)
+    location = _location(ledger, roots, config)
+    path = location.path
     with Ledger.open(path, readonly=True) as opened:
         if bag is None:
-            return LedgerShow(path, runs=tuple(opened.runs()))
+            stamped = {t.seq: t.gen_time for t in opened.run_tokens().values()}
+            return LedgerShow(path, runs=tuple(opened.runs()), stamped=stamped, location=location)
         name = _bag_name(opened, bag)
         history = tuple(opened.history(name))
         events = tuple(opened.events(name))
-    return LedgerShow(path, name, history=history, events=events)
+    return LedgerShow(path, name, history=history, events=events, location=location)
 
 
 def verify_ledger(
-    head: str | None = None, *, ledger: Path | None = None, roots: Sequence[str] = ()
+    head: str | None = None,
+    *,
+    ledger: Path | None = None,
+    roots: Sequence[str] | None = None,
+    config: Path | None = None,
+    timestamps: TimestampSettings | None = None,
+    now: datetime | None = None,
 ) -> LedgerVerification:
     """Recompute the ledger's hash chain (against ``head``, a head hash recorded earlier
-    outside the ledger, if given); never writes."""
-    path = _ledger_path(ledger, roots)
+    outside the ledger, if given) and, with ``timestamps`` that name a CA, check every
+    run's RFC 3161 token against it at ``now``; never writes."""
+    location = _location(ledger, roots, config)
+    path = location.path
     with Ledger.open(path, readonly=True) as opened:
-        problems = tuple(opened.verify(head))
+        problems = list(opened.verify(head))
+        cas = timestamps.roots() if timestamps is not None and timestamps.ca is not None else None
+        problems += opened.verify_timestamps(cas, now=now or datetime.now(UTC))
         seq, last = opened.head()
-    return LedgerVerification(path, problems, seq, last)
+    return LedgerVerification(path, tuple(problems), seq, last, location)
 
 
 def export_premis(
@@ -88,7 +113,8 @@ def export_premis(
     object_id: str | None = None,
     out: Path | None = None,
     ledger: Path | None = None,
-    roots: Sequence[str] = (),
+    roots: Sequence[str] | None = None,
+    config: Path | None = None,
 ) -> PremisExport:
     """One bag's fixity checks and deposit events as PREMIS 3 XML, written atomically to
     ``out`` when given (OutputError if it lies inside a bag).
@@ -97,7 +123,8 @@ def export_premis(
     the package object of its metadata/premis.json (with the entity it represents), else
     to its External-Identifier or directory name.
     """
-    path = _ledger_path(ledger, roots)
+    location = _location(ledger, roots, config)
+    path = location.path
     with Ledger.open(path, readonly=True) as opened:
         name = _bag_name(opened, bag)
         identifier = object_id
@@ -112,12 +139,17 @@ def export_premis(
     if out is not None:
         check_output_path(out, what="PREMIS document")
         write_bytes_atomic(out, document)
-    return PremisExport(path, name, document, out)
+    return PremisExport(path, name, document, out, location)
 
 
-def _ledger_path(ledger: Path | None, roots: Sequence[str]) -> Path:
-    """``ledger``, else the default ledger of the collection at ``roots``."""
-    return ledger if ledger is not None else default_ledger_path(roots)
+def _location(
+    ledger: Path | None, roots: Sequence[str] | None, config: Path | None
+) -> LedgerLocation:
+    """The ledger to read (``resolve_ledger``); LedgerError when it is not there."""
+    location = resolve_ledger(ledger, config=config, roots=roots, create=False)
+    if not location.path.exists():
+        raise location.missing()
+    return location
 
 
 def _bag_name(ledger: Ledger, text: str) -> str:

@@ -16,6 +16,7 @@ from archiver.archive.serialize import SerializedBag, serialize_bag
 from archiver.checks import archiver_checkers, check_bag
 from archiver.model.errors import ArchiverError, OutputError
 from archiver.model.findings import BagReport
+from archiver.model.reports import ProgressCallback
 from archiver.storage.fileio import check_output_path, remove_stale
 
 
@@ -44,8 +45,16 @@ class PackageRun:
     stale_removed: tuple[Path, ...] = ()
 
 
-def package_bags(bags: Sequence[Path], out_dir: Path, fmt: str, mtime: int) -> PackageRun:
-    """Validate and serialize each bag into ``out_dir`` (created if missing).
+def package_bags(
+    bags: Sequence[Path],
+    out_dir: Path,
+    fmt: str,
+    mtime: int,
+    *,
+    progress: ProgressCallback | None = None,
+) -> PackageRun:
+    """Validate and serialize each bag into ``out_dir`` (created if missing); ``progress``
+    hears (bags done, bags) after each bag.
 
     Raises OutputError, before anything is written, when ``out_dir`` is inside a bag (one
     of ``bags`` or any directory holding a bagit.txt) or cannot be created; a bag that
@@ -60,6 +69,8 @@ def package_bags(bags: Sequence[Path], out_dir: Path, fmt: str, mtime: int) -> P
     stale = tuple(remove_stale(out_dir, "tmp"))
     checkers = archiver_checkers()  # schemas compiled once for all the bags
     outcomes: list[PackageOutcome] = []
+    if progress is not None:
+        progress(0, len(bags))
     for bag in bags:
         try:
             report = check_bag(bag, mode="full", checkers=checkers)
@@ -71,4 +82,7 @@ def package_bags(bags: Sequence[Path], out_dir: Path, fmt: str, mtime: int) -> P
             outcomes.append(PackageOutcome(bag, error=exc))
         except Exception as exc:  # input no check foresaw: this bag fails, the others go on
             outcomes.append(PackageOutcome(bag, error=exc))
+        finally:
+            if progress is not None:
+                progress(len(outcomes), len(bags))
     return PackageRun(tuple(outcomes), stale)

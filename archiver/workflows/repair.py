@@ -1,7 +1,9 @@
 """The ``archiver repair`` workflow: repair bags from replicas and record the run.
 
-``repair`` picks the ledger (default: ``.audit-ledger.sqlite`` beside the first bag;
-refused inside a bag, since nothing but the repaired files is written there), reads the
+``repair`` picks the ledger (``archiver.config.resolve_ledger``: ``--ledger``, else
+archive.toml's ``[ledger] path``, else the default of the collection holding the first bag,
+as ``archiver audit`` of that folder keeps it; refused inside a bag, since nothing but the
+repaired files is written there), reads the
 ``[deposit]`` settings the replicas need, repairs each bag
 (``archiver.repair.run.repair_bags``) and, unless it is a dry run, records the run and its
 events in the ledger. A dry run with no ledger file repairs without one (no record, no
@@ -18,10 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver.config import deposit_settings
-from archiver.ledger.store import Ledger, default_ledger_path
+from archiver.config import (
+    LedgerLocation,
+    deposit_settings,
+    resolve_ledger,
+    timestamp_settings_for,
+)
+from archiver.ledger.store import Ledger
+from archiver.model.reports import ProgressCallback
 from archiver.repair.plan import BagRepair
 from archiver.storage.fileio import check_output_path
+from archiver.timestamp.bags import stamper
 
 
 def _now() -> datetime:
@@ -36,6 +45,8 @@ class RepairRun:
     dry_run: bool
     ledger: Path
     repairs: tuple[BagRepair, ...]
+    stamp_failures: tuple[str, ...] = ()  # [timestamp]: why the run was recorded unstamped
+    location: LedgerLocation | None = None  # how the ledger was chosen
 
     @property
     def ok(self) -> bool:
@@ -62,37 +73,36 @@ def repair(
     config: Path | None = None,
     environ: Mapping[str, str] = os.environ,
     clock: Callable[[], datetime] = _now,
+    progress: ProgressCallback | None = None,
 ) -> RepairRun:
     """Repair every bag from ``replicas`` (tried in order; none given: each bag's recorded
     deposits); record the run in the ledger unless ``dry_run``.
 
-    ``config``: archive.toml for ``[deposit.s3]`` (None: ``archive.toml`` if present).
+    ``config``: archive.toml for ``[deposit.s3]`` and ``[ledger]`` (None: ``archive.toml``
+    if present). ``progress`` hears (bags done, bags) after each bag.
     Raises OutputError when the ledger would be inside a bag, ConfigError for unusable
     settings, LedgerError for an unusable ledger.
     """
     from archiver.repair.run import repair_bags, run_events, run_report  # on use: replicas
 
-    path = ledger_path or default_ledger_path([Path(bags[0]).parent])
+    location = resolve_ledger(ledger_path, config=config, roots=[Path(bags[0]).parent])
+    path = location.path
     # Nothing but the repaired files is written inside a bag: not the ledger.
     check_output_path(path, bags, what="ledger", inside_only=True)
     settings = deposit_settings(config)
+    stamps = timestamp_settings_for(config)
+    failures: tuple[str, ...] = ()
     run_id = str(uuid.uuid4())
     started = clock()
-    if dry_run and not path.is_file():
-        repairs = repair_bags(
-            bags,
-            ledger=None,
-            given=replicas,
-            settings=settings,
-            environ=environ,
-            run_id=run_id,
-            clock=clock,
-            dry_run=True,
-        )
-    else:
-        with Ledger.open(path) as ledger:
-            repairs = repair_bags(
-                bags,
+
+    def each_bag(ledger: Ledger | None) -> list[BagRepair]:
+        """Every bag repaired in turn, ``progress`` told after each."""
+        done: list[BagRepair] = []
+        if progress is not None:
+            progress(0, len(bags))
+        for bag in bags:
+            done += repair_bags(
+                [bag],
                 ledger=ledger,
                 given=replicas,
                 settings=settings,
@@ -101,6 +111,16 @@ def repair(
                 clock=clock,
                 dry_run=dry_run,
             )
+            if progress is not None:
+                progress(len(done), len(bags))
+        return done
+
+    if dry_run and not path.is_file():
+        repairs = each_bag(None)
+    else:
+        with Ledger.open(path) as ledger:
+            ledger.stamp = stamper(stamps)  # the run gets a token once recorded
+            repairs = each_bag(ledger)
             events = run_events(repairs)
             if not dry_run and events:
                 ended = clock()
@@ -114,4 +134,5 @@ def repair(
                     (ended - started).total_seconds(),
                 )
                 ledger.record_run(report, events, kind="repair")
-    return RepairRun(run_id, dry_run, path, tuple(repairs))
+            failures = tuple(ledger.stamp_failures)
+    return RepairRun(run_id, dry_run, path, tuple(repairs), failures, location)

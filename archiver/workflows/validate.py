@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archiver.archive.verify import validate_path
@@ -13,6 +14,8 @@ from archiver.bag.validator import MAX_TAG_BYTES, Mode
 from archiver.checks import archiver_checkers
 from archiver.model.errors import BagReadError
 from archiver.model.findings import BagReport
+from archiver.timestamp import TimestampSettings
+from archiver.timestamp.bags import with_token_findings
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,12 @@ class ValidationRun:
 
 
 def validate_paths(
-    paths: Sequence[Path], mode: Mode = "full", *, max_tag_bytes: int = MAX_TAG_BYTES
+    paths: Sequence[Path],
+    mode: Mode = "full",
+    *,
+    max_tag_bytes: int = MAX_TAG_BYTES,
+    timestamps: TimestampSettings | None = None,
+    now: datetime | None = None,
 ) -> ValidationRun:
     """Validate each bag directory or serialized bag with BagIt and archiver's policy.
 
@@ -62,7 +70,11 @@ def validate_paths(
     input raised an exception no check foresaw (that bag fails, the others go on); the
     others are still validated. The checkers (and their schemas) are made once for all
     the paths. Tag files over ``max_tag_bytes`` are ``oversized-tag-file``, not read.
+    Every RFC 3161 token of a bag directory is verified against ``timestamps.ca`` at
+    ``now`` (default: the system clock), ``timestamp-invalid`` when it fails or when there
+    is no CA to verify it with (``archiver.timestamp.bags``).
     """
+    checked_at = now if now is not None else datetime.now(UTC)
     checkers = archiver_checkers()
     results: list[PathResult] = []
     for path in paths:
@@ -74,5 +86,6 @@ def validate_paths(
         except Exception as exc:  # input no check foresaw: this bag fails, the others go on
             results.append(PathResult(path, error=exc))
             continue
+        (report,) = with_token_findings([report], timestamps, checked_at)
         results.append(PathResult(path, report=report))
     return ValidationRun(mode, tuple(results))
