@@ -633,7 +633,7 @@ class Ledger:
             totals = report.totals
             leaves: dict[int, str] = {}
             changed = 0
-            states: list[tuple[Any, ...]] = []
+            states: list[dict[str, Any]] = []
             for bag in reports:
                 fields = outcome_content(bag, record_tags=record_tags and bag.status == "valid")
                 digest = content_hash(fields)
@@ -664,16 +664,24 @@ class Ledger:
                         int(bag.bytes), int(totals.bytes), float(totals.seconds), int(totals.bags)
                     )
                 states.append(
-                    (bag_id, seq, fixity, fixity and bag.status == "valid", estimate, digest)
+                    {
+                        "bag_id": bag_id,
+                        "seq": seq,
+                        "fixity": fixity,
+                        "good": fixity and bag.status == "valid",
+                        "estimate": estimate,
+                        "content": digest,
+                    }
                 )
             tx.execute("INSERT INTO members VALUES (?, ?)", (seq, encode_members(sorted(leaves))))
             tx.executemany(
                 "INSERT INTO bag_state (bag_id, last_seq, fixity_seq, good_seq, estimate, content) "
-                "VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, CASE WHEN ?4 THEN ?2 END, ?5, ?6) "
-                "ON CONFLICT (bag_id) DO UPDATE SET last_seq = ?2, "
-                "fixity_seq = CASE WHEN ?3 THEN ?2 ELSE fixity_seq END, "
-                "good_seq = CASE WHEN ?4 THEN ?2 ELSE good_seq END, "
-                "estimate = CASE WHEN ?3 THEN ?5 ELSE estimate END, content = ?6",
+                "VALUES (:bag_id, :seq, CASE WHEN :fixity THEN :seq END, "
+                "CASE WHEN :good THEN :seq END, :estimate, :content) "
+                "ON CONFLICT (bag_id) DO UPDATE SET last_seq = :seq, "
+                "fixity_seq = CASE WHEN :fixity THEN :seq ELSE fixity_seq END, "
+                "good_seq = CASE WHEN :good THEN :seq ELSE good_seq END, "
+                "estimate = CASE WHEN :fixity THEN :estimate ELSE estimate END, content = :content",
                 states,
             )
             root = merkle_root([leaves[i] for i in sorted(leaves)])
