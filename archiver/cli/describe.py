@@ -21,6 +21,7 @@ from rich.table import Table
 from archiver.build.characterize import Characterization, FormatIdentifier, characterize_file
 from archiver.cli.output import make_console, safe
 from archiver.errors import EXIT_OK, EXIT_UNUSABLE, SourceError
+from archiver.text import spreadsheet_cell
 
 if TYPE_CHECKING:
     from archiver.metadata.draft.engine import Drafter
@@ -139,11 +140,13 @@ def _columns(catalog: Path | None) -> tuple[str, ...]:
 def _print_csv(paths: list[Path], drafts: list[Draft], columns: tuple[str, ...]) -> None:
     from archiver.metadata.draft.row import catalog_row
 
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
+    # RFC 4180's CRLF: Python < 3.13 quotes a cell holding a CR only when the line
+    # terminator has one, and an unquoted CR ends the row for a reader.
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow([spreadsheet_cell(c) for c in columns])
     for path, draft in zip(paths, drafts, strict=True):
         cells, overflow = catalog_row(path.name, draft, columns)
-        writer.writerow(cells)
+        writer.writerow([spreadsheet_cell(c) for c in cells])
         for term in overflow:
             print(
                 f"{path}: more {term} values than the catalog has {term} columns; "
