@@ -17,8 +17,10 @@ from archiver.deposit.source import bag_identifier
 from archiver.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.fileio import check_output_path, write_bytes_atomic
 from archiver.ledger.premis_export import package_identity
+from archiver.ledger.records import Problem
 from archiver.ledger.store import (
     BagOutcome,
+    EmptyLedgerError,
     Ledger,
     RecordedEvent,
     RunRecord,
@@ -228,10 +230,33 @@ def _print_history(
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes."""
-    with Ledger.open(_ledger_path(args), readonly=True) as ledger:
-        problems = ledger.verify(args.head)
-        seq, head = ledger.head()
+    """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes.
+
+    With ``--head``, an emptied ledger (0 bytes, or an SQLite database with nothing in
+    it) is tampered too: that head should be there, so its history was wiped.
+    """
+    try:
+        with Ledger.open(_ledger_path(args), readonly=True) as ledger:
+            problems = ledger.verify(args.head)
+            seq, head = ledger.head()
+    except EmptyLedgerError as exc:
+        if args.head is None:
+            raise
+        message = f"{exc}; head {args.head} was expected: its history was wiped"
+        if args.json:
+            problem = Problem("wiped", message)
+            _print_json(
+                {
+                    "ledger": str(args.ledger),
+                    "status": "tampered",
+                    "runs": 0,
+                    "head": None,
+                    "problems": [problem.to_json()],
+                }
+            )
+        else:
+            make_console().print(f"[bold red]TAMPERED[/] — {safe(message)}")
+        return EXIT_INTEGRITY
     status = EXIT_INTEGRITY if problems else EXIT_OK
     if args.json:
         _print_json(

@@ -417,6 +417,11 @@ def estimate_seconds(bag_bytes: int, run_bytes: int, run_seconds: float, run_bag
     return run_seconds / max(run_bags, 1)
 
 
+class EmptyLedgerError(LedgerError):
+    """The ledger file is empty (0 bytes) or an SQLite database with nothing in it: opening
+    it cannot go on, and a caller who expected a head knows its history was wiped."""
+
+
 class Ledger:
     """An open audit ledger. Use ``Ledger.open(path)`` as a context manager."""
 
@@ -454,7 +459,7 @@ class Ledger:
         if create and not target.exists():
             _create(target, timeout)
         if target.is_file() and target.stat().st_size == 0:
-            raise LedgerError(f"{target}: not an archiver ledger (an empty file)")
+            raise EmptyLedgerError(f"{target}: not an archiver ledger (an empty file)")
         try:
             connection = sqlite3.connect(
                 f"{target.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}",
@@ -512,8 +517,11 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._error(exc, "read the ledger") from exc
         if app_id != APPLICATION_ID:
-            what = "another SQLite database" if tables or app_id else "an empty SQLite database"
-            raise LedgerError(f"{self.path}: not an archiver ledger ({what})")
+            if not tables and not app_id:
+                raise EmptyLedgerError(
+                    f"{self.path}: not an archiver ledger (an empty SQLite database)"
+                )
+            raise LedgerError(f"{self.path}: not an archiver ledger (another SQLite database)")
         if version not in (1, 2, SCHEMA_VERSION):
             raise LedgerError(
                 f"{self.path}: ledger format version {version} is not supported "
