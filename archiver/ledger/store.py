@@ -379,6 +379,41 @@ def _create(target: Path, timeout: float) -> None:
             Path(f"{temporary}{suffix}").unlink(missing_ok=True)
 
 
+def _connection_uri(target: Path, *, readonly: bool) -> str:
+    """The SQLite URI that opens the ledger at ``target``: ``mode=rw``, or ``mode=ro``.
+
+    Read-only is the one place the ledger is opened so, and it never writes. A reader of a
+    WAL database needs its ``-wal`` and ``-shm`` files (SQLite >= 3.22): when the directory
+    is writable SQLite may create them (empty); when it is not, and they both exist, SQLite
+    reads them as they are. With an unwritable directory and no ``-wal`` (or an empty one)
+    every committed run is in the main file: ``immutable=1`` reads it without the two files
+    (and without locks: a writer that can still write there must not be checkpointing
+    meanwhile). An unwritable directory with a ``-wal`` holding commits but no ``-shm``
+    cannot be read without writing, nor read correctly by ignoring the ``-wal``: refused.
+    """
+    resolved = target.resolve()
+    uri = f"{resolved.as_uri()}?mode={'ro' if readonly else 'rw'}"
+    if not readonly or os.access(resolved.parent, os.W_OK):
+        return uri
+    wal = resolved.with_name(resolved.name + "-wal")
+    shm = resolved.with_name(resolved.name + "-shm")
+    try:
+        wal_size: int | None = wal.stat().st_size
+    except FileNotFoundError:
+        wal_size = None
+    except OSError as exc:
+        raise LedgerError(f"{target}: cannot read the ledger's {wal.name} ({exc})") from exc
+    if wal_size is not None and shm.exists():
+        return uri
+    if not wal_size:
+        return f"{uri}&immutable=1"
+    raise LedgerError(
+        f"{target}: cannot read the ledger read-only: {resolved.parent} is not writable and "
+        f"{wal.name} holds commits without its {shm.name} (open it once where the directory "
+        "is writable, e.g. by its owner, to fold them into the ledger)"
+    )
+
+
 def _rename_if_absent(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target`` unless it exists, under a lock on the directory."""
     fd = os.open(target.parent, os.O_RDONLY)
@@ -462,7 +497,7 @@ class Ledger:
             raise EmptyLedgerError(f"{target}: not an archiver ledger (an empty file)")
         try:
             connection = sqlite3.connect(
-                f"{target.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}",
+                _connection_uri(target, readonly=readonly),
                 uri=True,
                 isolation_level=None,
                 timeout=timeout,
@@ -1332,7 +1367,7 @@ class Ledger:
         try:
             with contextlib.closing(
                 sqlite3.connect(
-                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+                    _connection_uri(self.path, readonly=True), uri=True, timeout=BUSY_TIMEOUT
                 )
             ) as db:
                 rows = db.execute(
