@@ -53,7 +53,7 @@ from archiver.bag.validator import (
     validate_serialized,
 )
 from archiver.checks import archiver_checkers
-from archiver.errors import BagReadError
+from archiver.errors import BagReadError, WorkspaceError
 from archiver.text import clip
 from archiver.workers import child_pids, init_worker, terminate_children, worker_context
 
@@ -323,6 +323,8 @@ def _audit_archive(
             buffer=_worker_buffer(),
             max_tag_bytes=max_tag_bytes,
         )
+    except WorkspaceError:  # no room here to check it: not the bag's fault, stop the run
+        raise
     except Exception as exc:  # one bag's bad input must not stop the run
         return unreadable(archive, exc)
 

@@ -18,7 +18,7 @@ from archiver.cli.output import (
     summary_line,
     unexpected_error_line,
 )
-from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
+from archiver.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError, WorkspaceError
 from archiver.text import parse_natural, shown
 
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     result = validate_paths(args.bags, args.mode, max_tag_bytes=args.max_tag_size)
     entries: list[dict[str, Any]] = []
     for item in result.results:
-        if isinstance(item.error, BagReadError):
+        if isinstance(item.error, BagReadError | WorkspaceError):
             print_error(item.error)
             entries.append({"bag": str(item.path), "status": "error", "message": str(item.error)})
         elif item.error is not None:
