@@ -4,6 +4,8 @@ File names, tag values and catalog cells are data, not text to trust: a message 
 embeds one must stay one line of reasonable length (``clip``), show a value unambiguously
 (``shown``), and never carry a terminal control sequence (``escape_controls``), so an
 ``ESC ] 0 ; ... BEL`` in a file name cannot retitle or clear the terminal that reads it.
+Likewise a CSV cell archiver writes is never a formula a spreadsheet runs
+(``spreadsheet_cell``).
 """
 
 from __future__ import annotations
