@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from archiver.cli import main
-from archiver.draft.evidence import DRAFT_TERMS
+from archiver.draft.evidence import DRAFT_TERMS, Draft, Evidence
 from archiver.draft.row import DEFAULT_COLUMNS
+from archiver.workflows import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "draft_eval"
@@ -126,3 +127,31 @@ def test_without_the_extra_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install 'archiver[describe]'" in err
     assert main(["describe", str(T01)]) == 0  # the base command works without it
+
+
+HOSTILE = ("=cmd|' /C calc'!A0", "@SUM(1+1)", "+cmd|' /C notepad'!A0", "-2+3", "\t=1", "\r=1")
+
+
+class _HostileDrafter:
+    """Drafts every term with formula-like values (one per creator column and more)."""
+
+    def draft(self, text: str) -> Draft:
+        values = [*HOSTILE, *HOSTILE, *HOSTILE]
+        return Draft({t: tuple(Evidence(v, 1, v, 0.9) for v in values) for t in DRAFT_TERMS})
+
+
+def test_csv_cells_a_spreadsheet_would_evaluate_are_quoted_in_every_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(describe, "_load_drafter", _HostileDrafter)
+    source = tmp_path / "=1+2.txt"  # the filename and dc.identifier columns too
+    source.write_text("A statement.\n", encoding="utf-8")
+    assert main(["describe", "--draft", "--csv", str(source)]) == 0
+    header, row = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert tuple(header) == DEFAULT_COLUMNS
+    assert row[0] == "'=1+2.txt" and row[1] == "'=1+2"
+    for column, cell in zip(header, row, strict=True):
+        if column in DRAFT_TERMS:
+            assert cell in {"'" + v for v in HOSTILE}, (column, cell)
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+    assert row[header.index("dc.creator") :][:6] == ["'" + v for v in HOSTILE]

@@ -7,6 +7,7 @@ import json
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -328,3 +329,50 @@ def test_premis_nothing_recorded_exits_2(ledger: Path, capsys: pytest.CaptureFix
     assert captured.err == (
         f"archiver: error: {ledger}: no fixity checks or deposit events recorded for gamma\n"
     )
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _empty_database(path: Path) -> None:
+    path.unlink()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("VACUUM")  # a valid SQLite file with nothing in it
+
+
+@pytest.mark.parametrize("wipe", [_truncate, _empty_database], ids=["0-bytes", "empty-sqlite"])
+@pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
+def test_verify_with_a_head_calls_a_wiped_ledger_tampered(
+    ledger: Path, wipe: Any, as_json: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)["head"]
+    wipe(ledger)
+    before = ledger.read_bytes()
+    argv = ["ledger", "verify", "--ledger", str(ledger), "--head", head]
+    assert main([*argv, "--json"] if as_json else argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    if as_json:
+        data = json.loads(captured.out)
+        assert data["status"] == "tampered"
+        assert [p["kind"] for p in data["problems"]] == ["wiped"]
+        assert head in data["problems"][0]["message"]
+    else:
+        [line] = captured.out.splitlines()
+        assert line.startswith("TAMPERED") and "not an archiver ledger" in line
+        assert f"head {head} was expected" in line
+    assert ledger.read_bytes() == before  # verify never writes
+    # without --head nothing says a head should be there: still exit 2 (cannot check)
+    assert main(["ledger", "verify", "--ledger", str(ledger)]) == 2
+
+
+def test_verify_with_a_head_after_every_run_is_deleted(
+    ledger: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--json"]) == 0
+    head = json.loads(capsys.readouterr().out)["head"]
+    for table in ("runs", "outcomes", "events", "members"):
+        _tamper(ledger, f"DELETE FROM {table}")
+    assert main(["ledger", "verify", "--ledger", str(ledger), "--head", head]) == 1

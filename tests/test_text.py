@@ -12,6 +12,7 @@ from archiver.model.text import (
     one_line,
     parse_natural,
     shown,
+    spreadsheet_cell,
 )
 
 
@@ -67,3 +68,16 @@ def test_parse_natural_accepts_ascii_digits(text: str, value: int) -> None:
 )
 def test_parse_natural_refuses_everything_else(text: str) -> None:
     assert parse_natural(text) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["=cmd|' /C calc'!A0", "@SUM(1+1)", "+cmd|' /C notepad'!A0", "-2+3", "\t=1", "\r=1", "-0100"],
+)
+def test_spreadsheet_cell_quotes_what_a_spreadsheet_would_evaluate(value: str) -> None:
+    assert spreadsheet_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["", "Amnesty International", "2019-03-14", " =1", "'=1", "1-2"])
+def test_spreadsheet_cell_keeps_other_values(value: str) -> None:
+    assert spreadsheet_cell(value) == value

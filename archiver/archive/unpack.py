@@ -15,6 +15,11 @@ stream is counted as it is produced (``_CountedStream``) against the same bounds
 bytes written against the total. A refused archive is ``unsafe-path`` findings
 (``UnsafeArchiveError``) and whatever was written is removed.
 
+Too little room here is not a fault of the archive: members that need more than the
+target's free space, a temporary directory that cannot be made, and running out of space,
+quota, descriptors or memory (or our own target refusing a write) while extracting raise
+``WorkspaceError`` (exit 2, nothing to record against the bag), never findings.
+
 ``open_serialized(path)`` extracts into a temporary directory, yields the bag directory
 inside it and removes everything on exit: the validator and audit use it to read
 serialized bags directly.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import bz2
 import contextlib
+import errno
 import gzip
 import io
 import lzma
@@ -40,11 +46,16 @@ from typing import IO, Any
 
 from archiver.archive.names import ARCHIVE_SUFFIXES as ARCHIVE_SUFFIXES
 from archiver.archive.names import is_serialized as is_serialized
-from archiver.model.errors import BagReadError
+from archiver.model.errors import BagReadError, WorkspaceError
 from archiver.model.findings import Finding, Kind
 from archiver.storage.fileio import remove_tree
 
 _COPY_BLOCK = 1 << 20
+# This machine ran short (space, quota, descriptors, memory): whatever the file, not the
+# archive's fault.
+_SHORTAGE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE, errno.ENOMEM})
+# Refused: not the archive's fault when the file is in our own target directory.
+_REFUSED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 class MemberType(StrEnum):
@@ -296,7 +307,11 @@ def list_members(
         return members
     except _Bomb as exc:
         raise _refused(path, [_unsafe(path.name, "", str(exc))]) from None
+    except MemoryError:
+        raise WorkspaceError(f"{path}: out of memory reading its member list") from None
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError) as exc:
+        if isinstance(exc, OSError) and (shortage := _workspace_error(exc, path, None)):
+            raise shortage from exc
         raise BagReadError(f"{path}: not a readable tar or zip archive ({_one_line(exc)})") from exc
 
 
@@ -319,6 +334,25 @@ def _destination(target: Path, name: str) -> Path:
     if not dest.startswith(root + os.sep):
         raise BagReadError(f"{name}: would be written outside {target}, refusing")
     return Path(dest)
+
+
+def _workspace_error(exc: OSError, path: Path, target: Path | None) -> WorkspaceError | None:
+    """The ``WorkspaceError`` an OSError is when it says this machine (or our own ``target``
+    directory), not the archive, is at fault; else None."""
+    where = f" in {target.parent}" if target is not None else ""
+    if exc.errno in _SHORTAGE:
+        return WorkspaceError(
+            f"{path}: cannot be extracted to check it{where}: {exc.strerror or exc} "
+            "(a shortage here, not damage to the bag; nothing recorded)"
+        )
+    filename = exc.filename if isinstance(exc.filename, str) else None
+    if target is not None and exc.errno in _REFUSED and filename is not None:
+        if Path(os.path.abspath(filename)).is_relative_to(os.path.abspath(target)):
+            return WorkspaceError(
+                f"{path}: cannot be extracted to check it: {target.parent} refuses the "
+                f"temporary copy ({exc.strerror or exc}; not damage to the bag; nothing recorded)"
+            )
+    return None
 
 
 def _refused(path: Path, findings: Sequence[Finding]) -> UnsafeArchiveError:
@@ -360,11 +394,18 @@ def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> P
     UnsafeArchiveError with the findings if any member is unsafe.
     """
     members = list_members(path, limits.max_members, limits)
-    findings = check_members(members, path.name, limits, os.path.getsize(path), _free_space(target))
+    findings = check_members(members, path.name, limits, os.path.getsize(path))
     if findings:
         raise _refused(path, findings)
     if not members:
         raise BagReadError(f"{path}: archive is empty")
+    needed = sum(max(m.size, 0) for m in members)
+    free = _free_space(target)
+    if free is not None and needed > free:  # room here, not the archive: not a finding
+        raise WorkspaceError(
+            f"{path}: cannot be extracted to check it in {target.parent}: its members need "
+            f"{needed} bytes, only {free} free (set TMPDIR to a larger place; nothing recorded)"
+        )
     try:
         if zipfile.is_zipfile(path):
             _extract_zip(path, target)
@@ -373,8 +414,13 @@ def extract_safe(path: Path, target: Path, limits: Limits = DEFAULT_LIMITS) -> P
     except _Bomb as exc:
         _empty(target)
         raise _refused(path, [_unsafe(path.name, "", str(exc))]) from None
+    except MemoryError:
+        _empty(target)
+        raise WorkspaceError(f"{path}: out of memory while extracting it") from None
     except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError) as exc:
         _empty(target)
+        if isinstance(exc, OSError) and (shortage := _workspace_error(exc, path, target)):
+            raise shortage from exc
         raise BagReadError(f"{path}: extraction failed ({_one_line(exc)})") from exc
     except BaseException:
         _empty(target)
@@ -435,7 +481,14 @@ def open_serialized(
     """
     if not path.is_file():
         raise BagReadError(f"{path}: no such archive file")
-    tmp = Path(tempfile.mkdtemp(prefix="archiver-unpack-", dir=tmp_dir))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="archiver-unpack-", dir=tmp_dir))
+    except OSError as exc:  # our own temporary directory: never the archive's fault
+        where = tmp_dir if tmp_dir is not None else tempfile.gettempdir()
+        raise WorkspaceError(
+            f"{path}: no temporary directory to extract it in {where} "
+            f"({exc.strerror or exc}; nothing recorded)"
+        ) from exc
     try:
         yield extract_safe(path, tmp, limits)
     finally:

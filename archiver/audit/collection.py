@@ -50,7 +50,7 @@ from archiver.bag.validator import (
 )
 from archiver.checks import archiver_checkers
 from archiver.model.digest import new_buffer
-from archiver.model.errors import BagReadError
+from archiver.model.errors import BagReadError, WorkspaceError
 from archiver.model.findings import BagReport, Finding, Kind, Severity
 from archiver.model.reports import AuditReport, AuditTotals
 from archiver.model.text import clip
@@ -245,6 +245,8 @@ def _audit_archive(
             buffer=_worker_buffer(),
             max_tag_bytes=max_tag_bytes,
         )
+    except WorkspaceError:  # no room here to check it: not the bag's fault, stop the run
+        raise
     except Exception as exc:  # one bag's bad input must not stop the run
         return unreadable(archive, exc)
 

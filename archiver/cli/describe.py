@@ -18,6 +18,7 @@ from rich.table import Table
 
 from archiver.cli.output import make_console, safe
 from archiver.model.errors import EXIT_OK, EXIT_UNUSABLE
+from archiver.model.text import spreadsheet_cell
 from archiver.workflows.describe import DescribeRun, describe_files
 
 if TYPE_CHECKING:
@@ -84,11 +85,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_csv(result: DescribeRun) -> None:
     assert result.columns is not None
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(result.columns)
+    # RFC 4180's CRLF: Python < 3.13 quotes a cell holding a CR only when the line
+    # terminator has one, and an unquoted CR ends the row for a reader.
+    writer = csv.writer(sys.stdout, lineterminator="\r\n")
+    writer.writerow([spreadsheet_cell(c) for c in result.columns])
     for item in result.files:
         assert item.row is not None
-        writer.writerow(item.row.cells)
+        writer.writerow([spreadsheet_cell(c) for c in item.row.cells])
         for term in item.row.overflow:
             print(
                 f"{item.path}: more {term} values than the catalog has {term} columns; "

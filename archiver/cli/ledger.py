@@ -15,8 +15,9 @@ from rich.table import Table
 from archiver.cli.output import ledger_note, make_console, safe
 from archiver.cli.report import add_ledger_arguments
 from archiver.config import timestamp_settings_for
+from archiver.ledger.store import EmptyLedgerError
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
-from archiver.model.records import BagOutcome, RecordedEvent, RunRecord
+from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
 from archiver.workflows.ledger import export_premis, show_ledger, verify_ledger
 
 
@@ -208,14 +209,37 @@ def _print_history(
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes."""
-    result = verify_ledger(
-        args.head,
-        ledger=args.ledger,
-        roots=args.root,
-        config=args.config,
-        timestamps=timestamp_settings_for(args.config),
-    )
+    """Recompute the chain: exit 0 intact, 1 tampered (saying where); never writes.
+
+    With ``--head``, an emptied ledger (0 bytes, or an SQLite database with nothing in
+    it) is tampered too: that head should be there, so its history was wiped.
+    """
+    try:
+        result = verify_ledger(
+            args.head,
+            ledger=args.ledger,
+            roots=args.root,
+            config=args.config,
+            timestamps=timestamp_settings_for(args.config),
+        )
+    except EmptyLedgerError as exc:
+        if args.head is None:
+            raise
+        message = f"{exc}; head {args.head} was expected: its history was wiped"
+        if args.json:
+            problem = Problem("wiped", message)
+            _print_json(
+                {
+                    "ledger": None if args.ledger is None else str(args.ledger),
+                    "status": "tampered",
+                    "runs": 0,
+                    "head": None,
+                    "problems": [problem.to_json()],
+                }
+            )
+        else:
+            make_console().print(f"[bold red]TAMPERED[/] — {safe(message)}")
+        return EXIT_INTEGRITY
     ledger_note(result.location)
     problems, seq, head = result.problems, result.runs, result.head
     status = EXIT_OK if result.intact else EXIT_INTEGRITY

@@ -18,7 +18,13 @@ from archiver.cli.output import (
     unexpected_error_line,
 )
 from archiver.config import DEFAULT_CONFIG, timestamp_settings_for
-from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK, EXIT_UNUSABLE, BagReadError
+from archiver.model.errors import (
+    EXIT_INTEGRITY,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    BagReadError,
+    WorkspaceError,
+)
 from archiver.model.text import parse_natural, shown
 from archiver.workflows.validate import validate_paths
 
@@ -111,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     )
     entries: list[dict[str, Any]] = []
     for item in result.results:
-        if isinstance(item.error, BagReadError):
+        if isinstance(item.error, BagReadError | WorkspaceError):
             print_error(item.error)
             entries.append({"bag": str(item.path), "status": "error", "message": str(item.error)})
         elif item.error is not None:

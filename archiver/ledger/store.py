@@ -310,6 +310,41 @@ def _create(target: Path, timeout: float) -> None:
             Path(f"{temporary}{suffix}").unlink(missing_ok=True)
 
 
+def _connection_uri(target: Path, *, readonly: bool) -> str:
+    """The SQLite URI that opens the ledger at ``target``: ``mode=rw``, or ``mode=ro``.
+
+    Read-only is the one place the ledger is opened so, and it never writes. A reader of a
+    WAL database needs its ``-wal`` and ``-shm`` files (SQLite >= 3.22): when the directory
+    is writable SQLite may create them (empty); when it is not, and they both exist, SQLite
+    reads them as they are. With an unwritable directory and no ``-wal`` (or an empty one)
+    every committed run is in the main file: ``immutable=1`` reads it without the two files
+    (and without locks: a writer that can still write there must not be checkpointing
+    meanwhile). An unwritable directory with a ``-wal`` holding commits but no ``-shm``
+    cannot be read without writing, nor read correctly by ignoring the ``-wal``: refused.
+    """
+    resolved = target.resolve()
+    uri = f"{resolved.as_uri()}?mode={'ro' if readonly else 'rw'}"
+    if not readonly or os.access(resolved.parent, os.W_OK):
+        return uri
+    wal = resolved.with_name(resolved.name + "-wal")
+    shm = resolved.with_name(resolved.name + "-shm")
+    try:
+        wal_size: int | None = wal.stat().st_size
+    except FileNotFoundError:
+        wal_size = None
+    except OSError as exc:
+        raise LedgerError(f"{target}: cannot read the ledger's {wal.name} ({exc})") from exc
+    if wal_size is not None and shm.exists():
+        return uri
+    if not wal_size:
+        return f"{uri}&immutable=1"
+    raise LedgerError(
+        f"{target}: cannot read the ledger read-only: {resolved.parent} is not writable and "
+        f"{wal.name} holds commits without its {shm.name} (open it once where the directory "
+        "is writable, e.g. by its owner, to fold them into the ledger)"
+    )
+
+
 def _rename_if_absent(source: Path, target: Path) -> None:
     """Rename ``source`` to ``target`` unless it exists, under a lock on the directory."""
     fd = os.open(target.parent, os.O_RDONLY)
@@ -346,6 +381,11 @@ def estimate_seconds(bag_bytes: int, run_bytes: int, run_seconds: float, run_bag
     if run_bytes > 0:
         return run_seconds * bag_bytes / run_bytes
     return run_seconds / max(run_bags, 1)
+
+
+class EmptyLedgerError(LedgerError):
+    """The ledger file is empty (0 bytes) or an SQLite database with nothing in it: opening
+    it cannot go on, and a caller who expected a head knows its history was wiped."""
 
 
 class Ledger:
@@ -390,10 +430,10 @@ class Ledger:
         if create and not target.exists():
             _create(target, timeout)
         if target.is_file() and target.stat().st_size == 0:
-            raise LedgerError(f"{target}: not an archiver ledger (an empty file)")
+            raise EmptyLedgerError(f"{target}: not an archiver ledger (an empty file)")
         try:
             connection = sqlite3.connect(
-                f"{target.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}",
+                _connection_uri(target, readonly=readonly),
                 uri=True,
                 isolation_level=None,
                 timeout=timeout,
@@ -448,8 +488,11 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._error(exc, "read the ledger") from exc
         if app_id != APPLICATION_ID:
-            what = "another SQLite database" if tables or app_id else "an empty SQLite database"
-            raise LedgerError(f"{self.path}: not an archiver ledger ({what})")
+            if not tables and not app_id:
+                raise EmptyLedgerError(
+                    f"{self.path}: not an archiver ledger (an empty SQLite database)"
+                )
+            raise LedgerError(f"{self.path}: not an archiver ledger (another SQLite database)")
         if version not in (1, 2, SCHEMA_VERSION):
             raise LedgerError(
                 f"{self.path}: ledger format version {version} is not supported "
@@ -569,7 +612,7 @@ class Ledger:
             totals = report.totals
             leaves: dict[int, str] = {}
             changed = 0
-            states: list[tuple[Any, ...]] = []
+            states: list[dict[str, Any]] = []
             for bag in reports:
                 fields = outcome_content(bag, record_tags=record_tags and bag.status == "valid")
                 digest = content_hash(fields)
@@ -600,16 +643,24 @@ class Ledger:
                         int(bag.bytes), int(totals.bytes), float(totals.seconds), int(totals.bags)
                     )
                 states.append(
-                    (bag_id, seq, fixity, fixity and bag.status == "valid", estimate, digest)
+                    {
+                        "bag_id": bag_id,
+                        "seq": seq,
+                        "fixity": fixity,
+                        "good": fixity and bag.status == "valid",
+                        "estimate": estimate,
+                        "content": digest,
+                    }
                 )
             tx.execute("INSERT INTO members VALUES (?, ?)", (seq, encode_members(sorted(leaves))))
             tx.executemany(
                 "INSERT INTO bag_state (bag_id, last_seq, fixity_seq, good_seq, estimate, content) "
-                "VALUES (?1, ?2, CASE WHEN ?3 THEN ?2 END, CASE WHEN ?4 THEN ?2 END, ?5, ?6) "
-                "ON CONFLICT (bag_id) DO UPDATE SET last_seq = ?2, "
-                "fixity_seq = CASE WHEN ?3 THEN ?2 ELSE fixity_seq END, "
-                "good_seq = CASE WHEN ?4 THEN ?2 ELSE good_seq END, "
-                "estimate = CASE WHEN ?3 THEN ?5 ELSE estimate END, content = ?6",
+                "VALUES (:bag_id, :seq, CASE WHEN :fixity THEN :seq END, "
+                "CASE WHEN :good THEN :seq END, :estimate, :content) "
+                "ON CONFLICT (bag_id) DO UPDATE SET last_seq = :seq, "
+                "fixity_seq = CASE WHEN :fixity THEN :seq ELSE fixity_seq END, "
+                "good_seq = CASE WHEN :good THEN :seq ELSE good_seq END, "
+                "estimate = CASE WHEN :fixity THEN :estimate ELSE estimate END, content = :content",
                 states,
             )
             root = merkle_root([leaves[i] for i in sorted(leaves)])
@@ -1304,7 +1355,7 @@ class Ledger:
         try:
             with contextlib.closing(
                 sqlite3.connect(
-                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+                    _connection_uri(self.path, readonly=True), uri=True, timeout=BUSY_TIMEOUT
                 )
             ) as db:
                 rows = db.execute(

@@ -13,6 +13,9 @@ that one class at its boundary and maps it to an exit status (see ``exit_status`
     ├── BagReadError              a path is not a bag archiver can open at all
     ├── LedgerError               the audit ledger cannot be opened or written
     ├── DepositError              a deposit target is unusable or a transfer failed
+    ├── WorkspaceError            this machine ran short (temporary space, quota, descriptors,
+    │                             memory) or refused our own temporary directory: says
+    │                             nothing about the bag, so it is never a finding against it
     ├── ClusterError              a Dask scheduler/worker unusable or lost (audit --scheduler)
     └── TimestampError            a TSA unreachable, or its token refused ([timestamp])
     IntegrityError                a check found damage (exit 1); carries the findings
@@ -67,6 +70,11 @@ class LedgerError(ArchiverError):
 
 class DepositError(ArchiverError):
     """A deposit target is unusable, or a transfer failed or did not verify."""
+
+
+class WorkspaceError(ArchiverError):
+    """The work could not be done here (no temporary space, quota, descriptors or memory; our
+    own temporary directory refused): not damage, never recorded against a bag."""
 
 
 class IntegrityError(ArchiverError):

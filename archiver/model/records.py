@@ -208,7 +208,7 @@ class Problem:
     """One thing ``verify`` found wrong with the ledger."""
 
     kind: str  # edited-run, edited-outcome, edited-event, changed-outcomes, deleted-run,
-    #            reordered-run, truncated, head-mismatch, missing-table
+    #            reordered-run, truncated, head-mismatch, missing-table, wiped
     message: str
     seq: int | None = None
     run_id: str | None = None

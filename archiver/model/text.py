@@ -4,6 +4,8 @@ File names, tag values and catalog cells are data, not text to trust: a message 
 embeds one must stay one line of reasonable length (``clip``), show a value unambiguously
 (``shown``), and never carry a terminal control sequence (``escape_controls``), so an
 ``ESC ] 0 ; ... BEL`` in a file name cannot retitle or clear the terminal that reads it.
+Likewise a CSV cell archiver writes is never a formula a spreadsheet runs
+(``spreadsheet_cell``).
 """
 
 from __future__ import annotations
@@ -73,3 +75,18 @@ def unexpected_error_line(command: str, inputs: Sequence[str], exc: BaseExceptio
         f"archiver: error: {command} {clip(given, 300)}: unexpected {clip(what, 200)} "
         "(exit 2; run with --debug for the traceback)"
     )
+
+
+# What a spreadsheet evaluates (OWASP "CSV injection"): a cell beginning with one of these.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` as a CSV cell no spreadsheet evaluates: one beginning with ``=``, ``+``,
+    ``-``, ``@``, a tab or a CR gets a leading ``'`` (shown as text, not run as a formula).
+
+    The one function for every CSV archiver writes. No exceptions for harmless-looking
+    values: ``-2`` or an EDTF year ``-0100`` gets the ``'`` too, since ``-2+3+cmd|...``
+    looks as harmless to a number test; the ``'`` is the cost of a cell that is never run.
+    """
+    return "'" + value if value.startswith(FORMULA_START) else value

@@ -57,7 +57,7 @@ def read_titles(bags: Iterable[str]) -> dict[str, str]:
 
 
 def _events(ledger_path: Path) -> list[RecordedEvent]:
-    with Ledger.open(ledger_path, create=False) as ledger:
+    with Ledger.open(ledger_path, readonly=True) as ledger:
         return ledger.events()
 
 
@@ -67,7 +67,7 @@ def collect(ledger_path: Path, *, now: datetime, verify: bool = True) -> Page:
     The events are read on a second connection while the bag summaries are read.
     """
     with ThreadPoolExecutor(1) as pool:
-        with Ledger.open(ledger_path, create=False) as ledger:
+        with Ledger.open(ledger_path, readonly=True) as ledger:
             reading = pool.submit(_events, ledger_path)
             runs = ledger.runs()
             summaries = ledger.bag_summaries()
