@@ -49,7 +49,7 @@ from archiver.model.errors import (
 )
 from archiver.model.findings import Finding
 from archiver.model.text import unexpected_error_line
-from archiver.storage.fileio import check_output_path
+from archiver.storage.fileio import check_output_path, remove_stale
 
 
 def _utc_now() -> datetime:
@@ -126,6 +126,10 @@ def deposit(
     if target.path is not None:
         check_output_path(target.path, bags, what="deposit target", directory=True)
     run = _Collector(target, path)
+    if target.path is not None:  # what a killed deposit left: its staging directories
+        for where in (target.path, target.path.parent):
+            for stale in remove_stale(where, "staging"):
+                run.warnings.append(f"removed {stale}, left by a deposit that was killed")
     started = clock()
     with Ledger.open(path) as ledger:
         try:
