@@ -21,10 +21,14 @@ from archiver.model.errors import ConfigError, LedgerError, MetadataError
 from archiver.model.settings import ArchiveConfig
 from archiver.policy import build_algorithms_problem, load_profile
 from archiver.storage.datadir import DEFAULT_ROOT, collection_ledger, legacy_ledger
+from archiver.storage.fileio import read_bounded
 from archiver.timestamp.settings import TimestampSettings
 
 # The settings file every command reads when --config is not given and the file is there.
 DEFAULT_CONFIG = Path("archive.toml")
+
+
+MAX_CONFIG_BYTES = 1 << 20  # archive.toml is a page of settings
 
 
 def parse_config(
@@ -50,6 +54,9 @@ def parse_config(
         algorithms=tuple(bag["algorithms"]),
         profile_identifier=bag["profile"],
         jurisdiction=_jurisdiction(data["rights"]["jurisdiction"], name),
+        rights_statement=data["rights"].get("statement"),
+        rights_license=data["rights"].get("license"),
+        access_rights=data["rights"].get("access"),
         deposit=data.get("deposit", {}),
         audit=data.get("audit", {}),
         timestamp=data.get("timestamp"),
@@ -68,7 +75,7 @@ def _jurisdiction(code: str, name: str) -> str:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file (the archive's settings are required)") from None
     except (OSError, UnicodeDecodeError) as exc:

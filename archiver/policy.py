@@ -29,6 +29,7 @@ import orjson
 
 from archiver.bag.tagfiles import Declaration, manifest_name, tag_values
 from archiver.bag.validator import BagPlan, Checker
+from archiver.metadata.premis import record_files
 from archiver.metadata.validation import SchemaSet, XmlSchemaName, schemas_dir
 from archiver.model.errors import ConfigError, MetadataError
 from archiver.model.findings import Finding, Kind
@@ -334,30 +335,39 @@ class FixityRecordChecker:
                     listed.setdefault(path, {}).setdefault(manifest.algorithm, digest)
         try:
             data = orjson.loads(_read_nofollow(plan.root / self.record))
-            file_record = data["file"]
-            path = "data/" + str(file_record["originalName"])
-            fixity = {str(f["algorithm"]): str(f["digest"]).lower() for f in file_record["fixity"]}
+            recorded: list[tuple[str, dict[str, str]]] = []
+            for file_record in record_files(data):
+                name = str(file_record["originalName"])  # data/... since folder items
+                path = name if name.startswith("data/") else "data/" + name
+                fixity = {
+                    str(f["algorithm"]): str(f["digest"]).lower() for f in file_record["fixity"]
+                }
+                recorded.append((path, fixity))
         except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             return []  # unreadable or malformed: the tag manifests and metadata checks report it
         found: list[Finding] = []
-        digests = listed.get(path)
-        if digests is None:
-            message = f"{self.record} records this file's fixity, but no payload manifest lists it"
-            return [Finding(Kind.FIXITY_RECORD_MISMATCH, plan.bag, path, message)]
-        for alg in sorted(fixity.keys() & digests.keys()):
-            if fixity[alg] != digests[alg].lower():
-                found.append(
-                    Finding(
-                        Kind.FIXITY_RECORD_MISMATCH,
-                        plan.bag,
-                        path,
-                        f"the payload manifest's {alg} differs from the fixity recorded in "
-                        f"{self.record} at build time (replaced and re-manifested?)",
-                        algorithm=alg,
-                        expected=fixity[alg],
-                        found=digests[alg],
-                    )
+        for path, fixity in recorded:
+            digests = listed.get(path)
+            if digests is None:
+                message = (
+                    f"{self.record} records this file's fixity, but no payload manifest lists it"
                 )
+                found.append(Finding(Kind.FIXITY_RECORD_MISMATCH, plan.bag, path, message))
+                continue
+            for alg in sorted(fixity.keys() & digests.keys()):
+                if fixity[alg] != digests[alg].lower():
+                    found.append(
+                        Finding(
+                            Kind.FIXITY_RECORD_MISMATCH,
+                            plan.bag,
+                            path,
+                            f"the payload manifest's {alg} differs from the fixity recorded in "
+                            f"{self.record} at build time (replaced and re-manifested?)",
+                            algorithm=alg,
+                            expected=fixity[alg],
+                            found=digests[alg],
+                        )
+                    )
         return found
 
 

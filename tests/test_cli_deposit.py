@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -343,3 +344,25 @@ def test_target_inside_the_bag_is_refused_before_anything_is_written(
     assert err.count("\n") == 1 and "inside the bag" in err
     assert sorted(str(p) for p in bag.rglob("*")) == before
     assert not (tmp_path / "l.sqlite").exists()
+
+
+@pytest.mark.parametrize("scheme", ["file", "ocfl"])
+def test_a_deposit_removes_the_staging_a_killed_deposit_left(
+    scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_fileio import dead_pid
+
+    from archiver.storage.fileio import STAGING_PREFIX
+
+    bag = make_bag(tmp_path)
+    target = tmp_path / "target"
+    target.mkdir()
+    planted = target / f"{STAGING_PREFIX}{dead_pid()}-00ff"  # kill -9 mid-copy left it
+    (planted / "statement-1" / "data").mkdir(parents=True)
+    live = target / f"{STAGING_PREFIX}{os.getpid()}-00ff"  # a running deposit's: left alone
+    live.mkdir()
+    uri = f"{scheme}://{target / 'root'}" if scheme == "ocfl" else f"file://{target}"
+    code = main(["deposit", str(bag), "--to", uri, "--ledger", str(tmp_path / "l.sqlite")])
+    assert code == 0, capsys.readouterr()
+    assert not planted.exists() and live.is_dir()
+    assert f"removed {planted}" in capsys.readouterr().err

@@ -14,12 +14,15 @@ import pytest
 from archiver.cli import main
 from archiver.draft.evidence import DRAFT_TERMS, Draft, Evidence
 from archiver.draft.row import DEFAULT_COLUMNS
+from archiver.metadata.rights import genre_terms
 from archiver.workflows import describe
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "draft_eval"
 T01 = EVAL / "t01_aktau_detentions.txt"
 T09 = EVAL / "t09_ru_numbered_persons.txt"
+PRESS_RELEASES = "http://id.loc.gov/authorities/genreForms/label/Press%20releases"
+PETITIONS = "http://id.loc.gov/authorities/genreForms/label/Petitions"
 
 
 def test_json_has_the_characterization_and_the_draft(capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,3 +158,38 @@ def test_csv_cells_a_spreadsheet_would_evaluate_are_quoted_in_every_column(
             assert cell in {"'" + v for v in HOSTILE}, (column, cell)
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
     assert row[header.index("dc.creator") :][:6] == ["'" + v for v in HOSTILE]
+
+
+def test_json_and_csv_carry_the_genre(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert {PRESS_RELEASES, PETITIONS} <= set(genre_terms())
+    assert "dcterms.type" in DRAFT_TERMS
+    assert main(["describe", "--draft", "--json", str(T01), str(T09)]) == 0
+    first, second = json.loads(capsys.readouterr().out)
+    assert first["draft"]["dcterms.type"] == [PRESS_RELEASES]  # "Joint statement ..."
+    [evidence] = first["evidence"]["dcterms.type"]
+    assert evidence["line"] == 8 and evidence["text"].startswith("Joint statement")
+    assert 0 < evidence["confidence"] <= 1 and "Press releases" in evidence["note"]
+    assert second["draft"]["dcterms.type"] == [PETITIONS]  # "Обращение к депутатам ..."
+    assert main(["describe", "--draft", "--csv", str(T01)]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["dcterms.type"] == PRESS_RELEASES
+    assert row["dcterms.rights"] == "" and row["dcterms.accessRights"] == ""  # never drafted
+
+
+def test_a_text_without_a_genre_cue_drafts_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text(
+        "Workers detained in Aktau\n\nAlmaty, 14 March 2019\n\n"
+        "The police detained eleven oil workers who had gathered peacefully in front of the "
+        "administration to ask for the wages owed to them since November.\n",
+        encoding="utf-8",
+    )
+    assert main(["describe", "--draft", "--json", str(path)]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert record["draft"]["dcterms.type"] == [] and record["evidence"]["dcterms.type"] == []
+    assert main(["describe", "--draft", "--csv", str(path)]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert dict(zip(rows[0], rows[1], strict=True))["dcterms.type"] == ""

@@ -55,8 +55,8 @@ def test_init_lays_out_a_collection_that_builds(
             ]
         )
     assert cli.main(["build"]) == 0, capsys.readouterr()
-    assert (tmp_path / "bags" / seed.stem / "bagit.txt").is_file()
-    assert cli.main(["validate", f"bags/{seed.stem}"]) == 0
+    assert (tmp_path / "bags" / "item-1" / "bagit.txt").is_file()  # named by dc.identifier
+    assert cli.main(["validate", "bags/item-1"]) == 0
 
 
 def test_init_makes_the_folder(tmp_path: Path) -> None:

@@ -22,11 +22,11 @@ import pytest
 from conftest import ROOT, SEED_NAMES, SOURCES, fixed_clock
 from xmlschema_validator import validate_xml_xmlschema
 
-from archiver.build.collection import BuildReport, bag_name_for, build_collection
+from archiver.build.collection import BuildReport, build_collection
 from archiver.config import load_config
 from archiver.metadata.validation import SchemaSet
 from archiver.model.clock import FixedClock
-from archiver.model.errors import CatalogError, ConfigError, OutputError, SourceError
+from archiver.model.errors import CatalogError, ConfigError, OutputError
 
 CONFIG = load_config(ROOT / "archive.toml")
 STEMS = [Path(n).stem for n in SEED_NAMES]
@@ -92,9 +92,11 @@ def test_bag_layout_is_exactly_the_design(built_collection: Path, stem: str) -> 
             f"data/{stem}.txt",
             "metadata/dc.json",
             "metadata/dc.xml",
+            "metadata/metadata.csv",
             "metadata/mets.xml",
             "metadata/premis.json",
             "metadata/premis.xml",
+            "ro-crate-metadata.json",
         ]
     )
     assert (built_collection / stem / "bagit.txt").read_bytes() == (
@@ -140,15 +142,16 @@ def test_premis_describes_the_ingest(built_collection: Path) -> None:
     stem = STEMS[0]
     premis = json.loads((built_collection / stem / "metadata" / "premis.json").read_text())
     source = (SOURCES / f"{stem}.txt").read_bytes()
-    fixity = {f["algorithm"]: f["digest"] for f in premis["file"]["fixity"]}
+    (file_record,) = premis["files"]
+    fixity = {f["algorithm"]: f["digest"] for f in file_record["fixity"]}
     assert fixity == {
         "sha256": hashlib.sha256(source).hexdigest(),
         "sha512": hashlib.sha512(source).hexdigest(),
     }
-    assert premis["file"]["size"] == len(source)
-    assert premis["file"]["originalName"] == f"{stem}.txt"
-    assert premis["file"]["format"]["registryKey"] == "x-fmt/111"
-    assert premis["file"]["encoding"] == "UTF-8"
+    assert file_record["size"] == len(source)
+    assert file_record["originalName"] == f"data/{stem}.txt"  # the path in the bag
+    assert file_record["format"]["registryKey"] == "x-fmt/111"
+    assert file_record["encoding"] == "UTF-8"
     types = [
         e["type"]["label"] if isinstance(e["type"], dict) else e["type"] for e in premis["events"]
     ]
@@ -378,13 +381,15 @@ def test_invalid_archive_toml(tmp_path: Path) -> None:
         load_config(bad)
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["../escape.txt", ".hidden.txt", "white space.txt", "a/b.txt", "p.t%41t", "x" * 250 + ".txt"],
-)
-def test_hostile_source_names_cannot_name_a_bag(name: str) -> None:
-    with pytest.raises(SourceError, match="cannot name a bag"):
-        bag_name_for(name)
+@pytest.mark.parametrize("name", ["../escape.txt", "a/b.txt", "/abs.txt", "x" * 252 + ".txt"])
+def test_hostile_catalog_names_fail_their_row(
+    name: str, source_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    sources = source_tree(edit_catalog(lambda rows: rows[1].__setitem__(0, name)))
+    report = build(sources, tmp_path / "out")
+    failed = {o.source: o.reason for o in report.failed}
+    assert "row 2, column filename" in failed[name]
+    assert not (tmp_path / "out" / STEMS[0]).exists()
 
 
 def test_build_of_requested_sources_only(tmp_path: Path) -> None:
@@ -419,13 +424,15 @@ def test_symlinked_source_is_refused(source_tree: Callable[..., Path], tmp_path:
     assert not (tmp_path / "out" / STEMS[1]).exists()
 
 
-def test_directory_named_as_source(source_tree: Callable[..., Path], tmp_path: Path) -> None:
+def test_an_empty_folder_named_as_source_fails(
+    source_tree: Callable[..., Path], tmp_path: Path
+) -> None:
     sources = source_tree()
     (sources / SEED_NAMES[1]).unlink()
     (sources / SEED_NAMES[1]).mkdir()
     report = build(sources, tmp_path / "out", sources=[sources / SEED_NAMES[1]])
     (failed,) = report.failed
-    assert "is not a regular file" in failed.reason
+    assert "holds no file" in failed.reason
 
 
 def test_damaged_existing_manifest_is_a_clear_failure(collection_copy: Path) -> None:
@@ -558,24 +565,21 @@ def test_parallel_build_matches_sequential(tmp_path: Path, monkeypatch: pytest.M
     assert [o.source for o in two.outcomes] == names
     assert two.count("built") == 69 and two.outcomes[33].status == "failed"
     assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
-    assert len(tree_digest(tmp_path / "two")) == 69 * 12
+    assert len(tree_digest(tmp_path / "two")) == 69 * 14  # 13 tag files and the payload
     assert no_debris(tmp_path / "two")
 
 
-def test_sources_sharing_a_bag_name_are_built_in_order(
+def test_sources_sharing_a_stem_get_bags_of_their_own_in_parallel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names = [f"s{i:03d}.txt" for i in range(65)] + ["s000.md"]  # both go to bag s000
+    names = [f"s{i:03d}.txt" for i in range(65)] + ["s000.md"]  # one stem, two identifiers
     sources = many_sources(tmp_path, names)
     handed = spy_on_pool(monkeypatch)
     report = build(sources, tmp_path / "out", workers=2)
-    assert handed == []
+    assert handed == [66]
     assert [o.source for o in report.outcomes] == sorted(names)
-    by_source = {o.source: o for o in report.outcomes}
-    assert by_source["s000.md"].status == "built"  # first in source order
-    assert by_source["s000.txt"].status == "failed"
-    assert "bag exists" in by_source["s000.txt"].reason
-    assert report.count("built") == 65
+    assert report.count("built") == 66
+    assert len(list((tmp_path / "out").iterdir())) == 66
 
 
 def spy_on_install(monkeypatch: pytest.MonkeyPatch, out: Path) -> list[str]:
@@ -624,10 +628,10 @@ def test_a_batch_is_flushed_once_before_its_renames(
     first = build_module.BATCH - 1  # the batch holding the failed source
     assert calls == [
         f"flush {first} staged",
-        *(f"rename s{i:03d}" for i in range(build_module.BATCH) if i != 1),
+        *(f"rename many-{i:03d}" for i in range(build_module.BATCH) if i != 1),
         "flush renames",
         "flush 2 staged",
-        *(f"rename s{i:03d}" for i in range(build_module.BATCH, len(names))),
+        *(f"rename many-{i:03d}" for i in range(build_module.BATCH, len(names))),
         "flush renames",
     ]
     assert no_debris(out)
@@ -672,18 +676,17 @@ def test_a_refused_rename_flush_fails_the_bags_it_would_have_made_durable(
         assert outcome.bag is not None and Path(outcome.bag).is_dir()
 
 
-def test_sources_naming_one_bag_go_to_separate_batches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sources_of_one_stem_share_a_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sources = many_sources(tmp_path, ["a.md", "a.txt", "b.txt"])
     out = tmp_path / "out"
     calls = spy_on_install(monkeypatch, out)
     report = build(sources, out, workers=1)
-    assert [o.status for o in report.outcomes] == ["built", "failed", "built"]
-    assert "bag exists" in report.outcomes[1].reason
-    assert calls == ["flush 1 staged", "rename a", "flush renames"] + [
-        "flush 1 staged",
-        "rename b",
+    assert [o.status for o in report.outcomes] == ["built", "built", "built"]
+    assert calls == [
+        "flush 3 staged",
+        "rename many-000",
+        "rename many-001",
+        "rename many-002",
         "flush renames",
     ]
 
@@ -702,9 +705,9 @@ def test_large_sources_are_flushed_before_the_batch_is_full(
     calls = spy_on_install(monkeypatch, out)
     report = build(sources, out, workers=1)
     assert report.count("built") == 3
-    assert calls == ["flush 2 staged", "rename a", "rename b", "flush renames"] + [
+    assert calls == ["flush 2 staged", "rename many-000", "rename many-001", "flush renames"] + [
         "flush 1 staged",
-        "rename c",
+        "rename many-002",
         "flush renames",
     ]
 
@@ -720,7 +723,7 @@ def test_a_failed_sources_copy_is_removed_before_the_batch_ends(
     real_verify = BagVerifier.verify
 
     def verify(self: BagVerifier, bag: Path, label: str, tags: object) -> None:
-        if label.endswith("/b.txt"):
+        if label.endswith("/many-001"):  # b.txt's bag
             raise BagVerificationError(f"{label}: made to fail")
         real_verify(self, bag, label, tags)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import bagit
 import pytest
 
+from archiver.bag.identity import bag_identifier
 from archiver.deposit.source import (
     InvalidBagError,
-    bag_identifier,
     compare_digests,
     fingerprint,
     require_bag,

@@ -13,6 +13,7 @@ from archiver.config import load_config
 from archiver.metadata.dublin_core import Capture, DublinCoreRecord
 from archiver.metadata.ingest import (
     Ingest,
+    IngestFile,
     agents_for,
     archiver_agent_id,
     catalog_facts,
@@ -39,14 +40,18 @@ def ingest(
 ) -> Ingest:
     return Ingest(
         source_name="s.txt",
-        payload_path="data/s.txt",
-        size=len(data),
-        digests={
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "sha512": hashlib.sha512(data).hexdigest(),
-        },
-        text=text,
-        format=fmt,
+        files=(
+            IngestFile(
+                path="data/s.txt",
+                size=len(data),
+                digests={
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "sha512": hashlib.sha512(data).hexdigest(),
+                },
+                text=text,
+                format=fmt,
+            ),
+        ),
         dc=DublinCoreRecord("s.txt", (("dc.title", ("T",)), ("dc.identifier", ("stmt-1",)))),
         time="2026-01-02T03:04:05+00:00",
     )

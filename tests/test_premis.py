@@ -147,8 +147,8 @@ def test_record_order_and_content() -> None:
     ]
     assert [a.identifier for a in built.agents] == ["archiver-0.1.0", "org-example"]
     data = built.to_json()
-    assert [f["algorithm"] for f in data["file"]["fixity"]] == ["sha256", "sha512"]
-    assert data["file"]["identifier"] == {"type": "UUID", "value": FILE.identifier}
+    assert [f["algorithm"] for f in data["files"][0]["fixity"]] == ["sha256", "sha512"]
+    assert data["files"][0]["identifier"] == {"type": "UUID", "value": FILE.identifier}
     assert data["agents"][0]["identifier"] == {"type": "local", "value": "archiver-0.1.0"}
     assert data["events"][1]["typeURI"] == EVENT_TYPES["ingestion"]
 
@@ -219,10 +219,12 @@ def test_entity_package_and_file_are_related_and_the_title_is_not_premis() -> No
     data = record().to_json()
     assert data["intellectualEntity"]["identifier"] == {"type": "local", "value": "000"}
     assert "title" not in data["intellectualEntity"]
+    data["file"] = data["files"][0]
     related = {
         kind: [(r["subType"], r["relatedObject"]["value"]) for r in data[kind]["relationships"]]
         for kind in ("intellectualEntity", "package", "file")
     }
+    del data["file"]
     assert related == {
         "intellectualEntity": [("is Represented By", PACKAGE)],
         "package": [("represents", "000"), ("includes", FILE.identifier)],
@@ -410,7 +412,7 @@ def test_events_document_rejects(objects: list[str], message: str) -> None:
 def test_render_xml_rejects_malformed_json() -> None:
     data = record().to_json()
     broken = copy.deepcopy(data)
-    del broken["file"]["fixity"]
+    del broken["files"][0]["fixity"]
     with pytest.raises(MetadataError, match="missing or malformed field 'fixity'"):
         render_xml(broken)
 

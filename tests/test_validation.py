@@ -242,10 +242,10 @@ def premis_json() -> dict[str, Any]:
 
 BAD_PREMIS_JSON = [
     (["premisVersion"], "2.2", "premis.json: #/premisVersion: '3.0' was expected"),
-    (["file", "fixity", 0, "digest"], "0" * 63, "premis.json: #/file/fixity/0/digest"),
-    (["file", "fixity", 0, "algorithm"], "md5", "premis.json: #/file/fixity/0/algorithm"),
-    (["file", "size"], -1, "premis.json: #/file/size: -1 is less than the minimum of 0"),
-    (["file", "format", "registryKey"], "fmt-111", "premis.json: #/file/format/registryKey"),
+    (["files", 0, "fixity", 0, "digest"], "0" * 63, "premis.json: #/files/0/fixity/0/digest"),
+    (["files", 0, "fixity", 0, "algorithm"], "md5", "premis.json: #/files/0/fixity/0/algorithm"),
+    (["files", 0, "size"], -1, "premis.json: #/files/0/size: -1 is less than the minimum of 0"),
+    (["files", 0, "format", "registryKey"], "fmt-111", "premis.json: #/files/0/format/registryKey"),
     (
         ["events", 0, "typeURI"],
         "http://id.loc.gov/vocabulary/preservation/eventType/fix",
@@ -260,11 +260,11 @@ BAD_PREMIS_JSON = [
     (["agents"], [], "premis.json: #/agents: [] should be non-empty"),
     (["rights", 0, "copyrightStatus"], "maybe", "#/rights/0/copyrightStatus"),
     (
-        ["file", "identifier"],
+        ["files", 0, "identifier"],
         {"type": "UUID", "value": "f1"},
-        "premis.json: #/file/identifier/value",
+        "premis.json: #/files/0/identifier/value",
     ),
-    (["file", "checksum"], "x", "premis.json: #/file: Additional properties are not allowed"),
+    (["files", 0, "checksum"], "x", "#/files/0: Additional properties are not allowed"),
 ]
 
 

@@ -397,3 +397,34 @@ def test_the_large_file_bag_is_intact(tmp_path: Path) -> None:
 
     bag = _large_file_bag(tmp_path, files=3, size=2 << 20)  # digests computed
     assert audit([bag], workers=2, checkers=(), pool_min_bytes=0).valid
+
+
+@needs_two_cores
+def test_sigterm_at_many_moments_of_a_parallel_build_always_stops_it(tmp_path: Path) -> None:
+    # The pool's close once waited for its task queue's feeder thread to flush into a pipe
+    # that no worker read any more: about one stop in four hung until SIGKILL.
+    corpus = many_sources(tmp_path, [f"s{i:03d}.txt" for i in range(160)])
+    moments = [0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0]
+    for n, delay in enumerate(moments):
+        out = tmp_path / f"bags{n}"
+        proc = start_cli(
+            "build", "--catalog", str(corpus / "metadata.csv"), "--out", str(out),
+            "--config", str(ROOT / "archive.toml"), cwd=tmp_path,
+        )  # fmt: skip
+        workers: set[int] = set()
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers.update(children_of(proc.pid))
+            time.sleep(0.01)
+        workers.update(children_of(proc.pid))
+        proc.terminate()
+        code, err = finish(proc)  # GUARD_SECONDS: a hang fails here instead of waiting forever
+        # 143: stopped; -SIGTERM: signalled before Python set its handler (a shell says 143
+        # too); 0: it had finished
+        assert code in (128 + signal.SIGTERM, -signal.SIGTERM, 0), (delay, code, err)
+        left = [pid for pid in workers if running(pid)]
+        assert not left, (delay, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left])
+        if out.is_dir():
+            assert not [p for p in out.iterdir() if p.name.startswith(".")], (delay, err)
+            for bag in out.iterdir():
+                bagit.Bag(str(bag)).validate(fast=True)

@@ -8,6 +8,12 @@ fetch-file check) for every manifest and ``fetch.txt`` entry, with the entry alr
 ``bagit.CHECKSUM_ALGOS``. Checked with bagit-python 1.9.0;
 ``tests/test_bagit_staged.py`` checks that the private method still exists with that
 signature and is still what ``validate`` calls on an unsafe manifest entry.
+
+Also extends ``Bag._load_manifests`` (private, 1.9.0): bagit-python decodes only ``%0D``
+and ``%0A`` in manifest paths, not the ``%25`` RFC 8493 section 2.1.3 requires for ``%``
+(LibraryOfCongress/bagit-python issue #157, open), so a conforming bag with a ``%`` in a
+file name fails its validation. After bagit-python has loaded the manifests, the entries'
+``%25`` are decoded too, so the staged check validates what RFC 8493 says the bag holds.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class StagedBag(bagit.Bag):  # type: ignore[misc]
     """
 
     _root_files: frozenset[str] | None = None
+    entries: dict[str, dict[str, str]]  # bagit-python's: manifest path -> {algorithm: digest}
 
     def _files_named(self, prefix: str) -> Iterator[str]:
         if self._root_files is None:
@@ -49,6 +56,11 @@ class StagedBag(bagit.Bag):  # type: ignore[misc]
 
     def tagmanifest_files(self) -> Iterator[str]:
         return self._files_named("tagmanifest")
+
+    def _load_manifests(self) -> None:
+        super()._load_manifests()
+        if any("%25" in path for path in self.entries):
+            self.entries = {path.replace("%25", "%"): d for path, d in self.entries.items()}
 
     def _path_is_dangerous(self, path: str) -> bool:
         # Absolute, or '~' (which bagit-python would expand): dangerous. bagit-python has

@@ -1,10 +1,22 @@
-"""Building bags: one BagIt preservation package per source file.
+"""Building bags: one BagIt preservation package per catalog item.
 
-For each source: check its catalog row (Dublin Core), read it once to copy it into a
-staging bag while hashing and profiling it, identify its format, describe it in PREMIS,
-validate both records (JSON Schema, then XSD), write the tag files, check the staging bag
-with bagit-python and the BagIt profile, and only then rename it into place. Errors for
-one source never stop the others, and never leave a partial bag.
+An item is a catalog row: the file or folder its ``filename`` names, described by the row.
+Its bag is named by its ``dc.identifier`` (``archiver.model.identity``), so two items
+never share a bag: before anything is written, ``plan_bags`` refuses a run in which two
+rows would share one (on a case-folding file system too), or a row would go to an
+existing bag that holds another item, with or without ``--replace``.
+
+For each item: check its row (Dublin Core), read each of its files once to copy it into a
+staging bag while hashing and profiling it (``writer.write_item``; a folder keeps its
+whole tree and every name exactly), identify each file's format, describe them in PREMIS
+and METS, validate the records (JSON Schema, then XSD), write the tag files, check the
+staging bag with bagit-python and the BagIt profile, and only then rename it into place.
+Errors for one item never stop the others, and never leave a partial bag.
+
+Names: a file or folder keeps the exact name its file system gives it (no Unicode
+normalization is applied to what is stored); a catalog ``filename`` finds its source by
+comparing both in NFC, so a catalog saved on macOS (NFD) finds the files on Linux (NFC)
+and the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +30,7 @@ import multiprocessing.process
 import multiprocessing.queues
 import os
 import queue
-import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,8 +42,10 @@ from typing import Any
 import orjson
 
 from archiver import __version__
+from archiver.bag.identity import bag_identifier
 from archiver.bag.render import manifests_for
 from archiver.bag.tagfiles import parse_declaration, parse_manifest, split_lines
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.build.characterize import FormatIdentifier
 from archiver.build.tagfile_plan import PayloadFile, bag_info_tags, plan_tag_files
 from archiver.build.writer import (
@@ -40,16 +54,19 @@ from archiver.build.writer import (
     flush_renames,
     make_durable,
     move_into_place,
-    write_payload,
+    name_problem,
+    write_item,
     write_tag_files,
 )
 from archiver.config import timestamp_settings
+from archiver.metadata.archivematica import extra_metadata_files
 from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
-from archiver.metadata.dublin_core import DublinCoreRecord, record_from_row
+from archiver.metadata.dublin_core import DublinCoreRecord, RightsDefaults, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
 from archiver.metadata.dublin_core import serialize_xml as serialize_dc_xml
 from archiver.metadata.ingest import (
     Ingest,
+    IngestFile,
     Timestamping,
     agents_for,
     catalog_facts,
@@ -62,12 +79,27 @@ from archiver.metadata.mets import render_tree as render_mets_tree
 from archiver.metadata.mets import serialize_xml as serialize_mets_xml
 from archiver.metadata.premis import TreeRenderer
 from archiver.metadata.premis import serialize_xml as serialize_premis_xml
+from archiver.metadata.rocrate import rocrate_bytes
 from archiver.metadata.validation import SchemaSet
-from archiver.model.errors import ArchiverError, ConflictError, OutputError, SourceError
+from archiver.model.errors import (
+    ArchiverError,
+    BagReadError,
+    ConflictError,
+    OutputError,
+    SourceError,
+)
 from archiver.model.findings import Severity
+from archiver.model.identity import IdentityError, bag_directory_name, collision_key
 from archiver.model.settings import ArchiveConfig
 from archiver.policy import StagedTags
-from archiver.storage.fileio import hash_file, remove_stale, staging_dir, write_back_watch
+from archiver.storage.fileio import (
+    hash_file,
+    read_bounded,
+    remove_stale,
+    staging_dir,
+    walk_tree,
+    write_back_watch,
+)
 from archiver.storage.workers import init_worker, worker_context
 from archiver.timestamp.bags import (
     BAG_TOKEN,
@@ -78,14 +110,13 @@ from archiver.timestamp.bags import (
 )
 
 CATALOG_NAME = "metadata.csv"
+ROCRATE_FILE = "ro-crate-metadata.json"
 PARALLEL_MIN_SOURCES = 64  # below this a pool costs more than it saves
 BATCH = 16  # bags flushed to disk together (one syncfs), and handed to a worker at a time
 BATCH_BYTES = 64 << 20  # ... or fewer, once their payloads add up to this much
 CLOSE_GRACE_SECONDS = 60.0  # how long a closing pool waits for a worker to finish its chunk
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 _Planned = tuple[str, Path, CatalogRow | None]
-MAX_NAME_BYTES = 200  # leaves room for the staging directory's prefix and suffix
 
 
 class BuildStatus(StrEnum):
@@ -146,57 +177,115 @@ class BuildReport:
         return tuple(o for o in self.outcomes if o.status == BuildStatus.FAILED)
 
 
-def bag_name_for(source_name: str) -> str:
-    """The bag directory name for a source file: its name without the extension."""
-    stem = Path(source_name).stem
-    if not _SAFE_NAME.match(source_name) or len(source_name.encode()) > MAX_NAME_BYTES:
-        raise SourceError(
-            f"{source_name}: file name cannot name a bag "
-            f"(use at most {MAX_NAME_BYTES} letters, digits, '.', '_' and '-', "
-            "starting with a letter or digit)"
-        )
-    return stem
+def bag_name_of(row: CatalogRow) -> str:
+    """The directory name of the row's bag: its first ``dc.identifier`` (else the file
+    name's stem, the catalog's identifier of a row without one), encoded by
+    ``archiver.model.identity.bag_directory_name``; SourceError names the row if none."""
+    identifier = row.identifiers[0]
+    try:
+        return bag_directory_name(identifier)
+    except IdentityError as exc:
+        raise SourceError(f"{row.where('dc.identifier')}: {exc}") from None
 
 
-def _distinct_batches(planned: Sequence[_Planned]) -> Iterator[list[_Planned]]:
-    """``planned`` cut, in order, into runs in which no two sources name the same bag."""
-    batch: list[_Planned] = []
-    bags: set[str] = set()
-    for item in planned:
+def plan_bags(planned: Sequence[_Planned], out_dir: Path) -> None:
+    """Refuse, before anything is written, a run in which two items would share a bag.
+
+    ConflictError names both rows (or the row and the existing bag) when two rows' bags
+    would be one directory (the same name, or names equal once case and Unicode
+    normalization are folded, as macOS and Windows do), or when a row's bag exists in
+    ``out_dir`` and holds another item (its External-Identifier is not the row's
+    identifier), whether or not ``--replace`` was given: a correction replaces the bag of
+    the same item only. Rows whose bag cannot be named fail on their own when built.
+    """
+    seen: dict[str, CatalogRow] = {}
+    existing: dict[str, str] = {}
+    try:
+        with os.scandir(out_dir) as entries:
+            for entry in entries:
+                if not entry.name.startswith("."):
+                    existing[collision_key(entry.name)] = entry.name
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot list the output directory: {exc.strerror}") from None
+    problems: list[str] = []
+    for _, _, row in planned:
+        if row is None or row.problems:
+            continue
         try:
-            bag = bag_name_for(item[0])
+            bag = bag_name_of(row)
         except SourceError:
-            bag = item[0]  # it fails alone when staged
-        if bag in bags:
-            yield batch
-            batch, bags = [], set()
-        batch.append(item)
-        bags.add(bag)
-    if batch:
-        yield batch
+            continue
+        key = collision_key(bag)
+        if key in seen:
+            other = seen[key]
+            problems.append(
+                f"{row.source}: rows {other.row} and {row.row} would share the bag "
+                f"{out_dir / bag} (identifiers {other.identifiers[0]!r} and "
+                f"{row.identifiers[0]!r}); give each item its own dc.identifier"
+            )
+            continue
+        seen[key] = row
+        present = existing.get(key)
+        if present is None:
+            continue
+        holder = _holder(out_dir / present)
+        mine = unicodedata.normalize("NFC", row.identifiers[0])
+        if present != bag or (holder is not None and unicodedata.normalize("NFC", holder) != mine):
+            held = f"the item {holder!r}" if holder is not None else "no archiver bag"
+            problems.append(
+                f"{row.where('dc.identifier')}: its bag {out_dir / bag} would be "
+                f"{out_dir / present}, which holds {held}, not {row.identifiers[0]!r} "
+                "(a bag is replaced only by a build of its own item)"
+            )
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConflictError(f"{problems[0]}{more}; nothing was built")
+
+
+def _holder(bag: Path) -> str | None:
+    """The identifier of the item an existing bag holds (None: not one of archiver's)."""
+    if not (bag / "bag-info.txt").is_file():
+        return None
+    try:
+        identifier, from_bag_info = bag_identifier(bag)
+    except BagReadError:
+        return None
+    return identifier if from_bag_info else None
 
 
 def plan_sources(
     catalog: Catalog, source_dir: Path, requested: Sequence[Path]
 ) -> list[tuple[str, Path, CatalogRow | None]]:
-    """(display name, path, catalog row or None) for every source to build.
+    """(display name, path, catalog row or None) for every item to build.
 
-    With no ``requested`` files, every file in ``source_dir`` (except the catalog and
-    hidden files) and every catalog row is taken, so a file without a row and a row
-    without a file both show up as failures.
+    With no ``requested`` paths, every file and folder in ``source_dir`` (except the
+    catalog and hidden names) and every catalog row is taken, so a source without a row
+    and a row without a source both show up as failures. A row finds its source by name
+    compared in NFC (``_nfc``); the path keeps the name as the file system has it.
     """
     rows: dict[str, CatalogRow] = {}
     for row in catalog.rows:  # as Catalog.row_for: the first row naming a file is its row
-        rows.setdefault(row.filename, row)  # (row_for scans every row: 10,000 sources took 2 s)
+        rows.setdefault(_nfc(row.filename), row)  # (row_for scans every row: 10,000 took 2 s)
     if requested:
-        return [(p.name, p, rows.get(p.name)) for p in requested]
-    names = {
-        p.name
-        for p in source_dir.iterdir()
-        if p.is_file() and p.name != CATALOG_NAME and not p.name.startswith(".")
-    }
-    names.update(catalog.filenames)
-    return [(n, source_dir / n, rows.get(n)) for n in sorted(names)]
+        return [(p.name, p, rows.get(_nfc(p.name))) for p in requested]
+    on_disk: dict[str, str] = {}
+    with os.scandir(source_dir) as entries:
+        for entry in entries:
+            if entry.name != CATALOG_NAME and not entry.name.startswith("."):
+                on_disk.setdefault(_nfc(entry.name), entry.name)
+    planned: dict[str, tuple[str, Path, CatalogRow | None]] = {}
+    for key, name in on_disk.items():
+        found = rows.get(key)
+        planned[key] = (found.filename if found else name, source_dir / name, found)
+    for key, row in rows.items():
+        planned.setdefault(key, (row.filename, source_dir / row.filename, row))
+    return [planned[key] for key in sorted(planned)]
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
 
 
 class Builder:
@@ -221,6 +310,11 @@ class Builder:
         self.identifier = FormatIdentifier()
         self.verifier = BagVerifier()
         self.premis_renderer = TreeRenderer()
+        self.rights = RightsDefaults(
+            statement=config.rights_statement,
+            license=config.rights_license,
+            access=config.access_rights,
+        )
         self.agents = agents_for(
             config, current_toolset(self.identifier.agent_version, self.verifier.bagit_version)
         )
@@ -246,16 +340,9 @@ class Builder:
         Each bag is staged and verified; then one flush puts every staged bag on disk
         (``writer.make_durable``; early, once ``BATCH_BYTES`` of payload are staged),
         each is renamed into place, and one flush puts the renames on disk. A bag is
-        reported built only after that. Sources naming the
-        same bag go to separate batches, so a later one sees the earlier one's bag.
-        Never raises ArchiverError: a failure is that source's outcome.
+        reported built only after that. The items go to distinct bags (``plan_bags``).
+        Never raises ArchiverError: a failure is that item's outcome.
         """
-        outcomes: list[BuildOutcome] = []
-        for batch in _distinct_batches(planned):
-            outcomes += self._build_distinct(batch)
-        return outcomes
-
-    def _build_distinct(self, planned: Sequence[_Planned]) -> list[BuildOutcome]:
         outcomes: dict[int, BuildOutcome] = {}
         with contextlib.ExitStack() as stack:  # removes every staging bag not renamed
             flush = stack.enter_context(write_back_watch(self.out_dir))  # before writing
@@ -289,9 +376,9 @@ class Builder:
             raise SourceError(f"{source}: no row for this file in the catalog")
         for problem in row.problems:
             raise SourceError(problem)
-        dc = record_from_row(row)
+        dc = record_from_row(row, self.rights)
         dc_json = dc.to_json()
-        bag_name = bag_name_for(name)
+        bag_name = bag_name_of(row)
         check_source(source, row.where("filename"))
         destination = self.out_dir / bag_name
         existing = destination.exists()
@@ -306,7 +393,7 @@ class Builder:
                 )
         with contextlib.ExitStack() as own:  # a failed source's copy goes at once
             staging = own.enter_context(staging_dir(destination))
-            size = self._assemble(staging, name, source, dc, dc_json)
+            size = self._assemble(staging, name, source, dc, dc_json, bag_name)
             stack.enter_context(own.pop_all())  # a verified one stays until its batch ends
         return _Staged(name, source, dc, staging, destination, existing, size)
 
@@ -364,11 +451,11 @@ class Builder:
     def _compare_existing(
         self, bag: Path, source: Path, name: str, dc: DublinCoreRecord
     ) -> str | None:
-        """None if the bag already holds this source and description, else what differs."""
+        """None if the bag already holds this item and description, else what differs."""
         try:
-            manifest_text = (bag / "manifest-sha256.txt").read_text(encoding="utf-8")
-            old_dc = json.loads((bag / "metadata" / "dc.json").read_text(encoding="utf-8"))
-            old_premis = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
+            manifest_text = read_bounded(bag / "manifest-sha256.txt", MAX_TAG_BYTES).decode()
+            old_dc = json.loads(read_bounded(bag / "metadata" / "dc.json", MAX_TAG_BYTES))
+            old_premis = json.loads(read_bounded(bag / "metadata" / "premis.json", MAX_TAG_BYTES))
             if not (bag / "metadata" / "mets.xml").is_file():
                 return "has no METS document (metadata/mets.xml)"
         except (OSError, ValueError):
@@ -382,8 +469,7 @@ class Builder:
         )
         if any(issue.severity is Severity.ERROR for issue in issues):
             return "its manifest-sha256.txt is damaged (validate it)"
-        digests, _ = _read_source(source, ("sha256",))
-        if manifest.entries.get(f"data/{name}") != digests["sha256"]:
+        if manifest.entries != _source_digests(source, f"data/{source.name}"):
             return f"its payload differs from {source}"
         if old_dc != dc.to_json():
             return "its Dublin Core record differs from the catalog row"
@@ -400,16 +486,30 @@ class Builder:
         source: Path,
         dc: DublinCoreRecord,
         dc_json: dict[str, Any],
+        bag_name: str,
     ) -> int:
-        """Write and verify the bag in ``staging``; its payload's size."""
+        """Write and verify the bag in ``staging``; its payload's size.
+
+        The payload is ``data/`` + the source's own name (a file, or a folder and its tree).
+        """
         algorithms = self.config.algorithms
-        payload_path = f"data/{name}"
-        digests, size, text = write_payload(source, staging / payload_path, algorithms)
-        fmt = self.identifier.identify(source, text)
+        copied = write_item(source, f"data/{source.name}", staging, algorithms)
+        files = tuple(
+            IngestFile(
+                path=c.path,
+                size=c.size,
+                digests=c.digests,
+                text=c.text,
+                format=self.identifier.identify(c.source, c.text),
+            )
+            for c in sorted(copied, key=lambda c: c.path)
+        )
         now = self.clock()
         config, stamp, token_files = self.config, None, {}
         if self.stamp is not None:  # TimestampError: this source fails, its staging goes
-            stamped = manifests_for({payload_path: digests}, algorithms, prefix="manifest")
+            stamped = manifests_for(
+                {f.path: f.digests for f in files}, algorithms, prefix="manifest"
+            )
             token = self.stamp(stamped[STAMPED_FILE])
             if config.profile_identifier == PLAIN_PROFILE:  # the profile that allows it
                 config = dataclasses.replace(config, profile_identifier=TIMESTAMP_PROFILE)
@@ -424,23 +524,20 @@ class Builder:
             token_files = {BAG_TOKEN: token.response}
         ingest = Ingest(
             source_name=name,
-            payload_path=payload_path,
-            size=size,
-            digests=digests,
-            text=text,
-            format=fmt,
+            files=files,
             dc=dc,
             time=now.isoformat(timespec="seconds"),
+            folder=source.is_dir(),
         )
         premis_json = describe_ingest(ingest, config, self.agents, stamp).to_json()
-        label = f"{self.config.collection_id}/{name}"
+        label = f"{self.config.collection_id}/{bag_name}"
         self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
         self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
         dc_tree = render_dc_tree(dc)
         premis_tree = self.premis_renderer.render(premis_json)
         self.schemas.validate_tree(dc_tree, "dc", f"{label}: metadata/dc.xml")
         self.schemas.validate_tree(premis_tree, "premis", f"{label}: metadata/premis.xml")
-        payload = [PayloadFile(payload_path, size, digests)]
+        payload = [PayloadFile(f.path, f.size, f.digests) for f in files]
         mets_tree = render_mets_tree(
             MetsHeader(
                 created=ingest.time,
@@ -449,11 +546,11 @@ class Builder:
                 software="archiver",
                 software_version=__version__,
                 label=dc.title,
-                bag_name=bag_name_for(name),
+                bag_name=bag_name,
             ),
             dc_tree,
             premis_tree,
-            [MetsFile(f.path, f.size, f.digests, fmt.mime_type) for f in payload],
+            [MetsFile(f.path, f.size, f.digests, f.format.mime_type) for f in files],
         )
         self.schemas.validate_tree(mets_tree, "mets", f"{label}: metadata/mets.xml")
         metadata = {  # the XML written is the serialization of the trees just validated
@@ -463,6 +560,15 @@ class Builder:
             "metadata/premis.json": _json_bytes(premis_json),
             "metadata/premis.xml": serialize_premis_xml(premis_tree),
             **token_files,
+            # Archivematica reads its own metadata/metadata.csv; RO-Crate tools the crate's
+            # metadata file at its root, the bag's (the payload in data/ stays untouched)
+            **extra_metadata_files(dc, source.name),
+            ROCRATE_FILE: rocrate_bytes(
+                dc,
+                [(f.path, f.size, f.digests, f.format.mime_type) for f in files],
+                date_published=ingest.time,
+                publisher=self.config.organization,
+            ),
         }
         bag_info = bag_info_tags(
             config,
@@ -474,24 +580,39 @@ class Builder:
             bagging_time=now,
         )
         self.schemas.validate_json(dict(bag_info), "bag-info", f"{label}: bag-info.txt")
-        files = plan_tag_files(
+        tag_files = plan_tag_files(
             algorithms=algorithms, payload=payload, bag_info=bag_info, metadata_files=metadata
         )
-        write_tag_files(staging, files)
-        declaration, _ = parse_declaration(files["bagit.txt"])
-        tags = StagedTags(label, declaration, bag_info, tuple(sorted(files)))
+        write_tag_files(staging, tag_files)
+        declaration, _ = parse_declaration(tag_files["bagit.txt"])
+        tags = StagedTags(label, declaration, bag_info, tuple(sorted(tag_files)))
         self.verifier.verify(staging, label, tags)
-        return size
+        return sum(f.size for f in files)
 
 
 def check_source(source: Path, where: str) -> None:
-    """Refuse a source that is missing, a link (never followed) or not a regular file."""
+    """Refuse a source that is missing or a link (never followed); a folder is an item
+    of several files, anything else but a regular file is refused too."""
     if source.is_symlink():
         raise SourceError(f"{where}: source {source} is a symbolic link (links are not followed)")
     if not source.exists():
-        raise SourceError(f"{where}: source file {source} does not exist")
-    if not source.is_file():
-        raise SourceError(f"{where}: source {source} is not a regular file")
+        raise SourceError(f"{where}: source {source} does not exist")
+    if not (source.is_file() or source.is_dir()):
+        raise SourceError(f"{where}: source {source} is not a regular file or a folder")
+    problem = name_problem(source.name)
+    if problem is not None:
+        raise SourceError(f"{where}: source {source}: {problem}")
+
+
+def _source_digests(source: Path, item_path: str) -> dict[str, str]:
+    """{payload path: sha256} of an item as it would be bagged at ``item_path``."""
+    if not source.is_dir():
+        return {item_path: _read_source(source, ("sha256",))[0]["sha256"]}
+    found: dict[str, str] = {}
+    for rel, entry in walk_tree(source):
+        if entry.is_file(follow_symlinks=False):
+            found[f"{item_path}/{rel}"] = _read_source(Path(entry.path), ("sha256",))[0]["sha256"]
+    return found
 
 
 def _json_bytes(record: dict[str, Any]) -> bytes:
@@ -553,7 +674,8 @@ def build_collection(
         prepare_output(out_dir)
         stale = tuple(str(path) for path in remove_stale(out_dir, "staging"))
         planned = plan_sources(catalog, catalog_path.parent, sources)
-        if pool is not None and len(planned) >= PARALLEL_MIN_SOURCES and _distinct_bags(planned):
+        plan_bags(planned, out_dir)  # before anything is written
+        if pool is not None and len(planned) >= PARALLEL_MIN_SOURCES:
             results: Iterable[BuildOutcome] = pool.build_all(planned)
         else:
             builder = Builder(config, out_dir, clock, replace=replace, schemas=SchemaSet())
@@ -587,11 +709,6 @@ def _expected_sources(catalog_path: Path, sources: Sequence[Path]) -> int:
             return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
     except OSError:
         return 0  # load_catalog reports the problem
-
-
-def _distinct_bags(planned: Sequence[_Planned]) -> bool:
-    """True if no two sources would go to the same bag (they must then be built in order)."""
-    return sum(1 for _ in _distinct_batches(planned)) <= 1
 
 
 class WorkerError(ArchiverError):
@@ -731,5 +848,8 @@ class BuildPool:
                 process.join()
         for reader in self._results:
             reader.close()
+        # Every worker has exited: what the queue's feeder thread still holds will never be
+        # read, and waiting for it to flush into a pipe no one reads hung a stopped build
+        # (SIGTERM about one time in four) until SIGKILL.
+        self._tasks.cancel_join_thread()
         self._tasks.close()
-        self._tasks.join_thread()

@@ -20,7 +20,10 @@ import errno
 import logging
 import os
 import shutil
+import stat
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bagit
@@ -37,35 +40,150 @@ from archiver.policy import (
     later_profiles,
     load_profile,
 )
-from archiver.storage.fileio import bag_lock, exchange_paths, fsync_dir, fsync_tree, remove_tree
+from archiver.storage.fileio import (
+    bag_lock,
+    exchange_paths,
+    fsync_dir,
+    fsync_tree,
+    remove_tree,
+    walk_tree,
+)
 
 
 class BagVerificationError(ArchiverError):
     """A freshly written bag failed bagit-python's validator or the BagIt profile."""
 
 
+@dataclass(frozen=True, slots=True)
+class CopiedFile:
+    """One payload file copied into the staging bag: its path there and what was found."""
+
+    path: str  # in the bag: "data/<name>" or "data/<folder>/<tree path>"
+    source: Path
+    size: int
+    digests: dict[str, str]
+    text: TextProfile
+
+
 def write_payload(
     source: Path, destination: Path, algorithms: Sequence[str]
 ) -> tuple[dict[str, str], int, TextProfile]:
-    """Copy ``source`` to ``destination`` in one read that also hashes and profiles it."""
+    """Copy ``source`` to ``destination`` in one read that also hashes and profiles it.
+
+    A source that changes while it is read (its size or modification time differ after
+    the copy) or vanishes is refused (``SourceError``): the copy would not be the file.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
     profiler = TextProfiler()
     try:
-        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise SourceError(f"{source}: is a symbolic link (links are not followed)") from None
         raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from None
     src = os.fdopen(fd, "rb", buffering=0)
     with src:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise SourceError(f"{source}: not a regular file (a FIFO, device or socket); not read")
+        os.set_blocking(fd, True)
         try:
             with open(destination, "xb") as out:
                 digests, size = digest_stream(src, algorithms, sinks=(out.write, profiler))
         except OSError as exc:
             where = source if exc.filename is None else exc.filename
             raise OutputError(f"{where}: cannot copy payload: {exc.strerror or exc}") from None
+        after = os.fstat(fd)
+    try:
+        now = os.stat(source, follow_symlinks=False)
+    except FileNotFoundError:
+        raise SourceError(f"{source}: vanished while it was being copied") from None
+    if (
+        size != before.st_size
+        or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+        or (now.st_ino, now.st_dev) != (before.st_ino, before.st_dev)
+    ):
+        raise SourceError(f"{source}: changed while it was being copied; build it again")
     shutil.copystat(source, destination, follow_symlinks=False)
     return digests, size, profiler.result()
+
+
+def name_problem(name: str) -> str | None:
+    """Why a file or folder name inside an item cannot be kept in a bag, or None.
+
+    Refused: names that are not valid UTF-8 (BagIt manifests are UTF-8), that hold a
+    control character (XML records cannot carry most of them), or a backslash (a path
+    separator on Windows, invalid in BagIt paths there). Everything else a file system
+    holds is kept byte for byte: any script, spaces, '%', several dots.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape")
+        return f"its name is not valid UTF-8 ({shown!r}); rename it"
+    for char in name:
+        if unicodedata.category(char) == "Cc":
+            return f"its name holds the control character U+{ord(char):04X}; rename it"
+    if "\\" in name:
+        return "its name holds a backslash, a path separator on Windows; rename it"
+    if len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        return f"its name is longer than {MAX_COMPONENT_BYTES} bytes; rename it"
+    return None
+
+
+MAX_COMPONENT_BYTES = 255  # a name on ext4, XFS, APFS, NTFS (in UTF-16 units there)
+
+
+def write_item(
+    source: Path, item_path: str, staging: Path, algorithms: Sequence[str]
+) -> list[CopiedFile]:
+    """Copy an item into the staging bag at ``item_path`` (``data/<name>``): a regular
+    file, or a folder's whole tree; every file hashed and profiled in the one read that
+    copies it. The source is only read.
+
+    In a folder, links (never followed), FIFOs, devices and sockets, empty folders (a
+    BagIt manifest lists files only, so an empty folder could not be kept) and names
+    ``name_problem`` refuses fail the item (``SourceError`` naming the path).
+    """
+    if not source.is_dir() or source.is_symlink():
+        digests, size, text = write_payload(source, staging / item_path, algorithms)
+        return [CopiedFile(item_path, source, size, digests, text)]
+    copied: list[CopiedFile] = []
+    folders: dict[str, bool] = {"": False}  # relative folder -> holds a file somewhere below
+    (staging / item_path).mkdir(parents=True)
+    for rel, entry in walk_tree(source):
+        where = source / rel
+        problem = name_problem(entry.name)
+        if problem is not None:
+            raise SourceError(f"{where}: {problem}")
+        if entry.is_symlink():
+            raise SourceError(
+                f"{where}: a symbolic link inside the item (links are not followed: put the "
+                "file itself there, or remove the link)"
+            )
+        target = staging / item_path / rel
+        if entry.is_dir(follow_symlinks=False):
+            target.mkdir()
+            folders[rel] = False
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            raise SourceError(f"{where}: not a regular file (a FIFO, device or socket); not read")
+        digests, size, text = write_payload(where, target, algorithms)
+        copied.append(CopiedFile(f"{item_path}/{rel}", where, size, digests, text))
+        parent = rel.rpartition("/")[0]
+        while True:
+            folders[parent] = True
+            if not parent:
+                break
+            parent = parent.rpartition("/")[0]
+    empty = sorted(rel or "." for rel, holds in folders.items() if not holds)
+    if empty:
+        raise SourceError(
+            f"{source}: holds no file in {', '.join(repr(e) for e in empty[:3])}"
+            f"{' and more' if len(empty) > 3 else ''} (BagIt lists files only, so an empty "
+            "folder cannot be kept: remove it or put a file in it)"
+        )
+    return copied
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.archive.serialize import archive_mtime
+from archiver.bag.identity import bag_identifier
 from archiver.deposit.records import (
     DamagedTargetError,
     DepositResult,
@@ -26,7 +27,7 @@ from archiver.deposit.records import (
     VerifyStatus,
     parse_target,
 )
-from archiver.deposit.source import InvalidBagError, bag_identifier, require_bag, require_valid
+from archiver.deposit.source import InvalidBagError, require_bag, require_valid
 from archiver.storage.fileio import bag_lock
 
 __all__ = [

@@ -12,11 +12,11 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from archiver.bag.tagfiles import decode_tag_file, parse_bag_info, tag_values
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.checks import check_bag
 from archiver.model.errors import BagReadError, IntegrityError
-from archiver.model.findings import BagReport, Finding, Kind, Severity
-from archiver.storage.fileio import hash_file, walk_tree
+from archiver.model.findings import BagReport, Finding, Kind
+from archiver.storage.fileio import hash_file, read_bounded, walk_tree
 
 
 class InvalidBagError(IntegrityError):
@@ -39,30 +39,6 @@ def require_bag(bag: Path) -> None:
         raise BagReadError(f"{bag}: no bagit.txt, not a bag")
 
 
-def bag_identifier(bag: Path) -> tuple[str, bool]:
-    """The bag's External-Identifier, or its directory name; the flag says which it is.
-
-    bag-info.txt is parsed as the validator parses it (``archiver.bag.tagfiles``: labels
-    compared case-insensitively, continuation lines joined).
-    """
-    path = bag / "bag-info.txt"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return bag.resolve().name, False
-    except OSError as exc:
-        raise BagReadError(f"{path}: cannot read ({exc.strerror})") from exc
-    lines, issues = decode_tag_file(data, "UTF-8", "bag-info.txt")
-    errors = [issue for issue in issues if issue.severity is Severity.ERROR]
-    if errors:
-        raise BagReadError(f"{path}: cannot read ({errors[0].message})")
-    info, _ = parse_bag_info(lines)
-    values = tag_values(info, "External-Identifier")
-    if values and values[0]:
-        return values[0], True
-    return bag.resolve().name, False
-
-
 def fingerprint(bag: Path) -> str:
     """SHA-256 over the bag's tag manifests (names and bytes, sorted by name)."""
     manifests = sorted(bag.glob("tagmanifest-*.txt")) or sorted(bag.glob("manifest-*.txt"))
@@ -70,7 +46,10 @@ def fingerprint(bag: Path) -> str:
         raise BagReadError(f"{bag}: no manifest or tag manifest to fingerprint")
     h = hashlib.sha256()
     for path in manifests:
-        data = path.read_bytes()
+        try:
+            data = read_bounded(path, MAX_TAG_BYTES)
+        except OSError as exc:
+            raise BagReadError(f"{path}: cannot read ({exc.strerror})") from exc
         h.update(f"{path.name}\0{len(data)}\0".encode())
         h.update(data)
     return h.hexdigest()

@@ -8,6 +8,7 @@ from archiver.draft.creators import CreatorFinder
 from archiver.draft.dates import draft_date
 from archiver.draft.evidence import Draft, Evidence
 from archiver.draft.gazetteer import Gazetteer
+from archiver.draft.genre import draft_genre
 from archiver.draft.language import (
     SECOND_MIN_CONFIDENCE,
     Detector,
@@ -47,7 +48,7 @@ class Drafter:
         return self.gazetteer.best(name) is not None
 
     def draft(self, text: str) -> Draft:
-        """The draft of ``text``: title, date, creators, places, languages and type."""
+        """The draft of ``text``: title, date, creators, places, languages, type and genre."""
         document = read_document(text)
         found = line_languages(document, self.detect)
         main = draft_languages(found)
@@ -65,6 +66,7 @@ class Drafter:
         date_lines = {e.line for e in date}
         places = self.places.find(document, title_line, skip, date_lines)
         kind = [Evidence("Text", 0, "", 0.95, "a text file (DCMI Type)")]
+        genre = draft_genre(document, title_line)
         return Draft(
             {
                 "dc.title": tuple(title),
@@ -73,5 +75,6 @@ class Drafter:
                 "dcterms.spatial": tuple(places),
                 "dc.language": tuple(languages),
                 "dc.type": tuple(kind),
+                "dcterms.type": tuple(genre),
             }
         )

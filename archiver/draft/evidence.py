@@ -12,6 +12,7 @@ DRAFT_TERMS: tuple[str, ...] = (
     "dcterms.spatial",
     "dc.language",
     "dc.type",
+    "dcterms.type",
 )
 
 

@@ -2,7 +2,9 @@
 
 The columns are those of a catalog header: by default the layout of this project's
 ``sources/metadata.csv`` (:data:`DEFAULT_COLUMNS`), or the header of the catalog the rows
-are meant for. A term with more drafted values than the header has columns for it keeps
+are meant for. The drafted genre (``dcterms.type``, a genre URI) goes in its column;
+rights (``dcterms.rights``, ``dcterms.accessRights``) are never drafted and stay empty
+for the archivist to fill. A term with more drafted values than the header has columns for it keeps
 the first ones; :func:`catalog_row` reports the others so the CLI can say so.
 """
 
@@ -28,6 +30,9 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
     *(["dcterms.spatial"] * 4),
     *(["dcterms.temporal"] * 2),
     "premis.copyrightStatus",
+    "dcterms.type",
+    "dcterms.rights",
+    "dcterms.accessRights",
 )
 
 

@@ -1,4 +1,10 @@
-"""The catalog, ``sources/metadata.csv``: one row of descriptive metadata per source file.
+"""The catalog, ``sources/metadata.csv``: one row of descriptive metadata per item.
+
+An item is the file or the folder (an item of several files) its ``filename`` names, in any
+script, with spaces, ``%`` or several dots; a name that is not one plain name (``..``, a
+path, an absolute path), that holds a control character, or that no file system could hold
+is refused for its row. The item's bag is named by its ``dc.identifier``
+(``archiver.model.identity``).
 
 Archivematica's convention: the first column is ``filename``; the others are named
 ``dc.<element>`` (the 15 DCMES elements) or ``dcterms.<term>`` (DCMI Metadata Terms), and
@@ -28,12 +34,15 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from archiver.model.errors import CatalogError
 from archiver.model.text import clip
+from archiver.storage.fileio import read_bounded
 
 # Characters no catalog cell may hold: C0 controls but tab and line breaks, DEL, C1
 # controls, and the non-characters XML cannot carry (the records are rendered as XML).
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 FILENAME_COLUMN = "filename"
+MAX_NAME_BYTES = 255  # a name on ext4, XFS, APFS and NTFS
+MAX_CATALOG_BYTES = 1 << 30  # a million rows of a few hundred bytes
 
 DC_ELEMENTS: tuple[str, ...] = (
     "title",
@@ -225,6 +234,8 @@ def _filename_problem(filename: str) -> str | None:
         return f"'{clip(filename)}' is not a plain file name"
     if filename != filename.strip():
         return f"'{clip(filename)}' has leading or trailing spaces"
+    if len(filename.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"'{clip(filename)}' is longer than the {MAX_NAME_BYTES} bytes a file system holds"
     return None
 
 
@@ -330,7 +341,7 @@ def load_catalog(path: Path, source: str | None = None) -> Catalog:
     """Read and parse the catalog at ``path``; ``source`` names it in messages."""
     name = source if source is not None else str(path)
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_CATALOG_BYTES)
     except OSError as exc:
         raise CatalogError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     return parse_catalog(decode_catalog(data, name), name)

@@ -28,6 +28,7 @@ import pycountry
 from lxml import etree
 
 from archiver.metadata.catalog import DATE_REFINEMENTS, DC_ELEMENTS, CatalogRow
+from archiver.metadata.rights import genre_term, genre_terms, rights_term
 from archiver.model.errors import CatalogError, MetadataError
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -245,8 +246,31 @@ def record_from_json(data: Mapping[str, Any]) -> DublinCoreRecord:
     return DublinCoreRecord(filename=str(data.get("filename", "")), terms=tuple(terms))
 
 
-def record_from_row(row: CatalogRow) -> DublinCoreRecord:
+# Catalog columns whose values are controlled URIs: rights statements, licenses, genres.
+URI_TERMS: Mapping[str, str] = {
+    "dcterms.rights": "rights statement",
+    "dcterms.license": "license",
+    "dcterms.type": "genre",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RightsDefaults:
+    """The archive's defaults (archive.toml ``[rights]`` ``statement``, ``license``,
+    ``access``) for a row that names none."""
+
+    statement: str | None = None  # a RightsStatements.org URI (dcterms.rights)
+    license: str | None = None  # a Creative Commons URI (dcterms.license)
+    access: str | None = None  # dcterms.accessRights
+
+
+def record_from_row(row: CatalogRow, defaults: RightsDefaults | None = None) -> DublinCoreRecord:
     """Check one catalog row and build its record.
+
+    Rights and genre are data: ``dcterms.rights`` (a RightsStatements.org URI),
+    ``dcterms.license`` (a Creative Commons URI) and ``dcterms.type`` (a genre URI from
+    ``schemas/genres.json``) must be known URIs; the genre's label is added to ``dc.type``
+    after the DCMI type. ``defaults`` fill the rights of a row that gives none.
 
     Raises :class:`CatalogError` naming the catalog, row and column of the first problem:
     a row-level problem found by the parser, a missing required term (title, date,
@@ -265,6 +289,22 @@ def record_from_row(row: CatalogRow) -> DublinCoreRecord:
             _check_value(row, column, value)
         terms[column] = values
     terms["dc.identifier"] = row.identifiers
+    if defaults is not None:
+        for column, default in (
+            ("dcterms.rights", defaults.statement),
+            ("dcterms.license", defaults.license),
+            ("dcterms.accessRights", defaults.access),
+        ):
+            if default and column not in terms:
+                _check_value(row, column, default)
+                terms[column] = (default,)
+    labels = tuple(
+        label
+        for label in (_genre_label(uri) for uri in terms.get("dcterms.type", ()))
+        if label not in terms.get("dc.type", ())
+    )
+    if labels:
+        terms["dc.type"] = (*terms.get("dc.type", ()), *labels)
     status = row.first("premis.copyrightStatus") or "unknown"
     if status not in COPYRIGHT_STATUSES:
         raise CatalogError(
@@ -344,8 +384,39 @@ def _capture_time_invalid(value: str) -> bool:
     return False
 
 
+def _genre_label(uri: str) -> str:
+    term = genre_term(uri)
+    return term.label if term is not None else uri
+
+
+def uri_problem(column: str, value: str) -> str | None:
+    """Why ``value`` is not an allowed URI for ``column`` (None when it is, or when the
+    column takes no controlled URI)."""
+    expected = URI_TERMS.get(column)
+    if expected is None:
+        return None
+    if expected == "genre":
+        if genre_term(value) is None:
+            known = ", ".join(f"{t.label} <{t.uri}>" for t in genre_terms().values())
+            return f"'{value}' is not a known genre URI (expected one of: {known})"
+        return None
+    term = rights_term(value)
+    if term is None or term.kind != expected:
+        source = "RightsStatements.org" if expected == "rights statement" else "Creative Commons"
+        return (
+            f"'{value}' is not a known {source} {expected} URI "
+            "(see schemas/rights-uris.json, e.g. http://rightsstatements.org/vocab/CNE/1.0/ "
+            "or https://creativecommons.org/licenses/by/4.0/)"
+        )
+    return None
+
+
 def _check_value(row: CatalogRow, column: str, value: str) -> None:
-    if column in DATE_TERMS:
+    if column in URI_TERMS:
+        problem = uri_problem(column, value)
+        if problem:
+            raise CatalogError(f"{row.where(column)}: {problem}")
+    elif column in DATE_TERMS:
         problem = date_problem(value)
         if problem is None and is_interval(value) and column != "dcterms.temporal":
             problem = f"'{value}' is an interval; use a single date ({DATE_EXPECTED})"
@@ -375,6 +446,8 @@ def _xsi_type(term: str, value: str) -> str | None:
         return f"dcterms:{scheme}" if scheme else None
     if name == "type" and value in DCMI_TYPES:
         return "dcterms:DCMIType"
+    if term in URI_TERMS:
+        return "dcterms:URI"
     return None
 
 

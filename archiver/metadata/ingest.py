@@ -33,7 +33,9 @@ from archiver.metadata.premis import (
     build_record,
     software_agent_id,
 )
+from archiver.metadata.rights import rights_term
 from archiver.metadata.validation import ACCEPTING_JSON_VALIDATOR
+from archiver.model.errors import MetadataError
 from archiver.model.formats import FormatMatch, TextProfile
 from archiver.model.identifiers import derive_uuid
 from archiver.model.settings import ArchiveConfig
@@ -64,17 +66,30 @@ def current_toolset(fido: str, bagit: str) -> Toolset:
 
 
 @dataclass(frozen=True, slots=True)
-class Ingest:
-    """Everything known about one source when its bag is described."""
+class IngestFile:
+    """One payload file as characterized."""
 
-    source_name: str
-    payload_path: str
+    path: str  # its path in the bag, e.g. "data/scans/page 1.tif" or "data/Заявление 2022.txt"
     size: int
-    digests: Mapping[str, str]
+    digests: Mapping[str, str]  # sha256, sha512
     text: TextProfile
     format: FormatMatch
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """Everything known about one catalog item when its bag is described."""
+
+    source_name: str  # the item's name as in the catalog: a file name or a folder name
+    files: tuple[IngestFile, ...]  # sorted by path; one for a one-file item
     dc: DublinCoreRecord
     time: str  # ISO 8601 with timezone
+    folder: bool = False  # the item is a folder
+
+    @property
+    def size(self) -> int:
+        """The payload's total size in bytes."""
+        return sum(f.size for f in self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +104,14 @@ class Timestamping:
     url: str  # where the TSA was asked
 
 
-def timestamp_event(stamp: Timestamping, package_id: str, archiver: str) -> tuple[Event, Agent]:
+def timestamp_event(
+    stamp: Timestamping, package_id: str, file_ids: Sequence[str], archiver: str
+) -> tuple[Event, Agent]:
     """The PREMIS event of a trusted timestamp and the TSA as its agent.
+
+    It links the file objects (the token covers the payload manifest, which holds every
+    file's digest: Archivematica's loader imports events linked to files); the package
+    links the event (``linkingEvents``).
 
     The eventType is id.loc.gov's "digital signature generation" (``dig``): a TSA's token
     is a signature (CMS SignedData) by a third party over the digest of the payload
@@ -116,7 +137,7 @@ def timestamp_event(stamp: Timestamping, package_id: str, archiver: str) -> tupl
             f"signed by {stamp.tsa}; checked against the configured CA"
         ),
         agents=((tsa.identifier, "implementer"), (archiver, "executing program")),
-        objects=((package_id, "source"),),
+        objects=tuple((file_id, "source") for file_id in file_ids),
     )
     return event, tsa
 
@@ -237,8 +258,11 @@ def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent
         "profile": config.profile_identifier,
         "algorithms": list(config.algorithms),
         "source": ingest.source_name,
-        "size": ingest.size,
-        "digests": dict(sorted(ingest.digests.items())),
+        "folder": ingest.folder,
+        "files": [
+            [f.path, f.size, dict(sorted(f.digests.items()))]
+            for f in sorted(ingest.files, key=lambda f: f.path)
+        ],
         "dc": ingest.dc.to_json(),
         "catalog": catalog_facts(ingest.dc, config),
         "agents": sorted(a.identifier for a in agents),
@@ -258,27 +282,81 @@ def _with_derived_id(event: Event, inputs: str) -> Event:
     return dataclasses.replace(event, identifier=derive_uuid("event", inputs, *parts))
 
 
+def file_identifier(config: ArchiveConfig, path: str, sha256: str) -> str:
+    """A payload file's PREMIS identifier: derived from the collection, the file's path
+    below ``data/`` and its SHA-256, so the same content at the same path keeps it (a
+    one-file item's file keeps the identifier of bags built before folder items)."""
+    return derive_uuid("file", config.collection_id, path.removeprefix("data/"), sha256)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _format_summary(files: Sequence[IngestFile]) -> str:
+    """The format identification outcome: one file's match, or counts per PUID."""
+    if len(files) == 1:
+        return files[0].format.describe()
+    counts: dict[str, int] = {}
+    for item in files:
+        key = f"{item.format.puid} ({item.format.name})" if item.format.puid else "no match"
+        counts[key] = counts.get(key, 0) + 1
+    parts = "; ".join(f"{key}: {n}" for key, n in sorted(counts.items()))
+    return f"{_plural(len(files), 'file')} identified: {parts}; each file object names its format"
+
+
+def _text_summary(files: Sequence[IngestFile]) -> str:
+    if len(files) == 1:
+        return files[0].text.describe()
+    text = sum(1 for f in files if f.text.is_text)
+    return (
+        f"{_plural(len(files), 'file')}: {text} valid UTF-8 text, {len(files) - text} not text; "
+        "each file object names its encoding"
+    )
+
+
+def _digest_summary(files: Sequence[IngestFile], algorithms: Sequence[str]) -> str:
+    """One file's digests; for several, how many (every file object carries its fixity,
+    so 10,000 files do not put 20,000 digests into one string)."""
+    if len(files) == 1:
+        return ", ".join(f"{alg} {d}" for alg, d in sorted(files[0].digests.items()))
+    total = sum(f.size for f in files)
+    return (
+        f"{', '.join(algorithms)} digests of {_plural(len(files), 'file')} ({total} bytes), "
+        "recorded in each file object's fixity"
+    )
+
+
 def describe_ingest(
     ingest: Ingest,
     config: ArchiveConfig,
     agents: Sequence[Agent],
     timestamp: Timestamping | None = None,
 ) -> PremisRecord:
-    """The PREMIS record for one bag: entity, package, file, events, agents and rights.
+    """The PREMIS record for one bag: entity, package, files, events, agents and rights.
 
     The intellectual entity is the catalog's ``dc.identifier`` (also the bag's
-    External-Identifier and its OCFL object id). The file's identifier is derived from
-    its content, so the same bytes keep it; the package's, the events' and the rights
-    statements' are derived from every input of the ingest (see :func:`_inputs_digest`),
-    so a rebuild after a catalog edit gets new ones and a reproducible rebuild the same.
+    External-Identifier and its OCFL object id). Each payload file is one PREMIS file
+    object (:func:`file_identifier`; ``originalName`` is its path in the bag, ``data/…``,
+    which is how Archivematica's ``load_premis_events_from_xml.py`` matches it to the
+    transfer's files), included in the package. Every event links the file objects it
+    concerns and nothing else (that loader rejects an event linking an object that is
+    not a file); the package links the package-creation event, its outcome. The
+    package's, the events' and the rights statements' identifiers are derived from every
+    input of the ingest (see :func:`_inputs_digest`), so a rebuild after a catalog edit
+    gets new ones and a reproducible rebuild the same.
     """
-    sha256 = ingest.digests["sha256"]
+    if not ingest.files:
+        raise MetadataError(f"{ingest.source_name}: an item without payload files")
+    files = tuple(sorted(ingest.files, key=lambda f: f.path))
     entity_id = ingest.dc.identifier or ingest.source_name
-    file_id = derive_uuid("file", config.collection_id, ingest.source_name, sha256)
+    file_ids = [file_identifier(config, f.path, f.digests["sha256"]) for f in files]
     inputs = _inputs_digest(ingest, config, agents)
     package_id = derive_uuid("package", entity_id, inputs)
     org = config.organization_id
     archiver = archiver_agent_id()
+    sources = tuple((file_id, "source") for file_id in file_ids)
+    algorithms = sorted({alg for f in files for alg in f.digests})
 
     def event(
         kind: str,
@@ -288,7 +366,7 @@ def describe_ingest(
         outcome: str = "success",
         *,
         date_time: str | None = None,
-        objects: Sequence[tuple[str, str]] = ((file_id, "source"),),
+        objects: Sequence[tuple[str, str]] = sources,
     ) -> Event:
         return Event(
             identifier="",
@@ -301,8 +379,8 @@ def describe_ingest(
             objects=tuple(objects),
         )
 
-    fmt = ingest.format
-    digest_list = ", ".join(f"{alg} {d}" for alg, d in sorted(ingest.digests.items()))
+    kind = "folder" if ingest.folder else "file"
+    where = f"data/{ingest.source_name}/" if ingest.folder else files[0].path
     extra_agents: list[Agent] = []
     events: list[Event] = []
     capture = ingest.dc.capture
@@ -318,98 +396,130 @@ def describe_ingest(
             )
             extra_agents.append(capturer)
             actors = [(capturer.identifier, "implementer")]
-        where = f" from {capture.source}" if capture.source else ""
+        origin = f" from {capture.source}" if capture.source else ""
         captured = event(
             "capture",
-            f"Source captured{where}",
-            f"Captured {capture.date} as recorded in the catalog; the file "
+            f"Source captured{origin}",
+            f"Captured {capture.date} as recorded in the catalog; the {kind} "
             f"{ingest.source_name} is the captured text",
             actors,
             date_time=capture.date,
-            objects=((file_id, "outcome"),),
+            objects=tuple((file_id, "outcome") for file_id in file_ids),
         )
-        events.append(
-            dataclasses.replace(
-                captured,
-                capture=_capture_json(capture),
-            )
-        )
+        events.append(dataclasses.replace(captured, capture=_capture_json(capture)))
+    copied = (
+        f"{_plural(len(files), 'file')}, {ingest.size} bytes, copied unmodified into {where}"
+        if ingest.folder
+        else f"{ingest.size} bytes copied unmodified into {where}"
+    )
     events += [
         event(
             "ingestion",
-            f"Source file {ingest.source_name} received from {config.organization}",
-            f"{ingest.size} bytes copied unmodified into {ingest.payload_path}",
+            f"Source {kind} {ingest.source_name} received from {config.organization}",
+            copied,
             ((archiver, "executing program"), (org, "implementer")),
         ),
         event(
             "message digest calculation",
-            f"Digests computed in one read of the file: {', '.join(sorted(ingest.digests))}",
-            digest_list,
+            f"Digests computed in one read of {'each' if ingest.folder else 'the'} file: "
+            f"{', '.join(algorithms)}",
+            _digest_summary(files, algorithms),
             ((archiver, "executing program"), (_agent_id(agents, "hashlib"), "executing program")),
         ),
         event(
             "format identification",
             "PRONOM format identification by signature, then "
             "by extension; valid text chooses Plain Text File among extension matches",
-            fmt.describe(),
+            _format_summary(files),
             ((_agent_id(agents, "fido"), "executing program"),),
-            "success" if fmt.puid else "warning",
+            "success" if all(f.format.puid for f in files) else "warning",
         ),
         event(
             "validation",
             "Text encoding checked; Dublin Core, PREMIS and METS records validated "
             "against their JSON Schemas and the official XSDs",
-            f"{ingest.text.describe()}; metadata valid",
+            f"{_text_summary(files)}; metadata valid",
             (
                 (_agent_id(agents, ACCEPTING_JSON_VALIDATOR), "validator"),
                 (_agent_id(agents, "lxml"), "validator"),
                 (archiver, "executing program"),
             ),
-            "success" if ingest.text.is_text else "warning",
+            "success" if all(f.text.is_text for f in files) else "warning",
         ),
         event(
             "information package creation",
             f"BagIt 1.0 package with {', '.join(config.algorithms)} manifests and tag "
             f"manifests, conforming to profile {config.profile_identifier}",
-            "Bag written in a staging directory, validated by bagit-python and the BagIt "
-            "profile, then moved into place",
+            f"Bag {package_id} written in a staging directory, validated by bagit-python "
+            "and the BagIt profile, then moved into place",
             (
                 (archiver, "executing program"),
                 (_agent_id(agents, "bagit-python"), "validator"),
                 (org, "implementer"),
             ),
-            objects=((file_id, "source"), (package_id, "outcome")),
         ),
     ]
     events = [_with_derived_id(e, inputs) for e in events]
     if timestamp is not None:  # not in the inputs: a rebuild differs only by this event
-        stamp_event, tsa = timestamp_event(timestamp, package_id, archiver)
+        stamp_event, tsa = timestamp_event(timestamp, package_id, file_ids, archiver)
         events.append(stamp_event)
         extra_agents.append(tsa)
-    file_object = FileObject(
-        identifier=file_id,
-        original_name=ingest.source_name,
-        size=ingest.size,
-        digests=dict(ingest.digests),
-        format_name=fmt.name,
-        format_version=fmt.version,
-        puid=fmt.puid,
-        format_registry="PRONOM",
-        mime_type=fmt.mime_type,
-        encoding=ingest.text.encoding,
+    package_events = tuple(
+        e.identifier
+        for e in events
+        if e.event_type in ("information package creation", "digital signature generation")
     )
-    status = ingest.dc.copyright_status
-    jurisdiction = ingest.dc.copyright_jurisdiction or config.jurisdiction
+    file_objects = [
+        FileObject(
+            identifier=file_id,
+            original_name=item.path,
+            size=item.size,
+            digests=dict(item.digests),
+            format_name=item.format.name,
+            format_version=item.format.version,
+            puid=item.format.puid,
+            format_registry="PRONOM",
+            mime_type=item.format.mime_type,
+            encoding=item.text.encoding,
+        )
+        for file_id, item in zip(file_ids, files, strict=True)
+    ]
+    return build_record(
+        IntellectualEntity(entity_id),
+        package_id,
+        file_objects,
+        events,
+        (*agents, *extra_agents),
+        _rights(ingest.dc, config, package_id, entity_id),
+        package_events,
+    )
+
+
+def _rights(
+    dc: DublinCoreRecord, config: ArchiveConfig, package_id: str, entity_id: str
+) -> tuple[Rights, ...]:
+    """Copyright (with its RightsStatements.org statement, ``dcterms.rights``), the
+    license (a Creative Commons deed, ``dcterms.license``) and the archive's policy (with
+    the access rights, ``dcterms.accessRights``)."""
+    org = config.organization_id
+    status = dc.copyright_status
+    jurisdiction = dc.copyright_jurisdiction or config.jurisdiction
     copyright_note = (
         "Copyright status as recorded in the catalog"
         if status != "unknown"
         else "Copyright status not stated in the catalog"
     )
+    statement = rights_term(dc.first("dcterms.rights"))
+    if statement is not None:
+        copyright_note += f"; rights statement: {statement.label}"
     preservation_note = (
         f"{config.organization} keeps this work for preservation under its institutional "
         "policy: it may replicate the files and migrate them to new formats."
     )
-    rights = (
+    access = dc.first("dcterms.accessRights")
+    if access:
+        preservation_note += f" Access: {access}"
+    rights = [
         Rights(
             identifier=derive_uuid("rights", "copyright", package_id),
             basis="copyright",
@@ -418,6 +528,8 @@ def describe_ingest(
             jurisdiction=jurisdiction,
             agents=((org, "contact"),),
             objects=(entity_id,),
+            documentation=statement.uri if statement else None,
+            documentation_role="rights statement" if statement else None,
         ),
         Rights(
             identifier=derive_uuid("rights", "institutional policy", package_id),
@@ -427,12 +539,18 @@ def describe_ingest(
             agents=((org, "assignee"),),
             objects=(entity_id,),
         ),
-    )
-    return build_record(
-        IntellectualEntity(entity_id),
-        package_id,
-        file_object,
-        events,
-        (*agents, *extra_agents),
-        rights,
-    )
+    ]
+    license_term = rights_term(dc.first("dcterms.license"))
+    if license_term is not None:
+        rights.append(
+            Rights(
+                identifier=derive_uuid("rights", "license", package_id),
+                basis="license",
+                note=f"Licensed under {license_term.label}",
+                agents=((org, "contact"),),
+                objects=(entity_id,),
+                documentation=license_term.uri,
+                documentation_role="license",
+            )
+        )
+    return tuple(rights)

@@ -6,15 +6,17 @@ and the payload files:
 
 - ``metsHdr``: creation time, the organization and archiver as CREATOR agents;
 - ``dmdSec``: the Dublin Core elements of ``dc.xml`` (``MDTYPE="DC"``);
-- ``amdSec``: ``techMD`` for each PREMIS object (intellectual entity, package, file),
-  ``rightsMD`` for each rights statement, ``digiprovMD`` for each event and agent;
+- ``amdSec`` of the package: ``techMD`` for the intellectual entity and the package,
+  ``rightsMD`` for each rights statement, ``digiprovMD`` for each event and agent; one
+  ``amdSec`` per payload file with the ``techMD`` of its PREMIS file object;
 - ``fileSec``: every payload file with MIME type, size and its SHA-256 as the one
   ``CHECKSUM`` METS allows (the SHA-512 is in the PREMIS file object), located by its
   path relative to the bag's root (``LOCTYPE="OTHER" OTHERLOCTYPE="SYSTEM"``);
-- ``structMap`` (physical): the bag, its ``data/`` directory and the files.
+- ``structMap`` (physical): Directory divs for the bag, ``data/`` and the item's
+  folders, an Item div per file (see :func:`render_tree` for why this shape).
 
-Every ``ID`` is an XML ID (an NCName): a kind prefix and a UUID, the event's or rights
-statement's own (minted for this package) or else one derived from the package's
+Every ``ID`` is an XML ID (an NCName): a kind prefix and a UUID, the file's, event's or
+rights statement's own PREMIS identifier or else one derived from the package's
 identifier and the described thing, so IDs are unique across bags and rebuilds, and a
 reproducible rebuild gives the same bytes. :func:`file_checksums` reads
 the fileSec back for the validator's consistency check against the manifests.
@@ -122,6 +124,20 @@ def _identifier(element: etree._Element, container: str) -> str:
     return value
 
 
+def _file_objects(objects: Sequence[etree._Element]) -> dict[str, tuple[str, etree._Element]]:
+    """PREMIS file objects by the bag path they describe -> (identifier, element).
+
+    ``originalName`` is the path in the bag (``data/…``); bags built before folder items
+    wrote the bare file name, which is read as ``data/<name>``.
+    """
+    found: dict[str, tuple[str, etree._Element]] = {}
+    for obj in objects:
+        name = obj.findtext(_p("originalName")) or ""
+        path = name if name.startswith("data/") else f"data/{name}"
+        found[path] = (_identifier(obj, "objectIdentifier"), obj)
+    return found
+
+
 def render_tree(
     header: MetsHeader,
     dc_root: etree._Element,
@@ -129,6 +145,33 @@ def render_tree(
     files: Sequence[MetsFile],
 ) -> etree._Element:
     """The METS element tree of a bag (validate it, then serialize it).
+
+    Shaped as Archivematica's own AIP METS, so that metsrw 0.7 (``metsrw/mets.py``,
+    ``METSDocument._parse_tree_structmap`` and ``_analyze_fptr``) and Archivematica read
+    every file; compare metsrw's ``fixtures/complete_mets.xml`` (an Archivematica AIP
+    METS) and ``tests/test_mets.py::TestMETSDocument::test_parse``:
+
+    - the physical structMap's divs are ``TYPE="Directory"`` (the bag, ``data``, then the
+      item's folders, as on disk) down to ``TYPE="Item"`` divs, each with one ``fptr``;
+      metsrw walks only Directory divs and reads a file only through an fptr;
+    - a ``mets:file``'s ``ID`` is ``file-<PREMIS file UUID>`` and its ``GROUPID``
+      ``Group-<UUID>``: metsrw strips ``file-`` and takes the rest as the file's UUID
+      (``FSEntry.file_uuid``), so it is the PREMIS identifier, stable across rebuilds
+      while the file's path and content are;
+    - ``ADMID`` names ``amdSec`` IDs (metsrw's ``_add_amdsecs_to_fs_entry`` looks each
+      one up as ``mets:amdSec[@ID=…]``): each file has its own amdSec with the techMD of
+      its PREMIS file object, as in Archivematica, and also names the package's amdSec,
+      which holds the intellectual entity and package objects, the rights statements,
+      the events and the agents once (Archivematica repeats events in each file's
+      amdSec; with 10,000 files and events linking all of them that would be quadratic);
+    - the DC dmdSec is named by ``DMDID`` on the item's div: the Item of a one-file item,
+      the item's folder Directory of a folder item (Archivematica's directory-level
+      metadata).
+
+    ``FLocat xlink:href`` is the bag path percent-encoded (``urllib.parse.quote``, only
+    ``/`` kept): metsrw decodes it with ``unquote_plus``, so ``+`` must be encoded too,
+    and ``;``, ``?``, ``#`` and ``%`` would otherwise be taken for URL syntax; every name
+    comes back byte for byte.
 
     ``dc_root`` and ``premis_root`` are not changed: each is copied once and the copy's
     elements are moved into the METS document (measured cheaper than copying each).
@@ -138,25 +181,23 @@ def render_tree(
     for child in copy.deepcopy(premis_root):  # one pass over the copy's top-level elements
         if isinstance(child.tag, str):
             parts.setdefault(etree.QName(child).localname, []).append(child)
-    objects = {
-        (obj.get(f"{{{XSI_NS}}}type") or "").removeprefix("premis:"): obj
-        for obj in parts.get("object", [])
-    }
+    objects: dict[str, list[etree._Element]] = {}
+    for obj in parts.get("object", []):
+        kind = (obj.get(f"{{{XSI_NS}}}type") or "").removeprefix("premis:")
+        objects.setdefault(kind, []).append(obj)
     for kind in ("intellectualEntity", "representation", "file"):
         if kind not in objects:
             raise MetadataError(f"PREMIS record has no {kind} object for METS")
-    entity_id = _identifier(objects["intellectualEntity"], "objectIdentifier")
-    package_id = _identifier(objects["representation"], "objectIdentifier")
-    premis_file = objects["file"]
-    file_id = _identifier(premis_file, "objectIdentifier")
-    original_name = premis_file.findtext(_p("originalName")) or ""
+    entity_id = _identifier(objects["intellectualEntity"][0], "objectIdentifier")
+    package_id = _identifier(objects["representation"][0], "objectIdentifier")
+    described = _file_objects(objects["file"])
 
     def xml_id(prefix: str, *parts: str) -> str:
         return f"{prefix}-{derive_uuid('mets', package_id, prefix, *parts)}"
 
     def own_id(prefix: str, identifier: str) -> str:
-        # Events and rights statements have UUIDs of their own, minted for this package:
-        # their METS IDs carry them (digiprovmd-<event UUID>), with no second derivation.
+        # Events, rights statements and files have UUIDs of their own: their METS IDs
+        # carry them (digiprovmd-<event UUID>, file-<file UUID>), with no second derivation.
         if identifier_type(identifier) == "UUID":
             return f"{prefix}-{identifier}"
         return xml_id(prefix, identifier)
@@ -180,67 +221,83 @@ def render_tree(
     dmd_id = xml_id("dmd", entity_id)
     _wrap(root, "dmdSec", dmd_id, "DC", [child for child in dc_root if isinstance(child.tag, str)])
 
-    amd = _sub(root, "amdSec", ID=xml_id("amd", package_id))
-    tech = {
-        "intellectualEntity": xml_id("techmd", "intellectualEntity", entity_id),
-        "representation": xml_id("techmd", "representation", package_id),
-        "file": xml_id("techmd", "file", file_id),
-    }
-    for kind in ("intellectualEntity", "representation", "file"):
-        _wrap(amd, "techMD", tech[kind], "PREMIS:OBJECT", [objects[kind]])
-    rights_ids: list[str] = []
+    package_amd = xml_id("amd", package_id)
+    amd = _sub(root, "amdSec", ID=package_amd)
+    _wrap(
+        amd, "techMD", xml_id("techmd", "intellectualEntity", entity_id), "PREMIS:OBJECT",
+        [objects["intellectualEntity"][0]],
+    )  # fmt: skip
+    _wrap(
+        amd, "techMD", xml_id("techmd", "representation", package_id), "PREMIS:OBJECT",
+        [objects["representation"][0]],
+    )  # fmt: skip
     for rights in parts.get("rights", []):
         statement = rights.find(_p("rightsStatement"))
         ident = _identifier(statement, "rightsStatementIdentifier") if statement is not None else ""
-        rights_ids.append(own_id("rightsmd", ident))
-        _wrap(amd, "rightsMD", rights_ids[-1], "PREMIS:RIGHTS", [rights])
-    event_ids: list[str] = []
+        _wrap(amd, "rightsMD", own_id("rightsmd", ident), "PREMIS:RIGHTS", [rights])
     for event in parts.get("event", []):
-        event_ids.append(own_id("digiprovmd", _identifier(event, "eventIdentifier")))
-        _wrap(amd, "digiprovMD", event_ids[-1], "PREMIS:EVENT", [event])
-    agent_ids: list[str] = []
+        ident = own_id("digiprovmd", _identifier(event, "eventIdentifier"))
+        _wrap(amd, "digiprovMD", ident, "PREMIS:EVENT", [event])
     for agent in parts.get("agent", []):
-        agent_ids.append(xml_id("digiprovmd", "agent", _identifier(agent, "agentIdentifier")))
-        _wrap(amd, "digiprovMD", agent_ids[-1], "PREMIS:AGENT", [agent])
+        ident = xml_id("digiprovmd", "agent", _identifier(agent, "agentIdentifier"))
+        _wrap(amd, "digiprovMD", ident, "PREMIS:AGENT", [agent])
+
+    ordered = sorted(files, key=lambda f: f.path)
+    file_ids: dict[str, str] = {}
+    file_amds: list[tuple[str, str, etree._Element]] = []
+    for item in ordered:
+        match = described.get(item.path)
+        if match is None:
+            raise MetadataError(f"{item.path}: no PREMIS file object describes it")
+        premis_id, premis_object = match
+        file_ids[item.path] = own_id("file", premis_id)
+        file_amds.append((own_id("amd", premis_id), own_id("techmd", premis_id), premis_object))
+    for amd_id, tech_id, premis_object in file_amds:
+        _wrap(_sub(root, "amdSec", ID=amd_id), "techMD", tech_id, "PREMIS:OBJECT", [premis_object])
 
     file_sec = _sub(root, "fileSec")
     group = _sub(file_sec, "fileGrp", USE="original")
-    file_ids: dict[str, str] = {}
-    for item in sorted(files, key=lambda f: f.path):
+    for item, (amd_id, _, _) in zip(ordered, file_amds, strict=True):
         digest = item.digests.get(FILESEC_ALGORITHM)
         if digest is None:
             raise MetadataError(f"{item.path}: no {FILESEC_ALGORITHM} digest for the METS fileSec")
-        described = item.path == f"data/{original_name}"
-        file_ids[item.path] = xml_id("file", file_id if described else item.path)
-        attrs = {"ID": file_ids[item.path]}
+        ident = file_ids[item.path]
+        attrs = {"ID": ident, "GROUPID": "Group-" + ident.removeprefix("file-")}
         if item.mime_type:
             attrs["MIMETYPE"] = item.mime_type
         attrs["SIZE"] = str(item.size)
         attrs["CHECKSUM"] = digest
         attrs["CHECKSUMTYPE"] = CHECKSUM_TYPES[FILESEC_ALGORITHM]
-        if described:
-            attrs["ADMID"] = " ".join([tech["file"], *rights_ids, *event_ids])
+        attrs["ADMID"] = f"{amd_id} {package_amd}"
         element = _sub(group, "file", **attrs)
         location = _sub(element, "FLocat", LOCTYPE="OTHER", OTHERLOCTYPE="SYSTEM")
         location.set(f"{{{XLINK_NS}}}type", "simple")
-        location.set(f"{{{XLINK_NS}}}href", quote(item.path))
+        location.set(f"{{{XLINK_NS}}}href", href(item.path))
 
     struct = _sub(root, "structMap", TYPE="physical", LABEL="BagIt package")
-    bag_div = _sub(
-        struct,
-        "div",
-        TYPE="Bag",
-        LABEL=header.bag_name,
-        DMDID=dmd_id,
-        ADMID=" ".join(
-            [tech["intellectualEntity"], tech["representation"], *rights_ids, *agent_ids]
-        ),
-    )
+    bag_div = _sub(struct, "div", TYPE="Directory", LABEL=header.bag_name, ADMID=package_amd)
     data_div = _sub(bag_div, "div", TYPE="Directory", LABEL="data")
+    directories: dict[tuple[str, ...], etree._Element] = {(): data_div}
     for path, ident in file_ids.items():
-        item_div = _sub(data_div, "div", TYPE="Item", LABEL=path.removeprefix("data/"))
-        _sub(item_div, "fptr", FILEID=ident)
+        segments = tuple(path.removeprefix("data/").split("/"))
+        for depth in range(1, len(segments)):
+            key = segments[:depth]
+            if key not in directories:
+                attrs = {"TYPE": "Directory", "LABEL": key[-1]}
+                if depth == 1:
+                    attrs["DMDID"] = dmd_id  # the folder item as a whole
+                directories[key] = _sub(directories[key[:-1]], "div", **attrs)
+        attrs = {"TYPE": "Item", "LABEL": segments[-1]}
+        if len(segments) == 1:
+            attrs["DMDID"] = dmd_id  # a one-file item
+        _sub(_sub(directories[segments[:-1]], "div", **attrs), "fptr", FILEID=ident)
     return root
+
+
+def href(path: str) -> str:
+    """The ``xlink:href`` of a bag path: every character but unreserved ones and ``/``
+    percent-encoded (UTF-8), so ``unquote`` and metsrw's ``unquote_plus`` give it back."""
+    return quote(path, safe="/")
 
 
 def serialize_xml(root: etree._Element) -> bytes:

@@ -209,6 +209,10 @@ class Rights:
     granted: tuple[Grant, ...] = ()
     agents: tuple[tuple[str, str], ...] = ()
     objects: tuple[str, ...] = ()
+    # A URI documenting the statement (a RightsStatements.org statement for copyright, a
+    # Creative Commons deed for a license): PREMIS copyright/licenseDocumentationIdentifier.
+    documentation: str | None = None
+    documentation_role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,36 +220,63 @@ class PremisRecord:
     """A checked PREMIS record; :meth:`to_json` gives its JSON form.
 
     ``package`` identifies the package itself (the bag, a PREMIS representation): the
-    entity is represented by it, and it includes the file.
+    entity is represented by it, and it includes every file (``files``, sorted by
+    original name, one per payload file). ``package_events`` are the events whose
+    outcome is the package itself (information package creation): the package object
+    links them (``linkingEventIdentifier``), because the events themselves link only file
+    objects, which is what Archivematica's PREMIS loader accepts.
     """
 
     entity: IntellectualEntity
     package: str
-    file: FileObject
+    files: tuple[FileObject, ...]
     events: tuple[Event, ...]
     agents: tuple[Agent, ...]
     rights: tuple[Rights, ...] = field(default=())
+    package_events: tuple[str, ...] = field(default=())
+
+    @property
+    def file(self) -> FileObject:
+        """The first file (the only one of a one-file item)."""
+        return self.files[0]
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON record (the source of truth, see ``schemas/premis.schema.json``)."""
+        """The JSON record (the source of truth, see ``schemas/premis.schema.json``).
+
+        Records before folder items had one ``file`` object; these have a ``files``
+        array (also for one file), which :func:`record_files` reads in either shape.
+        """
+        package: dict[str, Any] = {
+            "identifier": identifier_json(self.package),
+            "relationships": [
+                _relationship_json(SUBTYPE_REPRESENTS[0], self.entity.identifier),
+                *(_relationship_json(SUBTYPE_INCLUDES[0], f.identifier) for f in self.files),
+            ],
+        }
+        if self.package_events:
+            package["linkingEvents"] = [identifier_json(e) for e in self.package_events]
         return {
             "premisVersion": PREMIS_VERSION,
             "intellectualEntity": {
                 "identifier": identifier_json(self.entity.identifier),
                 "relationships": [_relationship_json(SUBTYPE_REPRESENTED_BY[0], self.package)],
             },
-            "package": {
-                "identifier": identifier_json(self.package),
-                "relationships": [
-                    _relationship_json(SUBTYPE_REPRESENTS[0], self.entity.identifier),
-                    _relationship_json(SUBTYPE_INCLUDES[0], self.file.identifier),
-                ],
-            },
-            "file": _file_json(self.file, self.package),
+            "package": package,
+            "files": [_file_json(f, self.package) for f in self.files],
             "events": [event_json(event) for event in self.events],
             "agents": [agent_json(agent) for agent in self.agents],
             "rights": [_rights_json(rights) for rights in self.rights],
         }
+
+
+def record_files(record_json: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The file objects of a ``premis.json`` record in either shape: ``files`` (an
+    array, since folder items) or ``file`` (one object, bags built before)."""
+    files = record_json.get("files")
+    if isinstance(files, list):
+        return files
+    single = record_json.get("file")
+    return [single] if isinstance(single, Mapping) else []
 
 
 # -- identifiers -------------------------------------------------------------------------
@@ -361,6 +392,10 @@ def _check_rights(rights: Rights, agent_ids: set[str], object_ids: set[str]) -> 
             )
     elif rights.copyright_status is not None or rights.jurisdiction is not None:
         raise MetadataError(f"{where}: copyright status and jurisdiction need basis copyright")
+    if rights.basis == "license" and not rights.documentation:
+        raise MetadataError(f"{where}: a license statement needs its documentation URI")
+    if rights.documentation and rights.basis not in {"copyright", "license"}:
+        raise MetadataError(f"{where}: a documentation URI needs basis copyright or license")
     for grant in rights.granted:
         _check_choice(where, "granted act", grant.act, EVENT_TYPES)
     for agent_id, role in rights.agents:
@@ -392,38 +427,53 @@ def _sorted_events(events: Iterable[Event]) -> tuple[Event, ...]:
 def build_record(
     entity: IntellectualEntity,
     package: str,
-    file_object: FileObject,
+    files: FileObject | Iterable[FileObject],
     events: Iterable[Event],
     agents: Iterable[Agent],
     rights: Rights | Iterable[Rights] = (),
+    package_events: Iterable[str] = (),
 ) -> PremisRecord:
-    """Check the parts and assemble a :class:`PremisRecord` (events in time order,
-    agents and rights by identifier). Raises :class:`MetadataError` naming the part."""
+    """Check the parts and assemble a :class:`PremisRecord` (files by original name,
+    events in time order, agents and rights by identifier). Raises
+    :class:`MetadataError` naming the part."""
+    file_objects = (files,) if isinstance(files, FileObject) else tuple(files)
+    file_objects = tuple(sorted(file_objects, key=lambda f: f.original_name))
+    if not file_objects:
+        raise MetadataError("PREMIS record: no file objects")
     events = tuple(events)
     agents = tuple(sorted(agents, key=lambda a: a.identifier))
     rights_list = (rights,) if isinstance(rights, Rights) else tuple(rights)
     _check_unique(
-        [entity.identifier, package, file_object.identifier]
+        [entity.identifier, package]
+        + [f.identifier for f in file_objects]
         + [e.identifier for e in events]
         + [a.identifier for a in agents]
         + [r.identifier for r in rights_list]
     )
-    _check_file(file_object)
+    _check_unique(["name " + f.original_name for f in file_objects])
+    for file_object in file_objects:
+        _check_file(file_object)
     for agent in agents:
         _check_agent(agent)
     agent_ids = {a.identifier for a in agents}
-    object_ids = {entity.identifier, package, file_object.identifier}
+    object_ids = {entity.identifier, package, *(f.identifier for f in file_objects)}
     for event in events:
         _check_event(event, agent_ids, object_ids)
+    event_ids = {e.identifier for e in events}
+    linked = tuple(package_events)
+    for event_id in linked:
+        if event_id not in event_ids:
+            raise MetadataError(f"package {package}: links event '{event_id}', not described")
     for statement in rights_list:
         _check_rights(statement, agent_ids, object_ids)
     return PremisRecord(
         entity=entity,
         package=package,
-        file=file_object,
+        files=file_objects,
         events=_sorted_events(events),
         agents=agents,
         rights=tuple(sorted(rights_list, key=lambda r: r.identifier)),
+        package_events=linked,
     )
 
 
@@ -505,7 +555,11 @@ def _rights_json(rights: Rights) -> dict[str, Any]:
             {"identifier": identifier_json(agent_id), "role": role}
             for agent_id, role in rights.agents
         ],
-    }
+    } | (
+        {"documentation": {"uri": rights.documentation, "role": rights.documentation_role}}
+        if rights.documentation
+        else {}
+    )
 
 
 # -- XML (rendered from the JSON form) ---------------------------------------------------
@@ -576,6 +630,8 @@ def _entity_xml(root: etree._Element, entity: Mapping[str, Any], kind: str) -> N
     _add_identifier(element, "objectIdentifier", "objectIdentifier", entity["identifier"])
     for relationship in entity.get("relationships", []):
         _add_relationship(element, relationship)
+    for event_id in entity.get("linkingEvents", []):
+        _add_identifier(element, "linkingEventIdentifier", "linkingEventIdentifier", event_id)
 
 
 def _file_xml(root: etree._Element, file_json: Mapping[str, Any]) -> None:
@@ -672,10 +728,15 @@ def _rights_xml(root: etree._Element, rights: Mapping[str, Any]) -> None:
             authority=authority, authorityURI=authority_uri,
         )  # fmt: skip
         _add(copyright_info, "copyrightNote", rights["note"])
+        _add_documentation(copyright_info, "copyrightDocumentation", rights.get("documentation"))
+    elif basis == "license":
+        license_info = _add(statement, "licenseInformation")
+        _add_documentation(license_info, "licenseDocumentation", rights.get("documentation"))
+        _add(license_info, "licenseNote", rights["note"])
     for grant in rights.get("granted", []):
         granted = _add(statement, "rightsGranted")
         _add_term(granted, "act", grant["act"], "eventType", EVENT_TYPES[grant["act"]])
-        if basis != "copyright" and rights["note"]:
+        if basis not in {"copyright", "license"} and rights["note"]:
             _add(granted, "rightsGrantedNote", rights["note"])
         if grant.get("note"):
             _add(granted, "rightsGrantedNote", grant["note"])
@@ -689,6 +750,18 @@ def _rights_xml(root: etree._Element, rights: Mapping[str, Any]) -> None:
             container, "linkingAgentRole", link["role"], "rightsRelatedAgentRole",
             RIGHTS_AGENT_ROLES[link["role"]],
         )  # fmt: skip
+
+
+def _add_documentation(
+    parent: etree._Element, prefix: str, documentation: Mapping[str, Any] | None
+) -> None:
+    if not documentation:
+        return
+    container = _add(parent, f"{prefix}Identifier")
+    _add(container, f"{prefix}IdentifierType", "URI")
+    _add(container, f"{prefix}IdentifierValue", documentation["uri"])
+    if documentation.get("role"):
+        _add(container, f"{prefix}Role", documentation["role"])
 
 
 def serialize_xml(root: etree._Element) -> bytes:
@@ -732,7 +805,11 @@ class TreeRenderer:
             root = _root()
             _entity_xml(root, record_json["intellectualEntity"], "intellectualEntity")
             _entity_xml(root, record_json["package"], "representation")
-            _file_xml(root, record_json["file"])
+            files = record_files(record_json)
+            if not files:
+                raise KeyError("files")
+            for file_json in files:
+                _file_xml(root, file_json)
             for event in record_json["events"]:
                 _event_xml(root, event)
             for agent in record_json["agents"]:

@@ -24,6 +24,9 @@ class ArchiveConfig:
     organization_address: str | None = None
     contact_phone: str | None = None
     jurisdiction: str | None = None  # ISO 3166-1 alpha-2, for PREMIS copyrightJurisdiction
+    rights_statement: str | None = None  # [rights] statement: a RightsStatements.org URI
+    rights_license: str | None = None  # [rights] license: a Creative Commons URI
+    access_rights: str | None = None  # [rights] access: dcterms:accessRights
     deposit: dict[str, Any] = field(default_factory=dict, compare=False)
     audit: dict[str, Any] = field(default_factory=dict, compare=False)
     timestamp: dict[str, Any] | None = field(default=None, compare=False)  # [timestamp]

@@ -27,10 +27,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.model.digest import new_buffer
 from archiver.repair.plan import Quarantined
 from archiver.repair.replicas import Source
-from archiver.storage.fileio import walk_tree, write_bytes_atomic
+from archiver.storage.fileio import read_bounded, walk_tree, write_bytes_atomic
 
 TEMP_PREFIX = ".archiver-repair-"
 TEMP_SUFFIX = ".tmp"
@@ -189,7 +190,7 @@ def quarantine(
     record = qdir / "quarantine.json"
     existing: list[dict[str, object]] = []
     if record.is_file():
-        existing = json.loads(record.read_text(encoding="utf-8"))
+        existing = json.loads(read_bounded(record, MAX_TAG_BYTES))
     listed = {str(e.get("moved_to")) for e in existing}
     document = existing + [
         {"bag": os.path.abspath(bag), "why": why, **q.to_json()}

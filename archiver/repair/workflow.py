@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from archiver.bag.tagfiles import manifest_name
-from archiver.bag.validator import HashResult, finish_bag, hash_jobs, plan_bag
+from archiver.bag.validator import MAX_TAG_BYTES, HashResult, finish_bag, hash_jobs, plan_bag
 from archiver.ledger.reference import check_report
 from archiver.model.digest import PRESERVATION_ALGORITHMS, digest_bytes
 from archiver.model.errors import ArchiverError, BagReadError
@@ -56,7 +56,13 @@ from archiver.repair.plan import (
     record_mismatch,
 )
 from archiver.repair.replicas import BagRef, Replica, ReplicaView
-from archiver.storage.fileio import bag_lock, hash_file
+from archiver.storage.fileio import (
+    FileTooLargeError,
+    NotRegularFileError,
+    bag_lock,
+    hash_file,
+    read_bounded,
+)
 
 
 class _Replicas:
@@ -154,7 +160,7 @@ class _Digests:
 
 def bag_ref(bag: Path, identifiers: Sequence[str]) -> BagRef:
     """The bag's name and the identifiers its replicas may use (bag-info's first)."""
-    from archiver.deposit.source import bag_identifier
+    from archiver.bag.identity import bag_identifier
 
     found: list[str] = []
     with contextlib.suppress(BagReadError, OSError):
@@ -286,8 +292,11 @@ def _repair(
         """The bytes ``path`` must hold: the bag's own if they match, else a replica's."""
         local = bag / path
         if local.is_file() and not local.is_symlink():
-            data = local.read_bytes()
-            if digests_match(want, digest_bytes(data, want)):
+            try:
+                data = read_bounded(local, MAX_TAG_BYTES)
+            except OSError:  # a giant or swapped file is not the bytes wanted: fetch them
+                data = None
+            if data is not None and digests_match(want, digest_bytes(data, want)):
                 return data
         holder: dict[str, bytes] = {}
 
@@ -307,9 +316,10 @@ def _repair(
 
     # 1. the tag manifests
     present_tm = {
-        n: (bag / n).read_bytes()
+        n: data
         for n in sorted(os.listdir(bag))
         if (m := manifest_name(n)) is not None and m.tag and (bag / n).is_file()
+        if (data := _tag_manifest(bag / n)) is not None
     }
     if record is not None:
         tm_now = {n: digest_bytes(d, PRESERVATION_ALGORITHMS) for n, d in present_tm.items()}
@@ -458,3 +468,12 @@ def _repair(
         reason=reason,
         notes=tuple(notes),
     )
+
+
+def _tag_manifest(path: Path) -> bytes | None:
+    """A tag manifest's bytes, read bounded (``MAX_TAG_BYTES``); None for one too large or
+    not a regular file, which is then damaged and restored like a missing one."""
+    try:
+        return read_bounded(path, MAX_TAG_BYTES)
+    except (FileTooLargeError, NotRegularFileError):
+        return None

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import orjson
 
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.ledger.store import Ledger, RecordedEvent
 from archiver.report.model import Page, build_page
+from archiver.storage.fileio import read_bounded
 
 TITLE_THREADS = 4  # reading many small dc.json files waits on the file system, not the CPU
 CHUNK = 512
@@ -21,18 +23,12 @@ READ_SIZE = 16384
 def read_title(bag: str) -> str:
     """The first ``dc.title`` of the bag's ``metadata/dc.json``; "" when it cannot be read.
 
-    Plain ``os.open``/``os.read``: for 100,000 small files this is about 2.5 times
-    cheaper than ``open()`` and its buffered file object.
+    Read with ``read_bounded`` (plain ``os`` calls, about 2.5 times cheaper than
+    ``open()`` for 100,000 small files): a FIFO is not read, a record over
+    ``MAX_TAG_BYTES`` (a sparse giant file) is refused without reading it.
     """
     try:
-        fd = os.open(os.path.join(bag, "metadata", "dc.json"), os.O_RDONLY)
-        try:
-            chunks = [os.read(fd, READ_SIZE)]
-            while len(chunks[-1]) == READ_SIZE:
-                chunks.append(os.read(fd, READ_SIZE))
-        finally:
-            os.close(fd)
-        record = orjson.loads(b"".join(chunks))
+        record = orjson.loads(read_bounded(os.path.join(bag, "metadata", "dc.json"), MAX_TAG_BYTES))
     except (OSError, orjson.JSONDecodeError):
         return ""
     titles = record.get("dc.title") if isinstance(record, dict) else None

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -28,6 +29,65 @@ from archiver.model.digest import digest_stream
 from archiver.model.errors import ConflictError, OutputError
 from archiver.storage.libc import errno_value, libc
 from archiver.storage.workers import process_alive
+
+
+class NotRegularFileError(OSError):
+    """A path ``read_bounded`` will not read: a FIFO, device, socket or directory."""
+
+
+class FileTooLargeError(OSError):
+    """A file larger than the limit ``read_bounded`` was given."""
+
+
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_bounded(path: Path | str, limit: int) -> bytes:
+    """Read a regular file whole, never more than ``limit`` bytes, never blocking.
+
+    The one way archiver reads a file it did not write (tag files, records, catalogs,
+    settings): opened non-blocking without following a link in its last component, checked
+    with ``fstat`` on the open descriptor (a FIFO, device, socket or directory raises
+    ``NotRegularFileError`` before any read: a FIFO cannot hang the command), then read in
+    bounded steps (a file over ``limit``, or one growing past it meanwhile, raises
+    ``FileTooLargeError``; a sparse 1 TiB file costs nothing). Other OSErrors propagate.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(
+                errno.EINVAL, f"{file_kind(info.st_mode)}, not a regular file; not read", str(path)
+            )
+        if info.st_size > limit:
+            raise FileTooLargeError(
+                errno.EFBIG, f"{info.st_size} bytes, more than the {limit} allowed", str(path)
+            )
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            data = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not data:
+                return b"".join(chunks)
+            chunks.append(data)
+            total += len(data)
+            if total > limit:
+                raise FileTooLargeError(
+                    errno.EFBIG, f"more than the {limit} bytes allowed", str(path)
+                )
+    finally:
+        os.close(fd)
 
 
 def hash_file(

@@ -51,7 +51,7 @@ from archiver.model.errors import (
 from archiver.model.findings import Finding
 from archiver.model.reports import ProgressCallback
 from archiver.model.text import unexpected_error_line
-from archiver.storage.fileio import check_output_path
+from archiver.storage.fileio import check_output_path, remove_stale
 from archiver.timestamp import Token
 
 
@@ -137,6 +137,10 @@ def deposit(
     if target.path is not None:
         check_output_path(target.path, bags, what="deposit target", directory=True)
     run = _Collector(target, path)
+    if target.path is not None:  # what a killed deposit left: its staging directories
+        for where in (target.path, target.path.parent):
+            for stale in remove_stale(where, "staging"):
+                run.warnings.append(f"removed {stale}, left by a deposit that was killed")
     started = clock()
     if progress is not None:
         progress(0, len(bags))

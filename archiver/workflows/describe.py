@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from archiver.build.characterize import Characterization, FormatIdentifier, characterize_file
 from archiver.model.digest import PRESERVATION_ALGORITHMS
 from archiver.model.errors import SourceError
+from archiver.storage.fileio import read_bounded
 
 if TYPE_CHECKING:
     from archiver.draft.engine import Drafter
@@ -108,9 +109,12 @@ def _load_drafter() -> Drafter:
     return Drafter()
 
 
+MAX_DRAFT_BYTES = 64 << 20  # a statement's text; --draft reads it whole
+
+
 def _read_text(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_DRAFT_BYTES)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:

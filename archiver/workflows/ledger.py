@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.bag.identity import bag_identifier
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.config import LedgerLocation, resolve_ledger
-from archiver.deposit.source import bag_identifier
 from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import Ledger
 from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
-from archiver.storage.fileio import check_output_path, write_bytes_atomic
+from archiver.storage.fileio import check_output_path, read_bounded, write_bytes_atomic
 from archiver.timestamp import TimestampSettings
 
 
@@ -163,7 +164,7 @@ def _bag_name(ledger: Ledger, text: str) -> str:
 def _package_identity(bag: Path) -> tuple[str, str] | None:
     """(entity, package) identifiers from the bag's metadata/premis.json, if readable."""
     try:
-        record = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
+        record = json.loads(read_bounded(bag / "metadata" / "premis.json", MAX_TAG_BYTES))
     except (OSError, ValueError):
         return None
     return package_identity(record) if isinstance(record, dict) else None

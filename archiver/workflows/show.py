@@ -24,6 +24,7 @@ from archiver.bag.tagfiles import decode_tag_file, parse_bag_info, parse_manifes
 from archiver.bag.validator import read_tag_file
 from archiver.config import LedgerLocation, resolve_ledger
 from archiver.ledger.store import Ledger
+from archiver.metadata.premis import record_files
 from archiver.model.digest import ALGORITHMS
 from archiver.model.errors import BagReadError
 from archiver.model.records import BagOutcome, RecordedEvent
@@ -192,10 +193,10 @@ def _record(bag: Path, rel: str, notes: list[str]) -> dict[str, Any]:
 def _files(bag: Path, premis: dict[str, Any], notes: list[str]) -> tuple[PayloadFile, ...]:
     """The payload files the first manifest lists, with PREMIS's size and format."""
     described: dict[str, dict[str, Any]] = {}
-    objects = premis.get("file", premis.get("files", []))
-    for obj in objects if isinstance(objects, list) else [objects]:
-        if isinstance(obj, dict) and isinstance(obj.get("originalName"), str):
-            described[f"data/{obj['originalName']}"] = obj
+    for obj in record_files(premis):
+        name = obj.get("originalName")
+        if isinstance(obj, dict) and isinstance(name, str):  # data/... since folder items
+            described[name if name.startswith("data/") else f"data/{name}"] = obj
     for algorithm in sorted(ALGORITHMS, key=_strength):
         name = f"manifest-{algorithm}.txt"
         data = read_tag_file(bag, name)
