@@ -104,3 +104,65 @@ def test_replace_with_no_ledger_yet_records_nothing(
     document = json.loads(capsys.readouterr().out)
     assert document["replace_run"] is None
     assert not Path(document["ledger"]).exists()
+
+
+P = "{http://www.loc.gov/premis/v3}"
+
+
+def _package(bag: Path) -> str:
+    record = json.loads((bag / "metadata" / "premis.json").read_text(encoding="utf-8"))
+    return str(record["package"]["identifier"]["value"])
+
+
+def test_a_rebuild_carries_the_history_forward_and_the_ledger_keeps_each_audits_package(
+    collection: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lxml import etree
+
+    assert cli.main(["build"]) == 0
+    bag = _bag(collection)
+    first, first_premis = _package(bag), (bag / "metadata" / "premis.xml").read_bytes()
+    assert cli.main(["audit", "bags", "--workers", "1"]) == 0
+    _retitle(collection, "A corrected title")
+    assert cli.main(["build", "--replace"]) == 0
+    second = _package(bag)
+    assert second != first
+    # the earlier package's record, every event of it, is kept byte for byte
+    kept = bag / "metadata" / "history" / f"premis-{first}.xml"
+    assert kept.read_bytes() == first_premis
+    premis = etree.parse(str(bag / "metadata" / "premis.xml")).getroot()
+    relations = [
+        (r.findtext(f"{P}relationshipType"), r.findtext(f"{P}relationshipSubType"),
+         r.findtext(f"{P}relatedObjectIdentifier/{P}relatedObjectIdentifierValue"))
+        for r in premis.iter(f"{P}relationship")
+    ]  # fmt: skip
+    assert ("derivation", "has source", first) in relations
+    modified = [
+        e
+        for e in premis.iter(f"{P}event")
+        if e.findtext(f"{P}eventType") == "metadata modification"
+    ]
+    assert len(modified) == 1 and first in (
+        modified[0].findtext(f"{P}eventDetailInformation/{P}eventDetail") or ""
+    )
+    assert cli.main(["validate", str(bag)]) == 0
+    bagit.Bag(str(bag)).validate()
+    assert cli.main(["audit", "bags", "--workers", "1"]) == 0
+    # a second correction carries both earlier records
+    _retitle(collection, "A title corrected twice")
+    assert cli.main(["build", "--replace"]) == 0
+    third = _package(bag)
+    assert sorted(p.name for p in (bag / "metadata" / "history").iterdir()) == sorted(
+        [f"premis-{first}.xml", f"premis-{second}.xml"]
+    )
+    # each audit stays with the package it checked
+    capsys.readouterr()
+    assert cli.main(["ledger", "premis", str(bag), "--root", "bags"]) == 0
+    exported = etree.fromstring(capsys.readouterr().out.encode())
+    checked = [
+        e.findtext(f"{P}linkingObjectIdentifier/{P}linkingObjectIdentifierValue")
+        for e in exported.iter(f"{P}event")
+        if e.findtext(f"{P}eventType") == "fixity check"
+    ]
+    assert checked[:2] == [first, second], checked
+    assert third not in checked[:2]

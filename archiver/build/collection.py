@@ -67,6 +67,7 @@ from archiver.metadata.dublin_core import serialize_xml as serialize_dc_xml
 from archiver.metadata.ingest import (
     Ingest,
     IngestFile,
+    Replacing,
     Timestamping,
     agents_for,
     catalog_facts,
@@ -136,6 +137,7 @@ class BuildOutcome:
     status: BuildStatus
     bag: str | None = None
     reason: str = ""
+    replaces: str | None = None  # replaced: the PREMIS package identifier it replaced
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -144,7 +146,7 @@ class BuildOutcome:
             "status": str(self.status),
             "bag": self.bag,
             "reason": self.reason,
-        }
+        } | ({"replaces": self.replaces} if self.replaces else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,7 @@ class _Staged:
     destination: Path
     existing: bool
     size: int  # the payload's bytes
+    replaces: str | None = None  # the package identifier of the bag it replaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,11 +394,13 @@ class Builder:
                     f"{destination}: bag exists and {verdict}; "
                     "rebuild with --replace to swap it atomically"
                 )
+        history = _history(destination, verdict) if existing else None
         with contextlib.ExitStack() as own:  # a failed source's copy goes at once
             staging = own.enter_context(staging_dir(destination))
-            size = self._assemble(staging, name, source, dc, dc_json, bag_name)
+            size = self._assemble(staging, name, source, dc, dc_json, bag_name, history)
             stack.enter_context(own.pop_all())  # a verified one stays until its batch ends
-        return _Staged(name, source, dc, staging, destination, existing, size)
+        replaces = history[0].package if history else None
+        return _Staged(name, source, dc, staging, destination, existing, size, replaces)
 
     def _install_all(
         self, staged: dict[int, _Staged], flush: Callable[[], bool]
@@ -446,6 +451,7 @@ class Builder:
             bag.name,
             BuildStatus.REPLACED if bag.existing else BuildStatus.BUILT,
             str(destination),
+            replaces=bag.replaces if bag.existing else None,
         )
 
     def _compare_existing(
@@ -487,6 +493,7 @@ class Builder:
         dc: DublinCoreRecord,
         dc_json: dict[str, Any],
         bag_name: str,
+        history: tuple[Replacing, dict[str, bytes]] | None = None,
     ) -> int:
         """Write and verify the bag in ``staging``; its payload's size.
 
@@ -529,7 +536,8 @@ class Builder:
             time=now.isoformat(timespec="seconds"),
             folder=source.is_dir(),
         )
-        premis_json = describe_ingest(ingest, config, self.agents, stamp).to_json()
+        replacing = history[0] if history else None
+        premis_json = describe_ingest(ingest, config, self.agents, stamp, replacing).to_json()
         label = f"{self.config.collection_id}/{bag_name}"
         self.schemas.validate_json(dc_json, "dublin-core", f"{label}: metadata/dc.json")
         self.schemas.validate_json(premis_json, "premis", f"{label}: metadata/premis.json")
@@ -560,6 +568,7 @@ class Builder:
             "metadata/premis.json": _json_bytes(premis_json),
             "metadata/premis.xml": serialize_premis_xml(premis_tree),
             **token_files,
+            **(history[1] if history else {}),  # the replaced packages' PREMIS records
             # Archivematica reads its own metadata/metadata.csv; RO-Crate tools the crate's
             # metadata file at its root, the bag's (the payload in data/ stays untouched)
             **extra_metadata_files(dc, source.name),
@@ -602,6 +611,37 @@ def check_source(source: Path, where: str) -> None:
     problem = name_problem(source.name)
     if problem is not None:
         raise SourceError(f"{where}: source {source}: {problem}")
+
+
+HISTORY_DIR = "metadata/history"
+
+
+def _history(bag: Path, verdict: str | None) -> tuple[Replacing, dict[str, bytes]] | None:
+    """What a bag being replaced hands on: its package identifier and every PREMIS record
+    of its history (its own ``metadata/premis.xml`` as ``metadata/history/premis-<id>.xml``
+    and the records it had carried forward itself), so a rebuild keeps every earlier
+    package's events. None for a bag without a readable package identifier."""
+    try:
+        record = json.loads(read_bounded(bag / "metadata" / "premis.json", MAX_TAG_BYTES))
+        package = record["package"]["identifier"]["value"]
+        own = read_bounded(bag / "metadata" / "premis.xml", MAX_TAG_BYTES)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(package, str) or not bag_directory_name(package) == package:
+        return None  # not an identifier archiver made: do not put it in a file name
+    files: dict[str, bytes] = {}
+    earlier = bag / HISTORY_DIR
+    if earlier.is_dir() and not earlier.is_symlink():
+        for entry in sorted(os.scandir(earlier), key=lambda e: e.name):
+            if entry.is_file(follow_symlinks=False) and entry.name.endswith(".xml"):
+                try:
+                    files[f"{HISTORY_DIR}/{entry.name}"] = read_bounded(entry.path, MAX_TAG_BYTES)
+                except OSError:
+                    continue
+    path = f"{HISTORY_DIR}/premis-{package}.xml"
+    files[path] = own
+    changed = verdict is not None and verdict.startswith("its payload differs")
+    return Replacing(package, path, content_changed=changed), files
 
 
 def _source_digests(source: Path, item_path: str) -> dict[str, str]:

@@ -94,6 +94,24 @@ def _problem_summary(findings: Sequence[Finding]) -> str:
     return "; ".join(parts)
 
 
+REPLACES = re.compile(r"package (\S+) replaces package (\S+)")
+
+
+def replace_detail(new: str, old: str) -> str:
+    """The words a replace event records about the packages (``replaced_packages``)."""
+    return f"package {new} replaces package {old}"
+
+
+def replaced_packages(events: Sequence[RecordedEvent]) -> list[tuple[int, str]]:
+    """(seq, package replaced) of a bag's recorded replacements, oldest first."""
+    found: list[tuple[int, str]] = []
+    for recorded in sorted(events, key=lambda r: r.seq):
+        match = REPLACES.search(recorded.event.detail)
+        if match is not None:
+            found.append((recorded.seq, match.group(2)))
+    return found
+
+
 def premis_events(
     object_identifier: str,
     history: Sequence[BagOutcome],
@@ -104,9 +122,20 @@ def premis_events(
 
     Only audits that hashed every file (mode "full") are fixity checks; a "fast" or
     "completeness" audit is not exported. Each event is linked to ``object_identifier``
-    (role "source") and to the archiver version that ran it ("executing program").
+    (role "source") and to the archiver version that ran it ("executing program"), except
+    audits made before a ``build --replace``: those checked the package it replaced, which
+    the ledger's replace event names (``replaced_packages``), and are linked to that one.
     """
     from archiver.metadata.premis import Agent, Event
+
+    replacements = replaced_packages(events)
+
+    def checked(seq: int) -> str:
+        """The package an audit recorded at ``seq`` checked."""
+        for replaced_at, old in replacements:
+            if seq < replaced_at:
+                return old
+        return object_identifier
 
     premis: list[Event] = []
     agents: dict[str, Agent] = {}
@@ -145,7 +174,7 @@ def premis_events(
                 outcome=result,
                 outcome_detail=detail,
                 agents=((agent_for(outcome.run_id), "executing program"),),
-                objects=((object_identifier, "source"),),
+                objects=((checked(outcome.seq), "source"),),
             )
         )
     for recorded in events:

@@ -249,7 +249,23 @@ def catalog_facts_from_premis(record: Mapping[str, Any]) -> dict[str, Any]:
     return {"copyrightStatus": copyright_status, "jurisdiction": jurisdiction, "capture": capture}
 
 
-def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent]) -> str:
+@dataclass(frozen=True, slots=True)
+class Replacing:
+    """The package a rebuild with ``--replace`` replaces: its PREMIS package identifier,
+    where the new bag keeps that package's own PREMIS record (its events, so the history
+    is carried forward), and whether the payload changed or only the description."""
+
+    package: str
+    record_path: str  # e.g. "metadata/history/premis-<package>.xml"
+    content_changed: bool
+
+
+def _inputs_digest(
+    ingest: Ingest,
+    config: ArchiveConfig,
+    agents: Sequence[Agent],
+    replacing: Replacing | None = None,
+) -> str:
     """SHA-256 over everything an ingest's record is made from: the source (name, size,
     digests), its catalog description, the archive's settings, the tools and the time."""
     inputs = {
@@ -268,6 +284,8 @@ def _inputs_digest(ingest: Ingest, config: ArchiveConfig, agents: Sequence[Agent
         "agents": sorted(a.identifier for a in agents),
         "time": ingest.time,
     }
+    if replacing is not None:  # absent otherwise: builds that replace nothing hash as before
+        inputs["replaces"] = replacing.package
     encoded = json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 
@@ -332,6 +350,7 @@ def describe_ingest(
     config: ArchiveConfig,
     agents: Sequence[Agent],
     timestamp: Timestamping | None = None,
+    replacing: Replacing | None = None,
 ) -> PremisRecord:
     """The PREMIS record for one bag: entity, package, files, events, agents and rights.
 
@@ -351,7 +370,7 @@ def describe_ingest(
     files = tuple(sorted(ingest.files, key=lambda f: f.path))
     entity_id = ingest.dc.identifier or ingest.source_name
     file_ids = [file_identifier(config, f.path, f.digests["sha256"]) for f in files]
-    inputs = _inputs_digest(ingest, config, agents)
+    inputs = _inputs_digest(ingest, config, agents, replacing)
     package_id = derive_uuid("package", entity_id, inputs)
     org = config.organization_id
     archiver = archiver_agent_id()
@@ -459,6 +478,19 @@ def describe_ingest(
             ),
         ),
     ]
+    if replacing is not None:
+        changed = "the source" if replacing.content_changed else "the catalog description"
+        events.append(
+            event(
+                "modification" if replacing.content_changed else "metadata modification",
+                f"Rebuilt with --replace: package {package_id} replaces package "
+                f"{replacing.package}, whose PREMIS record and events are kept in "
+                f"{replacing.record_path}",
+                f"{changed} changed"
+                + ("" if replacing.content_changed else "; the payload is the same bytes"),
+                ((archiver, "executing program"), (org, "implementer")),
+            )
+        )
     events = [_with_derived_id(e, inputs) for e in events]
     if timestamp is not None:  # not in the inputs: a rebuild differs only by this event
         stamp_event, tsa = timestamp_event(timestamp, package_id, file_ids, archiver)
@@ -467,7 +499,13 @@ def describe_ingest(
     package_events = tuple(
         e.identifier
         for e in events
-        if e.event_type in ("information package creation", "digital signature generation")
+        if e.event_type
+        in (
+            "information package creation",
+            "digital signature generation",
+            "metadata modification",
+            "modification",
+        )
     )
     file_objects = [
         FileObject(
@@ -492,6 +530,7 @@ def describe_ingest(
         (*agents, *extra_agents),
         _rights(ingest.dc, config, package_id, entity_id),
         package_events,
+        sources=() if replacing is None else (replacing.package,),
     )
 
 

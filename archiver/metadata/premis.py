@@ -62,6 +62,9 @@ EVENT_TYPES: Mapping[str, str] = _terms(
         "transfer": "tra",
         "packing": "pac",
         "capture": "cap",
+        # a rebuild that replaces a package: its description changed (mem), or its content (mod)
+        "metadata modification": "mem",
+        "modification": "mod",
         "migration": "mig",
         "recovery": "rec",
         "quarantine": "qua",
@@ -102,12 +105,26 @@ HASH_FUNCTIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 RELATIONSHIP_STRUCTURAL = ("structural", f"{VOCABULARY}/relationshipType/str")
+RELATIONSHIP_DERIVATION = ("derivation", f"{VOCABULARY}/relationshipType/der")
+RELATIONSHIP_TYPES: Mapping[str, str] = MappingProxyType(
+    dict((RELATIONSHIP_STRUCTURAL, RELATIONSHIP_DERIVATION))
+)
 SUBTYPE_INCLUDES = ("includes", f"{VOCABULARY}/relationshipSubType/inc")
 SUBTYPE_INCLUDED_IN = ("is Included In", f"{VOCABULARY}/relationshipSubType/isi")
 SUBTYPE_REPRESENTS = ("represents", f"{VOCABULARY}/relationshipSubType/rep")
 SUBTYPE_REPRESENTED_BY = ("is Represented By", f"{VOCABULARY}/relationshipSubType/isr")
+# A package rebuilt with --replace "has source" the package it replaces (derivation).
+SUBTYPE_HAS_SOURCE = ("has source", f"{VOCABULARY}/relationshipSubType/hss")
 RELATIONSHIP_SUBTYPES: Mapping[str, str] = MappingProxyType(
-    dict((SUBTYPE_INCLUDES, SUBTYPE_INCLUDED_IN, SUBTYPE_REPRESENTS, SUBTYPE_REPRESENTED_BY))
+    dict(
+        (
+            SUBTYPE_INCLUDES,
+            SUBTYPE_INCLUDED_IN,
+            SUBTYPE_REPRESENTS,
+            SUBTYPE_REPRESENTED_BY,
+            SUBTYPE_HAS_SOURCE,
+        )
+    )
 )
 # Rights vocabularies (id.loc.gov): basis, copyright status (labels as the vocabulary
 # spells them) and the agent roles of a rights statement (not the event roles).
@@ -234,6 +251,7 @@ class PremisRecord:
     agents: tuple[Agent, ...]
     rights: tuple[Rights, ...] = field(default=())
     package_events: tuple[str, ...] = field(default=())
+    sources: tuple[str, ...] = field(default=())  # packages this one replaces (has source)
 
     @property
     def file(self) -> FileObject:
@@ -251,6 +269,7 @@ class PremisRecord:
             "relationships": [
                 _relationship_json(SUBTYPE_REPRESENTS[0], self.entity.identifier),
                 *(_relationship_json(SUBTYPE_INCLUDES[0], f.identifier) for f in self.files),
+                *(_relationship_json(SUBTYPE_HAS_SOURCE[0], s) for s in self.sources),
             ],
         }
         if self.package_events:
@@ -432,6 +451,7 @@ def build_record(
     agents: Iterable[Agent],
     rights: Rights | Iterable[Rights] = (),
     package_events: Iterable[str] = (),
+    sources: Iterable[str] = (),
 ) -> PremisRecord:
     """Check the parts and assemble a :class:`PremisRecord` (files by original name,
     events in time order, agents and rights by identifier). Raises
@@ -474,6 +494,7 @@ def build_record(
         agents=agents,
         rights=tuple(sorted(rights_list, key=lambda r: r.identifier)),
         package_events=linked,
+        sources=tuple(sources),
     )
 
 
@@ -481,8 +502,9 @@ def build_record(
 
 
 def _relationship_json(subtype: str, related: str) -> dict[str, Any]:
+    kind = RELATIONSHIP_DERIVATION if subtype == SUBTYPE_HAS_SOURCE[0] else RELATIONSHIP_STRUCTURAL
     return {
-        "type": RELATIONSHIP_STRUCTURAL[0],
+        "type": kind[0],
         "subType": subtype,
         "relatedObject": identifier_json(related),
     }
@@ -613,7 +635,7 @@ def _add_relationship(parent: etree._Element, relationship: Mapping[str, Any]) -
     container = _add(parent, "relationship")
     _add_term(
         container, "relationshipType", relationship["type"], "relationshipType",
-        RELATIONSHIP_STRUCTURAL[1],
+        RELATIONSHIP_TYPES[relationship["type"]],
     )  # fmt: skip
     _add_term(
         container, "relationshipSubType", relationship["subType"], "relationshipSubType",

@@ -14,12 +14,14 @@ recorded.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.build.collection import (
     BuildOutcome,
     BuildReport,
@@ -32,6 +34,7 @@ from archiver.metadata.catalog import load_catalog
 from archiver.model.clock import clock_from_environment
 from archiver.model.records import LedgerEvent
 from archiver.model.reports import ProgressCallback
+from archiver.storage.fileio import read_bounded
 
 REPLACE_KIND = "replace"  # the ledger run's kind
 REPLACE_EVENT = "information package creation"  # PREMIS: the package was made anew
@@ -121,6 +124,23 @@ def build_bags(
     return _record_replaced(report, location, out_dir, replaced, config_path)
 
 
+def _detail(bag: str, replaced: str | None) -> str:
+    """The replace event's detail; with the packages' identifiers when both are known, so
+    the ledger's PREMIS export links each earlier audit to the package it checked."""
+    from archiver.ledger.premis_export import package_identity, replace_detail
+
+    if replaced is None:
+        return REPLACE_DETAIL
+    try:
+        record = json.loads(read_bounded(Path(bag) / "metadata" / "premis.json", MAX_TAG_BYTES))
+    except (OSError, ValueError):
+        return REPLACE_DETAIL
+    identity = package_identity(record) if isinstance(record, dict) else None
+    if identity is None:
+        return REPLACE_DETAIL
+    return f"{REPLACE_DETAIL}; {replace_detail(identity[1], replaced)}"
+
+
 def _record_replaced(
     report: BuildReport,
     location: LedgerLocation,
@@ -139,13 +159,16 @@ def _record_replaced(
     checked = audit([str(out_dir)], bags=bags, mode="full")
     now = datetime.now(UTC).isoformat()
     valid = {b.bag for b in checked.bags if b.valid}
+    replaced_ids = {
+        os.path.abspath(o.bag): o.replaces for o in report.outcomes if o.bag and o.replaces
+    }
     events = [
         LedgerEvent(
             event_type=REPLACE_EVENT,
             bag=bag.bag,
             date_time=now,
             outcome="success" if bag.bag in valid else "failure",
-            detail=REPLACE_DETAIL,
+            detail=_detail(bag.bag, replaced_ids.get(bag.bag)),
             outcome_detail="" if bag.bag in valid else "the replaced bag failed its audit",
         )
         for bag in checked.bags
