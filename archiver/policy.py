@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from archiver.metadata.premis import record_files
 from archiver.metadata.validation import SchemaSet, XmlSchemaName, schemas_dir
 from archiver.model.errors import ConfigError, MetadataError
 from archiver.model.findings import Finding, Kind
+from archiver.storage.fileio import read_bounded
 
 METADATA_RECORDS: tuple[tuple[str, str, str], ...] = (
     ("metadata/dc.json", "json", "dublin-core"),
@@ -46,15 +46,12 @@ _CORE_TAG_FILES = ("bagit.txt", "fetch.txt")
 
 
 def _read_nofollow(path: Path) -> bytes:
-    """Read a record whole, refusing to follow a link swapped in after the bag was listed."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:  # os.read, no file object: open, read, read, close (not 9 system calls)
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    """Read a record whole through ``read_bounded``: never a link swapped in after the bag
+    was listed, never a FIFO or device (not read), never more than ``MAX_RECORD_BYTES``."""
+    return read_bounded(path, MAX_RECORD_BYTES)
+
+
+MAX_RECORD_BYTES = 64 << 20  # a metadata record is a tag file (archiver.bag.validator)
 
 
 def load_profile(path: Path | None = None) -> dict[str, Any]:

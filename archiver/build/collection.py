@@ -60,7 +60,7 @@ from archiver.build.writer import (
 )
 from archiver.config import timestamp_settings
 from archiver.metadata.archivematica import extra_metadata_files
-from archiver.metadata.catalog import Catalog, CatalogRow, load_catalog
+from archiver.metadata.catalog import MAX_CATALOG_BYTES, Catalog, CatalogRow, load_catalog
 from archiver.metadata.dublin_core import DublinCoreRecord, RightsDefaults, record_from_row
 from archiver.metadata.dublin_core import render_tree as render_dc_tree
 from archiver.metadata.dublin_core import serialize_xml as serialize_dc_xml
@@ -744,9 +744,8 @@ def _expected_sources(catalog_path: Path, sources: Sequence[Path]) -> int:
     """A cheap upper estimate of the sources to build (catalog lines), to decide on a pool."""
     if sources:
         return len(sources)
-    try:
-        with open(catalog_path, "rb") as stream:
-            return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+    try:  # a FIFO or device is not read here: load_catalog refuses it with one line
+        return read_bounded(catalog_path, MAX_CATALOG_BYTES).count(b"\n")
     except OSError:
         return 0  # load_catalog reports the problem
 
