@@ -3,13 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 BAGS   ?= bags
 SOURCES ?= sources
 LEDGER ?= audit-ledger.sqlite
 OCFL_ROOT ?= deposit/ocfl-root
 
 .DEFAULT_GOAL := help
-.PHONY: help venv bags validate audit test lint bench bench-quick package deposit clean
+.PHONY: help venv bags validate audit test lint docs reference bench bench-quick package deposit clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,17 +45,31 @@ bench: $(STAMP) ## Full benchmarks vs bagit-python and sha256sum (several minute
 bench-quick: $(STAMP) ## The same benchmarks on small corpora (under a minute)
 	$(BIN)/python -m bench.run --quick
 
-test: $(STAMP) ## Run the test suite (lint, type checks and the layers contract included)
+test: $(STAMP) ## Run the test suite (lint, type checks, the layers contract and the docs check included)
 	$(BIN)/ruff check archiver tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m archiver.cli.reference --check
 	$(BIN)/pytest -q -n auto
 
-lint: $(STAMP) ## ruff, mypy (strict) and the import-linter layers contract on the package
+lint: $(STAMP) ## ruff, mypy (strict), the import-linter layers contract, and the generated docs up to date
 	$(BIN)/ruff check archiver tests bench
 	$(BIN)/ruff format --check archiver tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m archiver.cli.reference --check
+
+reference: $(STAMP) ## Regenerate the CLI reference, man page and completions from the code
+	$(BIN)/python -m archiver.cli.reference --write
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP) ## Build the documentation site offline into build/site/ (mkdocs build --strict)
+	$(BIN)/python -m archiver.cli.reference --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "the site is in build/site/ (open build/site/index.html)"
 
 clean: ## Remove the virtualenv, built bags and caches (sources are never touched)
 	rm -rf $(VENV) $(BAGS) packages build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "archiver.cli.deposit",
     "archiver.cli.repair",
     "archiver.cli.show",
+    "archiver.cli.completion",
 )
 
 

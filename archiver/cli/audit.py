@@ -89,10 +89,20 @@ def register(subparsers: Any) -> None:
         "tag manifests' checksums vouch that they are the bytes the build validated; "
         "'archiver validate' always checks them). "
         "Exit 0 all intact, 1 a bag failed, 2 the audit could not run.",
-        epilog=kinds_epilog(),
+        epilog=kinds_epilog()
+        + " Examples: 'archiver audit' (every bag under bags/, recorded in the collection's "
+        "ledger); 'archiver audit /mnt/archive/bags --ledger /var/lib/archiver/ledger.sqlite "
+        "--json /var/log/archiver/audit.json'; 'archiver audit --budget 2h' (the most "
+        "overdue bags that fit in two hours, for a nightly job over a large collection); "
+        "'archiver audit --repair' (repair what fails from its recorded deposits); "
+        "'archiver audit --html report.html'; 'archiver audit /mnt/archive/bags --scheduler "
+        "tcp://sched:8786' (on a Dask cluster).",
     )
     parser.add_argument(
-        "roots", metavar="ROOT", nargs="*", help="directory to search for bags, or a serialized bag"
+        "roots",
+        metavar="ROOT",
+        nargs="*",
+        help="a directory to search for bags, or a serialized bag (default: bags)",
     )
     parser.add_argument(
         "--workers",
@@ -131,7 +141,8 @@ def register(subparsers: Any) -> None:
         "--json",
         metavar="FILE",
         default=None,
-        help="write the machine report to FILE ('-': stdout)",
+        help="also write the machine report (JSON: run id, times, versions, every bag's "
+        "status and findings) to FILE ('-': stdout, instead of the summary)",
     )
     parser.add_argument(
         "--ledger",
@@ -154,14 +165,16 @@ def register(subparsers: Any) -> None:
         metavar="N",
         type=_positive_int,
         default=None,
-        help="audit only the N bags whose last good check is oldest",
+        help="audit only the N bags whose last good check is oldest (never-checked bags "
+        "first; default: every bag)",
     )
     parser.add_argument(
         "--budget",
         metavar="DURATION",
         type=parse_duration,
         default=None,
-        help="audit the most overdue bags that fit in DURATION (e.g. 30m, 2h)",
+        help="audit the most overdue bags that fit in DURATION (e.g. 30m, 2h, 1h30m; "
+        "default: no limit)",
     )
     parser.add_argument(
         "--accept",
@@ -175,7 +188,7 @@ def register(subparsers: Any) -> None:
         "--repair",
         action="store_true",
         help="repair the bags that fail (as 'archiver repair' does), audit them again, "
-        "and record all of it as one ledger run",
+        "and record all of it as one ledger run (default: only report them)",
     )
     parser.add_argument(
         "--from",
@@ -207,7 +220,8 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         type=Path,
         default=None,
-        help="after the audit, write the collection report (as 'archiver report' does) to FILE",
+        help="after the audit, write the collection report (as 'archiver report' does) to "
+        "FILE (default: none)",
     )
     add_report_arguments(parser)
     parser.set_defaults(run=run)

@@ -43,7 +43,12 @@ def register(subparsers: Any) -> None:
         "collection's ledger (when there is one) as the reference the next audit compares "
         "with. With SOURCE_DATE_EPOCH set, builds are byte-identical.",
         epilog="Exit status: 0 every source built or unchanged; 2 a source or the catalog, "
-        "configuration or output directory has a problem (each failed source is named).",
+        "configuration or output directory has a problem (each failed source is named). "
+        "Examples: 'archiver build' (every item of sources/metadata.csv into bags/); "
+        "'archiver build sources/letter.txt' (that item only); 'archiver build --replace' "
+        "(after correcting the catalog: the changed bags are rebuilt and recorded as the "
+        "new reference); 'SOURCE_DATE_EPOCH=1700000000 archiver build --out /tmp/again' "
+        "(a reproducible rebuild, byte for byte).",
     )
     parser.add_argument(
         "sources",
@@ -71,7 +76,8 @@ def register(subparsers: Any) -> None:
         "--replace",
         action="store_true",
         help="rebuild bags whose source or catalog row changed, swapping them atomically, "
-        "and record them in the ledger as replaced on purpose",
+        "and record them in the ledger as replaced on purpose (default: a changed source "
+        "whose bag exists is refused)",
     )
     parser.add_argument(
         "--ledger",
@@ -81,7 +87,11 @@ def register(subparsers: Any) -> None:
         help="where --replace records the bags it replaced: "
         + ledger_help("the collection at --out"),
     )
-    parser.add_argument("--json", action="store_true", help="print the outcomes as JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the outcomes as JSON on stdout instead of the table (default: the table)",
+    )
     parser.set_defaults(run=run)
 
 

@@ -41,13 +41,24 @@ def register(subparsers: Any) -> None:
         "is an older version of its intact object as superseded (not damaged). Exit 0 all "
         "deposited (or unchanged) and verified, 1 a bag is invalid or a deposited copy is "
         "damaged, 2 the deposit could not be done.",
+        epilog="Examples: 'archiver deposit bags/*/ --to ocfl:///srv/ocfl-root'; 'archiver "
+        "deposit bags/*/ --to s3://preservation/bags'; 'archiver deposit bags/letter-almaty "
+        "--to file:///mnt/replica' (a plain copy on another disk); 'archiver deposit "
+        "bags/*/ --to ocfl:///srv/ocfl-root --verify' (re-check the copies).",
     )
-    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
-    parser.add_argument("--to", metavar="URI", required=True, help="deposit target URI")
+    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="a bag directory")
+    parser.add_argument(
+        "--to",
+        metavar="URI",
+        required=True,
+        help="the deposit target: ocfl:///ABSOLUTE/PATH, s3://BUCKET/PREFIX or "
+        "file:///ABSOLUTE/PATH",
+    )
     parser.add_argument(
         "--verify",
         action="store_true",
-        help="do not deposit: re-verify what the target holds for each BAG",
+        help="do not deposit: re-verify what the target holds for each BAG (default: "
+        "deposit, then verify)",
     )
     parser.add_argument(
         "--ledger",
@@ -64,7 +75,9 @@ def register(subparsers: Any) -> None:
         help=f"archive settings, for [deposit.*] and [ledger] path (default: {DEFAULT_CONFIG} "
         "if present)",
     )
-    parser.add_argument("--json", action="store_true", help="print a machine report")
+    parser.add_argument(
+        "--json", action="store_true", help="print a machine report (JSON) instead of the table"
+    )
     parser.set_defaults(run=run)
 
 

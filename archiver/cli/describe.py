@@ -39,12 +39,16 @@ def register(subparsers: Any) -> None:
         epilog="Exit status: 0 described; 2 a file cannot be read (or is not a regular "
         "file, or for --draft not UTF-8 text), or --draft without archiver[describe].",
     )
-    parser.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    parser.add_argument(
+        "files", metavar="FILE", nargs="+", type=Path, help="a regular file to characterize"
+    )
     parser.add_argument(
         "--draft", action="store_true", help="draft the catalog row of each file from its text"
     )
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print JSON")
+    output.add_argument(
+        "--json", action="store_true", help="print JSON, one object per file (default: tables)"
+    )
     output.add_argument(
         "--csv",
         action="store_true",

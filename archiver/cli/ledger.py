@@ -43,7 +43,9 @@ def register(subparsers: Any) -> None:
         "recorded path ends with): that bag's audits and deposit events.",
     )
     show.add_argument("bag", metavar="BAG", nargs="?", help="a bag path or name")
-    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.add_argument(
+        "--json", action="store_true", help="print JSON instead of the table (default: table)"
+    )
     show.set_defaults(run=run_show)
 
     verify = commands.add_parser(
@@ -57,9 +59,12 @@ def register(subparsers: Any) -> None:
         "--head",
         metavar="HASH",
         default=None,
-        help="the head hash recorded earlier (outside the ledger); a rewritten chain is caught",
+        help="the head hash printed by an earlier verify and kept outside the ledger: a "
+        "rewrite of the whole chain is caught (default: check the chain as it is)",
     )
-    verify.add_argument("--json", action="store_true", help="machine-readable output")
+    verify.add_argument(
+        "--json", action="store_true", help="print JSON instead of the summary (default: text)"
+    )
     verify.add_argument(
         "--config",
         metavar="F",
@@ -88,7 +93,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help="the object identifier to link to (instead of the bag's package object)",
     )
-    premis.add_argument("--out", metavar="FILE", type=Path, default=None, help="default: stdout")
+    premis.add_argument(
+        "--out",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="write the PREMIS XML to FILE (default: stdout)",
+    )
     premis.set_defaults(run=run_premis)
 
     for sub in (show, verify, premis):

@@ -40,8 +40,13 @@ def register(subparsers: Any) -> None:
         "it: fresh sidecars would vouch for the damage). "
         "Exit 0 all written, 1 a bag is invalid, 2 a bag could not be packaged.",
     )
-    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
-    parser.add_argument("--format", required=True, choices=FORMATS, help="archive format")
+    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="a bag directory")
+    parser.add_argument(
+        "--format",
+        required=True,
+        choices=FORMATS,
+        help="the archive format: tar, tar.gz (gzip) or zip",
+    )
     parser.add_argument(
         "--out",
         metavar="DIR",

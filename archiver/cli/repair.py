@@ -46,21 +46,24 @@ def register(subparsers: Any) -> None:
         "bag intact or repaired, 1 a bag could not be healed (each file, replica and what "
         "it held is named), 2 the repair could not run.",
     )
-    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="bag directory")
+    parser.add_argument("bags", metavar="BAG", nargs="+", type=Path, help="a bag directory")
     parser.add_argument(
         "--from",
         dest="replicas",
         metavar="REPLICA",
         action="append",
         default=[],
-        help="a replica to restore from (repeat; tried in order)",
+        help="a replica to restore from (repeat; tried in order; default: the bag's "
+        "deposits recorded in the ledger, newest first)",
     )
     parser.add_argument(
         "--dry-run",
         action="store_true",
         help="say what would be restored from where; change nothing",
     )
-    parser.add_argument("--json", action="store_true", help="print a machine report")
+    parser.add_argument(
+        "--json", action="store_true", help="print a machine report (JSON) instead of the table"
+    )
     parser.add_argument(
         "--ledger",
         metavar="F",

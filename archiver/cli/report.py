@@ -30,6 +30,10 @@ def register(subparsers: Any) -> None:
         "problems, copies, repairs), history charts, and each notable bag's history. "
         "Exit 0 nothing failing, 1 a bag is failing or the ledger does not verify, 2 the "
         "report could not be written.",
+        epilog="Examples: 'archiver report' (the ledger of bags/ here, to report.html); "
+        "'archiver report --ledger /var/lib/archiver/ledger.sqlite --out "
+        "/srv/www/archive/report.html'; 'archiver report --root /mnt/archive/bags "
+        "--no-ledger-verify' (a quick look at a large collection).",
     )
     add_ledger_arguments(parser)
     add_report_arguments(parser)

@@ -25,8 +25,10 @@ def register(subparsers: Any) -> None:
         "within bounds and never through a link. Exit 0 shown, 2 BAG is not a bag or "
         "cannot be read.",
     )
-    parser.add_argument("bag", metavar="BAG", type=Path, help="bag directory")
-    parser.add_argument("--json", action="store_true", help="print a machine report")
+    parser.add_argument("bag", metavar="BAG", type=Path, help="a bag directory")
+    parser.add_argument(
+        "--json", action="store_true", help="print a machine report (JSON) instead of the text"
+    )
     parser.add_argument(
         "--ledger",
         metavar="F",

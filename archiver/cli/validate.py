@@ -41,14 +41,27 @@ def register(subparsers: Any) -> None:
         "temporary directory (links, devices, '..', absolute paths and absurd sizes are "
         "refused as unsafe-path) and validated under the archive's path. "
         "Exit 0 all valid, 1 a bag is invalid, 2 a path is not a bag.",
-        epilog=kinds_epilog(),
+        epilog=kinds_epilog()
+        + " Examples: 'archiver validate bags/*/' (every bag, in full); 'archiver validate "
+        "--fast bags/letter-almaty' (structure and Payload-Oxum, no hashing); 'archiver "
+        "validate packages/letter-almaty.tar.gz' (a serialized bag and its sidecars); "
+        "'archiver validate --json bags/*/ > validation.json'.",
     )
     parser.add_argument(
-        "bags", metavar="BAG", nargs="+", type=Path, help="bag directory or serialized bag"
+        "bags",
+        metavar="BAG",
+        nargs="+",
+        type=Path,
+        help="a bag directory, or a serialized bag (.tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip)",
     )
     add_mode_arguments(parser)
     add_tag_limit_argument(parser)
-    parser.add_argument("--json", action="store_true", help="print the machine report")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the machine report (JSON: every bag's status and findings) on stdout "
+        "instead of the summary and table",
+    )
     parser.add_argument(
         "--config",
         type=Path,
@@ -66,14 +79,16 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> None:
         dest="mode",
         action="store_const",
         const="fast",
-        help="check structure, tag files and Payload-Oxum only (no hashing)",
+        help="check structure, tag files and Payload-Oxum only, no hashing (default: full "
+        "validation, every checksum)",
     )
     group.add_argument(
         "--completeness-only",
         dest="mode",
         action="store_const",
         const="completeness",
-        help="check that every listed file is present and nothing else (no hashing)",
+        help="check only that every listed file is present and nothing else is, no hashing "
+        "(default: full validation)",
     )
     parser.set_defaults(mode="full")
 
