@@ -24,7 +24,15 @@ from archiver.model.formats import PLAIN_TEXT_PUID, FormatMatch, TextProfile
 
 
 class TextProfiler:
-    """Incrementally profiles text as blocks arrive (a sink for ``digest_stream``)."""
+    """Incrementally profiles text as blocks arrive (a sink for ``digest_stream``).
+
+    A text file is examined whole: UTF-8 validity, BOM, NUL bytes and every line ending.
+    As soon as a block shows that the file is not text (a NUL byte, or bytes that are not
+    UTF-8), the rest of the file is not examined: a 1 GiB image is decided on its first
+    block instead of being decoded and counted to the end. The profile of such a file
+    describes its bytes up to the end of that block (``is_text`` False, the evidence
+    found, the line endings counted so far).
+    """
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
@@ -32,23 +40,27 @@ class TextProfiler:
         self._first = True
         self._bom = False
         self._nul = False
+        self._decided = False  # not text: nothing more to examine
         self._pending_cr = False
         self._crlf = self._lf = self._cr = 0
 
     def __call__(self, block: memoryview) -> None:
         """Feed the next block of the file."""
+        if self._decided:
+            return
         data = bytes(block)
         if not data:
             return
         if self._first:
             self._bom = data.startswith(codecs.BOM_UTF8)
             self._first = False
-        if self._valid:
+        # ASCII needs no decoding unless a multi-byte sequence is still open
+        if not (data.isascii() and not self._decoder.getstate()[0]):
             try:
                 self._decoder.decode(data)
             except UnicodeDecodeError:
                 self._valid = False
-        if not self._nul and b"\x00" in data:
+        if b"\x00" in data:
             self._nul = True
         crlf = data.count(b"\r\n")
         if self._pending_cr and data.startswith(b"\n"):
@@ -57,11 +69,12 @@ class TextProfiler:
         self._lf += data.count(b"\n")
         self._cr += data.count(b"\r")
         self._pending_cr = data.endswith(b"\r")
+        self._decided = self._nul or not self._valid
 
     def result(self) -> TextProfile:
         """The profile of everything fed so far (ends the UTF-8 check)."""
         valid = self._valid
-        if valid:
+        if valid and not self._decided:
             try:
                 self._decoder.decode(b"", final=True)
             except UnicodeDecodeError:
