@@ -153,3 +153,21 @@ def test_non_regular_files_are_refused_without_blocking(kind: str, tmp_path: Pat
         path = tmp_path
     with pytest.raises(SourceError, match="not a regular file"):
         characterize_file(path, ("sha256",), FormatIdentifier())
+
+
+def test_signatures_are_loaded_once_per_process() -> None:
+    first, second = FormatIdentifier(), FormatIdentifier()
+    assert first._signatures is second._signatures
+    first.prepare()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_does_not_inherit_a_load_in_progress() -> None:
+    from archiver.adapters import fido_signatures
+
+    with fido_signatures._lock:  # as a background loader holds it
+        pid = os.fork()
+        if pid == 0:  # the child: a lock of its own, no loader thread
+            os._exit(0 if not fido_signatures._lock.locked() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

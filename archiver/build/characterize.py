@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.adapters.fido_signatures import FidoSignatures
+from archiver.adapters.fido_signatures import (
+    FidoSignatures,
+    fido_versions,
+    load_in_background,
+    shared_signatures,
+)
 from archiver.model.digest import digest_stream
 from archiver.model.errors import SourceError
 from archiver.model.formats import PLAIN_TEXT_PUID, FormatMatch, TextProfile
@@ -90,21 +95,29 @@ class TextProfiler:
 
 
 class FormatIdentifier:
-    """FIDO with the PRONOM signatures it ships, loaded once and reused for every file."""
+    """FIDO with the PRONOM signatures it ships, loaded once per process and shared.
+
+    Making one starts loading the signatures in the background (FIDO's files parsed,
+    every regex compiled: about a second), so the load overlaps the copy and hashing of
+    the first payload; ``prepare`` (before forking workers) and ``identify`` wait for it.
+    """
 
     def __init__(self) -> None:
-        self._signatures = FidoSignatures()
-        self.fido_version: str = self._signatures.fido_version
-        self.pronom_version: str = self._signatures.pronom_version
+        self.fido_version, self.pronom_version = fido_versions()
+        load_in_background()
 
     @property
     def agent_version(self) -> str:
         """FIDO's version with the PRONOM signature release it used."""
         return f"{self.fido_version} (PRONOM signatures v{self.pronom_version})"
 
+    @property
+    def _signatures(self) -> FidoSignatures:
+        return shared_signatures()
+
     def prepare(self) -> None:
-        """Compile the signature tables now rather than on the first file."""
-        self._signatures.prepare()
+        """Have the signature tables compiled now (waits for the background load)."""
+        shared_signatures()
 
     def identify(self, path: Path, text: TextProfile) -> FormatMatch:
         """Identify a file by signature, else by extension.
