@@ -28,6 +28,12 @@ $(BYTECODE): $(STAMP) $(PY_SOURCES)
 	$(BIN)/python -m compileall -q archiver
 	touch $(BYTECODE)
 
+# make bench's peers (the bench extra: bdbag, siegfried); hashdeep is a system package
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
 venv: $(STAMP) ## Create .venv and install archiver with its test tools (re-run only when pyproject.toml changes)
 
 bags: $(BYTECODE) ## Build one preservation bag per statement in sources/ into bags/
@@ -46,10 +52,10 @@ package: $(BYTECODE) ## Serialize every bag reproducibly into packages/ (tar.gz 
 deposit: $(BYTECODE) ## Deposit every bag to the local OCFL storage root (deposit/ocfl-root)
 	$(BIN)/archiver deposit $(BAGS)/*/ --to ocfl://$(abspath $(OCFL_ROOT)) --ledger $(LEDGER)
 
-bench: $(BYTECODE) ## Full benchmarks vs bagit-python and sha256sum (several minutes, ~2.5 GiB scratch)
+bench: $(BYTECODE) $(BENCH_STAMP) ## Full benchmarks vs bagit-python and sha256sum (several minutes, ~2.5 GiB scratch)
 	$(BIN)/python -m bench.run
 
-bench-quick: $(BYTECODE) ## The same benchmarks on small corpora (under a minute)
+bench-quick: $(BYTECODE) $(BENCH_STAMP) ## The same benchmarks on small corpora (under a minute)
 	$(BIN)/python -m bench.run --quick
 
 test: $(STAMP) ## Run the test suite (lint, type checks and the layers contract included)

@@ -5,6 +5,7 @@ as bagit-python for everything a staging bag can hold."""
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import bagit
@@ -116,3 +117,26 @@ def test_large_files_are_checked_like_bagit_python(tmp_path: Path) -> None:
     ours, theirs = found
     assert ours == theirs
     assert len(ours) == 4  # two algorithms for each of the two changed files
+
+
+def test_files_read_back_while_copied_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = _large_bag(tmp_path)
+    staged = StagedBag(str(bag))
+    digests = {p: dict(h) for p, h in staged.entries.items() if p.startswith("data/")}
+    read: list[str] = []
+    real_open = open
+
+    def spy(path: str, *args: object, **kwargs: object) -> object:
+        read.append(os.path.basename(str(path)))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", spy)
+    assert StagedBag(str(bag), verified={"data/large.bin": digests["data/large.bin"]}).validate()
+    assert "large.bin" not in read and "other.bin" in read
+    # a verified digest that is not the manifest's is no excuse: the file is re-hashed
+    wrong = {"data/large.bin": {**digests["data/large.bin"], "sha256": "0" * 64}}
+    read.clear()
+    assert StagedBag(str(bag), verified=wrong).validate()
+    assert "large.bin" in read

@@ -302,11 +302,53 @@ def test_evaluate_cold_cache_and_start_up_targets() -> None:
     assert verdicts == {
         "cold large audit / cold sequential read (cat)": True,
         "5 cold large bag: speed / bagit-python": True,
+        "cold large audit time / bagit-python validate(N)": False,  # 0.875 > 0.8
         "6 cold audit 200: speed / bagit-python": False,
         "archiver --version time / python -c pass": False,
         "one bag 4 × 8 MiB: audit time / bagit-python": True,
         "peak RSS of any contender, MiB": True,
     }
+
+
+def test_evaluate_item_build_and_floor_targets() -> None:
+    sizes, audit = run.QUICK, "archiver audit --workers 2"
+    floor = "floor: read + sha256 + sha512, 2 processes"
+
+    def result(group: str, name: str, seconds: float, unit: str = "bytes") -> Result:
+        return Result(group, name, 1e9 if unit == "bytes" else 50.0, unit, (Sample(seconds, 1),))
+
+    results = [
+        result(run.ITEM_GROUP, run.ITEM_FLOOR, 4.0),
+        result(run.ITEM_GROUP, run.ITEM_PEER, 5.0),
+        result(run.ITEM_GROUP, "archiver build", 5.5),  # 1.375 x floor, 1.1 x make_bag
+        result("4 audit 50 one-file bags", floor, 1.0, "bags"),
+        result("4 audit 50 one-file bags", "bagit-python validate loop", 9.0, "bags"),
+        result("4 audit 50 one-file bags", audit, 1.8, "bags"),  # 0.56 of the floor, 5x
+        result("4 audit 50", floor, 1.0, "bags"),
+        result("4 audit 50", audit, 2.5, "bags"),  # 0.4 of the floor
+    ]
+    verdicts = {t.name: t.met for t in run.evaluate(results, sizes, 2)}
+    assert verdicts == {
+        f"build of one 64 MiB item time / {run.ITEM_FLOOR}": True,
+        f"build of one 64 MiB item time / {run.ITEM_PEER}": False,
+        "audit of 50 one-file bags: speed / floor (read + hash, 2 processes)": True,
+        "audit of 50 archiver-built bags: speed / floor (read + hash, 2 processes)": False,
+        "audit of 50 one-file bags: speedup over validate loop": True,
+        "peak RSS of any contender, MiB": True,
+    }
+
+
+def test_floor_contenders_read_every_file(tmp_path: Path) -> None:
+    catalog = corpus.make_small_sources(tmp_path / "src", 3, size=512)
+    contenders.make_bag_loop(catalog.parent, tmp_path / "bags")
+    every = sum(p.stat().st_size for p in (tmp_path / "bags").rglob("*") if p.is_file())
+    assert contenders.floor_bags(tmp_path / "bags", workers=1) == every
+    item = corpus.make_large_item(tmp_path / "item", 1 << 16)
+    (payload,) = item.parent.glob("*.bin")
+    contenders.cp_make_bag(payload, tmp_path / "made")
+    assert contenders.validate_loop(tmp_path / "made", processes=1) == 1
+    contenders.floor_build(payload, tmp_path / "floor")
+    assert (tmp_path / "floor" / payload.name).read_bytes() == payload.read_bytes()
 
 
 def test_contention_is_measured_from_proc_stat() -> None:

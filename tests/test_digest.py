@@ -126,3 +126,31 @@ def test_threaded_pass_of_a_stream_that_is_no_file_is_sequential() -> None:
     data = os.urandom(5 << 20)
     digests, total = digest_stream(io.BytesIO(data), ["sha256"], threads=True)
     assert (digests["sha256"], total) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+@pytest.mark.parametrize("size", [0, 4096, (5 << 20) + 7])
+def test_read_back_copies_and_hashes_what_the_file_holds(tmp_path: Path, size: int) -> None:
+    from archiver.model.digest import ReadBack
+
+    data = os.urandom(size)
+    source, copy = tmp_path / "source", tmp_path / "copy"
+    source.write_bytes(data)
+    with (
+        open(source, "rb", buffering=0) as stream,
+        open(copy, "xb") as out,
+        ReadBack(out) as check,
+    ):
+        digests, _ = digest_stream(stream, ["sha256", "sha512"], sinks=(check,), threads=True)
+        check.check(digests)
+    assert copy.read_bytes() == data
+    assert check.hexdigest == hashlib.sha256(data).hexdigest()
+
+
+def test_read_back_refuses_bytes_that_differ_from_the_copied_ones(tmp_path: Path) -> None:
+    from archiver.model.digest import ReadBack, ReadBackError
+
+    with open(tmp_path / "copy", "xb") as out, ReadBack(out) as check:
+        check(memoryview(b"what was written"))
+        with pytest.raises(ReadBackError, match="not the bytes copied"):
+            check.check({"sha256": hashlib.sha256(b"what was hashed").hexdigest()})
+        check.check({"sha256": hashlib.sha256(b"what was written").hexdigest()})

@@ -51,6 +51,16 @@ class StagedBag(bagit.Bag):  # type: ignore[misc]
 
     _root_files: frozenset[str] | None = None
 
+    def __init__(
+        self, path: str, *, verified: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        """``verified``: payload files (manifest path -> {algorithm: digest}) whose written
+        bytes were already read back and hashed while they were copied
+        (``archiver.model.digest.ReadBack``); an entry whose manifest digests are exactly
+        those is not read a second time. Every other entry is re-hashed."""
+        self._verified = dict(verified or {})
+        super().__init__(path)
+
     def _files_named(self, prefix: str) -> Iterator[str]:
         if self._root_files is None:
             with os.scandir(self.path) as entries:
@@ -81,14 +91,18 @@ class StagedBag(bagit.Bag):  # type: ignore[misc]
         results: list[tuple[str, Mapping[str, str], Mapping[str, str]]] = []
         for rel_path, hashes in self.entries.items():
             name = self.normalized_filesystem_names.get(rel_path, rel_path)
+            wanted = {alg: hashes[alg].lower() for alg in hashes if alg in self.algorithms}
+            if wanted and self._verified.get(rel_path) == wanted:
+                results.append((rel_path, wanted, hashes))  # read back during the copy
+                continue
             try:
                 big = os.stat(os.path.join(self.path, name)).st_size >= PARALLEL_MIN_SIZE
             except OSError:
                 big = False  # bagit-python reports it
             if big:
-                wanted = {alg: "" for alg in hashes if alg in self.algorithms}
-                large[rel_path] = wanted
-                results.append((rel_path, wanted, hashes))
+                pending = dict.fromkeys(wanted, "")
+                large[rel_path] = pending
+                results.append((rel_path, pending, hashes))
             else:
                 results.append(bagit._calc_hashes((self.path, name, hashes, self.algorithms)))
         if large:

@@ -193,6 +193,75 @@ def _pipeline(stream: IO[bytes], consumers: Sequence[Callable[[memoryview], obje
     return total
 
 
+class ReadBackError(OSError):
+    """The bytes read back from a file just written are not the bytes that were hashed."""
+
+
+class ReadBack:
+    """A sink that writes each block to ``out`` and reads it back (from the page cache,
+    with ``os.preadv`` into a buffer of its own), hashing what it read with ``algorithm``.
+
+    It gives a copy the value of an independent re-read -- the digest of the bytes the
+    file holds, not of the buffers they were written from -- without a second pass over
+    the file afterwards: with ``digest_stream(threads=True)`` it runs in a thread of its
+    own, overlapped with the hashing of the source. ``check(digests)`` then raises
+    ``ReadBackError`` unless the read-back digest equals the source's. It reads through a
+    descriptor of its own (``out`` may be write-only), closed on leaving ``with``.
+    """
+
+    def __init__(self, out: IO[bytes], algorithm: str = "sha256") -> None:
+        out.flush()
+        self.algorithm = algorithm
+        self._out = out
+        self._fd = os.open(out.name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self._offset = out.tell()
+        self._hash = ALGORITHMS[algorithm]()
+        self._buffer = new_buffer()
+
+    def __enter__(self) -> ReadBack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the descriptor it reads back with (``with ReadBack(out) as copy:``)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __call__(self, block: memoryview) -> None:
+        """Write the next block, then read it back and hash what was read."""
+        self._out.write(block)
+        self._out.flush()
+        with memoryview(self._buffer) as view:
+            done = 0
+            while done < len(block):
+                want = min(len(view), len(block) - done)
+                with view[:want] as part:
+                    got = os.preadv(self._fd, [part], self._offset + done)
+                    if not got:
+                        raise ReadBackError(f"{self._out.name}: shorter than what was written")
+                    with part[:got] as read:
+                        self._hash.update(read)
+                done += got
+        self._offset += len(block)
+
+    @property
+    def hexdigest(self) -> str:
+        """The digest of everything read back so far."""
+        return self._hash.hexdigest()
+
+    def check(self, digests: Mapping[str, str]) -> None:
+        """Raise ``ReadBackError`` unless what was read back hashes as the source did."""
+        expected = digests.get(self.algorithm)
+        if expected != self.hexdigest:
+            raise ReadBackError(
+                f"{self._out.name}: the bytes read back ({self.algorithm} {self.hexdigest}) "
+                f"are not the bytes copied ({expected})"
+            )
+
+
 def digest_bytes(data: bytes, algorithms: Iterable[str]) -> dict[str, str]:
     """Hash bytes already in memory (tag files we just rendered) with every algorithm."""
     result = {}
