@@ -190,7 +190,7 @@ _JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(_JSON_VALUES)
 def test_canonical_json_is_rfc8785_byte_for_byte(value: object) -> None:
     """The fast path (the C encoder) gives rfc8785's bytes, or rfc8785's error."""

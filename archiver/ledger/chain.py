@@ -165,21 +165,36 @@ _JSON = json.JSONEncoder(
 _SAFE_INT = 2**53 - 1  # RFC 8785 (I-JSON): integers beyond this are refused
 
 
+_SCALAR_TYPES = frozenset({str, bool, type(None)})
+
+
 def _plain(value: Any) -> bool:
     """True when ``value`` is JSON the C encoder writes as RFC 8785 does: objects with
-    string keys, arrays, strings, booleans, null and integers within +-(2**53 - 1)."""
+    string keys, arrays, strings, booleans, null and integers within +-(2**53 - 1).
+
+    The types of a container's members are collected in C (``set(map(type, ...))``), so
+    an object or array of strings (a bag outcome's tag-manifest digests) costs no loop
+    in Python."""
+    kind = type(value)
+    if kind is dict:
+        if not set(map(type, value)) <= {str} and not all(isinstance(k, str) for k in value):
+            return False
+        members = value.values()
+    elif kind is list or kind is tuple:
+        members = value
+    else:
+        return _plain_scalar(value)
+    if set(map(type, members)) <= _SCALAR_TYPES:
+        return True
+    return all(type(item) in _SCALAR_TYPES or _plain(item) for item in members)
+
+
+def _plain_scalar(value: Any) -> bool:
     if isinstance(value, str) or value is None or value is True or value is False:
         return True
     if isinstance(value, int):
         return -_SAFE_INT <= value <= _SAFE_INT
-    if type(value) is dict:
-        for key, item in value.items():
-            if not isinstance(key, str) or not (isinstance(item, str) or _plain(item)):
-                return False
-        return True
-    if type(value) is list or type(value) is tuple:
-        return all(isinstance(item, str) or _plain(item) for item in value)
-    return False
+    return False  # floats, containers' subclasses, anything else: rfc8785 decides
 
 
 def canonical_json(value: Any) -> bytes:
