@@ -424,8 +424,8 @@ def floor_bags_contender(group: str, bags: Path, count: int, cores: int) -> Cont
 
 
 def one_file_audit_contenders(bags: Path, out: Path, count: int, cores: int) -> list[Contender]:
-    """Bags of one small file each (bagit-python's make_bag): archiver audit vs its floor
-    vs the bagit-python validate loop."""
+    """Plain bags of one small file each (bagit-python's make_bag, no profile claimed):
+    archiver audit vs its floor vs the bagit-python validate loop."""
     group = f"4 audit {count:,} one-file bags"
     ledger = out / f"ledger-one-file-{count}.sqlite"
     return [
@@ -1129,9 +1129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cold_small_contenders(out / f"archiver-{n}", out, n, cores), reps, console
             )
         if "bags" in parts and n == sizes.bags_small:
-            results += run_group(
-                one_file_audit_contenders(out / f"make-bag-{n}", out, n, cores), reps, console
-            )
+            plain = out / f"one-file-{n}"
+            _set_aside(plain)()
+            make_plain = ("make-bag-loop", str(sources[n]), str(plain), "--no-profile")
+            subprocess.run((PY, "-m", "bench.contenders", *make_plain), check=True, cwd=REPO)
+            results += run_group(one_file_audit_contenders(plain, out, n, cores), reps, console)
+            _set_aside(plain)()
         _set_aside(out / f"make-bag-{n}")()
     empty_trash(out)  # the builds' outputs, before the cold and hygiene runs
     if "disk" in parts:
