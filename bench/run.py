@@ -296,7 +296,7 @@ BDBAG = str(BIN / "bdbag") if (BIN / "bdbag").exists() else shutil.which("bdbag"
 
 
 def _in_bag(script: str, bag: Path) -> tuple[str, ...]:
-    return ("sh", "-c", f'cd "$1" && {script}', "sh", str(bag))
+    return ("sh", "-c", f'cd "$1" || exit 2; {script}', "sh", str(bag))
 
 
 def peer_contenders(group: str, bag: Path, cores: int, total: float) -> list[Contender]:
@@ -331,13 +331,13 @@ def peer_contenders(group: str, bag: Path, cores: int, total: float) -> list[Con
             Contender(
                 group,
                 "bdbag --validate full",
-                (BDBAG, "--validate", "full", str(bag)),
+                (BDBAG, "--quiet", "--validate", "full", str(bag)),
                 total,
                 "bytes",
             )
         )
     if HASHDEEP:
-        known = bag.parent / f"{bag.name}.hashdeep"
+        known = bag.resolve().parent / f"{bag.name}.hashdeep"
         if not known.exists():
             with open(known, "wb") as fh:
                 subprocess.run(

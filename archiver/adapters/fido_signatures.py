@@ -215,7 +215,11 @@ _loader: threading.Thread | None = None
 
 
 def fido_versions() -> tuple[str, str]:
-    """FIDO's version and the PRONOM signature release it ships, without loading them."""
+    """FIDO's version and the PRONOM signature release it ships, without loading them.
+
+    Also imports FIDO's modules here, in the calling thread, so that the background load
+    never holds an import lock that a fork could leave held in a child."""
+    import fido.fido  # noqa: F401
     from fido import __version__ as fido_version
     from fido.versions import get_local_versions
 
