@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -453,3 +454,16 @@ def test_outputs_are_set_aside_not_deleted_between_timed_runs(
     assert slept == [0, run.RECENTLY_DELETED_SECONDS]  # synced, then waited
     run.empty_trash(tmp_path)  # no trash: no wait
     assert slept == [0, run.RECENTLY_DELETED_SECONDS]
+
+
+def test_peers_check_a_good_bag_and_fail_a_damaged_one(tmp_path: Path) -> None:
+    bag = corpus.make_large_bag(tmp_path / "large", 2, 1 << 16)
+    peers = run.peer_contenders("2 large bag", bag, 2, 1.0)
+    names = [p.name for p in peers]
+    assert names[:2] == ["sha256sum -c ‖ sha512sum -c", "bagit.py --validate --processes 2"]
+    for peer in peers:
+        assert subprocess.run(peer.command, capture_output=True).returncode == 0, peer.name
+    payload = sorted((bag / "data").iterdir())[0]
+    payload.write_bytes(b"changed")
+    for peer in peers:
+        assert subprocess.run(peer.command, capture_output=True).returncode != 0, peer.name
