@@ -165,3 +165,24 @@ def make_large_bag(root: Path, count: int, size: int, processes: int = 1, seed: 
     )
     _write_stamp(root, spec)
     return bag
+
+
+def make_large_item(directory: Path, size: int, seed: int = SEED) -> Path:
+    """One seeded random file of ``size`` bytes and a one-row ``metadata.csv`` describing
+    it (the build of one large item); returns the catalog. Reused while unchanged."""
+    catalog = directory / "metadata.csv"
+    spec: dict[str, object] = {"kind": "item", "size": size, "seed": seed}
+    if _stamp_matches(directory, spec) and catalog.is_file():
+        return catalog
+    if directory.exists():
+        shutil.rmtree(directory)
+    (payload,) = make_large_files(directory, 1, size, seed)
+    row = catalog_row(random.Random(seed), 0)
+    row[0], row[1], row[10] = payload.name, payload.stem, "Dataset"
+    rows = io.StringIO()
+    writer = csv.writer(rows, lineterminator="\n")
+    writer.writerow(CATALOG_HEADER)
+    writer.writerow(row)
+    catalog.write_text(rows.getvalue(), encoding="utf-8")
+    _write_stamp(directory, spec)
+    return catalog

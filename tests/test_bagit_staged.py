@@ -5,6 +5,7 @@ as bagit-python for everything a staging bag can hold."""
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import bagit
@@ -76,3 +77,66 @@ def test_staged_bag_path_safety(bag_copy: Path, path: str, dangerous: bool) -> N
     staged = StagedBag(str(bag_copy))
     assert staged._path_is_dangerous(path) is dangerous
     assert bagit.Bag(str(bag_copy))._path_is_dangerous(path) is dangerous  # the same answer
+
+
+def test_entries_step_has_the_expected_signature_and_role(
+    bag_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    method = getattr(bagit.Bag, "_validate_entries", None)
+    assert method is not None, "bagit.Bag._validate_entries is gone: review bagit_staged"
+    assert list(inspect.signature(method).parameters) == ["self", "processes"]
+    assert list(inspect.signature(bagit._calc_hashes).parameters) == ["args"]
+    called: list[int] = []
+    monkeypatch.setattr(StagedBag, "_validate_entries", lambda self, p: called.append(p))
+    StagedBag(str(bag_copy)).validate()
+    assert called == [1]
+
+
+def _large_bag(tmp_path: Path) -> Path:
+    payload = tmp_path / "bag"
+    payload.mkdir()
+    (payload / "small.txt").write_bytes(b"small\n")
+    (payload / "large.bin").write_bytes(bytes(range(256)) * (20 << 12))  # 5 MiB
+    (payload / "other.bin").write_bytes(b"\x01" * (4 << 20))
+    bagit.make_bag(str(payload), checksums=["sha256", "sha512"])
+    return payload
+
+
+def test_large_files_are_checked_like_bagit_python(tmp_path: Path) -> None:
+    bag = _large_bag(tmp_path)
+    assert StagedBag(str(bag)).validate()
+    with open(bag / "data" / "large.bin", "r+b") as fh:
+        fh.seek(3 << 20)
+        fh.write(b"\xff")
+    (bag / "data" / "small.txt").write_bytes(b"SMALL\n")
+    found: list[list[str]] = []
+    for kind in (StagedBag, bagit.Bag):
+        with pytest.raises(bagit.BagValidationError) as caught:
+            kind(str(bag)).validate()
+        found.append([str(d) for d in caught.value.details])
+    ours, theirs = found
+    assert ours == theirs
+    assert len(ours) == 4  # two algorithms for each of the two changed files
+
+
+def test_files_read_back_while_copied_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = _large_bag(tmp_path)
+    staged = StagedBag(str(bag))
+    digests = {p: dict(h) for p, h in staged.entries.items() if p.startswith("data/")}
+    read: list[str] = []
+    real_open = open
+
+    def spy(path: str, *args: object, **kwargs: object) -> object:
+        read.append(os.path.basename(str(path)))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", spy)
+    assert StagedBag(str(bag), verified={"data/large.bin": digests["data/large.bin"]}).validate()
+    assert "large.bin" not in read and "other.bin" in read
+    # a verified digest that is not the manifest's is no excuse: the file is re-hashed
+    wrong = {"data/large.bin": {**digests["data/large.bin"], "sha256": "0" * 64}}
+    read.clear()
+    assert StagedBag(str(bag), verified=wrong).validate()
+    assert "large.bin" in read

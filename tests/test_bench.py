@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -302,11 +303,53 @@ def test_evaluate_cold_cache_and_start_up_targets() -> None:
     assert verdicts == {
         "cold large audit / cold sequential read (cat)": True,
         "5 cold large bag: speed / bagit-python": True,
+        "cold large audit time / bagit-python validate(N)": False,  # 0.875 > 0.8
         "6 cold audit 200: speed / bagit-python": False,
         "archiver --version time / python -c pass": False,
         "one bag 4 × 8 MiB: audit time / bagit-python": True,
         "peak RSS of any contender, MiB": True,
     }
+
+
+def test_evaluate_item_build_and_floor_targets() -> None:
+    sizes, audit = run.QUICK, "archiver audit --workers 2"
+    floor = "floor: read + sha256 + sha512, 2 processes"
+
+    def result(group: str, name: str, seconds: float, unit: str = "bytes") -> Result:
+        return Result(group, name, 1e9 if unit == "bytes" else 50.0, unit, (Sample(seconds, 1),))
+
+    results = [
+        result(run.ITEM_GROUP, run.ITEM_FLOOR, 4.0),
+        result(run.ITEM_GROUP, run.ITEM_PEER, 5.0),
+        result(run.ITEM_GROUP, "archiver build", 5.5),  # 1.375 x floor, 1.1 x make_bag
+        result("4 audit 50 one-file bags", floor, 1.0, "bags"),
+        result("4 audit 50 one-file bags", "bagit-python validate loop", 9.0, "bags"),
+        result("4 audit 50 one-file bags", audit, 1.8, "bags"),  # 0.56 of the floor, 5x
+        result("4 audit 50", floor, 1.0, "bags"),
+        result("4 audit 50", audit, 2.5, "bags"),  # 0.4 of the floor
+    ]
+    verdicts = {t.name: t.met for t in run.evaluate(results, sizes, 2)}
+    assert verdicts == {
+        f"build of one 64 MiB item time / {run.ITEM_FLOOR}": True,
+        f"build of one 64 MiB item time / {run.ITEM_PEER}": False,
+        "audit of 50 one-file bags: speed / floor (read + hash, 2 processes)": True,
+        "audit of 50 archiver-built bags: speed / floor (read + hash, 2 processes)": False,
+        "audit of 50 one-file bags: speedup over validate loop": True,
+        "peak RSS of any contender, MiB": True,
+    }
+
+
+def test_floor_contenders_read_every_file(tmp_path: Path) -> None:
+    catalog = corpus.make_small_sources(tmp_path / "src", 3, size=512)
+    contenders.make_bag_loop(catalog.parent, tmp_path / "bags")
+    every = sum(p.stat().st_size for p in (tmp_path / "bags").rglob("*") if p.is_file())
+    assert contenders.floor_bags(tmp_path / "bags", workers=1) == every
+    item = corpus.make_large_item(tmp_path / "item", 1 << 16)
+    (payload,) = item.parent.glob("*.bin")
+    contenders.cp_make_bag(payload, tmp_path / "made")
+    assert contenders.validate_loop(tmp_path / "made", processes=1) == 1
+    contenders.floor_build(payload, tmp_path / "floor")
+    assert (tmp_path / "floor" / payload.name).read_bytes() == payload.read_bytes()
 
 
 def test_contention_is_measured_from_proc_stat() -> None:
@@ -411,3 +454,16 @@ def test_outputs_are_set_aside_not_deleted_between_timed_runs(
     assert slept == [0, run.RECENTLY_DELETED_SECONDS]  # synced, then waited
     run.empty_trash(tmp_path)  # no trash: no wait
     assert slept == [0, run.RECENTLY_DELETED_SECONDS]
+
+
+def test_peers_check_a_good_bag_and_fail_a_damaged_one(tmp_path: Path) -> None:
+    bag = corpus.make_large_bag(tmp_path / "large", 2, 1 << 16)
+    peers = run.peer_contenders("2 large bag", bag, 2, 1.0)
+    names = [p.name for p in peers]
+    assert names[:2] == ["sha256sum -c ‖ sha512sum -c", "bagit.py --validate --processes 2"]
+    for peer in peers:
+        assert subprocess.run(peer.command, capture_output=True).returncode == 0, peer.name
+    payload = sorted((bag / "data").iterdir())[0]
+    payload.write_bytes(b"changed")
+    for peer in peers:
+        assert subprocess.run(peer.command, capture_output=True).returncode != 0, peer.name

@@ -7,6 +7,9 @@ import hashlib
 from collections.abc import Callable
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.ledger.chain import (
     FORMAT_V1,
@@ -169,6 +172,56 @@ def test_rfc8785_and_format_1_canonical_json_differ_where_the_rfc_says() -> None
     # RFC 8785: numbers as ECMAScript prints them, keys sorted by UTF-16 code units
     assert canonical_json(value) == '{"big":1e+21,"seconds":2,"😀":1,"ﬁ":2}'.encode()
     assert canonical_json_v1(value) == '{"big":1e+21,"seconds":2.0,"ﬁ":2,"😀":1}'.encode()
+
+
+_JSON_KEYS = st.text(max_size=8) | st.sampled_from(["\U0001f600", "\ufb01", "a", "A", ""])
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(_JSON_KEYS, inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON_VALUES)
+def test_canonical_json_is_rfc8785_byte_for_byte(value: object) -> None:
+    """The fast path (the C encoder) gives rfc8785's bytes, or rfc8785's error."""
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(ValueError, match="cannot canonicalize"):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a\ud800": 1},  # a lone surrogate
+        {1: "an int key"},
+        [2**53],
+        {"x": float("nan")},
+        {"nested": [{"k": [1, 2.5, "\u0007\x7f\u2028"]}]},
+        {"bag": "b", "status": "valid", "files": 1, "bytes": 2, "findings": []},
+    ],
+)
+def test_canonical_json_edges_are_rfc8785s(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except ValueError:  # CanonicalizationError, or UnicodeEncodeError for a surrogate
+        with pytest.raises(ValueError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
 
 
 def test_merkle_root_is_rfc_6962() -> None:

@@ -50,6 +50,24 @@ def test_line_ending_counts() -> None:
     assert (result.crlf, result.lf, result.cr) == (2, 1, 1)
 
 
+def test_not_text_is_decided_on_the_block_that_shows_it() -> None:
+    """A NUL or a non-UTF-8 byte ends the examination: later blocks are not counted."""
+    binary = profile(b"GIF89a\x00\x01\r\n", b"\r\n" * 1000, "é".encode())
+    assert (binary.is_text, binary.has_nul, binary.valid_utf8) == (False, True, True)
+    assert (binary.crlf, binary.lf, binary.cr) == (1, 0, 0)
+    latin1 = profile(b"caf\xe9\n", b"\x00\n\n")
+    assert (latin1.valid_utf8, latin1.has_nul, latin1.lf) == (False, False, 1)
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3, 7, 64, 4096])
+def test_text_profile_does_not_depend_on_the_blocks(cut: int) -> None:
+    """Text (ASCII and multi-byte, every line ending) gives one profile however split."""
+    text = ("Жана\r\nозен\n" * 50 + "ascii only\r" * 30 + "end\r\n").encode()
+    whole = profile(text)
+    assert profile(*(text[i : i + cut] for i in range(0, len(text), cut))) == whole
+    assert (whole.valid_utf8, whole.crlf, whole.lf, whole.cr) == (True, 51, 50, 30)
+
+
 @pytest.fixture(scope="module")
 def identifier() -> FormatIdentifier:
     return FormatIdentifier()
@@ -135,3 +153,21 @@ def test_non_regular_files_are_refused_without_blocking(kind: str, tmp_path: Pat
         path = tmp_path
     with pytest.raises(SourceError, match="not a regular file"):
         characterize_file(path, ("sha256",), FormatIdentifier())
+
+
+def test_signatures_are_loaded_once_per_process() -> None:
+    first, second = FormatIdentifier(), FormatIdentifier()
+    assert first._signatures is second._signatures
+    first.prepare()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_does_not_inherit_a_load_in_progress() -> None:
+    from archiver.adapters import fido_signatures
+
+    with fido_signatures._lock:  # as a background loader holds it
+        pid = os.fork()
+        if pid == 0:  # the child: a lock of its own, no loader thread
+            os._exit(0 if not fido_signatures._lock.locked() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

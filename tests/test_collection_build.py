@@ -722,10 +722,10 @@ def test_a_failed_sources_copy_is_removed_before_the_batch_ends(
     out = tmp_path / "out"
     real_verify = BagVerifier.verify
 
-    def verify(self: BagVerifier, bag: Path, label: str, tags: object) -> None:
+    def verify(self: BagVerifier, bag: Path, label: str, tags: object, **kwargs: object) -> None:
         if label.endswith("/many-001"):  # b.txt's bag
             raise BagVerificationError(f"{label}: made to fail")
-        real_verify(self, bag, label, tags)
+        real_verify(self, bag, label, tags, **kwargs)  # type: ignore[arg-type]
 
     seen: list[int] = []
     real_durable = build_module.make_durable

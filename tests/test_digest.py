@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,76 @@ def test_buffer_inherited_across_fork_is_private() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert buffer[:6] == b"parent"
+
+
+@pytest.mark.parametrize("size", [0, 5, (4 << 20) - 1, 4 << 20, (9 << 20) + 12345])
+def test_threaded_pass_gives_the_sequential_digests_and_sink_bytes(
+    tmp_path: Path, size: int
+) -> None:
+    """``threads=True``: the same digests, every sink fed the same bytes in order."""
+    data = os.urandom(size)
+    path = tmp_path / "payload"
+    path.write_bytes(data)
+    copies: list[bytearray] = [bytearray(), bytearray()]
+    with open(path, "rb", buffering=0) as stream:
+        digests, total = digest_stream(
+            stream,
+            ["sha256", "sha512"],
+            sinks=(copies[0].extend, copies[1].extend),
+            threads=True,
+        )
+    assert total == size
+    assert digests == {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha512": hashlib.sha512(data).hexdigest(),
+    }
+    assert copies[0] == data and copies[1] == data
+
+
+def test_threaded_pass_raises_a_sinks_error(tmp_path: Path) -> None:
+    path = tmp_path / "payload"
+    path.write_bytes(bytes(6 << 20))
+    seen: list[int] = []
+
+    def full_disk(block: memoryview) -> None:
+        seen.append(len(block))
+        if len(seen) == 2:
+            raise OSError(28, "No space left on device")
+
+    with open(path, "rb", buffering=0) as stream, pytest.raises(OSError, match="No space"):
+        digest_stream(stream, ["sha256"], sinks=(full_disk,), threads=True)
+    assert len(seen) == 2  # stopped at the next block
+
+
+def test_threaded_pass_of_a_stream_that_is_no_file_is_sequential() -> None:
+    data = os.urandom(5 << 20)
+    digests, total = digest_stream(io.BytesIO(data), ["sha256"], threads=True)
+    assert (digests["sha256"], total) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+@pytest.mark.parametrize("size", [0, 4096, (5 << 20) + 7])
+def test_read_back_copies_and_hashes_what_the_file_holds(tmp_path: Path, size: int) -> None:
+    from archiver.model.digest import ReadBack
+
+    data = os.urandom(size)
+    source, copy = tmp_path / "source", tmp_path / "copy"
+    source.write_bytes(data)
+    with (
+        open(source, "rb", buffering=0) as stream,
+        open(copy, "xb") as out,
+        ReadBack(out) as check,
+    ):
+        digests, _ = digest_stream(stream, ["sha256", "sha512"], sinks=(check,), threads=True)
+        check.check(digests)
+    assert copy.read_bytes() == data
+    assert check.hexdigest == hashlib.sha256(data).hexdigest()
+
+
+def test_read_back_refuses_bytes_that_differ_from_the_copied_ones(tmp_path: Path) -> None:
+    from archiver.model.digest import ReadBack, ReadBackError
+
+    with open(tmp_path / "copy", "xb") as out, ReadBack(out) as check:
+        check(memoryview(b"what was written"))
+        with pytest.raises(ReadBackError, match="not the bytes copied"):
+            check.check({"sha256": hashlib.sha256(b"what was hashed").hexdigest()})
+        check.check({"sha256": hashlib.sha256(b"what was written").hexdigest()})

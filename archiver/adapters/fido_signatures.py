@@ -15,12 +15,20 @@ one place that touches its internals, checked with opf-fido 1.6.1 (PRONOM v109):
 
 ``tests/test_fido_signatures.py`` checks that shape and that :meth:`FidoSignatures.match`
 gives ``Fido.match_formats``' own results in the same order.
+
+Loading FIDO's signature files and compiling every regex takes about half a second to a
+second. It is done once per process (``shared_signatures``) and can be started early in a
+daemon thread (``load_in_background``), so that it overlaps the copy and hashing of the
+first payload (which run outside the GIL) instead of being paid on the first file's
+identification. A forked child does not inherit a load in progress: it loads again if
+it needs the tables (a finished load is inherited).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,3 +207,58 @@ def _required_first_byte(signature: _Signature) -> int | None:
     if position != "BOF" or regex is None:
         return None
     return leading_literal(regex)
+
+
+_lock = threading.Lock()  # held while the shared signatures are being built
+_shared: FidoSignatures | None = None
+_loader: threading.Thread | None = None
+
+
+def fido_versions() -> tuple[str, str]:
+    """FIDO's version and the PRONOM signature release it ships, without loading them.
+
+    Also imports FIDO's modules here, in the calling thread, so that the background load
+    never holds an import lock that a fork could leave held in a child."""
+    import fido.fido  # noqa: F401
+    from fido import __version__ as fido_version
+    from fido.versions import get_local_versions
+
+    return str(fido_version), str(get_local_versions().pronom_version)
+
+
+def shared_signatures() -> FidoSignatures:
+    """The process's one ``FidoSignatures``, with its tables compiled: built here on the
+    first call, or awaited if ``load_in_background`` is building it."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            signatures = FidoSignatures()
+            signatures.prepare()
+            _shared = signatures
+        return _shared
+
+
+def load_in_background() -> None:
+    """Start building the shared signatures in a daemon thread (nothing if it is built or
+    being built). A failure there is left for ``shared_signatures`` to raise."""
+    global _loader
+    if _shared is not None or _loader is not None:
+        return
+
+    def load() -> None:
+        try:
+            shared_signatures()
+        except Exception:  # raised again where the signatures are needed
+            pass
+
+    _loader = threading.Thread(target=load, name="fido-signatures", daemon=True)
+    _loader.start()
+
+
+def _after_fork_in_child() -> None:
+    global _lock, _loader
+    _lock = threading.Lock()  # the parent's may be held by a loader that did not fork
+    _loader = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -17,14 +17,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.adapters.fido_signatures import FidoSignatures
+from archiver.adapters.fido_signatures import (
+    FidoSignatures,
+    fido_versions,
+    load_in_background,
+    shared_signatures,
+)
 from archiver.model.digest import digest_stream
 from archiver.model.errors import SourceError
 from archiver.model.formats import PLAIN_TEXT_PUID, FormatMatch, TextProfile
 
 
 class TextProfiler:
-    """Incrementally profiles text as blocks arrive (a sink for ``digest_stream``)."""
+    """Incrementally profiles text as blocks arrive (a sink for ``digest_stream``).
+
+    A text file is examined whole: UTF-8 validity, BOM, NUL bytes and every line ending.
+    As soon as a block shows that the file is not text (a NUL byte, or bytes that are not
+    UTF-8), the rest of the file is not examined: a 1 GiB image is decided on its first
+    block instead of being decoded and counted to the end. The profile of such a file
+    describes its bytes up to the end of that block (``is_text`` False, the evidence
+    found, the line endings counted so far).
+    """
 
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
@@ -32,23 +45,27 @@ class TextProfiler:
         self._first = True
         self._bom = False
         self._nul = False
+        self._decided = False  # not text: nothing more to examine
         self._pending_cr = False
         self._crlf = self._lf = self._cr = 0
 
     def __call__(self, block: memoryview) -> None:
         """Feed the next block of the file."""
+        if self._decided:
+            return
         data = bytes(block)
         if not data:
             return
         if self._first:
             self._bom = data.startswith(codecs.BOM_UTF8)
             self._first = False
-        if self._valid:
+        # ASCII needs no decoding unless a multi-byte sequence is still open
+        if not (data.isascii() and not self._decoder.getstate()[0]):
             try:
                 self._decoder.decode(data)
             except UnicodeDecodeError:
                 self._valid = False
-        if not self._nul and b"\x00" in data:
+        if b"\x00" in data:
             self._nul = True
         crlf = data.count(b"\r\n")
         if self._pending_cr and data.startswith(b"\n"):
@@ -57,11 +74,12 @@ class TextProfiler:
         self._lf += data.count(b"\n")
         self._cr += data.count(b"\r")
         self._pending_cr = data.endswith(b"\r")
+        self._decided = self._nul or not self._valid
 
     def result(self) -> TextProfile:
         """The profile of everything fed so far (ends the UTF-8 check)."""
         valid = self._valid
-        if valid:
+        if valid and not self._decided:
             try:
                 self._decoder.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -77,21 +95,29 @@ class TextProfiler:
 
 
 class FormatIdentifier:
-    """FIDO with the PRONOM signatures it ships, loaded once and reused for every file."""
+    """FIDO with the PRONOM signatures it ships, loaded once per process and shared.
+
+    Making one starts loading the signatures in the background (FIDO's files parsed,
+    every regex compiled: about a second), so the load overlaps the copy and hashing of
+    the first payload; ``prepare`` (before forking workers) and ``identify`` wait for it.
+    """
 
     def __init__(self) -> None:
-        self._signatures = FidoSignatures()
-        self.fido_version: str = self._signatures.fido_version
-        self.pronom_version: str = self._signatures.pronom_version
+        self.fido_version, self.pronom_version = fido_versions()
+        load_in_background()
 
     @property
     def agent_version(self) -> str:
         """FIDO's version with the PRONOM signature release it used."""
         return f"{self.fido_version} (PRONOM signatures v{self.pronom_version})"
 
+    @property
+    def _signatures(self) -> FidoSignatures:
+        return shared_signatures()
+
     def prepare(self) -> None:
-        """Compile the signature tables now rather than on the first file."""
-        self._signatures.prepare()
+        """Have the signature tables compiled now (waits for the background load)."""
+        shared_signatures()
 
     def identify(self, path: Path, text: TextProfile) -> FormatMatch:
         """Identify a file by signature, else by extension.

@@ -595,7 +595,7 @@ class Builder:
         write_tag_files(staging, tag_files)
         declaration, _ = parse_declaration(tag_files["bagit.txt"])
         tags = StagedTags(label, declaration, bag_info, tuple(sorted(tag_files)))
-        self.verifier.verify(staging, label, tags)
+        self.verifier.verify(staging, label, tags, verified={f.path: f.digests for f in files})
         return sum(f.size for f in files)
 
 

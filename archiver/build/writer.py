@@ -30,7 +30,7 @@ import bagit
 
 from archiver.adapters.bagit_staged import StagedBag
 from archiver.build.characterize import TextProfiler
-from archiver.model.digest import digest_stream
+from archiver.model.digest import ReadBack, digest_stream
 from archiver.model.errors import ArchiverError, OutputError, SourceError
 from archiver.model.formats import TextProfile
 from archiver.policy import (
@@ -88,8 +88,12 @@ def write_payload(
             raise SourceError(f"{source}: not a regular file (a FIFO, device or socket); not read")
         os.set_blocking(fd, True)
         try:
-            with open(destination, "xb") as out:
-                digests, size = digest_stream(src, algorithms, sinks=(out.write, profiler))
+            # the copy is read back and hashed as it is written (ReadBack, its own thread
+            # for large files, overlapped with the source's hashing): the staged check
+            # then need not read the payload a second time
+            with open(destination, "xb") as out, ReadBack(out) as copy:
+                digests, size = digest_stream(src, algorithms, sinks=(copy, profiler), threads=True)
+                copy.check(digests)
         except OSError as exc:
             where = source if exc.filename is None else exc.filename
             raise OutputError(f"{where}: cannot copy payload: {exc.strerror or exc}") from None
@@ -230,13 +234,23 @@ class BagVerifier:
         self._profile = ProfileChecker(load_profile(profile_path), versions=later)
         self.bagit_version: str = bagit.VERSION
 
-    def verify(self, bag: Path, label: str, tags: StagedTags) -> None:
-        """Raise BagVerificationError naming the bag and every problem found."""
+    def verify(
+        self,
+        bag: Path,
+        label: str,
+        tags: StagedTags,
+        verified: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """Raise BagVerificationError naming the bag and every problem found.
+
+        ``verified``: payload files (path in the bag -> digests) whose copies were read
+        back and hashed as they were written (``ReadBack``); bagit-python checks them
+        against the manifests without hashing them again."""
         logger = logging.getLogger("bagit")
         previous = logger.level
         logger.setLevel(logging.CRITICAL)
         try:
-            reference = StagedBag(str(bag))
+            reference = StagedBag(str(bag), verified=verified)
             reference.validate()
         except bagit.BagValidationError as exc:
             details = "; ".join(str(d) for d in exc.details) or str(exc)
