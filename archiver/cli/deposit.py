@@ -19,10 +19,9 @@ from archiver.cli.output import (
     progress_bar,
     safe,
 )
-from archiver.config import DEFAULT_CONFIG, deposit_settings, timestamp_settings_for
+from archiver.config import DEFAULT_CONFIG
 from archiver.deposit import Target, parse_target
 from archiver.model.text import one_line
-from archiver.timestamp.bags import stamper
 from archiver.workflows.deposit import deposit
 
 
@@ -85,19 +84,16 @@ def run(args: argparse.Namespace) -> int:
     """Deposit (or re-verify) every bag and record the events (the ``deposit``
     workflow); print a table or JSON."""
     target = parse_target(args.to)
-    settings = deposit_settings(args.config)
     on_terminal = sys.stdout.isatty() and not args.json
     with progress_bar("deposit", enabled=on_terminal) as progress:
         result = deposit(
             args.bags,
             target,
-            settings=settings,
             environ=os.environ,
             ledger_path=args.ledger,
             config=args.config,
             verify=args.verify,
             progress=progress,
-            stamp=stamper(timestamp_settings_for(args.config)),
         )
     for message in result.errors:
         print_error(message)

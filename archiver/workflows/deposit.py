@@ -24,7 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from archiver.adapters.runtime import versions
-from archiver.config import LedgerLocation, resolve_ledger
+from archiver.config import (
+    LedgerLocation,
+    deposit_settings,
+    resolve_ledger,
+    timestamp_settings_for,
+)
 from archiver.deposit import (
     DamagedTargetError,
     InvalidBagError,
@@ -53,6 +58,7 @@ from archiver.model.reports import ProgressCallback
 from archiver.model.text import unexpected_error_line
 from archiver.storage.fileio import check_output_path, remove_stale
 from archiver.timestamp import Token
+from archiver.timestamp.bags import stamper
 
 
 def _utc_now() -> datetime:
@@ -115,7 +121,7 @@ def deposit(
     bags: Sequence[Path],
     target: Target,
     *,
-    settings: Mapping[str, Any],
+    settings: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] = os.environ,
     ledger_path: Path | None = None,
     config: Path | None = None,
@@ -130,6 +136,10 @@ def deposit(
     holding the first bag, as ``archiver audit`` of that folder keeps it). ``progress``
     hears (bags done, bags) after each bag. ``stamp`` ([timestamp]): the run gets a token;
     a failure is a warning and exit 2."""
+    if settings is None:  # [deposit] of config, else of ./archive.toml
+        settings = deposit_settings(config)
+    if stamp is None:  # [timestamp] of config, else of ./archive.toml: the run gets a token
+        stamp = stamper(timestamp_settings_for(config))
     location = resolve_ledger(ledger_path, config=config, roots=[Path(bags[0]).parent])
     path = location.path
     # Nothing is written inside a bag being read: not the ledger, not the target.
