@@ -26,6 +26,7 @@ from archiver.adapters.fido_signatures import (
 from archiver.model.digest import digest_stream
 from archiver.model.errors import SourceError
 from archiver.model.formats import PLAIN_TEXT_PUID, FormatMatch, TextProfile
+from archiver.storage.fileio import file_kind
 
 
 class TextProfiler:
@@ -203,7 +204,7 @@ def characterize_file(
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise SourceError(f"{path}: {_file_kind(mode)}, not a regular file; not read")
+            raise SourceError(f"{path}: is {file_kind(mode)}, not a regular file; not read")
         os.set_blocking(fd, True)
         with open(fd, "rb", buffering=0, closefd=False) as stream:
             digests, size = digest_stream(stream, algorithms, sinks=(profiler,))
@@ -213,16 +214,3 @@ def characterize_file(
         os.close(fd)
     text = profiler.result()
     return Characterization(str(path), size, digests, text, identifier.identify(path, text))
-
-
-def _file_kind(mode: int) -> str:
-    """What a non-regular file is, for messages."""
-    if stat.S_ISDIR(mode):
-        return "is a directory"
-    if stat.S_ISFIFO(mode):
-        return "is a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "is a device"
-    if stat.S_ISSOCK(mode):
-        return "is a socket"
-    return "is a special file"
