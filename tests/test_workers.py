@@ -428,3 +428,34 @@ def test_sigterm_at_many_moments_of_a_parallel_build_always_stops_it(tmp_path: P
             assert not [p for p in out.iterdir() if p.name.startswith(".")], (delay, err)
             for bag in out.iterdir():
                 bagit.Bag(str(bag)).validate(fast=True)
+
+
+@needs_two_cores
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_at_many_moments_of_a_parallel_audit_always_stops_it(
+    tmp_path: Path, signum: int
+) -> None:
+    root = _collection(tmp_path, bags=60)
+    ledger = tmp_path / "ledger.sqlite"
+    for n, delay in enumerate([0.0, 0.1, 0.25, 0.4, 0.6, 0.9, 1.2]):
+        proc = start_cli(
+            "audit", str(root), "--workers", "2", "--ledger", str(ledger), cwd=tmp_path
+        )
+        workers: set[int] = set()
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers.update(children_of(proc.pid))
+            time.sleep(0.01)
+        workers.update(children_of(proc.pid))
+        proc.send_signal(signum)
+        code, err = finish(proc)  # GUARD_SECONDS: a hang fails here
+        # 128+N: stopped; -N: signalled before Python set its handler; 0: it had finished
+        assert code in (128 + signum, -signum, 0), (n, delay, code, err)
+        assert not any(running(pid) for pid in workers), (n, delay)
+        if ledger.exists():  # a stopped audit records nothing; what is recorded verifies
+            check = subprocess.run(
+                [sys.executable, "-m", "archiver", "ledger", "verify", "--ledger", str(ledger)],
+                cwd=tmp_path, capture_output=True, text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )  # fmt: skip
+            assert check.returncode == 0, check.stdout + check.stderr
