@@ -110,3 +110,19 @@ def test_replica_uris_are_successful_targets_newest_first_once() -> None:
     events = [("ocfl:///a", "success"), ("s3://b/c", "failure"), ("file:///d", "success")]
     events.append(("ocfl:///a", "success"))
     assert replica_uris(events) == ["ocfl:///a", "file:///d"]
+
+
+def test_a_quarantine_that_would_land_inside_a_bag_is_refused(tmp_path: Path) -> None:
+    from archiver.model.errors import OutputError
+    from archiver.repair.apply import quarantine
+
+    outer = tmp_path / "outer"  # a bag whose payload holds a bag: the quarantine would be
+    (outer / "data").mkdir(parents=True)  # written into the outer one
+    (outer / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+    inner = outer / "data" / "inner"
+    inner.mkdir()
+    (inner / "stray.txt").write_text("unexpected\n")
+    with pytest.raises(OutputError, match="quarantine would be written inside the bag"):
+        quarantine(inner, {"stray.txt": (11, {})}, {}, "run-1")
+    assert (inner / "stray.txt").is_file()  # nothing moved
+    assert not (outer / "data" / ".archiver-quarantine").exists()

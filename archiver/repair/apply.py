@@ -31,7 +31,7 @@ from archiver.bag.validator import MAX_TAG_BYTES
 from archiver.model.digest import new_buffer
 from archiver.repair.plan import Quarantined
 from archiver.repair.replicas import Source
-from archiver.storage.fileio import read_bounded, walk_tree, write_bytes_atomic
+from archiver.storage.fileio import check_output_path, read_bounded, walk_tree, write_bytes_atomic
 
 TEMP_PREFIX = ".archiver-repair-"
 TEMP_SUFFIX = ".tmp"
@@ -186,6 +186,8 @@ def quarantine(
     ]
     if dry_run or not (moved or kept):
         return moved, kept
+    # the one output-path check: a quarantine beside a bag is never inside one
+    check_output_path(qdir, [bag], what="quarantine", directory=True)
     qdir.mkdir(parents=True, exist_ok=True)
     record = qdir / "quarantine.json"
     existing: list[dict[str, object]] = []
