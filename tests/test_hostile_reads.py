@@ -101,11 +101,16 @@ CASES: dict[str, tuple[tuple[str, ...], str]] = {
 SOURCES = {"build source", "describe file"}
 
 
-@pytest.mark.parametrize("kind", ["fifo", "giant", "device"])
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(
+    ("case", "kind"),
+    [
+        (case, kind)
+        for case in sorted(CASES)
+        for kind in ("fifo", "giant", "device")
+        if not (kind == "giant" and case in SOURCES)
+    ],
+)
 def test_a_hostile_file_gets_one_clear_answer(work: Path, case: str, kind: str) -> None:
-    if kind == "giant" and case in SOURCES:
-        pytest.skip("a large source is not hostile input")
     args, place = CASES[case]
     plant(work / place, kind)
     result = run(work, *args)
