@@ -870,7 +870,17 @@ class BuildPool:
         """Take back the chunks not yet started and wait for the workers to exit (so no
         staging directory is left behind): each finishes the chunk it holds, or with
         ``abort`` (the run is being interrupted) stops at once, removing its staging
-        directory."""
+        directory. A signal that arrives while closing (SIGTERM as a finished build
+        waits for its workers) stops them at once and waits for them before it goes on:
+        this process must not end while a worker still unwinds its staging."""
+        try:
+            self._close(abort=abort)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._close(abort=True)
+            raise
+
+    def _close(self, *, abort: bool) -> None:
         with contextlib.suppress(queue.Empty, OSError, ValueError):
             while True:
                 self._tasks.get(timeout=0.01)
