@@ -11,8 +11,9 @@ import pytest
 from timestamp_helpers import FaultyServer, RunningTSA, free_port, openssl_verify
 
 from archiver.model.errors import ConfigError, TimestampError
-from archiver.timestamp import TimestampSettings, request_token, verify_token
-from archiver.timestamp.verify import digest_bytes, digest_file
+from archiver.timestamp.client import request_token
+from archiver.timestamp.settings import TimestampSettings
+from archiver.timestamp.verify import digest_bytes, digest_file, verify_token
 
 
 def _settings(url: str, ca: Path, timeout: float = 10.0) -> TimestampSettings:
@@ -50,7 +51,7 @@ def test_request_is_sha512_with_nonce_and_cert_req(tsa: RunningTSA, tmp_path: Pa
 
 
 def _verify(token: bytes, data: bytes, ca: Path, now: datetime | None = None) -> object:
-    from archiver.timestamp import load_ca
+    from archiver.timestamp.settings import load_ca
 
     return verify_token(token, digest_bytes(data), load_ca(ca), now=now or datetime.now(UTC))
 

@@ -17,8 +17,8 @@ from archiver.cli import main
 from archiver.ledger.chain import run_fields, run_hash
 from archiver.ledger.store import Ledger
 from archiver.ledger.timestamps import RunToken, StampedRun, check_tokens
-from archiver.timestamp import load_ca, request_token
-from archiver.timestamp.settings import TimestampSettings
+from archiver.timestamp.client import request_token
+from archiver.timestamp.settings import TimestampSettings, load_ca
 
 
 def _config(folder: Path, url: str, ca: Path, timeout: float | None = None) -> Path:

@@ -166,6 +166,7 @@ _SAFE_INT = 2**53 - 1  # RFC 8785 (I-JSON): integers beyond this are refused
 
 
 _SCALAR_TYPES = frozenset({str, bool, type(None)})
+_SCALAR_OR_INT_TYPES = _SCALAR_TYPES | {int}
 
 
 def _plain(value: Any) -> bool:
@@ -184,8 +185,11 @@ def _plain(value: Any) -> bool:
         members = value
     else:
         return _plain_scalar(value)
-    if set(map(type, members)) <= _SCALAR_TYPES:
+    kinds = set(map(type, members))
+    if kinds <= _SCALAR_TYPES:
         return True
+    if kinds <= _SCALAR_OR_INT_TYPES:  # e.g. a finding: strings and counts
+        return all(-_SAFE_INT <= item <= _SAFE_INT for item in members if type(item) is int)
     return all(type(item) in _SCALAR_TYPES or _plain(item) for item in members)
 
 
@@ -222,6 +226,25 @@ def canonical_json(value: Any) -> bytes:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
         raise ValueError(f"cannot canonicalize for the ledger: {exc}") from exc
+
+
+def canonical_outcome(fields: Mapping[str, Any]) -> tuple[str, bytes, bytes]:
+    """An outcome's ``content_hash`` and the canonical JSON of its ``findings`` and
+    ``tagmanifests`` (stored beside it; empty bytes without them), ``_plain`` checked once
+    for all three (the ledger records thousands of outcomes a run)."""
+    findings, tags = fields["findings"], fields.get("tagmanifests")
+    if _plain(fields):
+        try:
+            texts = [_JSON.encode(fields), _JSON.encode(findings) if findings else "[]"]
+            if tags:
+                texts.append(_JSON.encode(tags))
+            if all(t.isascii() or max(t) <= "\uffff" for t in texts):
+                whole, listed, *digests = (t.encode("utf-8") for t in texts)
+                return sha256_hex(whole), listed, digests[0] if digests else b""
+        except (ValueError, RecursionError):  # see ``canonical_json``
+            pass
+    digests = canonical_json(tags) if tags else b""
+    return sha256_hex(canonical_json(fields)), canonical_json(findings), digests
 
 
 def canonical_json_v1(value: Any) -> bytes:

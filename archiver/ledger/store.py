@@ -55,9 +55,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from archiver.ledger.chain import (
     EVENT_COLUMNS,
@@ -71,6 +69,7 @@ from archiver.ledger.chain import (
     ChildRows,
     StoredRun,
     canonical_json,
+    canonical_outcome,
     child_hash,
     children_digest,
     content_hash,
@@ -115,7 +114,11 @@ from archiver.storage.datadir import (
     collection_ledger,
     ledger_directory,
 )
-from archiver.timestamp import Token
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from archiver.timestamp.client import Token
 
 __all__ = [
     "APPLICATION_ID",
@@ -166,6 +169,7 @@ APPLICATION_ID = 0x41524356  # "ARCV": marks the SQLite file as an archiver ledg
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 10.0  # seconds to wait for another writer
 _CHUNK = 500  # ids per IN (...) query
+_INSERT_OUTCOME = "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 _V2_TABLES = (
     "CREATE TABLE bags (id INTEGER PRIMARY KEY, bag TEXT NOT NULL UNIQUE)",
@@ -613,17 +617,16 @@ class Ledger:
             leaves: dict[int, str] = {}
             changed = 0
             states: list[dict[str, Any]] = []
+            rows: list[tuple[Any, ...]] = []  # outcomes, written a chunk at a time
             for bag in reports:
                 fields = outcome_content(bag, record_tags=record_tags and bag.status == "valid")
-                digest = content_hash(fields)
+                digest, findings_json, tags_json = canonical_outcome(fields)
                 bag_id = ids[bag.bag]
                 if bag_id in leaves:
                     raise LedgerError(f"{self.path}: run {run_id} lists bag {bag.bag} twice")
                 leaves[bag_id] = digest
-                if previous.get(bag_id) != digest:  # written as we go: memory stays flat
-                    tags = fields.get("tagmanifests")
-                    tx.execute(
-                        "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                if previous.get(bag_id) != digest:
+                    rows.append(
                         (
                             seq,
                             changed,
@@ -631,12 +634,15 @@ class Ledger:
                             fields["status"],
                             fields["files"],
                             fields["bytes"],
-                            canonical_json(fields["findings"]).decode("utf-8"),
+                            findings_json.decode("utf-8"),
                             digest,
-                            canonical_json(tags).decode("utf-8") if tags else "",
-                        ),
+                            tags_json.decode("utf-8"),
+                        )
                     )
                     changed += 1
+                    if len(rows) >= _CHUNK:
+                        tx.executemany(_INSERT_OUTCOME, rows)
+                        rows.clear()
                 estimate = None
                 if fixity:
                     estimate = estimate_seconds(
@@ -652,6 +658,7 @@ class Ledger:
                         "content": digest,
                     }
                 )
+            tx.executemany(_INSERT_OUTCOME, rows)
             tx.execute("INSERT INTO members VALUES (?, ?)", (seq, encode_members(sorted(leaves))))
             tx.executemany(
                 "INSERT INTO bag_state (bag_id, last_seq, fixity_seq, good_seq, estimate, content) "

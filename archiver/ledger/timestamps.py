@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from archiver.model.records import Problem
-from archiver.timestamp import verify_token
-from archiver.timestamp.verify import digest_bytes
+from archiver.timestamp.verify import digest_bytes, verify_token
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 # a token is requested the moment its run is committed; one dated more than this after the
 # run's end (or before it: clocks differ) was not obtained then

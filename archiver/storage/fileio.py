@@ -418,16 +418,41 @@ def fsync_tree(root: Path, *, files: bool = True) -> None:
         fsync_dir(Path(directory))
 
 
-def _inside_bag(real: str, bags: frozenset[str]) -> str | None:
-    """The bag (a listed one, or any directory holding bagit.txt) that holds ``real``."""
+def _inside_bag(real: str, bags: Iterable[Path | str]) -> str | None:
+    """The bag (one of ``bags``, or any directory holding bagit.txt) that holds ``real``,
+    a resolved path: its nearest ancestor that is a bag.
+
+    A listed bag is matched by identity (device and inode, links followed), so one stat
+    per listed bag is enough however deep they are, instead of resolving every bag's path.
+    """
+    ancestors: list[str] = []
     current = real
     while True:
-        if current in bags or os.path.isfile(os.path.join(current, "bagit.txt")):
-            return current
+        ancestors.append(current)
         parent = os.path.dirname(current)
         if parent == current:
-            return None
+            break
         current = parent
+    identities: dict[tuple[int, int], str] = {}
+    for ancestor in reversed(ancestors):  # the nearest ancestor wins
+        try:
+            info = os.stat(ancestor)
+        except OSError:
+            continue
+        identities[(info.st_dev, info.st_ino)] = ancestor
+    listed: set[str] = set()
+    for bag in bags:
+        try:
+            info = os.stat(bag)
+        except OSError:  # a bag that is not there holds nothing
+            continue
+        holder = identities.get((info.st_dev, info.st_ino))
+        if holder is not None:
+            listed.add(holder)
+    for ancestor in ancestors:
+        if ancestor in listed or os.path.isfile(os.path.join(ancestor, "bagit.txt")):
+            return ancestor
+    return None
 
 
 def check_output_path(
@@ -448,8 +473,7 @@ def check_output_path(
     deposit target goes through.
     """
     real = os.path.realpath(path)
-    listed = frozenset(os.path.realpath(b) for b in bags)
-    holder = _inside_bag(real, listed)
+    holder = _inside_bag(real, bags)
     if holder is not None:
         raise OutputError(
             f"{path}: {what} would be written inside the bag {holder}, refusing "

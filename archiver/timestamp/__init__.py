@@ -10,22 +10,7 @@ whose certificate chains to the CA configured as ``[timestamp] ca`` in archive.t
 - ``verify``: offline verification of a stored token, a frozen ``Verdict``.
 
 This package imports only the standard library, third-party libraries (``rfc3161-client``,
-``cryptography``), ``archiver.model.errors`` and ``archiver.model.text``.
+``cryptography``), ``archiver.model.errors`` and ``archiver.model.text``. Import from the
+modules: the package itself loads nothing, so a command that never meets a token never
+loads ``rfc3161-client``, ``cryptography`` or ``urllib``.
 """
-
-from __future__ import annotations
-
-from archiver.timestamp.client import Token, request_token
-from archiver.timestamp.settings import TimestampSettings, load_ca
-from archiver.timestamp.verify import TokenStatus, Verdict, digest_file, verify_token
-
-__all__ = [
-    "Token",
-    "TimestampSettings",
-    "TokenStatus",
-    "Verdict",
-    "digest_file",
-    "load_ca",
-    "request_token",
-    "verify_token",
-]

@@ -18,15 +18,21 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import stat
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from archiver.model.findings import BagReport, Finding, Kind
-from archiver.timestamp import TimestampSettings, Token, request_token, verify_token
-from archiver.timestamp.verify import digest_file
+from archiver.timestamp.settings import TimestampSettings, load_ca
+from archiver.timestamp.verify import digest_file, verify_token
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from archiver.timestamp.client import Token
 
 TOKEN_DIR = "metadata/timestamps"
 STAMPED_FILE = "manifest-sha512.txt"
@@ -38,10 +44,14 @@ NO_CA = "cannot be verified: no [timestamp] ca is configured (archive.toml, --co
 
 def bag_tokens(bag: Path) -> list[str]:
     """The tokens of a bag directory (``metadata/timestamps/*.tsr``), sorted."""
-    folder = bag / TOKEN_DIR
-    if not folder.is_dir() or folder.is_symlink():
+    folder = os.path.join(bag, TOKEN_DIR)
+    try:  # one lstat for the common bag with no token; a link is not followed
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return []
+        names = os.listdir(folder)
+    except OSError:
         return []
-    return sorted(f"{TOKEN_DIR}/{p.name}" for p in folder.iterdir() if p.name.endswith(".tsr"))
+    return sorted(f"{TOKEN_DIR}/{name}" for name in names if name.endswith(".tsr"))
 
 
 def token_findings(
@@ -75,8 +85,6 @@ def token_findings(
 
 @functools.lru_cache(maxsize=8)
 def _cached_roots(path: Path) -> tuple[x509.Certificate, ...]:
-    from archiver.timestamp import load_ca
-
     return tuple(load_ca(path))
 
 
@@ -87,8 +95,7 @@ def with_token_findings(
     bag's tokens are checked when it is validated unpacked)."""
     out: list[BagReport] = []
     for report in reports:
-        path = Path(report.bag)
-        extra = token_findings(path, report.bag, settings, now) if path.is_dir() else []
+        extra = token_findings(Path(report.bag), report.bag, settings, now)
         out.append(
             dataclasses.replace(report, findings=(*report.findings, *extra)) if extra else report
         )
@@ -104,4 +111,6 @@ def stamper(settings: TimestampSettings | None) -> Callable[[bytes], Token] | No
 
 
 def _request(message: bytes, *, settings: TimestampSettings) -> Token:
+    from archiver.timestamp.client import request_token  # urllib: only to stamp
+
     return request_token(message, settings)

@@ -18,12 +18,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from archiver.model.errors import ConfigError
 from archiver.model.text import shown
+
+if TYPE_CHECKING:  # cryptography is loaded when a CA is read
+    from cryptography import x509
 
 ENV_URL = "ARCHIVER_TSA_URL"
 DEFAULT_TIMEOUT = 10.0  # seconds: a TSA answers in well under one
@@ -71,6 +72,8 @@ class TimestampSettings:
 
 def load_ca(path: Path) -> list[x509.Certificate]:
     """Every certificate of a PEM file; ConfigError naming the file when there is none."""
+    from cryptography import x509
+
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -17,17 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-from cryptography import x509
-from rfc3161_client import (
-    PKIStatus,
-    TimeStampResponse,
-    VerificationError,
-    VerifierBuilder,
-    decode_timestamp_response,
-)
+from typing import TYPE_CHECKING
 
 from archiver.model.text import clip
+
+if TYPE_CHECKING:  # rfc3161-client and cryptography are loaded when a token is checked
+    from cryptography import x509
+    from rfc3161_client import TimeStampResponse
 
 # message-imprint algorithms a token may use, by OID, with their hashlib names
 HASH_OIDS: dict[str, str] = {
@@ -85,6 +81,8 @@ def _utc(moment: datetime) -> datetime:
 
 def signer_subject(response: TimeStampResponse) -> str | None:
     """The subject of the embedded certificate that signed the token, if embedded."""
+    from cryptography import x509
+
     infos = list(response.signed_data.signer_infos)
     if len(infos) != 1:
         return None
@@ -119,6 +117,13 @@ def verify_token(
     check (a token dated after it is invalid); ``nonce``: the request's, when checking a
     fresh answer. Invalid tokens carry a one-line ``reason``.
     """
+    from rfc3161_client import (
+        PKIStatus,
+        VerificationError,
+        VerifierBuilder,
+        decode_timestamp_response,
+    )
+
     try:
         response = decode_timestamp_response(data)
     except ValueError as exc:

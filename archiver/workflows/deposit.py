@@ -57,8 +57,8 @@ from archiver.model.findings import Finding
 from archiver.model.reports import ProgressCallback
 from archiver.model.text import unexpected_error_line
 from archiver.storage.fileio import check_output_path, remove_stale
-from archiver.timestamp import Token
 from archiver.timestamp.bags import stamper
+from archiver.timestamp.client import Token
 
 
 def _utc_now() -> datetime:

@@ -22,7 +22,7 @@ from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import Ledger
 from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
 from archiver.storage.fileio import check_output_path, read_bounded, write_bytes_atomic
-from archiver.timestamp import TimestampSettings
+from archiver.timestamp.settings import TimestampSettings
 
 
 @dataclass(frozen=True, slots=True)

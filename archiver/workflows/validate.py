@@ -14,8 +14,8 @@ from archiver.bag.validator import MAX_TAG_BYTES, Mode
 from archiver.checks import archiver_checkers
 from archiver.model.errors import BagReadError
 from archiver.model.findings import BagReport
-from archiver.timestamp import TimestampSettings
 from archiver.timestamp.bags import with_token_findings
+from archiver.timestamp.settings import TimestampSettings
 
 
 @dataclass(frozen=True, slots=True)
