@@ -239,8 +239,8 @@ def canonical_outcome(fields: Mapping[str, Any]) -> tuple[str, bytes, bytes]:
             if tags:
                 texts.append(_JSON.encode(tags))
             if all(t.isascii() or max(t) <= "\uffff" for t in texts):
-                whole, listed, *digests = (t.encode("utf-8") for t in texts)
-                return sha256_hex(whole), listed, digests[0] if digests else b""
+                whole, listed, *stored = (t.encode("utf-8") for t in texts)
+                return sha256_hex(whole), listed, stored[0] if stored else b""
         except (ValueError, RecursionError):  # see ``canonical_json``
             pass
     digests = canonical_json(tags) if tags else b""
