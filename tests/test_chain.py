@@ -18,6 +18,7 @@ from archiver.ledger.chain import (
     StoredRun,
     canonical_json,
     canonical_json_v1,
+    canonical_outcome,
     child_hash,
     children_digest,
     decode_members,
@@ -222,6 +223,37 @@ def test_canonical_json_edges_are_rfc8785s(value: object) -> None:
             canonical_json(value)
         return
     assert canonical_json(value) == expected
+
+
+_OUTCOMES = st.fixed_dictionaries(
+    {
+        "bag": st.text(),
+        "status": st.sampled_from(["valid", "invalid"]),
+        "files": st.integers(min_value=0, max_value=2**60),
+        "bytes": st.integers(min_value=0, max_value=2**60),
+        "findings": st.lists(st.dictionaries(_JSON_KEYS, _JSON_VALUES, max_size=4), max_size=3),
+    },
+    optional={"tagmanifests": st.dictionaries(_JSON_KEYS, _JSON_VALUES, max_size=3)},
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_OUTCOMES)
+def test_canonical_outcome_is_rfc8785_of_each_part(fields: dict[str, object]) -> None:
+    """The outcome's hash and its stored findings and tag digests, checked once, are the
+    SHA-256 of rfc8785's bytes and rfc8785's bytes (or rfc8785's error)."""
+    tags = fields.get("tagmanifests")
+    try:
+        expected = (
+            hashlib.sha256(rfc8785.dumps(fields)).hexdigest(),
+            rfc8785.dumps(fields["findings"]),
+            rfc8785.dumps(tags) if tags else b"",
+        )
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(ValueError, match="cannot canonicalize"):
+            canonical_outcome(fields)
+        return
+    assert canonical_outcome(fields) == expected
 
 
 def test_merkle_root_is_rfc_6962() -> None:
