@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,13 @@ class ProfileChecker:
         info = profile.get("BagIt-Profile-Info", {})
         self.identifier: str = str(info.get("BagIt-Profile-Identifier", ""))
         self.schemas = schemas
+        allowed_tags = profile.get("Tag-Files-Allowed")
+        # Tag-Files-Allowed's globs as one expression (fnmatchcase's own translation)
+        self.allowed_tags = (
+            None
+            if allowed_tags is None
+            else re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in allowed_tags) or "(?!)")
+        )
         # other versions of the profile: a bag declaring one is checked against it
         self.versions = {c.identifier: c for c in (ProfileChecker(v, schemas) for v in versions)}
 
@@ -166,13 +174,13 @@ class ProfileChecker:
         for rel in self.profile.get("Tag-Files-Required", []):
             if rel not in plan.tag_files:
                 violation(rel, "required by the profile (Tag-Files-Required) but absent")
-        allowed_tags = self.profile.get("Tag-Files-Allowed")
-        if allowed_tags is not None:
+        if self.allowed_tags is not None:
             manifests = {m.name for m in names}
+            allowed = self.allowed_tags.match
             for rel in plan.tag_files:
                 if rel in _CORE_TAG_FILES or rel in manifests:
                     continue
-                if not any(fnmatch.fnmatchcase(rel, pattern) for pattern in allowed_tags):
+                if allowed(rel) is None:
                     violation(rel, "tag file not allowed by the profile (Tag-Files-Allowed)")
         if self.profile.get("Allow-Fetch.txt") is False and "fetch.txt" in plan.tag_files:
             violation("fetch.txt", "the profile does not allow fetch.txt")

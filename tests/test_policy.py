@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 from collections.abc import Callable
@@ -73,6 +74,37 @@ def test_profile_and_metadata(
     matching = [f for f in report.errors if (f.kind, f.path) == (kind, path)]
     assert matching, report.errors
     assert any(fragment in f.message for f in matching), matching
+
+
+@pytest.mark.parametrize(
+    ("allowed", "refused"),
+    [
+        ([], ["metadata/dc.json", "notes.txt", "ro-crate-metadata.json"]),  # none allowed
+        (["metadata/*"], ["notes.txt", "ro-crate-metadata.json"]),
+        (["metadata/d?.*", "*.txt"], ["metadata/mets.xml", "metadata/metadata.csv"]),
+        (["[!n]*"], ["notes.txt"]),
+    ],
+)
+def test_tag_files_allowed_are_the_profile_globs(
+    bag_copy: Path, allowed: list[str], refused: list[str]
+) -> None:
+    """Tag-Files-Allowed: each glob as fnmatchcase reads it; an empty list allows none
+    (beyond bagit.txt, fetch.txt and the manifests)."""
+    (bag_copy / "notes.txt").write_text("x")
+    profile = load_profile(schemas_dir() / "bagit-profile.json")
+    profile["Tag-Files-Allowed"] = allowed
+    plan = plan_bag(bag_copy)
+    found = {
+        f.path
+        for f in ProfileChecker(profile).violations(plan)
+        if "Tag-Files-Allowed" in f.message
+    }
+    assert set(refused) <= found
+    assert "bagit.txt" not in found and "manifest-sha256.txt" not in found
+    for rel in plan.tag_files:
+        glob_ok = any(fnmatch.fnmatchcase(rel, pattern) for pattern in allowed)
+        core = rel in ("bagit.txt", "fetch.txt") or "manifest-" in rel
+        assert (rel in found) == (not glob_ok and not core), rel
 
 
 def test_other_profiles_are_not_checked(bag_copy: Path) -> None:

@@ -76,8 +76,11 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
             )
         chunks: list[bytes] = []
         total = 0
+        step = info.st_size + 1  # the whole file in one read, unless it grew since fstat
         while True:
-            data = os.read(fd, min(1 << 20, limit + 1 - total))
+            asked = min(step, 1 << 20, limit + 1 - total)
+            data = os.read(fd, asked)
+            step = 1 << 20
             if not data:
                 return b"".join(chunks)
             chunks.append(data)
@@ -86,6 +89,8 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
                 raise FileTooLargeError(
                     errno.EFBIG, f"more than the {limit} bytes allowed", str(path)
                 )
+            if len(data) < asked and total >= info.st_size:  # a short read at the end
+                return b"".join(chunks)
     finally:
         os.close(fd)
 
