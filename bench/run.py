@@ -1025,6 +1025,7 @@ GROUPS = (
     "hashing",
     "item",
     "bags",
+    "cold",
     "disk",
     "startup",
     "repair",
@@ -1062,7 +1063,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=None,
         help="run only these parts (repeatable): hashing (limit, large bag), bags (build and "
-        "audit of many small bags), disk (cold cache, page-cache hygiene), startup (installed "
+        "audit of many small bags), disk (cold cache, page-cache hygiene), cold (the cold "
+        "large bag alone, without the 10,000-bag builds disk needs), startup (installed "
         "wheel: --version, one-bag audit), item (the build of one large item), repair (one "
         "file from an OCFL replica), draft (the "
         "describe --draft evaluation), report (the HTML report of a large ledger), dask (the "
@@ -1092,7 +1094,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     empty_trash(out)  # an interrupted run's
     console.log("generating corpora (seeded; reused when unchanged)")
     counts = (sizes.bags_small, sizes.bags)
-    if parts & {"hashing", "disk"}:
+    if parts & {"hashing", "disk", "cold"}:
         large_bag = make_large_bag(out / "large", sizes.large_files, sizes.large_size, cores)
         payload = sorted((large_bag / "data").iterdir())
         total = float(sum(p.stat().st_size for p in payload))
@@ -1113,7 +1115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         empty_trash(out)
     if "repair" in parts:
         results += run_group(repair_contenders(out, sizes.repair_size), reps, console)
-    if "disk" in parts:
+    if parts & {"disk", "cold"}:
         results += run_group(
             cold_large_contenders(large_bag, payload, out, cores, total), reps, console
         )
