@@ -20,6 +20,7 @@ import codecs
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from archiver.model.digest import HEX_LENGTHS
@@ -73,8 +74,7 @@ class Declaration:
         return f"{self.version[0]}.{self.version[1]}"
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestName:
+class ManifestName(NamedTuple):
     """What a manifest's file name says: payload or tag manifest, and its algorithm."""
 
     name: str
