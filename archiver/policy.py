@@ -132,6 +132,11 @@ class ProfileChecker:
         info = profile.get("BagIt-Profile-Info", {})
         self.identifier: str = str(info.get("BagIt-Profile-Identifier", ""))
         self.schemas = schemas
+        # Bag-Info's rules: (label, required, not repeatable, allowed values)
+        self.bag_info_rules: list[tuple[str, bool, bool, Sequence[str] | None]] = [
+            (label, bool(r.get("required")), r.get("repeatable") is False, r.get("values"))
+            for label, r in profile.get("Bag-Info", {}).items()
+        ]
         allowed_tags = profile.get("Tag-Files-Allowed")
         # Tag-Files-Allowed's globs as one expression (fnmatchcase's own translation)
         self.allowed_tags = (
@@ -202,13 +207,12 @@ class ProfileChecker:
         by_label: dict[str, list[str]] = {}
         for key, value in plan.info:
             by_label.setdefault(key, []).append(value)
-        for label, rules in self.profile.get("Bag-Info", {}).items():
+        for label, required, single, allowed in self.bag_info_rules:
             values = by_label.get(label, [])
-            if rules.get("required") and not values:
+            if required and not values:
                 violation(info_path, f"required label {label!r} is missing")
-            if rules.get("repeatable") is False and len(values) > 1:
+            if single and len(values) > 1:
                 violation(info_path, f"label {label!r} appears {len(values)} times")
-            allowed = rules.get("values")
             if allowed:
                 for value in values:
                     if value not in allowed:

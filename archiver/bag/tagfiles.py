@@ -17,6 +17,7 @@ Path policy (``path_problem``), checked lexically before any file-system access:
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,11 @@ def manifest_name(name: str) -> ManifestName | None:
     """Parse ``manifest-ALG.txt`` / ``tagmanifest-ALG.txt``; None for any other name."""
     if "manifest-" not in name:  # most names: no regular expression
         return None
+    return _manifest_name(name)
+
+
+@functools.lru_cache(maxsize=256)  # every bag has the same few manifest names
+def _manifest_name(name: str) -> ManifestName | None:
     match = _MANIFEST_NAME.fullmatch(name)
     if match is None:
         return None
@@ -245,6 +251,9 @@ def parse_bag_info(
 def tag_values(tags: Iterable[tuple[str, str]], label: str) -> list[str]:
     """Every value of ``label`` (compared case-insensitively), in file order."""
     wanted = label.lower()
+    if wanted.isascii():  # only an ASCII key of the same length lowers to it
+        size = len(wanted)
+        return [value for key, value in tags if len(key) == size and key.lower() == wanted]
     return [value for key, value in tags if key.lower() == wanted]
 
 
