@@ -40,12 +40,11 @@ from typing import Any
 
 import rfc8785
 
-from archiver.model.findings import sort_findings
+from archiver.model.findings import BagReport, sort_findings
 from archiver.model.identifiers import derive_uuid
 from archiver.model.records import (
     EVENT_FIELDS,
     FIXITY_MODES,
-    BagReportLike,
     LedgerEvent,
     Problem,
 )
@@ -265,14 +264,14 @@ def sha256_hex(data: bytes) -> str:
 
 
 def outcome_fields(
-    run_id: str, report: BagReportLike, *, record_tags: bool = False
+    run_id: str, report: BagReport, *, record_tags: bool = False
 ) -> dict[str, Any]:
     """Format 1's hashed fields of one bag outcome (findings sorted, as JSON): format 2's
     ``outcome_content`` and the run id."""
     return {"run_id": run_id, **outcome_content(report, record_tags=record_tags)}
 
 
-def outcome_content(report: BagReportLike, *, record_tags: bool = False) -> dict[str, Any]:
+def outcome_content(report: BagReport, *, record_tags: bool = False) -> dict[str, Any]:
     """Format 2's hashed fields of one bag outcome: what was found, not when.
 
     With ``record_tags`` (a good fixity check), the bag's tag-manifest digests are part of

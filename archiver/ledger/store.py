@@ -95,18 +95,16 @@ from archiver.model.findings import Finding
 from archiver.model.records import (
     EVENT_FIELDS,
     FIXITY_MODES,
-    AuditReportLike,
     BagOutcome,
-    BagReportLike,
     BagSummary,
     LedgerEvent,
     Problem,
     RecordedEvent,
     RunRecord,
     TagManifestRecord,
-    TotalsLike,
     finding_from_json,
 )
+from archiver.model.reports import AuditReport
 from archiver.storage.datadir import (
     DEFAULT_ROOT,
     LEDGER_FILENAME,
@@ -130,9 +128,7 @@ __all__ = [
     "GENESIS",
     "LEDGER_FILENAME",
     "SCHEMA_VERSION",
-    "AuditReportLike",
     "BagOutcome",
-    "BagReportLike",
     "BagStats",
     "BagSummary",
     "Ledger",
@@ -141,7 +137,6 @@ __all__ = [
     "RecordedEvent",
     "RunRecord",
     "TagManifestRecord",
-    "TotalsLike",
     "canonical_json",
     "check_event",
     "child_hash",
@@ -593,7 +588,7 @@ class Ledger:
     # -- writing
 
     def record_run(
-        self, report: AuditReportLike, events: Sequence[LedgerEvent] = (), *, kind: str = "audit"
+        self, report: AuditReport, events: Sequence[LedgerEvent] = (), *, kind: str = "audit"
     ) -> str:
         """Append one audit run in one transaction; returns the run id.
 

@@ -7,8 +7,8 @@ Frozen records shared by the store (``archiver.ledger.store``), the hash chain
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from archiver.model.findings import Finding, Kind, Severity
 
@@ -23,60 +23,6 @@ EVENT_FIELDS = (
     "outcome_detail",
     "target",
 )
-
-
-# ---------------------------------------------------------------- input protocols
-
-
-class BagReportLike(Protocol):
-    """What the ledger reads from one bag's report (``archiver.model.findings.BagReport``)."""
-
-    @property
-    def bag(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def files(self) -> int: ...
-    @property
-    def bytes(self) -> int: ...
-    @property
-    def findings(self) -> tuple[Finding, ...]: ...
-
-
-class TotalsLike(Protocol):
-    """What the ledger reads from an audit's totals (``archiver.model.reports.AuditTotals``)."""
-
-    @property
-    def bags(self) -> int: ...
-    @property
-    def failed(self) -> int: ...
-    @property
-    def files(self) -> int: ...
-    @property
-    def bytes(self) -> int: ...
-    @property
-    def seconds(self) -> float: ...
-
-
-class AuditReportLike(Protocol):
-    """What the ledger reads from an audit report (``archiver.model.reports.AuditReport``)."""
-
-    @property
-    def run_id(self) -> str: ...
-    @property
-    def started(self) -> str: ...
-    @property
-    def ended(self) -> str: ...
-    @property
-    def mode(self) -> str: ...
-    @property
-    def roots(self) -> tuple[str, ...]: ...
-    @property
-    def versions(self) -> Mapping[str, str]: ...
-    @property
-    def bags(self) -> Sequence[BagReportLike]: ...
-    @property
-    def totals(self) -> TotalsLike: ...
 
 
 # ---------------------------------------------------------------- records
