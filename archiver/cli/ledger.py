@@ -12,9 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from archiver.cli.output import ledger_note, make_console, safe
-from archiver.cli.report import add_ledger_arguments
-from archiver.config import timestamp_settings_for
+from archiver.cli.output import add_ledger_arguments, ledger_note, make_console, safe
 from archiver.ledger.store import EmptyLedgerError
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
@@ -231,7 +229,6 @@ def run_verify(args: argparse.Namespace) -> int:
             ledger=args.ledger,
             roots=args.root,
             config=args.config,
-            timestamps=timestamp_settings_for(args.config),
         )
     except EmptyLedgerError as exc:
         if args.head is None:

@@ -9,10 +9,12 @@ lists every one).
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from archiver.model.findings import KIND_DESCRIPTIONS, BagReport, Finding
 from archiver.model.reports import ProgressCallback
@@ -40,6 +42,39 @@ def ledger_help(collection: str) -> str:
         "collection's resolved path; 'audit', 'report', 'ledger', 'show', 'deposit', "
         "'repair' and 'build --replace' find the same one, and say which on stderr)"
     )
+
+
+def add_ledger_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    config: bool = True,
+    root: bool = True,
+    collection: str = "the collection at --root",
+) -> None:
+    """--ledger, --root and --config: which ledger a command reads
+    (``archiver.config.resolve_ledger``), for ``report``, ``ledger *`` and ``show``.
+    ``collection``: whose default ledger it is; ``root``: offer --root (``show`` finds the
+    collection from its bag instead)."""
+    parser.add_argument(
+        "--ledger", metavar="F", type=Path, default=None, help=ledger_help(collection)
+    )
+    if root:
+        parser.add_argument(
+            "--root",
+            metavar="DIR",
+            action="append",
+            default=None,
+            help="the collection, as given to 'archiver audit' (repeat for several; default: "
+            "bags, when it is here), whose default ledger to read",
+        )
+    if config:
+        parser.add_argument(
+            "--config",
+            metavar="F",
+            type=Path,
+            default=None,
+            help="archive settings, for [ledger] path (default: archive.toml if present)",
+        )
 
 
 def safe(text: object, limit: int | None = None) -> str:

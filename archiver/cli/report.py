@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archiver.cli.output import ledger_help, ledger_note, make_console
+from archiver.cli.output import add_ledger_arguments, ledger_note, make_console
 from archiver.model.errors import EXIT_INTEGRITY, EXIT_OK
 from archiver.workflows.report import write_report
 
@@ -45,34 +45,6 @@ def register(subparsers: Any) -> None:
         help=f"the HTML file to write (default: {DEFAULT_OUT})",
     )
     parser.set_defaults(run=run)
-
-
-def add_ledger_arguments(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
-    """--ledger, --root and --config: which ledger a command that takes no bags reads
-    (``archiver.config.resolve_ledger``), for ``report``, ``ledger *`` and ``show``."""
-    parser.add_argument(
-        "--ledger",
-        metavar="F",
-        type=Path,
-        default=None,
-        help=ledger_help("the collection at --root"),
-    )
-    parser.add_argument(
-        "--root",
-        metavar="DIR",
-        action="append",
-        default=None,
-        help="the collection, as given to 'archiver audit' (repeat for several; default: "
-        "bags, when it is here), whose default ledger to read",
-    )
-    if config:
-        parser.add_argument(
-            "--config",
-            metavar="F",
-            type=Path,
-            default=None,
-            help="archive settings, for [ledger] path (default: archive.toml if present)",
-        )
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:

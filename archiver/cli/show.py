@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archiver.cli.output import ledger_help, ledger_note, make_console, safe
+from archiver.cli.output import add_ledger_arguments, ledger_note, make_console, safe
 from archiver.model.errors import EXIT_OK
 from archiver.workflows.show import BagShow, show_bag
 
@@ -29,20 +29,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print a machine report (JSON) instead of the text"
     )
-    parser.add_argument(
-        "--ledger",
-        metavar="F",
-        type=Path,
-        default=None,
-        help=ledger_help("the collection holding BAG (its folder)"),
-    )
-    parser.add_argument(
-        "--config",
-        metavar="F",
-        type=Path,
-        default=None,
-        help="archive settings, for [ledger] path (default: archive.toml if present)",
-    )
+    add_ledger_arguments(parser, root=False, collection="the collection holding BAG (its folder)")
     parser.set_defaults(run=run)
 
 

@@ -17,7 +17,7 @@ from archiver.cli.output import (
     summary_line,
     unexpected_error_line,
 )
-from archiver.config import DEFAULT_CONFIG, timestamp_settings_for
+from archiver.config import DEFAULT_CONFIG
 from archiver.model.errors import (
     EXIT_INTEGRITY,
     EXIT_OK,
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         args.bags,
         args.mode,
         max_tag_bytes=args.max_tag_size,
-        timestamps=timestamp_settings_for(args.config),
+        config=args.config,
     )
     entries: list[dict[str, Any]] = []
     for item in result.results:

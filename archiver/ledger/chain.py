@@ -263,9 +263,7 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def outcome_fields(
-    run_id: str, report: BagReport, *, record_tags: bool = False
-) -> dict[str, Any]:
+def outcome_fields(run_id: str, report: BagReport, *, record_tags: bool = False) -> dict[str, Any]:
     """Format 1's hashed fields of one bag outcome (findings sorted, as JSON): format 2's
     ``outcome_content`` and the run id."""
     return {"run_id": run_id, **outcome_content(report, record_tags=record_tags)}

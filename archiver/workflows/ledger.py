@@ -17,12 +17,11 @@ from pathlib import Path
 
 from archiver.bag.identity import bag_identifier
 from archiver.bag.validator import MAX_TAG_BYTES
-from archiver.config import LedgerLocation, resolve_ledger
+from archiver.config import LedgerLocation, resolve_ledger, timestamp_settings_for
 from archiver.ledger.premis_export import package_identity
 from archiver.ledger.store import Ledger
 from archiver.model.records import BagOutcome, Problem, RecordedEvent, RunRecord
 from archiver.storage.fileio import check_output_path, read_bounded, write_bytes_atomic
-from archiver.timestamp.settings import TimestampSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +91,13 @@ def verify_ledger(
     ledger: Path | None = None,
     roots: Sequence[str] | None = None,
     config: Path | None = None,
-    timestamps: TimestampSettings | None = None,
     now: datetime | None = None,
 ) -> LedgerVerification:
     """Recompute the ledger's hash chain (against ``head``, a head hash recorded earlier
-    outside the ledger, if given) and, with ``timestamps`` that name a CA, check every
-    run's RFC 3161 token against it at ``now``; never writes."""
+    outside the ledger, if given) and, when ``config``'s ``[timestamp]`` names a CA
+    (default: archive.toml here, if present), check every run's RFC 3161 token against it
+    at ``now``; never writes."""
+    timestamps = timestamp_settings_for(config)
     location = _location(ledger, roots, config)
     path = location.path
     with Ledger.open(path, readonly=True) as opened:

@@ -12,10 +12,10 @@ from pathlib import Path
 from archiver.archive.verify import validate_path
 from archiver.bag.validator import MAX_TAG_BYTES, Mode
 from archiver.checks import archiver_checkers
+from archiver.config import timestamp_settings_for
 from archiver.model.errors import BagReadError
 from archiver.model.findings import BagReport
 from archiver.timestamp.bags import with_token_findings
-from archiver.timestamp.settings import TimestampSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def validate_paths(
     mode: Mode = "full",
     *,
     max_tag_bytes: int = MAX_TAG_BYTES,
-    timestamps: TimestampSettings | None = None,
+    config: Path | None = None,
     now: datetime | None = None,
 ) -> ValidationRun:
     """Validate each bag directory or serialized bag with BagIt and archiver's policy.
@@ -70,10 +70,13 @@ def validate_paths(
     input raised an exception no check foresaw (that bag fails, the others go on); the
     others are still validated. The checkers (and their schemas) are made once for all
     the paths. Tag files over ``max_tag_bytes`` are ``oversized-tag-file``, not read.
-    Every RFC 3161 token of a bag directory is verified against ``timestamps.ca`` at
-    ``now`` (default: the system clock), ``timestamp-invalid`` when it fails or when there
-    is no CA to verify it with (``archiver.timestamp.bags``).
+    Every RFC 3161 token of a bag directory is verified against the ``[timestamp] ca`` of
+    ``config`` (default: archive.toml here, if present) at ``now`` (default: the system
+    clock), ``timestamp-invalid`` when it fails or when there is no CA to verify it with
+    (``archiver.timestamp.bags``). A ``config`` that cannot be read raises ``ConfigError``
+    before any bag is read.
     """
+    timestamps = timestamp_settings_for(config)
     checked_at = now if now is not None else datetime.now(UTC)
     checkers = archiver_checkers()
     results: list[PathResult] = []
