@@ -306,6 +306,19 @@ def test_bad_row_fails_alone(
     assert tree_digest(sources) == before
 
 
+def test_the_planned_count_is_heard_before_any_outcome(
+    source_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    """``on_planned`` hears the number of sources once, before the first outcome (the
+    progress bar's total, without reading the catalog a second time)."""
+    heard: list[object] = []
+    report = build(
+        source_tree(), tmp_path / "out", on_planned=heard.append, on_outcome=heard.append
+    )
+    assert heard[0] == len(STEMS) == len(report.outcomes)
+    assert heard[1:] == list(report.outcomes)
+
+
 def test_source_without_catalog_row(source_tree: Callable[..., Path], tmp_path: Path) -> None:
     sources = source_tree()
     (sources / "999_extra.txt").write_text("an uncatalogued statement\n")

@@ -694,6 +694,7 @@ def build_collection(
     replace: bool = False,
     on_outcome: Callable[[BuildOutcome], None] | None = None,
     workers: int | None = None,
+    on_planned: Callable[[int], None] | None = None,
 ) -> BuildReport:
     """Build a bag for each source (default: every file beside the catalog).
 
@@ -704,6 +705,8 @@ def build_collection(
     With ``workers`` > 1 (default: every core) and at least ``PARALLEL_MIN_SOURCES``
     sources going to distinct bags, the bags are built by a :class:`BuildPool` of worker
     processes, each with its own Builder; outcomes still arrive in source order.
+    ``on_planned`` hears how many sources will be built once they are planned, before any
+    is built (a progress bar's total).
     """
     count = workers if workers is not None else (os.cpu_count() or 1)
     pool = None
@@ -715,6 +718,8 @@ def build_collection(
         stale = tuple(str(path) for path in remove_stale(out_dir, "staging"))
         planned = plan_sources(catalog, catalog_path.parent, sources)
         plan_bags(planned, out_dir)  # before anything is written
+        if on_planned is not None:
+            on_planned(len(planned))
         if pool is not None and len(planned) >= PARALLEL_MIN_SOURCES:
             results: Iterable[BuildOutcome] = pool.build_all(planned)
         else:

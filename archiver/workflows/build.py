@@ -27,10 +27,8 @@ from archiver.build.collection import (
     BuildReport,
     BuildStatus,
     build_collection,
-    plan_sources,
 )
 from archiver.config import LedgerLocation, load_config, resolve_ledger, timestamp_settings_for
-from archiver.metadata.catalog import load_catalog
 from archiver.model.clock import clock_from_environment
 from archiver.model.records import LedgerEvent
 from archiver.model.reports import ProgressCallback
@@ -60,14 +58,6 @@ class BuildRun:
     stamp_failures: tuple[str, ...] = ()  # [timestamp]: why the run was recorded unstamped
 
 
-def count_sources(catalog_path: Path, sources: Sequence[Path] = ()) -> int:
-    """How many sources a build of ``catalog_path`` (and ``sources``) will report on, as
-    ``archiver.build.collection.plan_sources`` plans them (for a progress bar's total)."""
-    if sources:
-        return len(sources)
-    return len(plan_sources(load_catalog(catalog_path), catalog_path.parent, sources))
-
-
 def build_bags(
     *,
     config_path: Path,
@@ -85,18 +75,21 @@ def build_bags(
     The settings are read from ``config_path`` (ConfigError if they are wrong), the clock
     from ``environ`` (default: this process's environment; SOURCE_DATE_EPOCH freezes it).
     ``on_outcome`` hears each source's outcome as it is known, in source order;
-    ``progress`` hears (sources done, sources), the total known from the start. A failed
-    source is a ``failed`` outcome and the others are still built; problems with the
-    catalog or the output directory raise ArchiverError. The bags replaced are recorded as
+    ``progress`` hears (sources done, sources), the total known once they are planned,
+    before any is built. A failed source is a ``failed`` outcome and the others are
+    still built; problems with the catalog or the output directory raise ArchiverError. The bags replaced are recorded as
     the audit's new reference in the ledger (``ledger``, else as ``resolve_ledger`` finds
     it for the collection at ``out_dir``) when it exists.
     """
     config = load_config(config_path)
     clock = clock_from_environment(os.environ if environ is None else environ)
-    total = count_sources(catalog_path, sources) if progress is not None else 0
-    done = 0
-    if progress is not None:
-        progress(0, total)
+    total = done = 0
+
+    def planned(count: int) -> None:
+        nonlocal total
+        total = count
+        if progress is not None:
+            progress(0, total)
 
     def heard(outcome: BuildOutcome) -> None:
         nonlocal done
@@ -114,6 +107,7 @@ def build_bags(
         clock=clock,
         replace=replace,
         on_outcome=heard,
+        on_planned=planned,
     )
     replaced = [o.bag for o in report.outcomes if o.status == BuildStatus.REPLACED and o.bag]
     if not replaced:
