@@ -1,6 +1,6 @@
 """Audit through Dask on one machine vs the local process pool, and the scheduler's task rate.
 
-Run from the repository root as ``python -m bench.dask_audit [--quick]`` (issue 12; not
+Run from the repository root as ``python -m bench.dask_audit [--quick]`` (not
 part of ``make bench``). Two corpora: many small bags (copies of one bag ``archiver
 build`` made, under ``bench/out/dask-*/``) and one bag of a few large files
 (``bench.corpus.make_large_bag``). On each, ``archiver audit --workers 2`` (the process

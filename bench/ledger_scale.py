@@ -1,6 +1,6 @@
 """The audit ledger at scale: bytes per bag per run, time to record, verify and select.
 
-Run from the repository root as ``python -m bench.ledger_scale [--quick]`` (issue 12; not
+Run from the repository root as ``python -m bench.ledger_scale [--quick]`` (not
 part of ``make bench``, which it would lengthen by minutes). Synthetic outcomes: every bag
 valid, except that each run a fraction ``--churn`` (default 0.1 %) of the bags changes
 (fails, or recovers), which is what format 2 stores beyond the run itself. For each

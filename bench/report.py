@@ -99,7 +99,7 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A goal from issue 4 and what was measured: ``measured`` must be >= or <= ``goal``."""
+    """A performance goal and what was measured: ``measured`` must be >= or <= ``goal``."""
 
     name: str
     measured: float

@@ -625,7 +625,7 @@ def _cat_all(roots: Sequence[Path]) -> tuple[str, ...]:
 def cold_large_contenders(
     bag: Path, files: Sequence[Path], out: Path, cores: int, total: float
 ) -> list[Contender]:
-    """Issue 15: the large bag read from disk, page cache evicted before every run."""
+    """The large bag read from disk, page cache evicted before every run."""
     group = "5 cold large bag"
     ledger = out / "ledger-cold-large.sqlite"
     every = machine.files_under([bag])
@@ -657,7 +657,7 @@ def cold_large_contenders(
 
 
 def cold_small_contenders(bags: Path, out: Path, count: int, cores: int) -> list[Contender]:
-    """Issue 15: the small bags read from disk, page cache evicted before every run."""
+    """The small bags read from disk, page cache evicted before every run."""
     group = f"6 cold audit {count:,}"
     ledger = out / f"ledger-cold-{count}.sqlite"
     cold = _evict(machine.files_under([bags]))
@@ -690,7 +690,7 @@ def cold_small_contenders(bags: Path, out: Path, count: int, cores: int) -> list
 def cache_hygiene(
     out: Path, sizes: Sizes, cores: int, console: Console
 ) -> dict[str, float | int | str]:
-    """Issue 15: what stays in the page cache after auditing a cold corpus, with and without
+    """What stays in the page cache after auditing a cold corpus, with and without
     hygiene, and whether a warm file that is not audited stays warm."""
     bag = make_large_bag(out / "hygiene", sizes.hygiene_files, sizes.hygiene_size, cores)
     corpus = machine.files_under([bag])
@@ -778,7 +778,7 @@ def sysconfig_purelib() -> str:
 
 
 def fixed_cost_contenders(venv_bin: Path) -> list[Contender]:
-    """Issue 15: start-up of the installed tool against the interpreter's own."""
+    """Start-up of the installed tool against the interpreter's own."""
     group = "8 start-up (installed wheel)"
     python = str(venv_bin / "python")
     return [
@@ -795,7 +795,7 @@ def fixed_cost_contenders(venv_bin: Path) -> list[Contender]:
 
 
 def one_bag_contenders(bag: Path, out: Path, venv_bin: Path, cores: int) -> list[Contender]:
-    """Issue 15: one bag of a few large files, warm: the whole command, start-up included."""
+    """One bag of a few large files, warm: the whole command, start-up included."""
     group = "9 one bag (installed wheel)"
     total = float(sum(p.stat().st_size for p in (bag / "data").iterdir()))
     ledger = out / "ledger-one-bag.sqlite"
@@ -830,7 +830,7 @@ def one_bag_contenders(bag: Path, out: Path, venv_bin: Path, cores: int) -> list
 
 
 def evaluate(results: Sequence[Result], sizes: Sizes, cores: int) -> list[Target]:
-    """The targets of issues 4 and 15 from the medians (those whose groups ran)."""
+    """The performance targets from the medians (those whose groups ran)."""
     r = {(x.group, x.name): x for x in results}
     big, small = sizes.bags, sizes.bags_small
     audit_name = f"archiver audit --workers {cores}"

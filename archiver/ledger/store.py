@@ -20,7 +20,7 @@ Layout (SQLite, WAL journal, ``synchronous=FULL``; format 2, ``PRAGMA user_versi
     bag_state  per bag: last audit, last fixity audit, last good fixity audit, cost
                estimate, current outcome hash (a cache the chain vouches for: ``verify``
                recomputes it)
-    events     one row per deposit / replication / transfer event (issue 5)
+    events     one row per deposit / replication / transfer event
 
 Each run is written in ONE transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``): a process
 killed mid-write leaves at most uncommitted pages in the WAL, which SQLite ignores, so the

@@ -109,7 +109,7 @@ class BagOutcome:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LedgerEvent:
-    """A deposit, replication or transfer event to record (issue 5).
+    """A deposit, replication or transfer event to record.
 
     ``event_type`` is a PREMIS event type label (e.g. "replication", "transfer");
     ``identifier`` is derived from the other fields when left empty.
