@@ -95,9 +95,7 @@ def test_tag_files_allowed_are_the_profile_globs(
     profile["Tag-Files-Allowed"] = allowed
     plan = plan_bag(bag_copy)
     found = {
-        f.path
-        for f in ProfileChecker(profile).violations(plan)
-        if "Tag-Files-Allowed" in f.message
+        f.path for f in ProfileChecker(profile).violations(plan) if "Tag-Files-Allowed" in f.message
     }
     assert set(refused) <= found
     assert "bagit.txt" not in found and "manifest-sha256.txt" not in found

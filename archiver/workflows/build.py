@@ -77,9 +77,10 @@ def build_bags(
     ``on_outcome`` hears each source's outcome as it is known, in source order;
     ``progress`` hears (sources done, sources), the total known once they are planned,
     before any is built. A failed source is a ``failed`` outcome and the others are
-    still built; problems with the catalog or the output directory raise ArchiverError. The bags replaced are recorded as
-    the audit's new reference in the ledger (``ledger``, else as ``resolve_ledger`` finds
-    it for the collection at ``out_dir``) when it exists.
+    still built; problems with the catalog or the output directory raise ArchiverError.
+    The bags replaced are recorded as the audit's new reference in the ledger
+    (``ledger``, else as ``resolve_ledger`` finds it for the collection at ``out_dir``)
+    when it exists.
     """
     config = load_config(config_path)
     clock = clock_from_environment(os.environ if environ is None else environ)
