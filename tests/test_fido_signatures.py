@@ -62,6 +62,54 @@ def test_fido_internals_have_the_expected_shape(signatures: FidoSignatures) -> N
     re.compile(fido.get_regex(pattern))
 
 
+def test_formats_are_fidos_own_load_less_what_fido_never_reads(
+    signatures: FidoSignatures,
+) -> None:
+    """The incremental load gives ``Fido.load_fido_xml``'s formats, in order, with every
+    element FIDO reads and its text; only the PRONOM descriptions, notes, PRONOM patterns
+    and the indentation are gone."""
+    from fido.fido import Fido
+    from fido.versions import get_local_versions
+
+    versions = get_local_versions()
+    reference = Fido(
+        quiet=True,
+        handle_matches=lambda *args: None,
+        format_files=[versions.pronom_signature, versions.fido_extension_signature],
+        nocontainer=True,
+    )
+    ours = signatures.fido
+    dropped = {("format", "details"), ("signature", "note"), ("pattern", "pronom_pattern")}
+
+    def blank(text: str | None) -> str | None:
+        return None if text is None or text.isspace() else text
+
+    def kept(element: ET.Element) -> list[object]:
+        """Every child FIDO may read, with its text; indentation (whitespace around
+        children, as text or tail) taken for none."""
+        return [
+            (
+                child.tag,
+                child.attrib,
+                blank(child.text) if len(child) else child.text,
+                blank(child.tail),
+                kept(child),
+            )
+            for child in element
+            if (element.tag, child.tag) not in dropped
+        ]
+
+    assert [ours.get_puid(f) for f in ours.formats] == [
+        reference.get_puid(f) for f in reference.formats
+    ]
+    for mine, theirs in zip(ours.formats, reference.formats, strict=True):
+        assert (mine.attrib, kept(mine)) == (theirs.attrib, kept(theirs))
+        assert not [(e.tag, c.tag) for e in mine.iter() for c in e if (e.tag, c.tag) in dropped]
+    assert ours.puid_has_priority_over_map == reference.puid_has_priority_over_map
+    assert set(ours.puid_format_map) == set(reference.puid_format_map)
+    assert any(f.find("details") is not None for f in reference.formats)
+
+
 def test_read_gives_fidos_buffers(signatures: FidoSignatures, tmp_path: Path) -> None:
     data = b"%PDF-1.4\n" + bytes(200_000) + b"%%EOF\n"
     (tmp_path / "x.pdf").write_bytes(data)
