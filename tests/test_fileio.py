@@ -392,3 +392,47 @@ def test_atomic_writes_and_archives_are_made_as_the_umask_says(tmp_path: Path, u
     for path in (out / "report.json", made.archive, *made.sidecars):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
     assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == []
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, (1 << 20) - 1, 1 << 20, (3 << 20) + 7])
+def test_read_bounded_reads_every_byte(tmp_path: Path, size: int) -> None:
+    """One read of the file's size where it can, several for a large one: the same bytes."""
+    data = os.urandom(size)
+    path = tmp_path / "record"
+    path.write_bytes(data)
+    assert fileio.read_bounded(path, 4 << 20) == data
+
+
+def test_read_bounded_refuses_one_byte_over_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "record"
+    path.write_bytes(b"x" * 101)
+    assert fileio.read_bounded(path, 101) == b"x" * 101
+    with pytest.raises(fileio.FileTooLargeError):
+        fileio.read_bounded(path, 100)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="no /proc")
+def test_read_bounded_reads_a_file_that_claims_no_size_to_its_end() -> None:
+    """/proc's files say 0 bytes and hold more: read until a read returns nothing."""
+    path = Path("/proc/self/smaps")  # tens of KiB, served a page or so a read
+    assert path.stat().st_size == 0
+    text = fileio.read_bounded(path, 16 << 20)
+    assert len(text) > 8192 and text.endswith(b"\n")
+
+
+def test_read_bounded_reads_on_when_the_file_grew_after_fstat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file longer than fstat said (it grew meanwhile) is read to its end."""
+    path = tmp_path / "record"
+    path.write_bytes(b"y" * 5000)
+    real_fstat = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        fields = list(info)
+        fields[6] = 100  # st_size as it was before the file grew
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(fileio.os, "fstat", stale_fstat)
+    assert fileio.read_bounded(path, 1 << 20) == b"y" * 5000

@@ -89,7 +89,9 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
                 raise FileTooLargeError(
                     errno.EFBIG, f"more than the {limit} bytes allowed", str(path)
                 )
-            if len(data) < asked and total >= info.st_size:  # a short read at the end
+            # a short read once fstat's size is in: the end (not for files that claim
+            # no size, as /proc's do: those are read until a read returns nothing)
+            if len(data) < asked and 0 < info.st_size <= total:
                 return b"".join(chunks)
     finally:
         os.close(fd)
