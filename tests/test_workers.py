@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -459,3 +460,35 @@ def test_a_signal_at_many_moments_of_a_parallel_audit_always_stops_it(
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )  # fmt: skip
             assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _serve_and_die(settings: Any, tasks: Any, results: Any, run_pid: int) -> None:
+    """A build worker killed the instant after it made its staging directory (before
+    anything guards it): the directory stays, its process is gone."""
+    out_dir = settings[1]
+    os.mkdir(out_dir / f"{STAGING_PREFIX}{os.getpid()}-00c0ffee")
+    os._exit(1)
+
+
+def test_a_closed_build_pool_leaves_no_staging_of_its_dead_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archiver.build.collection as collection
+    from archiver.config import load_config
+    from archiver.model.clock import FixedClock
+
+    out = tmp_path / "bags"
+    out.mkdir()
+    alive = out / f"{STAGING_PREFIX}{os.getpid()}-0000beef"  # this process: alive, kept
+    alive.mkdir()
+    monkeypatch.setattr(collection, "_serve", _serve_and_die)
+    monkeypatch.setattr(collection, "worker_context", lambda _: multiprocessing.get_context("fork"))
+    config = load_config(ROOT / "archive.toml")
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    pool = collection.BuildPool(config, out, clock, replace=False, workers=2)
+    deadline = time.monotonic() + 30
+    while len(list(out.iterdir())) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(list(out.iterdir())) == 3  # both workers made theirs and died
+    pool.close(abort=True)
+    assert list(out.iterdir()) == [alive]

@@ -821,6 +821,7 @@ class BuildPool:
     ) -> None:
         context = worker_context([__name__])
         settings: _Settings = (config, out_dir, clock, replace)
+        self._out_dir = out_dir
         self._tasks: multiprocessing.queues.Queue[_Chunk | None] = context.Queue()
         self._results: list[Connection] = []
         self._processes: list[multiprocessing.process.BaseProcess] = []
@@ -877,13 +878,19 @@ class BuildPool:
         ``abort`` (the run is being interrupted) stops at once, removing its staging
         directory. A signal that arrives while closing (SIGTERM as a finished build
         waits for its workers) stops them at once and waits for them before it goes on:
-        this process must not end while a worker still unwinds its staging."""
+        this process must not end while a worker still unwinds its staging. Staging
+        directories of workers that are gone are removed last."""
         try:
             self._close(abort=abort)
         except BaseException:
             with contextlib.suppress(Exception):
                 self._close(abort=True)
             raise
+        finally:
+            # A worker stopped in the instant between making its staging directory and
+            # guarding it, or killed after the grace period, leaves that directory; its
+            # process is gone now, so it goes (a live process's staging never does).
+            remove_stale(self._out_dir, "staging")
 
     def _close(self, *, abort: bool) -> None:
         with contextlib.suppress(queue.Empty, OSError, ValueError):
