@@ -273,44 +273,6 @@ def test_language_scheme(code: str, scheme: str | None) -> None:
     assert language_scheme(code) == scheme
 
 
-def _pycountry_scheme(code: str) -> str | None:
-    """language_scheme as pycountry's own lookups give it (the reference)."""
-    import pycountry
-
-    if len(code) == 2 and code.isascii() and code.islower():
-        return "RFC4646" if pycountry.languages.get(alpha_2=code) is not None else None
-    if len(code) == 3 and code.isascii() and code.islower():
-        if pycountry.languages.get(bibliographic=code) is not None:
-            return "ISO639-2"
-        language = pycountry.languages.get(alpha_3=code)
-        if language is not None:
-            return "ISO639-2" if hasattr(language, "alpha_2") else "ISO639-3"
-        if pycountry.language_families.get(alpha_3=code) is not None:
-            return "ISO639-2"
-    return None
-
-
-def test_language_scheme_is_pycountrys_for_every_code() -> None:
-    """Every two- and three-letter code, and every code pycountry knows in any case."""
-    import itertools
-    import string
-
-    import pycountry
-
-    codes = {
-        "".join(c) for n in (2, 3) for c in itertools.product(string.ascii_lowercase, repeat=n)
-    }
-    for database in (pycountry.languages, pycountry.language_families):
-        for entry in database:
-            for key in ("alpha_2", "alpha_3", "bibliographic"):
-                value = getattr(entry, key, None)
-                if value is not None:
-                    codes |= {value, value.upper(), value.title()}
-    schemes = {code: language_scheme(code) for code in sorted(codes)}
-    assert schemes == {code: _pycountry_scheme(code) for code in sorted(codes)}
-    assert set(schemes.values()) == {"RFC4646", "ISO639-2", "ISO639-3", None}
-
-
 def test_xml_carries_encoding_schemes() -> None:
     row = parse_catalog(
         "filename,dc.title,dc.creator,dc.date,dc.language,dc.language,dc.type,dcterms.temporal,"

@@ -18,11 +18,9 @@ for a source URL). It validates against the vendored DCMI XSDs.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -144,62 +142,16 @@ def language_scheme(code: str) -> str | None:
     other three-letter codes are checked against ISO 639-3 and ISO 639-5 (collective codes).
     """
     if len(code) == 2 and code.isascii() and code.islower():
-        return "RFC4646" if code in _language_codes().two_letter else None
+        return "RFC4646" if pycountry.languages.get(alpha_2=code) is not None else None
     if len(code) == 3 and code.isascii() and code.islower():
-        codes = _language_codes()
-        if code in codes.bibliographic:
+        if pycountry.languages.get(bibliographic=code) is not None:
             return "ISO639-2"
-        two_letter = codes.three_letter.get(code)
-        if two_letter is not None:
-            return "ISO639-2" if two_letter else "ISO639-3"
-        if code in codes.families:
+        language = pycountry.languages.get(alpha_3=code)
+        if language is not None:
+            return "ISO639-2" if hasattr(language, "alpha_2") else "ISO639-3"
+        if pycountry.language_families.get(alpha_3=code) is not None:
             return "ISO639-2"
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class _LanguageCodes:
-    """The codes of pycountry's ISO 639 tables, as its ``get`` looks them up (lower case)."""
-
-    two_letter: frozenset[str]  # ISO 639-1 (``alpha_2``)
-    bibliographic: frozenset[str]  # ISO 639-2/B
-    three_letter: Mapping[str, bool]  # ISO 639-3 (``alpha_3``) -> has a two-letter code too
-    families: frozenset[str]  # ISO 639-5 (``language_families``' ``alpha_3``)
-
-
-@cache
-def _language_codes() -> _LanguageCodes:
-    """The codes of the ISO 639 tables pycountry ships, read from the files its
-    ``languages`` and ``language_families`` load: codes only, since the 7,900 objects its
-    ``get`` builds with every name indexed hold 6 MiB for the run (a build checks one or
-    two codes a row)."""
-
-    def entries(database: Any) -> list[dict[str, str]]:
-        with open(database.filename, encoding="utf-8") as f:
-            found: list[dict[str, str]] = json.load(f, object_hook=_codes_only)[database.root_key]
-        return found
-
-    languages = entries(pycountry.languages)
-    return _LanguageCodes(
-        two_letter=frozenset(e["alpha_2"].lower() for e in languages if "alpha_2" in e),
-        bibliographic=frozenset(
-            e["bibliographic"].lower() for e in languages if "bibliographic" in e
-        ),
-        three_letter={e["alpha_3"].lower(): "alpha_2" in e for e in languages if "alpha_3" in e},
-        families=frozenset(
-            e["alpha_3"].lower() for e in entries(pycountry.language_families) if "alpha_3" in e
-        ),
-    )
-
-
-_CODE_FIELDS = ("alpha_2", "alpha_3", "bibliographic")
-
-
-def _codes_only(entry: dict[str, Any]) -> dict[str, Any]:
-    """A table's entry with its codes only (its names dropped as they are parsed)."""
-    if "alpha_3" not in entry:
-        return entry  # the table itself
-    return {key: entry[key] for key in _CODE_FIELDS if key in entry}
 
 
 def _country_known(code: str) -> bool:
