@@ -427,7 +427,13 @@ def one_file_audit_contenders(bags: Path, out: Path, count: int, cores: int) -> 
     """Plain bags of one small file each (bagit-python's make_bag, no profile claimed):
     archiver audit vs its floor vs the bagit-python validate loop."""
     group = f"4 audit {count:,} one-file bags"
-    ledger = out / f"ledger-one-file-{count}.sqlite"
+    return _audit_contenders(group, bags, out / f"ledger-one-file-{count}.sqlite", count, cores)
+
+
+def _audit_contenders(
+    group: str, bags: Path, ledger: Path, count: int, cores: int
+) -> list[Contender]:
+    """Of many small bags: the floor, the bagit-python validate loop and archiver audit."""
     return [
         floor_bags_contender(group, bags, count, cores),
         Contender(
@@ -486,25 +492,7 @@ def small_audit_contenders(
 ) -> list[Contender]:
     """archiver audit vs bagit-python validate loop vs bagit.py per bag, on our bags."""
     group = f"4 audit {count:,}"
-    ledger = out / f"ledger-{count}.sqlite"
-    contenders = [
-        floor_bags_contender(group, bags, count, cores),
-        Contender(
-            group,
-            "bagit-python validate loop",
-            (PY, "-m", "bench.contenders", "validate-loop", str(bags)),
-            count,
-            "bags",
-        ),
-        Contender(
-            group,
-            f"archiver audit --workers {cores}",
-            (*ARCHIVER, "audit", str(bags), "--workers", str(cores), "--ledger", str(ledger)),
-            count,
-            "bags",
-            before=_unlink(ledger),
-        ),
-    ]
+    contenders = _audit_contenders(group, bags, out / f"ledger-{count}.sqlite", count, cores)
     if sample:
         n = min(sample, count)
         contenders.append(

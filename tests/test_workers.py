@@ -400,6 +400,18 @@ def test_the_large_file_bag_is_intact(tmp_path: Path) -> None:
     assert audit([bag], workers=2, checkers=(), pool_min_bytes=0).valid
 
 
+def _signal_after(proc: subprocess.Popen[bytes], delay: float, signum: int) -> set[int]:
+    """Send ``signum`` to ``proc`` ``delay`` seconds from now; every child it had."""
+    workers: set[int] = set()
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers.update(children_of(proc.pid))
+        time.sleep(0.01)
+    workers.update(children_of(proc.pid))
+    proc.send_signal(signum)
+    return workers
+
+
 @needs_two_cores
 def test_sigterm_at_many_moments_of_a_parallel_build_always_stops_it(tmp_path: Path) -> None:
     # The pool's close once waited for its task queue's feeder thread to flush into a pipe
@@ -412,13 +424,7 @@ def test_sigterm_at_many_moments_of_a_parallel_build_always_stops_it(tmp_path: P
             "build", "--catalog", str(corpus / "metadata.csv"), "--out", str(out),
             "--config", str(ROOT / "archive.toml"), cwd=tmp_path,
         )  # fmt: skip
-        workers: set[int] = set()
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline and proc.poll() is None:
-            workers.update(children_of(proc.pid))
-            time.sleep(0.01)
-        workers.update(children_of(proc.pid))
-        proc.terminate()
+        workers = _signal_after(proc, delay, signal.SIGTERM)
         code, err = finish(proc)  # GUARD_SECONDS: a hang fails here instead of waiting forever
         # 143: stopped; -SIGTERM: signalled before Python set its handler (a shell says 143
         # too); 0: it had finished
@@ -442,13 +448,7 @@ def test_a_signal_at_many_moments_of_a_parallel_audit_always_stops_it(
         proc = start_cli(
             "audit", str(root), "--workers", "2", "--ledger", str(ledger), cwd=tmp_path
         )
-        workers: set[int] = set()
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline and proc.poll() is None:
-            workers.update(children_of(proc.pid))
-            time.sleep(0.01)
-        workers.update(children_of(proc.pid))
-        proc.send_signal(signum)
+        workers = _signal_after(proc, delay, signum)
         code, err = finish(proc)  # GUARD_SECONDS: a hang fails here
         # 128+N: stopped; -N: signalled before Python set its handler; 0: it had finished
         assert code in (128 + signum, -signum, 0), (n, delay, code, err)

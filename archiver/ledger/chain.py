@@ -214,17 +214,8 @@ def canonical_json(value: Any) -> bytes:
     canonicalizes several times faster; ``tests/test_chain.py`` compares the two on
     generated values.
     """
-    if _plain(value):
-        try:
-            text = _JSON.encode(value)
-            if text.isascii() or max(text) <= "\uffff":
-                return text.encode("utf-8")
-        except (ValueError, RecursionError):  # a lone surrogate; a cycle
-            pass
-    try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:
-        raise ValueError(f"cannot canonicalize for the ledger: {exc}") from exc
+    fast = _encoded_plain(value) if _plain(value) else None
+    return fast if fast is not None else _reference_json(value)
 
 
 def canonical_outcome(fields: Mapping[str, Any]) -> tuple[str, bytes, bytes]:
@@ -232,18 +223,31 @@ def canonical_outcome(fields: Mapping[str, Any]) -> tuple[str, bytes, bytes]:
     ``tagmanifests`` (stored beside it; empty bytes without them), ``_plain`` checked once
     for all three (the ledger records thousands of outcomes a run)."""
     findings, tags = fields["findings"], fields.get("tagmanifests")
-    if _plain(fields):
-        try:
-            texts = [_JSON.encode(fields), _JSON.encode(findings) if findings else "[]"]
-            if tags:
-                texts.append(_JSON.encode(tags))
-            if all(t.isascii() or max(t) <= "\uffff" for t in texts):
-                whole, listed, *stored = (t.encode("utf-8") for t in texts)
-                return sha256_hex(whole), listed, stored[0] if stored else b""
-        except (ValueError, RecursionError):  # see ``canonical_json``
-            pass
-    digests = canonical_json(tags) if tags else b""
-    return sha256_hex(canonical_json(fields)), canonical_json(findings), digests
+    plain = _plain(fields)  # its findings and tags are then plain too
+
+    def encoded(value: Any) -> bytes:
+        fast = _encoded_plain(value) if plain else None
+        return fast if fast is not None else _reference_json(value)
+
+    return sha256_hex(encoded(fields)), encoded(findings), encoded(tags) if tags else b""
+
+
+def _encoded_plain(value: Any) -> bytes | None:
+    """The C encoder's bytes of ``_plain`` JSON, when they are RFC 8785's (no character
+    beyond U+FFFF); None when only the reference implementation can tell."""
+    try:
+        text = _JSON.encode(value)
+    except (ValueError, RecursionError):  # a lone surrogate; a cycle
+        return None
+    return text.encode("utf-8") if text.isascii() or max(text) <= "\uffff" else None
+
+
+def _reference_json(value: Any) -> bytes:
+    """``rfc8785.dumps``, its refusals as ``ValueError``."""
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:
+        raise ValueError(f"cannot canonicalize for the ledger: {exc}") from exc
 
 
 def canonical_json_v1(value: Any) -> bytes:
